@@ -1,0 +1,149 @@
+/**
+ * The schema: what synthetic-csv knows about a CSV file's columns. A versioned JSON document that
+ * the user may edit (override a kind, exclude a column, declare facts public); validated by
+ * schema/synthetic-csv-schema.json.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export const COLUMN_KINDS = [
+  'continuous',
+  'integer',
+  'categorical',
+  'boolean',
+  'datetime',
+  'date',
+  'identifier',
+  'text',
+  'constant',
+] as const;
+export type ColumnKind = (typeof COLUMN_KINDS)[number];
+
+/** Kinds the generator learns; the rest are regenerated, left blank or repeated. */
+export const MODELLED_KINDS: ReadonlySet<ColumnKind> = new Set([
+  'continuous',
+  'integer',
+  'categorical',
+  'boolean',
+  'datetime',
+  'date',
+]);
+export const NUMERIC_KINDS: ReadonlySet<ColumnKind> = new Set(['continuous', 'integer', 'datetime', 'date']);
+
+/** How a column's values were written, so output can be written the same way. */
+export interface NumberFormat {
+  /** Most decimal places seen. */
+  decimals: number;
+  /** Every value had exactly `decimals` places (e.g. rhc's `12.000000`): pad to it on output. */
+  fixed: boolean;
+  /** Values were written in scientific notation, e.g. `2.50E-01`. */
+  exponent?: { upperCase: boolean; mantissaDecimals: number; exponentDigits: number; explicitPlus: boolean };
+}
+
+export type DateFormat =
+  | 'YYYY-MM-DD'
+  | 'DD/MM/YYYY'
+  | 'MM/DD/YYYY'
+  | 'YYYY-MM-DD HH:mm:ss'
+  | 'YYYY-MM-DD HH:mm'
+  | 'YYYY-MM-DDTHH:mm:ss'
+  | 'YYYY-MM-DDTHH:mm:ssZ'
+  | 'YYYY-MM-DDTHH:mm:ss.SSS'
+  | 'YYYY-MM-DDTHH:mm:ss.SSSZ'
+  | 'DD/MM/YYYY HH:mm'
+  | 'DD/MM/YYYY HH:mm:ss'
+  | 'MM/DD/YYYY HH:mm'
+  | 'MM/DD/YYYY HH:mm:ss';
+
+export type IdentifierType =
+  | 'row-index'
+  | 'unique-key'
+  | 'uuid'
+  | 'zero-padded'
+  | 'nhs-number'
+  | 'email'
+  | 'phone'
+  | 'postcode'
+  | 'person-name'
+  | 'ssn';
+
+export interface IdentifierInfo {
+  type: IdentifierType;
+  /** Direct identifiers name a person (NHS number, email, phone, postcode, name, SSN). */
+  direct: boolean;
+  /** drop: absent from the output; regenerate: fresh values in the same format, never learned. */
+  handling: 'drop' | 'regenerate';
+  /** Shape of the values for regeneration, e.g. `ddd-dd-dddd` or a fixed width. */
+  pattern?: string;
+  /** Typical length (for zero-padded and unique keys). */
+  length?: number;
+  /** Why this was flagged, in words. */
+  reason: string;
+}
+
+export interface CategoryCount {
+  value: string;
+  count: number;
+}
+
+export interface ColumnSchema {
+  name: string;
+  /** The header text in the file when it differs from `name` (unnamed or duplicate headers). */
+  header?: string;
+  /** 0-based position in the file. */
+  index: number;
+  kind: ColumnKind;
+  /** The kind inference chose, kept when the user overrides `kind`. */
+  inferredKind?: ColumnKind;
+  /** Leave the column out of the synthetic file. */
+  exclude?: boolean;
+  missingCount: number;
+  missingRate: number;
+  /** The token that marked missing values in this column (`''`, `NA`, `NULL`, ...); null if none. */
+  missingToken: string | null;
+  missingQuoted?: boolean;
+  /** How values were quoted in the file: always (every value quoted), never, or only when needed. */
+  quoting: 'always' | 'never' | 'as-needed';
+  /** Distinct non-missing values; a lower bound when `distinctExact` is false. */
+  distinctCount: number;
+  distinctExact: boolean;
+  /** Numeric and date kinds: smallest and largest value (dates as ISO strings). */
+  min?: number | string;
+  max?: number | string;
+  number?: NumberFormat;
+  dateFormat?: DateFormat;
+  /** Categorical and boolean kinds: every category with its count, most frequent first. */
+  categories?: CategoryCount[];
+  identifier?: IdentifierInfo;
+  /** Text kind: length statistics of the values. */
+  text?: { maxLength: number; meanLength: number };
+  /**
+   * Facts the user declares public knowledge (not learned from the private rows), so they cost no
+   * privacy budget. `bounds` applies to numeric and date kinds, `categories` to categorical ones.
+   */
+  public?: { bounds?: { min: number | string; max: number | string }; categories?: string[] };
+  warnings?: string[];
+}
+
+export interface Dialect {
+  delimiter: string;
+  quote: string;
+  header: boolean;
+  lineEnding: '\n' | '\r\n';
+  bom: boolean;
+  encoding: 'utf-8';
+}
+
+export interface Schema {
+  $schema?: string;
+  version: number;
+  generator: string;
+  source?: { file: string; bytes: number };
+  dialect: Dialect;
+  /** Whether the header names were quoted in the file. */
+  headerQuoted?: boolean;
+  rowCount: number;
+  columns: ColumnSchema[];
+  /** Repairs and observations made while reading, in words. */
+  notes?: string[];
+}
