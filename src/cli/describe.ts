@@ -1,0 +1,48 @@
+import type { ColumnSchema, Schema } from '../core/schema/types';
+
+/** A schema as a terminal table: one line per column, then warnings and notes. */
+export function describeSchema(schema: Schema): string {
+  const rows = schema.columns.map((c) => [c.name, c.kind + (c.exclude ? ' (excluded)' : ''), percent(c.missingRate), detail(c)]);
+  const header = ['column', 'kind', 'missing', 'details'];
+  const widths = header.map((h, i) => Math.min(40, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const line = (cells: string[]): string => cells.map((cell, i) => (i < cells.length - 1 ? clip(cell, widths[i]).padEnd(widths[i]) : cell)).join('  ').trimEnd();
+  let out = `${schema.source?.file ?? 'file'}: ${schema.rowCount} rows, ${schema.columns.length} columns, delimiter ${JSON.stringify(schema.dialect.delimiter)}\n\n`;
+  out += line(header) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n';
+  for (const r of rows) out += line(r) + '\n';
+  const warnings = schema.columns.flatMap((c) => (c.warnings ?? []).map((w) => `  ${c.name}: ${w}`));
+  if (warnings.length) out += `\nWarnings:\n${warnings.join('\n')}\n`;
+  if (schema.notes?.length) out += `\nNotes:\n${schema.notes.map((n) => `  ${n}`).join('\n')}\n`;
+  return out;
+}
+
+function percent(rate: number): string {
+  if (rate === 0) return '-';
+  return rate < 0.001 ? '<0.1%' : `${(rate * 100).toFixed(1)}%`;
+}
+
+function clip(text: string, width: number): string {
+  return text.length <= width ? text : text.slice(0, width - 1) + '…';
+}
+
+function detail(c: ColumnSchema): string {
+  switch (c.kind) {
+    case 'continuous':
+    case 'integer':
+      return `${c.min} .. ${c.max}` + (c.number && c.number.decimals > 0 ? `, ${c.number.decimals} dp` : '');
+    case 'date':
+    case 'datetime':
+      return `${c.min} .. ${c.max} (${c.dateFormat})`;
+    case 'categorical':
+    case 'boolean': {
+      const cats = c.categories ?? [];
+      const shown = cats.slice(0, 4).map((k) => k.value).join(', ');
+      return `${cats.length} categories: ${shown}${cats.length > 4 ? ', ...' : ''}`;
+    }
+    case 'identifier':
+      return `${c.identifier?.type}${c.identifier?.direct ? ', direct identifier' : ''}, ${c.identifier?.handling}`;
+    case 'text':
+      return `${c.distinctExact ? '' : '~'}${c.distinctCount} distinct, not learned`;
+    case 'constant':
+      return c.categories?.[0] ? `always ${JSON.stringify(c.categories[0].value)}` : 'always missing';
+  }
+}
