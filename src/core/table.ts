@@ -1,0 +1,161 @@
+import * as path from 'node:path';
+import { readCsv, type ReadOptions } from './csv/reader';
+import { InputError } from './csv/errors';
+import { parseDate } from './schema/dates';
+import { MISSING_TOKENS, trimValue } from './schema/infer';
+import { MODELLED_KINDS, type ColumnSchema, type Schema } from './schema/types';
+
+/** A column held in typed arrays: numbers (dates as days or seconds) or category codes. */
+export type ColumnData =
+  | { type: 'numeric'; values: Float64Array } // NaN marks a missing value
+  | { type: 'categorical'; codes: Int32Array; levels: string[] } // -1 marks a missing value
+  | { type: 'none' }; // not learned: identifiers, text, constants, excluded columns
+
+export interface Table {
+  rowCount: number;
+  /** Aligned with `schema.columns`. */
+  columns: ColumnData[];
+  /** Row numbers (0-based, among data rows of the file) that were loaded. */
+  rowIndex: Int32Array;
+}
+
+export interface LoadOptions extends ReadOptions {
+  /** Keep only the data rows for which this returns true (0-based data row number). */
+  select?: (row: number) => boolean;
+}
+
+/** Whether the generator learns this column. */
+export function isModelled(column: ColumnSchema): boolean {
+  return !column.exclude && MODELLED_KINDS.has(column.kind);
+}
+
+export function isNumericColumn(column: ColumnSchema): boolean {
+  return column.kind === 'continuous' || column.kind === 'integer' || column.kind === 'date' || column.kind === 'datetime';
+}
+
+/**
+ * Read the modelled columns of `file` into typed arrays, as the schema says they should be read.
+ * A value that does not fit its column's kind (a user override, or a file that changed since the
+ * schema was made) is an error naming the line and column.
+ */
+export async function loadTable(file: string, schema: Schema, options: LoadOptions = {}): Promise<Table> {
+  const display = path.basename(file);
+  const capacity = options.select ? 1024 : Math.max(schema.rowCount, 1);
+  const builders = schema.columns.map((c) => new ColumnBuilder(c, capacity, display));
+  let rowIndex = new Int32Array(capacity);
+  let loaded = 0;
+  let dataRow = 0;
+
+  const info = await readCsv(
+    file,
+    (fields, line) => {
+      const row = dataRow++;
+      if (options.select && !options.select(row)) return;
+      if (loaded === rowIndex.length) rowIndex = grow(rowIndex);
+      rowIndex[loaded] = row;
+      for (let i = 0; i < builders.length; i++) builders[i].add(fields[i], line);
+      loaded++;
+    },
+    options,
+  );
+  if (info.header.names.length !== schema.columns.length) {
+    throw new InputError(
+      `the file has ${info.header.names.length} columns but the schema describes ${schema.columns.length}; infer the schema again`,
+      { file: display, line: 1 },
+    );
+  }
+  return {
+    rowCount: loaded,
+    columns: builders.map((b) => b.finish(loaded)),
+    rowIndex: rowIndex.slice(0, loaded),
+  };
+}
+
+function grow<T extends Int32Array | Float64Array>(array: T): T {
+  const next = new (array.constructor as { new (n: number): T })(array.length * 2);
+  next.set(array);
+  return next;
+}
+
+class ColumnBuilder {
+  private readonly mode: 'numeric' | 'date' | 'categorical' | 'none';
+  private numbers: Float64Array | undefined;
+  private codes: Int32Array | undefined;
+  private readonly levelIndex = new Map<string, number>();
+  private readonly levels: string[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly column: ColumnSchema,
+    capacity: number,
+    private readonly file: string,
+  ) {
+    if (!isModelled(column)) this.mode = 'none';
+    else if (column.kind === 'date' || column.kind === 'datetime') this.mode = 'date';
+    else if (isNumericColumn(column)) this.mode = 'numeric';
+    else this.mode = 'categorical';
+    if (this.mode === 'numeric' || this.mode === 'date') this.numbers = new Float64Array(capacity);
+    if (this.mode === 'categorical') {
+      this.codes = new Int32Array(capacity);
+      for (const category of column.public?.categories ?? column.categories?.map((c) => c.value) ?? []) {
+        this.levelIndex.set(category, this.levels.length);
+        this.levels.push(category);
+      }
+    }
+    if (this.mode === 'date' && !column.dateFormat) {
+      throw new InputError(`the schema gives kind "${column.kind}" but no dateFormat`, {
+        file: this.file,
+        columnName: column.name,
+      });
+    }
+  }
+
+  add(raw: string, line: number): void {
+    if (this.mode === 'none') return;
+    const value = trimValue(raw);
+    const missing = value.length <= 4 && MISSING_TOKENS.has(value);
+    if (this.mode === 'categorical') {
+      if (this.size === this.codes!.length) this.codes = grow(this.codes!);
+      let code = -1;
+      if (!missing) {
+        const known = this.levelIndex.get(value);
+        if (known !== undefined) code = known;
+        else {
+          code = this.levels.length;
+          this.levelIndex.set(value, code);
+          this.levels.push(value);
+        }
+      }
+      this.codes![this.size++] = code;
+      return;
+    }
+    if (this.size === this.numbers!.length) this.numbers = grow(this.numbers!);
+    let x = NaN;
+    if (!missing) {
+      if (this.mode === 'date') {
+        const n = parseDate(value, this.column.dateFormat!);
+        if (n === undefined) this.fail(value, line, `is not a date in the format ${this.column.dateFormat}`);
+        x = n!;
+      } else {
+        x = Number(value);
+        if (!Number.isFinite(x) || value === '') this.fail(value, line, 'is not a number');
+      }
+    }
+    this.numbers![this.size++] = x;
+  }
+
+  private fail(value: string, line: number, why: string): never {
+    throw new InputError(`${JSON.stringify(value)} ${why} (the schema gives this column kind "${this.column.kind}")`, {
+      file: this.file,
+      line,
+      column: this.column.index + 1,
+      columnName: this.column.name,
+    });
+  }
+
+  finish(rows: number): ColumnData {
+    if (this.mode === 'none') return { type: 'none' };
+    if (this.mode === 'categorical') return { type: 'categorical', codes: this.codes!.slice(0, rows), levels: this.levels };
+    return { type: 'numeric', values: this.numbers!.slice(0, rows) };
+  }
+}

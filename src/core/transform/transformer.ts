@@ -1,0 +1,275 @@
+import { Random } from '../random';
+import { isModelled, isNumericColumn, type ColumnData, type Table } from '../table';
+import type { Schema } from '../schema/types';
+import { fitBayesianMixture, responsibilities, type Mixture1D } from './gmm';
+
+/**
+ * The reversible map between table rows and the numeric matrix the model learns.
+ *
+ * Per modelled column, in schema order:
+ * - numeric kinds (continuous, integer, date, datetime): mode-specific normalisation as in the
+ *   tVAE paper: a scalar `value` span alpha = (x - mu_k) / (4 sigma_k) for the chosen mixture
+ *   component k, then a `component` one-hot span over the kept components;
+ * - categorical and boolean: a `category` one-hot span over the levels;
+ * - then, if the column has missing values, a `missing` span [present, missing], so the model
+ *   learns where values are absent jointly with everything else (structural missingness: a
+ *   death date is missing exactly when the patient lived). A missing numeric value encodes as
+ *   alpha 0 and an all-zero component span; the loss masks them with the missing span.
+ * Identifier, text and constant columns are not encoded: they are regenerated or repeated.
+ */
+
+export type SpanKind = 'value' | 'component' | 'category' | 'missing';
+
+export interface OutputSpan {
+  kind: SpanKind;
+  /** First matrix column of the span. */
+  start: number;
+  /** Width: 1 for `value`, the one-hot size otherwise. */
+  size: number;
+  /** Index into schema.columns. */
+  column: number;
+}
+
+export interface NumericColumnState {
+  type: 'numeric';
+  column: number;
+  mixture: Mixture1D;
+  /** Decoded values are clamped to these (learned or declared public). */
+  min: number;
+  max: number;
+  hasMissing: boolean;
+  valueStart: number;
+  componentStart: number;
+  missingStart: number; // -1 when the column has no missing values
+}
+
+export interface CategoricalColumnState {
+  type: 'categorical';
+  column: number;
+  levels: string[];
+  hasMissing: boolean;
+  categoryStart: number;
+  missingStart: number;
+}
+
+export type ColumnState = NumericColumnState | CategoricalColumnState;
+
+export interface TransformerState {
+  version: 1;
+  width: number;
+  columns: ColumnState[];
+  spans: OutputSpan[];
+}
+
+export interface FitOptions {
+  seed?: number;
+  maxComponents?: number;
+  weightThreshold?: number;
+  /** Rows used to fit each column's mixture (a seeded subsample beyond it). */
+  mixtureSamples?: number;
+}
+
+export interface EncodeOptions {
+  /**
+   * How to choose a value's mixture component: `sample` from the posterior (the tVAE paper; the
+   * model sees the overlap between modes) or `argmax` (deterministic).
+   */
+  component?: 'sample' | 'argmax';
+  seed?: number;
+}
+
+/** Decoded columns, aligned with schema.columns; `none` for columns the matrix does not hold. */
+export type DecodedColumn = ColumnData;
+
+export class TableTransformer {
+  private constructor(readonly state: TransformerState) {}
+
+  get width(): number {
+    return this.state.width;
+  }
+
+  get spans(): readonly OutputSpan[] {
+    return this.state.spans;
+  }
+
+  static fromJSON(state: TransformerState): TableTransformer {
+    if (state.version !== 1) throw new Error(`unsupported transformer state version ${state.version}`);
+    return new TableTransformer(state);
+  }
+
+  toJSON(): TransformerState {
+    return this.state;
+  }
+
+  static fit(schema: Schema, table: Table, options: FitOptions = {}): TableTransformer {
+    const columns: ColumnState[] = [];
+    const spans: OutputSpan[] = [];
+    let width = 0;
+    const span = (kind: SpanKind, size: number, column: number): number => {
+      spans.push({ kind, start: width, size, column });
+      width += size;
+      return width - size;
+    };
+
+    schema.columns.forEach((column, index) => {
+      if (!isModelled(column)) return;
+      const data = table.columns[index];
+      if (isNumericColumn(column)) {
+        if (data.type !== 'numeric') throw new Error(`column ${column.name}: expected numeric data`);
+        const present = presentValues(data.values);
+        if (present.length === 0) throw new Error(`column ${column.name}: no values to learn from`);
+        const mixture = fitBayesianMixture(present, {
+          maxComponents: options.maxComponents ?? 10,
+          weightThreshold: options.weightThreshold ?? 0.005,
+          maxSamples: options.mixtureSamples ?? 20000,
+          seed: (options.seed ?? 0) + index,
+        });
+        let min = Infinity;
+        let max = -Infinity;
+        for (const x of present) {
+          if (x < min) min = x;
+          if (x > max) max = x;
+        }
+        const hasMissing = present.length < data.values.length;
+        const valueStart = span('value', 1, index);
+        const componentStart = span('component', mixture.means.length, index);
+        const missingStart = hasMissing ? span('missing', 2, index) : -1;
+        columns.push({ type: 'numeric', column: index, mixture, min, max, hasMissing, valueStart, componentStart, missingStart });
+      } else {
+        if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
+        let hasMissing = false;
+        for (let i = 0; i < data.codes.length; i++) {
+          if (data.codes[i] < 0) {
+            hasMissing = true;
+            break;
+          }
+        }
+        const categoryStart = span('category', Math.max(data.levels.length, 1), index);
+        const missingStart = hasMissing ? span('missing', 2, index) : -1;
+        columns.push({ type: 'categorical', column: index, levels: data.levels.slice(), hasMissing, categoryStart, missingStart });
+      }
+    });
+    return new TableTransformer({ version: 1, width, columns, spans });
+  }
+
+  /** Rows x width, row-major. Float64 so encode-then-decode is exact. */
+  encode(table: Table, options: EncodeOptions = {}): Float64Array {
+    const rows = table.rowCount;
+    const width = this.state.width;
+    const out = new Float64Array(rows * width);
+    const random = new Random(options.seed ?? 0);
+    const sample = (options.component ?? 'sample') === 'sample';
+    for (const state of this.state.columns) {
+      const data = table.columns[state.column];
+      if (state.type === 'numeric') {
+        if (data.type !== 'numeric') throw new Error('encode: expected numeric data');
+        const { means, stds } = state.mixture;
+        const k = means.length;
+        const post = new Float64Array(k);
+        for (let r = 0; r < rows; r++) {
+          const x = data.values[r];
+          const base = r * width;
+          if (Number.isNaN(x)) {
+            if (state.missingStart < 0) throw new Error(`encode: a missing value, but none were seen when fitting column ${state.column + 1}`);
+            out[base + state.missingStart + 1] = 1;
+            continue;
+          }
+          if (state.missingStart >= 0) out[base + state.missingStart] = 1;
+          responsibilities(state.mixture, x, post);
+          const c = sample ? random.categorical(post) : argmax(post, 0, k);
+          out[base + state.valueStart] = (x - means[c]) / (4 * stds[c]);
+          out[base + state.componentStart + c] = 1;
+        }
+      } else {
+        if (data.type !== 'categorical') throw new Error('encode: expected categorical data');
+        // Levels are matched by text, so a table loaded with another level order still encodes.
+        const toLevel = levelMap(data.levels, state.levels);
+        for (let r = 0; r < rows; r++) {
+          const code = data.codes[r];
+          const base = r * width;
+          if (code < 0) {
+            if (state.missingStart < 0) throw new Error(`encode: a missing value, but none were seen when fitting column ${state.column + 1}`);
+            out[base + state.missingStart + 1] = 1;
+            continue;
+          }
+          if (state.missingStart >= 0) out[base + state.missingStart] = 1;
+          const level = toLevel[code];
+          if (level < 0) throw new Error(`encode: category ${JSON.stringify(data.levels[code])} was not seen when fitting`);
+          out[base + state.categoryStart + level] = 1;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Matrix (model output or encoded data) back to typed columns: argmax picks the component,
+   * category and missing flag; numbers are clamped to the column's bounds. Formatting to text is
+   * the writer's job (schema/format.ts).
+   */
+  decode(matrix: ArrayLike<number>, rows: number, columnCount: number): DecodedColumn[] {
+    const width = this.state.width;
+    if (matrix.length < rows * width) throw new Error(`decode: matrix has ${matrix.length} values, expected ${rows * width}`);
+    const out: DecodedColumn[] = Array.from({ length: columnCount }, () => ({ type: 'none' }) as DecodedColumn);
+    for (const state of this.state.columns) {
+      if (state.type === 'numeric') {
+        const values = new Float64Array(rows);
+        const { means, stds } = state.mixture;
+        const k = means.length;
+        for (let r = 0; r < rows; r++) {
+          const base = r * width;
+          if (state.missingStart >= 0 && matrix[base + state.missingStart + 1] > matrix[base + state.missingStart]) {
+            values[r] = NaN;
+            continue;
+          }
+          const c = argmax(matrix, base + state.componentStart, k);
+          const x = matrix[base + state.valueStart] * 4 * stds[c] + means[c];
+          values[r] = x < state.min ? state.min : x > state.max ? state.max : x;
+        }
+        out[state.column] = { type: 'numeric', values };
+      } else {
+        const codes = new Int32Array(rows);
+        const n = state.levels.length;
+        for (let r = 0; r < rows; r++) {
+          const base = r * width;
+          if (state.missingStart >= 0 && matrix[base + state.missingStart + 1] > matrix[base + state.missingStart]) {
+            codes[r] = -1;
+            continue;
+          }
+          codes[r] = argmax(matrix, base + state.categoryStart, n);
+        }
+        out[state.column] = { type: 'categorical', codes, levels: state.levels };
+      }
+    }
+    return out;
+  }
+}
+
+function presentValues(values: Float64Array): Float64Array {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) n++;
+  const out = new Float64Array(n);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) out[j++] = values[i];
+  return out;
+}
+
+function argmax(values: ArrayLike<number>, start: number, size: number): number {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let i = 0; i < size; i++) {
+    const v = values[start + i];
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+function levelMap(from: string[], to: string[]): Int32Array {
+  const index = new Map(to.map((level, i) => [level, i]));
+  const map = new Int32Array(from.length);
+  from.forEach((level, i) => (map[i] = index.get(level) ?? -1));
+  return map;
+}
