@@ -9,7 +9,10 @@ import { fitBayesianMixture, responsibilities, type Mixture1D } from './gmm';
  * Per modelled column, in schema order:
  * - numeric kinds (continuous, integer, date, datetime): mode-specific normalisation as in the
  *   tVAE paper: a scalar `value` span alpha = (x - mu_k) / (4 sigma_k) for the chosen mixture
- *   component k, then a `component` one-hot span over the kept components;
+ *   component k, then a `component` one-hot span over the kept components. Values that make up a
+ *   large share of the column on their own (capital_gain's 92 % zeros, a default dose) are point
+ *   masses: components of their own, listed first, that decode to exactly that value. A Gaussian
+ *   around them would smear the spike into nearby values that never occur;
  * - categorical and boolean: a `category` one-hot span over the levels;
  * - then, if the column has missing values, a `missing` span [present, missing], so the model
  *   learns where values are absent jointly with everything else (structural missingness: a
@@ -33,6 +36,8 @@ export interface OutputSpan {
 export interface NumericColumnState {
   type: 'numeric';
   column: number;
+  /** Exact values with their own component (frequent values), before the mixture's components. */
+  spikes: number[];
   mixture: Mixture1D;
   /** Decoded values are clamped to these (learned or declared public). */
   min: number;
@@ -67,6 +72,8 @@ export interface FitOptions {
   weightThreshold?: number;
   /** Rows used to fit each column's mixture (a seeded subsample beyond it). */
   mixtureSamples?: number;
+  /** A value holding at least this share of a numeric column's values becomes a point mass. */
+  spikeShare?: number;
 }
 
 export interface EncodeOptions {
@@ -118,12 +125,17 @@ export class TableTransformer {
         if (data.type !== 'numeric') throw new Error(`column ${column.name}: expected numeric data`);
         const present = presentValues(data.values);
         if (present.length === 0) throw new Error(`column ${column.name}: no values to learn from`);
-        const mixture = fitBayesianMixture(present, {
-          maxComponents: options.maxComponents ?? 10,
-          weightThreshold: options.weightThreshold ?? 0.005,
-          maxSamples: options.mixtureSamples ?? 20000,
-          seed: (options.seed ?? 0) + index,
-        });
+        const spikes = frequentValues(present, options.spikeShare ?? DEFAULT_SPIKE_SHARE);
+        const rest = spikes.length ? present.filter((x) => !spikes.includes(x)) : present;
+        const mixture: Mixture1D =
+          rest.length > 0
+            ? fitBayesianMixture(rest, {
+                maxComponents: options.maxComponents ?? 10,
+                weightThreshold: options.weightThreshold ?? 0.005,
+                maxSamples: options.mixtureSamples ?? 20000,
+                seed: (options.seed ?? 0) + index,
+              })
+            : { means: [], stds: [], weights: [] };
         let min = Infinity;
         let max = -Infinity;
         for (const x of present) {
@@ -132,9 +144,9 @@ export class TableTransformer {
         }
         const hasMissing = present.length < data.values.length;
         const valueStart = span('value', 1, index);
-        const componentStart = span('component', mixture.means.length, index);
+        const componentStart = span('component', spikes.length + mixture.means.length, index);
         const missingStart = hasMissing ? span('missing', 2, index) : -1;
-        columns.push({ type: 'numeric', column: index, mixture, min, max, hasMissing, valueStart, componentStart, missingStart });
+        columns.push({ type: 'numeric', column: index, spikes, mixture, min, max, hasMissing, valueStart, componentStart, missingStart });
       } else {
         if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
         let hasMissing = false;
@@ -165,6 +177,7 @@ export class TableTransformer {
         if (data.type !== 'numeric') throw new Error('encode: expected numeric data');
         const { means, stds } = state.mixture;
         const k = means.length;
+        const spikeCount = state.spikes.length;
         const post = new Float64Array(k);
         for (let r = 0; r < rows; r++) {
           const x = data.values[r];
@@ -175,10 +188,16 @@ export class TableTransformer {
             continue;
           }
           if (state.missingStart >= 0) out[base + state.missingStart] = 1;
+          const spike = spikeCount ? state.spikes.indexOf(x) : -1;
+          if (spike >= 0 || k === 0) {
+            // A point mass (or, with no mixture, the nearest one): alpha stays 0.
+            out[base + state.componentStart + (spike >= 0 ? spike : nearest(state.spikes, x))] = 1;
+            continue;
+          }
           responsibilities(state.mixture, x, post);
           const c = sample ? random.categorical(post) : argmax(post, 0, k);
           out[base + state.valueStart] = (x - means[c]) / (4 * stds[c]);
-          out[base + state.componentStart + c] = 1;
+          out[base + state.componentStart + spikeCount + c] = 1;
         }
       } else {
         if (data.type !== 'categorical') throw new Error('encode: expected categorical data');
@@ -215,7 +234,8 @@ export class TableTransformer {
       if (state.type === 'numeric') {
         const values = new Float64Array(rows);
         const { means, stds } = state.mixture;
-        const k = means.length;
+        const spikeCount = state.spikes.length;
+        const k = spikeCount + means.length;
         for (let r = 0; r < rows; r++) {
           const base = r * width;
           if (state.missingStart >= 0 && matrix[base + state.missingStart + 1] > matrix[base + state.missingStart]) {
@@ -223,7 +243,11 @@ export class TableTransformer {
             continue;
           }
           const c = argmax(matrix, base + state.componentStart, k);
-          const x = matrix[base + state.valueStart] * 4 * stds[c] + means[c];
+          if (c < spikeCount) {
+            values[r] = state.spikes[c];
+            continue;
+          }
+          const x = matrix[base + state.valueStart] * 4 * stds[c - spikeCount] + means[c - spikeCount];
           values[r] = x < state.min ? state.min : x > state.max ? state.max : x;
         }
         out[state.column] = { type: 'numeric', values };
@@ -243,6 +267,24 @@ export class TableTransformer {
     }
     return out;
   }
+}
+
+/** Point masses: values holding at least `share` of the column (at most a handful). */
+export const DEFAULT_SPIKE_SHARE = 0.05;
+
+function frequentValues(values: Float64Array, share: number): number[] {
+  const counts = new Map<number, number>();
+  for (const x of values) counts.set(x, (counts.get(x) ?? 0) + 1);
+  // A column of few distinct values that are all frequent is better served by the mixture
+  // alone when it is continuous in nature; but spikes still decode exactly, so keep them.
+  const threshold = Math.max(2, share * values.length);
+  return [...counts].filter(([, c]) => c >= threshold).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([x]) => x).sort((a, b) => a - b);
+}
+
+function nearest(values: number[], x: number): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (Math.abs(values[i] - x) < Math.abs(values[best] - x)) best = i;
+  return best;
 }
 
 function presentValues(values: Float64Array): Float64Array {

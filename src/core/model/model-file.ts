@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../csv/errors';
+import type { Schema } from '../schema/types';
+import type { TransformerState } from '../transform/transformer';
+import type { TvaeWeights } from './tvae';
+
+/**
+ * A trained model in one file: the schema (formats and kinds needed to write rows), the column
+ * transformer's fitted state and the network weights. Enough to sample more rows later without
+ * the original data or retraining.
+ */
+export interface ModelFile {
+  format: 'synthetic-csv-model';
+  version: 1;
+  generator: 'tvae';
+  createdAt: string;
+  software: string;
+  backend: string;
+  seed: number;
+  /** Schema with private per-category counts removed (the model does not need them). */
+  schema: Schema;
+  transformer: TransformerState;
+  tvae: TvaeWeights;
+  /** Differential-privacy statement carried with the model, as in the metadata card. */
+  privacy: { differentiallyPrivate: boolean; epsilon?: number; delta?: number };
+}
+
+export function modelToJson(model: ModelFile): string {
+  return JSON.stringify(model);
+}
+
+export async function readModelFile(file: string): Promise<ModelFile> {
+  const display = path.basename(file);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, { file: display });
+  }
+  let model: ModelFile;
+  try {
+    model = JSON.parse(text) as ModelFile;
+  } catch {
+    throw new InputError('is not a synthetic-csv model file (not JSON)', { file: display });
+  }
+  if (model?.format !== 'synthetic-csv-model') throw new InputError('is not a synthetic-csv model file', { file: display });
+  if (model.version !== 1) throw new InputError(`model file version ${model.version} is not supported by this version`, { file: display });
+  return model;
+}

@@ -1,0 +1,163 @@
+import { Random } from '../random';
+import type { Tf } from './backend';
+import { Tvae, type TrainingData, type TvaeOptions } from './tvae';
+
+export interface TrainProgress {
+  epoch: number; // 1-based
+  epochs: number;
+  step: number; // 1-based within the epoch
+  stepsPerEpoch: number;
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  rowsPerSecond: number;
+  elapsedSeconds: number;
+  etaSeconds: number;
+  /** Privacy spent so far, when training is differentially private. */
+  epsilon?: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  seconds: number;
+  rowsPerSecond: number;
+  epsilon?: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  seed: number;
+  model?: Partial<TvaeOptions>;
+  /**
+   * Stop when the epoch loss has not improved by `minDelta` (relative) for `patience` epochs.
+   * Looks at the private data, so DP training must not use it.
+   */
+  earlyStopping?: { patience: number; minDelta: number };
+  signal?: AbortSignal;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Called at most this often (ms) for step progress; epoch ends always report. */
+  progressIntervalMs?: number;
+}
+
+export interface TrainResult {
+  model: Tvae;
+  history: EpochRecord[];
+  epochsRun: number;
+  stoppedEarly: boolean;
+  seconds: number;
+}
+
+export class TrainingCancelled extends Error {
+  constructor() {
+    super('training was cancelled');
+    this.name = 'TrainingCancelled';
+  }
+}
+
+/** Yield to the event loop so that cancel messages and timers get through between steps. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Train a TVAE with minibatch Adam on shuffled epochs. Deterministic for a seed and backend.
+ * Cancellation is checked between steps; on cancel the model's tensors are freed and a
+ * TrainingCancelled is thrown, so nothing is left behind.
+ */
+export async function trainTvae(tf: Tf, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+  const random = new Random(options.seed);
+  const model = new Tvae(tf, data.layout, options.model ?? {}, random.nextUint32());
+  const batchSize = model.options.batchSize;
+  const order = new Int32Array(data.rows);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const stepsPerEpoch = Math.ceil(data.rows / batchSize);
+  const history: EpochRecord[] = [];
+  const started = performance.now();
+  let lastReport = 0;
+  let best = Infinity;
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  const interval = options.progressIntervalMs ?? 250;
+
+  try {
+    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const epochStart = performance.now();
+      shuffle(order, random);
+      let lossSum = 0;
+      let recSum = 0;
+      let klSum = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (options.signal?.aborted) throw new TrainingCancelled();
+        const rows = order.subarray(step * batchSize, Math.min((step + 1) * batchSize, data.rows));
+        const losses = model.trainStep(data, rows, random);
+        if (!Number.isFinite(losses.loss)) throw new Error(`training diverged at epoch ${epoch} (loss ${losses.loss})`);
+        lossSum += losses.loss * rows.length;
+        recSum += losses.reconstruction * rows.length;
+        klSum += losses.kl * rows.length;
+        const now = performance.now();
+        if (options.onProgress && (now - lastReport >= interval || step === stepsPerEpoch - 1)) {
+          lastReport = now;
+          const elapsed = (now - started) / 1000;
+          const done = (epoch - 1) * stepsPerEpoch + step + 1;
+          const total = options.epochs * stepsPerEpoch;
+          options.onProgress({
+            epoch,
+            epochs: options.epochs,
+            step: step + 1,
+            stepsPerEpoch,
+            loss: losses.loss,
+            reconstruction: losses.reconstruction,
+            kl: losses.kl,
+            rowsPerSecond: (done * batchSize) / Math.max(elapsed, 1e-9),
+            elapsedSeconds: elapsed,
+            etaSeconds: (elapsed / done) * (total - done),
+          });
+        }
+        await yieldToEventLoop();
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      const record: EpochRecord = {
+        epoch,
+        loss: lossSum / data.rows,
+        reconstruction: recSum / data.rows,
+        kl: klSum / data.rows,
+        seconds,
+        rowsPerSecond: data.rows / seconds,
+      };
+      history.push(record);
+      if (options.earlyStopping) {
+        const { patience, minDelta } = options.earlyStopping;
+        if (record.loss < best - Math.abs(best) * minDelta) {
+          best = record.loss;
+          sinceBest = 0;
+        } else if (++sinceBest >= patience) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return { model, history, epochsRun: history.length, stoppedEarly, seconds: (performance.now() - started) / 1000 };
+}
+
+function shuffle(order: Int32Array, random: Random): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+}
+
+/**
+ * Default epoch budget from the data size: about 15,000 optimiser steps' worth of rows, within
+ * [minEpochs, maxEpochs], so small files train long enough to learn and large ones finish.
+ */
+export function defaultEpochs(rows: number, batchSize: number): number {
+  const stepsPerEpoch = Math.max(1, Math.ceil(rows / batchSize));
+  return Math.max(30, Math.min(300, Math.round(6000 / stepsPerEpoch)));
+}

@@ -1,0 +1,66 @@
+import { columnTexts } from './output';
+import { Random } from './random';
+import { regenerateIdentifiers } from './schema/identifiers';
+import type { ColumnSchema, Schema } from './schema/types';
+import type { TableTransformer } from './transform/transformer';
+
+/** A generator of encoded rows in the transformer's layout (the trained model, or a baseline). */
+export interface RowSource {
+  sample(rows: number, random: Random): Float32Array;
+}
+
+/** Output columns in file order: excluded columns and identifiers marked `drop` are absent. */
+export function outputColumns(schema: Schema): ColumnSchema[] {
+  return schema.columns.filter((c) => !c.exclude && !(c.kind === 'identifier' && c.identifier?.handling === 'drop'));
+}
+
+const CHUNK_ROWS = 8192;
+
+/**
+ * Sample `rows` rows and hand them out in chunks of text cells (null = missing), in
+ * `outputColumns(schema)` order. Memory stays bounded by the chunk size whatever `rows` is, apart
+ * from regenerated identifier columns, which must be unique across the whole output.
+ *
+ * Columns the model does not learn: identifiers are regenerated in the same format (never learned
+ * from values), missing at the schema's rate; free-text columns are left blank (missing);
+ * constants repeat their value.
+ */
+export async function sampleRows(
+  schema: Schema,
+  transformer: TableTransformer,
+  source: RowSource,
+  rows: number,
+  seed: number,
+  onChunk: (cells: (string | null)[][], done: number) => Promise<void> | void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const random = new Random(seed);
+  const modelRandom = random.fork();
+  const identifierRandom = random.fork();
+  const columns = outputColumns(schema);
+  const identifiers = new Map<string, (string | null)[]>();
+  for (const column of columns) {
+    if (column.kind !== 'identifier' || !column.identifier) continue;
+    const values: (string | null)[] = regenerateIdentifiers(column.identifier, rows, identifierRandom);
+    for (let r = 0; r < rows; r++) if (identifierRandom.next() < column.missingRate) values[r] = null;
+    identifiers.set(column.name, values);
+  }
+  for (let done = 0; done < rows; ) {
+    if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
+    const n = Math.min(CHUNK_ROWS, rows - done);
+    const matrix = source.sample(n, modelRandom);
+    const decoded = transformer.decode(matrix, n, schema.columns.length);
+    const texts = columns.map((column) => {
+      if (column.kind === 'identifier') return identifiers.get(column.name)!.slice(done, done + n);
+      return columnTexts(column, decoded[column.index], n) ?? new Array<string | null>(n).fill(null);
+    });
+    const chunk: (string | null)[][] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      const row = new Array<string | null>(columns.length);
+      for (let c = 0; c < columns.length; c++) row[c] = texts[c][r];
+      chunk[r] = row;
+    }
+    done += n;
+    await onChunk(chunk, done);
+  }
+}
