@@ -1,7 +1,7 @@
-// One build for every bundle: the CLI, the extension, the training worker (and, once it exists,
-// the report webview). `node scripts/build.mjs --watch` rebuilds on change.
+// One build for every bundle: the CLI, the extension, the training worker and the report webview
+// page. `node scripts/build.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -15,17 +15,35 @@ const common = {
   define: { __SYNTHETIC_CSV_VERSION__: JSON.stringify(pkg.version) },
 };
 
-const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
+// tfjs-node is an optional native extra: required at run time only where it is installed.
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', external: ['@tensorflow/tfjs-node'] };
 
 const builds = [
   { ...node, entryPoints: { cli: 'src/cli/index.ts' }, outdir: 'dist' },
   // The extension host never loads TensorFlow: heavy work runs in the worker process.
-  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@tensorflow/tfjs-node'] },
   { ...node, entryPoints: { worker: 'src/worker/worker.ts' }, outdir: 'dist' },
 ];
 if (existsSync('webview/report/main.ts')) {
-  builds.push({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: { report: 'webview/report/main.ts' }, outdir: 'dist/webview' });
+  // The report page: dist/webview/report.js plus the CSS it imports, dist/webview/report.css.
+  // Always minified: the offline HTML report inlines both files.
+  builds.push({
+    ...common,
+    platform: 'browser',
+    target: ['es2022', 'chrome114'],
+    format: 'iife',
+    minify: true,
+    legalComments: 'none',
+    entryPoints: { report: 'webview/report/main.ts' },
+    outdir: 'dist/webview',
+    loader: { '.css': 'css' },
+  });
 }
+
+// The wasm backend loads its .wasm binaries from beside the bundle: ship them in dist/.
+mkdirSync('dist', { recursive: true });
+const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+for (const file of readdirSync(wasmDir)) if (file.endsWith('.wasm')) copyFileSync(`${wasmDir}/${file}`, `dist/${file}`);
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

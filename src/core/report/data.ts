@@ -1,0 +1,710 @@
+/**
+ * Everything the evaluation report draws, computed on the Node side from the real and synthetic
+ * tables and the evaluation. The page never sees a row: only aggregates (histograms, category
+ * shares, monthly counts, correlation matrices), so the report is small and holds no record.
+ * It is still computed from the real data and is not itself differentially private.
+ *
+ * The result is plain JSON (no typed arrays, no NaN or Infinity: missing numbers are null).
+ */
+import * as path from 'node:path';
+import type {
+  ChecklistItem,
+  ClassificationScores,
+  Evaluation,
+  FairnessResult,
+  RegressionScores,
+  UtilityResult,
+  Verdict,
+} from '../evaluate/types';
+import { civilFromDays } from '../schema/dates';
+import type { ColumnKind, Schema } from '../schema/types';
+import { isModelled, type ColumnData, type Table } from '../table';
+import { VERSION } from '../version';
+
+export const REPORT_DATA_VERSION = 1;
+
+/** Numeric columns: densities on shared bins spanning the real range. */
+export interface HistogramChart {
+  type: 'histogram';
+  /** Bin edges (bins + 1 of them), real min..max. */
+  edges: number[];
+  /** Densities (share of non-missing values per unit of x); each integrates to at most 1. */
+  real: number[];
+  synthetic: number[];
+  /** Integer column with few values: one bin per whole number, centred on it. */
+  integerBins: boolean;
+  /** Shares of non-missing synthetic values outside the real range (not in any bin). */
+  syntheticBelow: number;
+  syntheticAbove: number;
+}
+
+/** Date and datetime columns: counts per month (per year when the real span exceeds 10 years). */
+export interface TimelineChart {
+  type: 'timeline';
+  unit: 'month' | 'year';
+  /** `YYYY-MM` or `YYYY`, real first..last period. */
+  labels: string[];
+  real: number[];
+  synthetic: number[];
+  /** Non-missing synthetic values outside the real span (counts). */
+  syntheticBelow: number;
+  syntheticAbove: number;
+}
+
+/** Categorical and boolean columns: shares of non-missing values, top categories of the real data. */
+export interface CategoriesChart {
+  type: 'categories';
+  /** Category values (as in the file), most frequent in the real data first. */
+  labels: string[];
+  real: number[];
+  synthetic: number[];
+  /** Share of everything else (null when nothing falls outside the listed categories). */
+  otherReal: number | null;
+  otherSynthetic: number | null;
+  /** Number of distinct categories in each table. */
+  realCategories: number;
+  syntheticCategories: number;
+}
+
+export type ColumnChart = HistogramChart | TimelineChart | CategoriesChart;
+
+export interface ReportColumn {
+  name: string;
+  kind: ColumnKind;
+  /** Column Shapes score (KSComplement or TVComplement) from the evaluation, if any. */
+  score: number | null;
+  metric: 'KSComplement' | 'TVComplement' | null;
+  /** Share of missing values. */
+  missing: { real: number; synthetic: number };
+  /** Non-missing value counts. */
+  count: { real: number; synthetic: number };
+  coverage: number | null;
+  coverageMetric: 'RangeCoverage' | 'CategoryCoverage' | null;
+  /** Null when the column has no non-missing real value. */
+  chart: ColumnChart | null;
+}
+
+export interface CorrelationData {
+  /** Numeric and date columns, in schema order (at most MAX_CORRELATION_COLUMNS). */
+  columns: string[];
+  /** Pearson r over pairwise complete rows; null where undefined (constant column, < 3 rows). */
+  real: (number | null)[][];
+  synthetic: (number | null)[][];
+  /** synthetic - real. */
+  difference: (number | null)[][];
+  /** Numeric columns left out because of the size limit. */
+  omitted: number;
+}
+
+export interface DcrData {
+  edges: number[];
+  /** Shares of synthetic rows per bin: distance to the closest training row... */
+  train: number[];
+  /** ...and to the closest holdout row. */
+  holdout: number[] | null;
+}
+
+export interface TrainingPoint {
+  epoch: number;
+  loss: number | null;
+  epsilon: number | null;
+}
+
+export interface LedgerData {
+  /** Scalar facts of the privacy section of the metadata card, as label / text. */
+  summary: { label: string; value: string }[];
+  /** The first list of entries (e.g. the spending ledger) as a table. */
+  entries: { title: string; columns: string[]; rows: string[][] } | null;
+}
+
+export interface PrivacyData {
+  exactCopies: { count: number; rate: number };
+  holdoutExactCopies: { count: number; rate: number } | null;
+  dcrBaselineProtection: number | null;
+  dcrOverfittingProtection: number | null;
+  medianDcrTrain: number | null;
+  medianDcrHoldout: number | null;
+  medianNndr: number | null;
+  mia: { auc: number; low: number | null; high: number | null; advantage: number | null; members: number | null; nonMembers: number | null } | null;
+  rareCategories: { column: string; value: string; realCount: number; syntheticCount: number }[];
+  rareCategoriesTotal: number;
+  identifiersCarried: string[];
+  /** Differential privacy as the metadata card states it: 'none' means trained without DP. */
+  dp: { status: 'dp' | 'none' | 'unknown'; epsilon: number | null; delta: number | null; mechanism: string | null };
+}
+
+/** Model scores by metric name (accuracy, macroF1, rocAuc; r2, mae); null when not computable. */
+export type Scores = Record<string, number | null>;
+
+export interface ReportUtility {
+  target: string;
+  targetReason: string;
+  task: 'classification' | 'regression';
+  model: string;
+  testSet: string;
+  testRows: number;
+  /** Train on real, test on real (TRTR) and train on synthetic, test on real (TSTR). */
+  trainOnReal: Scores;
+  trainOnSynthetic: Scores;
+  /** TSTR / TRTR on the headline metric. */
+  ratio: number | null;
+  headline: 'rocAuc' | 'accuracy' | 'r2';
+}
+
+export interface ReportFairness {
+  column: string;
+  groups: { value: string; realRows: number; syntheticRows: number; columnShapes: number | null; utility: Scores | null }[];
+}
+
+export interface ReportData {
+  version: typeof REPORT_DATA_VERSION;
+  title: string;
+  /** ISO time the report (or the card) was made. */
+  createdAt: string;
+  tool: string;
+  files: { real: string; synthetic: string; holdout: string | null };
+  rows: { real: number; synthetic: number; holdout: number | null };
+  columnsTotal: number;
+  columnsModelled: number;
+  generator: string | null;
+  verdicts: { fidelity: Verdict; utility: Verdict | null; privacy: Verdict };
+  quality: { score: number | null; columnShapes: number | null; columnPairTrends: number | null; pairsScored: number };
+  utility: ReportUtility | null;
+  privacy: PrivacyData;
+  checklist: ChecklistItem[];
+  columns: ReportColumn[];
+  correlations: CorrelationData | null;
+  dcr: DcrData | null;
+  training: TrainingPoint[] | null;
+  ledger: LedgerData | null;
+  fairness: ReportFairness | null;
+}
+
+export interface ReportInput {
+  schema: Schema;
+  real: Table;
+  synthetic: Table;
+  evaluation: Evaluation;
+  /** The metadata card (generator, privacy ledger, training history...): what is present is shown. */
+  card?: Record<string, unknown>;
+  title?: string;
+}
+
+const HISTOGRAM_BINS = 30;
+const TOP_CATEGORIES = 20;
+const MAX_CORRELATION_COLUMNS = 30;
+const MAX_TRAINING_POINTS = 500;
+const MAX_RARE_CATEGORIES = 50;
+const MAX_LEDGER_ROWS = 200;
+
+export function buildReportData(input: ReportInput): ReportData {
+  const { schema, real, synthetic, evaluation, card } = input;
+  const modelled = schema.columns.filter((c) => isModelled(c) && real.columns[c.index]?.type !== 'none');
+
+  const columns = modelled.map((column) => buildColumn(column.name, column.kind, real.columns[column.index], synthetic.columns[column.index], evaluation));
+
+  const correlationColumns = modelled.filter((c) => real.columns[c.index]?.type === 'numeric' && synthetic.columns[c.index]?.type === 'numeric');
+  const correlations = correlationColumns.length >= 2 ? buildCorrelations(correlationColumns, real, synthetic) : null;
+
+  const privacySection = isRecord(card?.privacy) ? card.privacy : null;
+  const files = {
+    real: path.basename(evaluation.realFile),
+    synthetic: path.basename(evaluation.syntheticFile),
+    holdout: evaluation.holdoutFile ? path.basename(evaluation.holdoutFile) : null,
+  };
+
+  return {
+    version: REPORT_DATA_VERSION,
+    title: input.title ?? files.synthetic,
+    createdAt: cardDate(card) ?? new Date().toISOString(),
+    tool: `synthetic-csv ${VERSION}`,
+    files,
+    rows: { real: evaluation.realRows, synthetic: evaluation.syntheticRows, holdout: evaluation.holdoutRows ?? null },
+    columnsTotal: schema.columns.length,
+    columnsModelled: modelled.length,
+    generator: describeGenerator(card?.generator),
+    verdicts: { ...evaluation.verdicts },
+    quality: {
+      score: num(evaluation.quality.score),
+      columnShapes: num(evaluation.quality.columnShapes),
+      columnPairTrends: num(evaluation.quality.columnPairTrends),
+      pairsScored: evaluation.quality.pairs.filter((p) => p.meetsThreshold && p.score !== null).length,
+    },
+    utility: evaluation.utility ? cleanUtility(evaluation.utility) : null,
+    privacy: buildPrivacy(evaluation, privacySection, card),
+    checklist: evaluation.checklist.map((c) => ({ id: c.id, label: c.label, verdict: c.verdict, value: c.value, threshold: c.threshold })),
+    columns,
+    correlations,
+    dcr: buildDcr(evaluation.privacy.dcrHistogram),
+    training: buildTraining(card),
+    ledger: privacySection ? buildLedger(privacySection) : null,
+    fairness: evaluation.fairness ? cleanFairness(evaluation.fairness) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Columns
+
+function buildColumn(name: string, kind: ColumnKind, real: ColumnData, synthetic: ColumnData, evaluation: Evaluation): ReportColumn {
+  const shape = evaluation.quality.columns.find((c) => c.column === name);
+  const coverage = evaluation.quality.coverage.find((c) => c.column === name);
+  const realCount = nonMissing(real);
+  const syntheticCount = nonMissing(synthetic);
+  const realRows = rowsOf(real);
+  const syntheticRows = rowsOf(synthetic);
+
+  let chart: ColumnChart | null = null;
+  if (realCount > 0) {
+    if (real.type === 'numeric' && synthetic.type === 'numeric') {
+      if (kind === 'date' || kind === 'datetime') chart = timeline(real.values, synthetic.values, kind === 'datetime' ? 86400 : 1);
+      else chart = histogram(real.values, synthetic.values, kind === 'integer');
+    } else if (real.type === 'categorical' && synthetic.type === 'categorical') {
+      chart = categories(real, synthetic);
+    }
+  }
+
+  return {
+    name,
+    kind,
+    score: shape ? num(shape.score) : null,
+    metric: shape ? shape.metric : null,
+    missing: {
+      real: round(realRows ? 1 - realCount / realRows : 0),
+      synthetic: round(syntheticRows ? 1 - syntheticCount / syntheticRows : 0),
+    },
+    count: { real: realCount, synthetic: syntheticCount },
+    coverage: coverage ? num(coverage.coverage) : null,
+    coverageMetric: coverage ? coverage.coverageMetric : null,
+    chart,
+  };
+}
+
+function rowsOf(column: ColumnData): number {
+  if (column.type === 'numeric') return column.values.length;
+  if (column.type === 'categorical') return column.codes.length;
+  return 0;
+}
+
+function nonMissing(column: ColumnData): number {
+  let n = 0;
+  if (column.type === 'numeric') {
+    for (const x of column.values) if (Number.isFinite(x)) n++;
+  } else if (column.type === 'categorical') {
+    for (const c of column.codes) if (c >= 0) n++;
+  }
+  return n;
+}
+
+function range(values: Float64Array): { min: number; max: number; n: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let n = 0;
+  for (const x of values) {
+    if (!Number.isFinite(x)) continue;
+    n++;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return { min, max, n };
+}
+
+function histogram(real: Float64Array, synthetic: Float64Array, integer: boolean): HistogramChart {
+  const { min, max, n: realN } = range(real);
+  let edges: number[];
+  const integerBins = integer && Number.isInteger(min) && Number.isInteger(max) && max - min + 1 <= HISTOGRAM_BINS;
+  if (integerBins) {
+    edges = [];
+    for (let v = min; v <= max + 1; v++) edges.push(v - 0.5);
+  } else if (max === min) {
+    edges = [min - 0.5, max + 0.5];
+  } else {
+    edges = [];
+    for (let i = 0; i <= HISTOGRAM_BINS; i++) edges.push(min + ((max - min) * i) / HISTOGRAM_BINS);
+    edges[HISTOGRAM_BINS] = max;
+  }
+  const bins = edges.length - 1;
+  const lo = edges[0];
+  const hi = edges[bins];
+  const width = (hi - lo) / bins;
+  const count = (values: Float64Array) => {
+    const counts = new Array<number>(bins).fill(0);
+    let below = 0;
+    let above = 0;
+    let n = 0;
+    for (const x of values) {
+      if (!Number.isFinite(x)) continue;
+      n++;
+      if (x < lo) below++;
+      else if (x > hi) above++;
+      else counts[Math.min(bins - 1, Math.floor((x - lo) / width))]++;
+    }
+    return { counts, below, above, n };
+  };
+  const r = count(real);
+  const s = count(synthetic);
+  const density = (counts: number[], n: number) => counts.map((c) => (n > 0 ? round(c / (n * width), 5) : 0));
+  return {
+    type: 'histogram',
+    edges: edges.map((e) => round(e, 8)),
+    real: density(r.counts, realN),
+    synthetic: density(s.counts, s.n),
+    integerBins,
+    syntheticBelow: s.n ? round(s.below / s.n) : 0,
+    syntheticAbove: s.n ? round(s.above / s.n) : 0,
+  };
+}
+
+/** `scale` turns the stored number into days (86400 for datetime seconds). */
+function timeline(real: Float64Array, synthetic: Float64Array, scale: number): TimelineChart {
+  const { min, max } = range(real);
+  const first = civilFromDays(Math.floor(min / scale));
+  const last = civilFromDays(Math.floor(max / scale));
+  const unit: 'month' | 'year' = last.y - first.y > 10 ? 'year' : 'month';
+  const index = (y: number, m: number) => (unit === 'year' ? y : y * 12 + (m - 1));
+  const start = index(first.y, first.m);
+  const end = index(last.y, last.m);
+  const periods = end - start + 1;
+  const labels: string[] = [];
+  for (let p = start; p <= end; p++) {
+    if (unit === 'year') labels.push(pad(p, 4));
+    else labels.push(`${pad(Math.floor(p / 12), 4)}-${pad((p % 12) + 1, 2)}`);
+  }
+  const count = (values: Float64Array) => {
+    const counts = new Array<number>(periods).fill(0);
+    let below = 0;
+    let above = 0;
+    for (const x of values) {
+      if (!Number.isFinite(x)) continue;
+      const { y, m } = civilFromDays(Math.floor(x / scale));
+      const p = index(y, m);
+      if (p < start) below++;
+      else if (p > end) above++;
+      else counts[p - start]++;
+    }
+    return { counts, below, above };
+  };
+  const r = count(real);
+  const s = count(synthetic);
+  return { type: 'timeline', unit, labels, real: r.counts, synthetic: s.counts, syntheticBelow: s.below, syntheticAbove: s.above };
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+function categories(
+  real: { codes: Int32Array; levels: string[] },
+  synthetic: { codes: Int32Array; levels: string[] },
+): CategoriesChart {
+  const countBy = (column: { codes: Int32Array; levels: string[] }) => {
+    const counts = new Map<string, number>();
+    let n = 0;
+    const byCode = new Array<number>(column.levels.length).fill(0);
+    for (const c of column.codes) {
+      if (c < 0) continue;
+      byCode[c]++;
+      n++;
+    }
+    byCode.forEach((k, code) => {
+      if (k > 0) counts.set(column.levels[code], (counts.get(column.levels[code]) ?? 0) + k);
+    });
+    return { counts, n };
+  };
+  const r = countBy(real);
+  const s = countBy(synthetic);
+  const ranked = [...r.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const top = ranked.slice(0, TOP_CATEGORIES).map(([value]) => value);
+  const share = (k: number, n: number) => (n > 0 ? round(k / n) : 0);
+  const realShares = top.map((v) => share(r.counts.get(v) ?? 0, r.n));
+  const syntheticShares = top.map((v) => share(s.counts.get(v) ?? 0, s.n));
+  const listed = new Set(top);
+  let otherR = 0;
+  let otherS = 0;
+  for (const [v, k] of r.counts) if (!listed.has(v)) otherR += k;
+  for (const [v, k] of s.counts) if (!listed.has(v)) otherS += k;
+  const hasOther = otherR > 0 || otherS > 0;
+  return {
+    type: 'categories',
+    labels: top,
+    real: realShares,
+    synthetic: syntheticShares,
+    otherReal: hasOther ? share(otherR, r.n) : null,
+    otherSynthetic: hasOther ? share(otherS, s.n) : null,
+    realCategories: r.counts.size,
+    syntheticCategories: s.counts.size,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Correlations
+
+function buildCorrelations(columns: { name: string; index: number }[], real: Table, synthetic: Table): CorrelationData {
+  const used = columns.slice(0, MAX_CORRELATION_COLUMNS);
+  const matrix = (table: Table) => {
+    const values = used.map((c) => (table.columns[c.index] as { values: Float64Array }).values);
+    const m: (number | null)[][] = values.map(() => new Array<number | null>(values.length).fill(null));
+    for (let i = 0; i < values.length; i++) {
+      m[i][i] = pearson(values[i], values[i]) === null ? null : 1;
+      for (let j = i + 1; j < values.length; j++) m[i][j] = m[j][i] = pearson(values[i], values[j]);
+    }
+    return m;
+  };
+  const r = matrix(real);
+  const s = matrix(synthetic);
+  return {
+    columns: used.map((c) => c.name),
+    real: r,
+    synthetic: s,
+    difference: r.map((row, i) => row.map((x, j) => (x === null || s[i][j] === null ? null : round(s[i][j]! - x)))),
+    omitted: columns.length - used.length,
+  };
+}
+
+/** Pearson correlation over rows where both values are present; null if undefined. */
+export function pearson(a: Float64Array, b: Float64Array): number | null {
+  const n = Math.min(a.length, b.length);
+  let count = 0;
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    count++;
+    meanA += (x - meanA) / count;
+    meanB += (y - meanB) / count;
+  }
+  if (count < 3) return null;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const dx = x - meanA;
+    const dy = y - meanB;
+    sab += dx * dy;
+    saa += dx * dx;
+    sbb += dy * dy;
+  }
+  if (!(saa > 0) || !(sbb > 0)) return null;
+  return round(Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Privacy, utility, fairness, card
+
+function buildPrivacy(evaluation: Evaluation, privacySection: Record<string, unknown> | null, card: Record<string, unknown> | undefined): PrivacyData {
+  const p = evaluation.privacy;
+  const mi = p.membershipInference;
+  let mia: PrivacyData['mia'] = null;
+  if (mi) {
+    const stronger = mi.densityRatio.auc > mi.distance.auc ? mi.densityRatio : mi.distance;
+    mia = { auc: round(stronger.auc), low: num(stronger.low), high: num(stronger.high), advantage: num(mi.advantage), members: mi.members, nonMembers: mi.nonMembers };
+  } else if (typeof p.membershipInferenceAuc === 'number' && Number.isFinite(p.membershipInferenceAuc)) {
+    mia = { auc: round(p.membershipInferenceAuc), low: null, high: null, advantage: null, members: null, nonMembers: null };
+  }
+  return {
+    exactCopies: { count: p.exactCopies.count, rate: round(p.exactCopies.rate, 6) },
+    holdoutExactCopies: p.holdoutExactCopies ? { count: p.holdoutExactCopies.count, rate: round(p.holdoutExactCopies.rate, 6) } : null,
+    dcrBaselineProtection: num(p.dcrBaselineProtection),
+    dcrOverfittingProtection: num(p.dcrOverfittingProtection),
+    medianDcrTrain: num(p.medianDcrTrain),
+    medianDcrHoldout: num(p.medianDcrHoldout),
+    medianNndr: num(p.medianNndr),
+    mia,
+    rareCategories: p.rareCategories.slice(0, MAX_RARE_CATEGORIES).map((r) => ({ ...r })),
+    rareCategoriesTotal: p.rareCategories.length,
+    identifiersCarried: [...p.identifiersCarried],
+    dp: differentialPrivacy(privacySection, card),
+  };
+}
+
+const NO_DP_WORDS = new Set(['none', 'no', 'off', 'false', 'disabled', 'infinity', 'inf', 'non-private', 'nonprivate']);
+
+/** What the card says about differential privacy; tolerant of how the card spells it. */
+function differentialPrivacy(privacy: Record<string, unknown> | null, card: Record<string, unknown> | undefined) {
+  const unknown = { status: 'unknown' as const, epsilon: null, delta: null, mechanism: null };
+  const source = privacy ?? (isRecord(card) ? card : null);
+  if (!source) return unknown;
+  const mechanism = firstString(source, ['mechanism', 'method', 'accountant']);
+  const flag = firstDefined(source, ['differentialPrivacy', 'dp', 'enabled', 'private']);
+  const epsilonRaw = firstDefined(source, ['epsilon', 'totalEpsilon', 'epsilonSpent', 'spentEpsilon', 'targetEpsilon']);
+  const delta = num(firstDefined(source, ['delta', 'totalDelta', 'targetDelta']));
+  const saysNo =
+    flag === false ||
+    (typeof flag === 'string' && NO_DP_WORDS.has(flag.toLowerCase())) ||
+    (typeof mechanism === 'string' && NO_DP_WORDS.has(mechanism.toLowerCase())) ||
+    (typeof epsilonRaw === 'string' && NO_DP_WORDS.has(epsilonRaw.toLowerCase())) ||
+    epsilonRaw === Infinity ||
+    (epsilonRaw === null && flag !== true);
+  if (saysNo) return { status: 'none' as const, epsilon: null, delta: null, mechanism };
+  const epsilon = num(typeof epsilonRaw === 'string' ? Number(epsilonRaw) : epsilonRaw);
+  if (epsilon !== null) return { status: 'dp' as const, epsilon, delta, mechanism };
+  if (flag === true) return { status: 'dp' as const, epsilon: null, delta, mechanism };
+  return privacy ? { ...unknown, mechanism } : unknown;
+}
+
+function buildDcr(h: { edges: number[]; train: number[]; holdout?: number[] } | undefined): DcrData | null {
+  if (!h || !Array.isArray(h.edges) || h.edges.length < 2 || !Array.isArray(h.train) || h.train.length === 0) return null;
+  const normalise = (counts: number[]) => {
+    const total = counts.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+    return counts.map((c) => (total > 0 && Number.isFinite(c) ? round(c / total) : 0));
+  };
+  return {
+    edges: h.edges.map((e) => round(e, 6)),
+    train: normalise(h.train),
+    holdout: h.holdout && h.holdout.length ? normalise(h.holdout) : null,
+  };
+}
+
+function buildTraining(card: Record<string, unknown> | undefined): TrainingPoint[] | null {
+  const training = isRecord(card?.training) ? card.training : null;
+  const history = training && Array.isArray(training.history) ? training.history : null;
+  if (!history) return null;
+  let points: TrainingPoint[] = history.filter(isRecord).map((h, i) => ({
+    epoch: num(h.epoch) ?? i + 1,
+    loss: num(h.loss),
+    epsilon: num(h.epsilon),
+  }));
+  points = points.filter((p) => p.loss !== null || p.epsilon !== null);
+  if (points.length > MAX_TRAINING_POINTS) {
+    const step = points.length / MAX_TRAINING_POINTS;
+    const thinned: TrainingPoint[] = [];
+    for (let i = 0; i < MAX_TRAINING_POINTS; i++) thinned.push(points[Math.floor(i * step)]);
+    thinned[thinned.length - 1] = points[points.length - 1];
+    points = thinned;
+  }
+  return points.length ? points : null;
+}
+
+function buildLedger(privacy: Record<string, unknown>): LedgerData {
+  const summary: { label: string; value: string }[] = [];
+  let entries: LedgerData['entries'] = null;
+  const visit = (value: unknown, label: string, depth: number) => {
+    if (summary.length >= MAX_LEDGER_ROWS) return;
+    if (Array.isArray(value)) {
+      if (value.length && value.every(isRecord) && !entries) {
+        const rows = value.slice(0, MAX_LEDGER_ROWS) as Record<string, unknown>[];
+        const columns: string[] = [];
+        for (const row of rows) for (const k of Object.keys(row)) if (!columns.includes(k) && columns.length < 12) columns.push(k);
+        entries = { title: humanise(label), columns: columns.map(humanise), rows: rows.map((row) => columns.map((k) => text(row[k]))) };
+      } else {
+        summary.push({ label: humanise(label), value: value.map(text).join(', ') });
+      }
+    } else if (isRecord(value) && depth < 2) {
+      for (const [k, v] of Object.entries(value)) visit(v, label ? `${label} › ${k}` : k, depth + 1);
+    } else {
+      summary.push({ label: humanise(label), value: text(value) });
+    }
+  };
+  visit(privacy, '', 0);
+  return { summary, entries };
+}
+
+function cleanUtility(u: UtilityResult): ReportUtility {
+  return {
+    target: u.target,
+    targetReason: u.targetReason,
+    task: u.task,
+    model: u.model,
+    testSet: u.testSet,
+    testRows: u.testRows,
+    trainOnReal: cleanScores(u.trainOnReal),
+    trainOnSynthetic: cleanScores(u.trainOnSynthetic),
+    ratio: num(u.ratio),
+    headline: u.headline,
+  };
+}
+
+function cleanScores(s: ClassificationScores | RegressionScores): Scores {
+  const out: Scores = {};
+  for (const [k, v] of Object.entries(s)) out[k] = num(v);
+  return out;
+}
+
+function cleanFairness(f: FairnessResult): ReportFairness {
+  return {
+    column: f.column,
+    groups: f.groups.map((g) => ({
+      value: g.value,
+      realRows: g.realRows,
+      syntheticRows: g.syntheticRows,
+      columnShapes: num(g.columnShapes),
+      utility: g.utility ? cleanScores(g.utility) : null,
+    })),
+  };
+}
+
+function describeGenerator(generator: unknown): string | null {
+  if (typeof generator === 'string') return generator;
+  if (!isRecord(generator)) return null;
+  const name = firstString(generator, ['name', 'model', 'type', 'id']);
+  const version = firstString(generator, ['version']);
+  const model = firstString(generator, ['model', 'architecture']);
+  const parts = [name, version ? `v${version.replace(/^v/, '')}` : null, model && model !== name ? `(${model})` : null].filter(Boolean);
+  return parts.length ? parts.join(' ') : null;
+}
+
+function cardDate(card: Record<string, unknown> | undefined): string | null {
+  if (!card) return null;
+  const value = firstString(card, ['createdAt', 'created', 'date', 'generatedAt']);
+  if (!value || Number.isNaN(Date.parse(value))) return null;
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function firstDefined(source: Record<string, unknown>, keys: string[]): unknown {
+  for (const k of keys) if (k in source && source[k] !== undefined) return source[k];
+  return undefined;
+}
+
+function firstString(source: Record<string, unknown>, keys: string[]): string | null {
+  for (const k of keys) {
+    const v = source[k];
+    if (typeof v === 'string' && v.trim()) return v;
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  }
+  return null;
+}
+
+/** camelCase or snake_case key → "Sentence case". */
+function humanise(key: string): string {
+  return key
+    .split(' › ')
+    .map((part) => {
+      const words = part.replace(/[_-]+/g, ' ').replace(/([a-z0-9])([A-Z])/g, '$1 $2').trim().toLowerCase();
+      return words.charAt(0).toUpperCase() + words.slice(1);
+    })
+    .join(' › ');
+}
+
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(round(value, 6)) : String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 200 ? `${json.slice(0, 199)}…` : json;
+  } catch {
+    return String(value);
+  }
+}
+
+/** A finite number rounded to `digits` significant digits, or null. */
+function num(value: unknown, digits = 6): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? round(value, digits) : null;
+}
+
+function round(x: number, digits = 4): number {
+  if (!Number.isFinite(x) || x === 0) return Number.isFinite(x) ? x : 0;
+  return Number(x.toPrecision(digits));
+}

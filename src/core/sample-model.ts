@@ -1,0 +1,55 @@
+import { CsvWriter } from './csv/writer';
+import { FixtureWriter, type FixtureFormat } from './fixtures';
+import { loadTensorflow, type BackendPreference } from './model/backend';
+import { readModelFile } from './model/model-file';
+import { Tvae } from './model/tvae';
+import { outputColumns, sampleRows } from './sampler';
+import { TableTransformer } from './transform/transformer';
+
+export interface SampleModelOptions {
+  model: string;
+  rows: number;
+  seed?: number;
+  format?: FixtureFormat;
+  tableName?: string;
+  backend?: BackendPreference;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sample rows from a saved model file without the original data or retraining, streaming text in
+ * the chosen format to `write`.
+ */
+export async function sampleFromModel(options: SampleModelOptions, write: (text: string) => Promise<void>): Promise<void> {
+  const file = await readModelFile(options.model);
+  const { tf } = await loadTensorflow(options.backend ?? 'auto');
+  const model = Tvae.fromJSON(tf, file.tvae);
+  try {
+    const transformer = TableTransformer.fromJSON(file.transformer);
+    const columns = outputColumns(file.schema);
+    const format = options.format ?? 'csv';
+    const csv = format === 'csv' ? CsvWriter.forSchema(file.schema, columns) : undefined;
+    const fixture = format === 'csv' ? undefined : new FixtureWriter(format, columns, options.tableName);
+    await write(csv ? csv.header() : fixture!.start());
+    await sampleRows(
+      file.schema,
+      transformer,
+      model,
+      options.rows,
+      options.seed ?? 0,
+      async (chunk) => {
+        if (csv) {
+          let text = '';
+          for (const row of chunk) text += csv.row(row);
+          await write(text);
+        } else {
+          await write(fixture!.rows(chunk));
+        }
+      },
+      options.signal,
+    );
+    if (fixture) await write(fixture.end());
+  } finally {
+    model.dispose();
+  }
+}
