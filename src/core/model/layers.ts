@@ -28,10 +28,11 @@ export function createDense(tf: Tf, name: string, inputs: number, outputs: numbe
   const limit = Math.sqrt(6 / inputs);
   const w = new Float32Array(inputs * outputs);
   for (let i = 0; i < w.length; i++) w[i] = (random.next() * 2 - 1) * limit;
-  return {
+  // tf.variable keeps its own reference to the data: the initial tensors are freed here.
+  return tf.tidy(() => ({
     weight: tf.variable(tf.tensor2d(w, [inputs, outputs]), true, `${name}/weight`),
     bias: tf.variable(tf.zeros([outputs]) as Tensor1D, true, `${name}/bias`),
-  };
+  }));
 }
 
 /**

@@ -172,7 +172,7 @@ export class Tvae {
     this.valueHead = createDense(tf, `${this.prefix}valueHead`, inputs, Math.max(this.V, 1), random);
     this.softHead = createDense(tf, `${this.prefix}softHead`, inputs, Math.max(this.Ds, 1), random);
     // TVAE starts every output's noise scale at 0.1 and keeps it within [0.01, 1].
-    this.sigma = tf.variable(tf.fill([Math.max(this.V, 1)], 0.1), true, `${this.prefix}sigma`) as TfCore.Variable<TfCore.Rank.R1>;
+    this.sigma = tf.tidy(() => tf.variable(tf.fill([Math.max(this.V, 1)], 0.1), true, `${this.prefix}sigma`)) as TfCore.Variable<TfCore.Rank.R1>;
     const s = new Float32Array(Math.max(this.Ds, 1) * Math.max(this.K, 1));
     layout.segments.forEach((seg, k) => {
       for (let j = 0; j < seg.size; j++) s[(seg.offset + j) * this.K + k] = 1;
@@ -355,7 +355,7 @@ export class Tvae {
       if (!saved) throw new Error(`model file has no values for ${v.name}`);
       const bytes = Buffer.from(saved.data, 'base64');
       const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-      v.assign(tf.tensor(data.slice(), saved.shape));
+      tf.tidy(() => v.assign(tf.tensor(data.slice(), saved.shape)));
     }
     return model;
   }
