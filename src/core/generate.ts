@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readCsv } from './csv/reader';
 import { CsvWriter } from './csv/writer';
 import { InputError } from './csv/errors';
 import { StagedOutputs } from './io/atomic';
@@ -105,13 +107,19 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (path.resolve(outputs.csv) === path.resolve(options.input)) {
     throw new InputError('the output would replace the input file; choose another --out', { file: path.basename(options.input) });
   }
+  if (!fs.existsSync(path.dirname(path.resolve(outputs.csv)))) {
+    throw new Error(`the output folder ${path.dirname(outputs.csv)} does not exist`);
+  }
   const staged = new StagedOutputs(options.force ?? false);
   staged.checkTargets(Object.values(outputs));
   const seed = options.seed ?? 0;
   const random = new Random(seed);
 
   phase('schema', `Reading ${path.basename(options.input)}`);
-  const schema = options.schema ?? (await time('schema', () => inferSchema(options.input, { signal: options.signal })));
+  // A given schema may come from another file: the row count is this file's own.
+  const schema = options.schema
+    ? { ...options.schema, rowCount: (await readCsv(options.input, () => undefined, { signal: options.signal })).rowCount }
+    : await time('schema', () => inferSchema(options.input, { signal: options.signal }));
   const n = schema.rowCount;
   if (n < 2) throw new InputError('needs at least two data rows to learn from', { file: path.basename(options.input) });
 

@@ -44,6 +44,11 @@ export class Random {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
+  /** Uniform in [0, 1) with 32 bits: half the cost of next(), for hot sampling loops. */
+  nextFast(): number {
+    return this.nextUint32() * 2.3283064365386963e-10;
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
@@ -59,9 +64,10 @@ export class Random {
     let u: number;
     let v: number;
     let s: number;
+    // 32-bit uniforms are plenty for a normal deviate and take half the work of next().
     do {
-      u = this.next() * 2 - 1;
-      v = this.next() * 2 - 1;
+      u = this.nextUint32() * 4.656612873077393e-10 - 1;
+      v = this.nextUint32() * 4.656612873077393e-10 - 1;
       s = u * u + v * v;
     } while (s >= 1 || s === 0);
     const m = Math.sqrt((-2 * Math.log(s)) / s);
@@ -107,15 +113,26 @@ export class Reservoir<T> {
   constructor(
     readonly capacity: number,
     private readonly random: Random,
+    /** Applied to an item when it is kept (e.g. to copy a string out of a large buffer). */
+    private readonly keep: (item: T) => T = (item) => item,
   ) {}
 
   add(item: T): void {
     this.seen++;
     if (this.items.length < this.capacity) {
-      this.items.push(item);
+      this.items.push(this.keep(item));
       return;
     }
     const j = Math.floor(this.random.next() * this.seen);
-    if (j < this.capacity) this.items[j] = item;
+    if (j < this.capacity) this.items[j] = this.keep(item);
   }
+}
+
+/**
+ * A copy of `text` that does not keep a larger string alive. V8 represents `big.slice(a, b)` as a
+ * view into `big` (for 13+ characters), so storing parsed fields for long would pin every 1 MB
+ * chunk they were cut from; statistics keep detached copies instead.
+ */
+export function detach(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
 }

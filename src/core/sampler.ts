@@ -14,7 +14,7 @@ export function outputColumns(schema: Schema): ColumnSchema[] {
   return schema.columns.filter((c) => !c.exclude && !(c.kind === 'identifier' && c.identifier?.handling === 'drop'));
 }
 
-const CHUNK_ROWS = 8192;
+const CHUNK_ROWS = 4096;
 
 /**
  * Sample `rows` rows and hand them out in chunks of text cells (null = missing), in

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { readCsv, type ReadOptions } from './csv/reader';
 import { InputError } from './csv/errors';
+import { detach } from './random';
 import { parseDate } from './schema/dates';
 import { MISSING_TOKENS, trimValue } from './schema/infer';
 import { MODELLED_KINDS, type ColumnSchema, type Schema } from './schema/types';
@@ -46,29 +47,51 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
   let loaded = 0;
   let dataRow = 0;
 
-  const info = await readCsv(
+  // Columns are matched by name, so a synthetic file without dropped identifiers or excluded
+  // columns reads with the schema of its source.
+  let positions: number[] = [];
+  await readCsv(
     file,
     (fields, line) => {
       const row = dataRow++;
       if (options.select && !options.select(row)) return;
       if (loaded === rowIndex.length) rowIndex = grow(rowIndex);
       rowIndex[loaded] = row;
-      for (let i = 0; i < builders.length; i++) builders[i].add(fields[i], line);
+      for (let i = 0; i < builders.length; i++) {
+        const position = positions[i];
+        if (position >= 0) builders[i].add(fields[position], line, position);
+      }
       loaded++;
     },
-    options,
+    {
+      ...options,
+      onHeader: (header) => {
+        positions = matchColumns(schema, header.names, display);
+        options.onHeader?.(header);
+      },
+    },
   );
-  if (info.header.names.length !== schema.columns.length) {
-    throw new InputError(
-      `the file has ${info.header.names.length} columns but the schema describes ${schema.columns.length}; infer the schema again`,
-      { file: display, line: 1 },
-    );
-  }
   return {
     rowCount: loaded,
     columns: builders.map((b) => b.finish(loaded)),
     rowIndex: rowIndex.slice(0, loaded),
   };
+}
+
+/** Position in the file of each schema column (-1 when absent and not needed). */
+function matchColumns(schema: Schema, names: string[], display: string): number[] {
+  const index = new Map(names.map((name, i) => [name, i]));
+  const positions = schema.columns.map((c) => index.get(c.name) ?? index.get(c.header ?? '\u0000') ?? -1);
+  const missing = schema.columns.filter((c, i) => positions[i] < 0 && isModelled(c)).map((c) => c.name);
+  if (missing.length) {
+    throw new InputError(`the schema's column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in this file; was the schema made for another file?`, { file: display, line: 1 });
+  }
+  const known = new Set(schema.columns.flatMap((c) => [c.name, c.header ?? c.name]));
+  const extra = names.filter((n) => !known.has(n));
+  if (extra.length) {
+    throw new InputError(`the file has column${extra.length > 1 ? 's' : ''} the schema does not describe: ${extra.slice(0, 5).map((m) => `"${m}"`).join(', ')}${extra.length > 5 ? ', ...' : ''}; infer the schema again`, { file: display, line: 1 });
+  }
+  return positions;
 }
 
 function grow<T extends Int32Array | Float64Array>(array: T): T {
@@ -110,7 +133,7 @@ class ColumnBuilder {
     }
   }
 
-  add(raw: string, line: number): void {
+  add(raw: string, line: number, position: number): void {
     if (this.mode === 'none') return;
     const value = trimValue(raw);
     const missing = value.length <= 4 && MISSING_TOKENS.has(value);
@@ -122,8 +145,9 @@ class ColumnBuilder {
         if (known !== undefined) code = known;
         else {
           code = this.levels.length;
-          this.levelIndex.set(value, code);
-          this.levels.push(value);
+          const level = detach(value);
+          this.levelIndex.set(level, code);
+          this.levels.push(level);
         }
       }
       this.codes![this.size++] = code;
@@ -134,21 +158,21 @@ class ColumnBuilder {
     if (!missing) {
       if (this.mode === 'date') {
         const n = parseDate(value, this.column.dateFormat!);
-        if (n === undefined) this.fail(value, line, `is not a date in the format ${this.column.dateFormat}`);
+        if (n === undefined) this.fail(value, line, position, `is not a date in the format ${this.column.dateFormat}`);
         x = n!;
       } else {
         x = Number(value);
-        if (!Number.isFinite(x) || value === '') this.fail(value, line, 'is not a number');
+        if (!Number.isFinite(x) || value === '') this.fail(value, line, position, 'is not a number');
       }
     }
     this.numbers![this.size++] = x;
   }
 
-  private fail(value: string, line: number, why: string): never {
+  private fail(value: string, line: number, position: number, why: string): never {
     throw new InputError(`${JSON.stringify(value)} ${why} (the schema gives this column kind "${this.column.kind}")`, {
       file: this.file,
       line,
-      column: this.column.index + 1,
+      column: position + 1,
       columnName: this.column.name,
     });
   }

@@ -29,6 +29,8 @@ export interface ReadOptions {
   trackQuoted?: boolean;
   /** Stop reading as soon as this is aborted; the read rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Called once with the header, before any row. */
+  onHeader?: (header: CsvHeader) => void;
   /** Called as bytes are consumed, for progress bars. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
@@ -67,6 +69,7 @@ export async function readCsv(file: string, onRow: RowHandler, options: ReadOpti
       expectedFields = record.fields.length;
       if (dialect.header) {
         header = buildHeader(record.fields, record.quoted?.every(Boolean) ?? false, notes);
+        options.onHeader?.(header);
         return;
       }
       header = {
@@ -75,6 +78,7 @@ export async function readCsv(file: string, onRow: RowHandler, options: ReadOpti
         quoted: false,
       };
       notes.push('The file has no header row; columns are named column_1, column_2, ...');
+      options.onHeader?.(header);
     }
     if (record.fields.length !== expectedFields) {
       const got = record.fields.length;

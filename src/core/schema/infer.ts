@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { readCsv, type CsvFileInfo, type ReadOptions } from '../csv/reader';
-import { Random, Reservoir } from '../random';
+import { detach, Random, Reservoir } from '../random';
 import { HyperLogLog } from './hll';
 import { DATE_FORMATS, formatDate, isDatetimeFormat, parseDate } from './dates';
 import { detectIdentifier } from './identifiers';
@@ -145,7 +145,7 @@ export class ColumnStats {
   private totalLength = 0;
 
   constructor(random: Random) {
-    this.sample = new Reservoir<string>(INFERENCE_RULES.SAMPLE_SIZE, random);
+    this.sample = new Reservoir<string>(INFERENCE_RULES.SAMPLE_SIZE, random, detach);
   }
 
   add(raw: string, quoted: boolean, line: number): void {
@@ -166,7 +166,7 @@ export class ColumnStats {
     if (!this.countsOverflow) {
       const c = this.counts.get(value);
       if (c !== undefined) this.counts.set(value, c + 1);
-      else if (this.counts.size < INFERENCE_RULES.DISTINCT_TRACK_MAX) this.counts.set(value, 1);
+      else if (this.counts.size < INFERENCE_RULES.DISTINCT_TRACK_MAX) this.counts.set(detach(value), 1);
       else this.countsOverflow = true;
     }
     this.hll.add(value);
@@ -181,7 +181,7 @@ export class ColumnStats {
   private addNumber(value: string, line: number): void {
     if (!NUMBER.test(value)) {
       this.nonNumericCount++;
-      if (!this.firstNonNumeric) this.firstNonNumeric = { value, line };
+      if (!this.firstNonNumeric) this.firstNonNumeric = { value: detach(value), line };
       // A handful of stray strings in a numeric column is worth a warning, many is a string column.
       if (this.nonNumericCount > 3) this.numeric = false;
       return;

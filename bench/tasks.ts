@@ -1,0 +1,150 @@
+/**
+ * One benchmark measurement per process, so that peak memory (maxRSS) belongs to that task
+ * alone. Run by bench/run.ts; prints one JSON object on stdout.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Papa from 'papaparse';
+import { parse } from 'csv-parse';
+import { CsvParser } from '../src/core/csv/parser';
+import { inferSchema } from '../src/core/schema/infer';
+import { loadTable } from '../src/core/table';
+import { TableTransformer } from '../src/core/transform/transformer';
+import { checkRoundTrip } from '../src/core/transform/roundtrip';
+import { loadTensorflow } from '../src/core/model/backend';
+import { trainTvae } from '../src/core/model/train';
+import { layoutFromSpans, TrainingData } from '../src/core/model/tvae';
+import { generate } from '../src/core/generate';
+import { sampleFromModel } from '../src/core/sample-model';
+import { evaluateQuality } from '../src/core/evaluate/quality';
+
+const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+async function parserThroughput(file: string, parser: string): Promise<Record<string, unknown>> {
+  const bytes = fs.statSync(file).size;
+  const started = performance.now();
+  let fields = 0;
+  if (parser === 'synthetic-csv') {
+    const p = new CsvParser({ delimiter: ',', quote: '"' }, (r) => (fields += r.fields.length));
+    for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) p.push(chunk as string);
+    p.end();
+  } else if (parser === 'papaparse') {
+    await new Promise<void>((resolve) =>
+      Papa.parse(fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }) as unknown as File, {
+        chunk: (result: Papa.ParseResult<string[]>) => {
+          for (const row of result.data) fields += row.length;
+        },
+        complete: () => resolve(),
+      }),
+    );
+  } else {
+    for await (const record of fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(parse({ relax_column_count: true }))) fields += (record as string[]).length;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { parser, fields, seconds, mbPerSecond: bytes / 1e6 / seconds, peakMb: peakMb() };
+}
+
+async function inferThroughput(file: string): Promise<Record<string, unknown>> {
+  const bytes = fs.statSync(file).size;
+  const started = performance.now();
+  const schema = await inferSchema(file);
+  const seconds = (performance.now() - started) / 1000;
+  return { bytes, rows: schema.rowCount, seconds, mbPerSecond: bytes / 1e6 / seconds, peakMb: peakMb() };
+}
+
+async function encodeDecode(file: string): Promise<Record<string, unknown>> {
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  let t = performance.now();
+  const transformer = TableTransformer.fit(schema, table, { seed: 1 });
+  const fitSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  const matrix = transformer.encode(table, { seed: 2 });
+  const encodeSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  transformer.decode(matrix, table.rowCount, schema.columns.length);
+  const decodeSeconds = (performance.now() - t) / 1000;
+  const roundTrip = await checkRoundTrip(file, schema);
+  return { rows: table.rowCount, width: transformer.width, fitSeconds, encodeSeconds, decodeSeconds, cellsChecked: roundTrip.cellsChecked, mismatches: roundTrip.mismatches, notEncoded: roundTrip.columnsNotEncoded.length };
+}
+
+async function trainThroughput(file: string, epochs: number): Promise<Record<string, unknown>> {
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const transformer = TableTransformer.fit(schema, table, { seed: 1 });
+  const matrix = transformer.encode(table, { seed: 2 });
+  const data = new TrainingData(matrix, table.rowCount, layoutFromSpans(transformer.spans, transformer.width));
+  const { tf, backend } = await loadTensorflow();
+  const result = await trainTvae(tf, data, { epochs, seed: 3 });
+  // The first epoch includes warm-up (kernel compilation, allocation): report the rest.
+  const steady = result.history.slice(1);
+  const secondsPerEpoch = steady.reduce((s, h) => s + h.seconds, 0) / steady.length;
+  result.model.dispose();
+  return { backend, rows: data.rows, width: transformer.width, epochs, secondsPerEpoch, rowsPerSecond: data.rows / secondsPerEpoch, peakMb: peakMb() };
+}
+
+async function endToEnd(file: string, epochs?: number): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const out = path.join(dir, path.basename(file).replace(/\.csv$/, '.synthetic.csv'));
+  const started = performance.now();
+  const result = await generate({ input: file, out, seed: 1, epochs });
+  const seconds = (performance.now() - started) / 1000;
+  const schema = await inferSchema(file);
+  const real = await loadTable(file, schema);
+  const synthetic = await loadTable(out, schema);
+  const quality = evaluateQuality(schema, real, synthetic);
+  const modelFile = result.outputs.model;
+  const sampleRows = 1_000_000;
+  const sampleStarted = performance.now();
+  let sampledBytes = 0;
+  await sampleFromModel({ model: modelFile, rows: sampleRows, seed: 2 }, async (text) => {
+    sampledBytes += text.length;
+  });
+  const sampleSeconds = (performance.now() - sampleStarted) / 1000;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    seconds,
+    trainSeconds: result.card.timings.train,
+    epochs: result.card.generator.parameters.epochsRun,
+    trainingRows: result.card.training.rows,
+    quality: quality.score,
+    columnShapes: quality.columnShapes,
+    columnPairTrends: quality.columnPairTrends,
+    sampleRows,
+    sampleSeconds,
+    sampleRowsPerSecond: sampleRows / sampleSeconds,
+    sampledMb: sampledBytes / 1e6,
+    peakMb: peakMb(),
+  };
+}
+
+async function main(): Promise<void> {
+  const [task, ...args] = process.argv.slice(2);
+  let result: Record<string, unknown>;
+  switch (task) {
+    case 'parse':
+      result = await parserThroughput(args[0], args[1]);
+      break;
+    case 'infer':
+      result = await inferThroughput(args[0]);
+      break;
+    case 'encode':
+      result = await encodeDecode(args[0]);
+      break;
+    case 'train':
+      result = await trainThroughput(args[0], Number(args[1] ?? 4));
+      break;
+    case 'generate':
+      result = await endToEnd(args[0], args[1] ? Number(args[1]) : undefined);
+      break;
+    default:
+      throw new Error(`unknown task ${task}`);
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : error}\n`);
+  process.exit(1);
+});
