@@ -14,6 +14,11 @@ import { writeFileAtomic } from '../core/io/atomic';
 import { ProgressReporter, duration } from './progress';
 import { VERSION } from '../core/version';
 import { describeSchema } from './describe';
+import { evaluate } from '../core/evaluate/evaluate';
+import type { Evaluation } from '../core/evaluate/types';
+import { loadTable } from '../core/table';
+import { buildReportData } from '../core/report/data';
+import { renderReportHtml } from '../core/report/render';
 
 /** Where the demo data lives, relative to the bundled CLI in dist/. */
 const DEMO_CSV = path.resolve(__dirname, '..', 'examples', 'patients.csv');
@@ -81,6 +86,10 @@ export function buildProgram(): Command {
     .option('--holdout <fraction>', 'share of rows kept out of training for evaluation', fraction, 0.2)
     .option('--max-training-rows <n>', 'train on a random sample of at most this many rows', positiveInt)
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(', ')}`, backendValue, 'auto')
+    .option('--target <column>', 'column whose prediction measures utility (default: an outcome-like column, stated in the report)')
+    .option('--protected <column>', 'column (e.g. sex, ethnicity) to compare fidelity and utility per group')
+    .option('--test <file>', 'real test CSV for utility (default: the holdout rows)')
+    .option('--no-evaluate', 'skip the evaluation and the HTML report')
     .option('-f, --force', 'replace existing outputs')
     .action(async (file: string, options: GenerateCliOptions) => {
       await runGenerate(file, options);
@@ -110,6 +119,24 @@ export function buildProgram(): Command {
           if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
         });
       }
+    });
+
+  program
+    .command('evaluate')
+    .description('compare a synthetic CSV with the real one: fidelity, utility, privacy, and an HTML report')
+    .argument('<real>', 'real CSV (the data the generator learned from)')
+    .argument('<synthetic>', 'synthetic CSV')
+    .option('-s, --schema <file>', 'schema JSON (default: inferred from the real file)')
+    .option('--holdout <file>', 'real rows NOT used for training: enables overfitting and membership-inference checks')
+    .option('--test <file>', 'real test CSV for utility (default: the holdout)')
+    .option('--target <column>', 'column whose prediction measures utility')
+    .option('--protected <column>', 'column to compare fidelity and utility per group')
+    .option('--json <file>', 'write the evaluation JSON here (default: print it)')
+    .option('--html <file>', 'write the HTML report here')
+    .option('--seed <n>', 'random seed', seedValue, 0)
+    .option('-f, --force', 'replace --json/--html if they exist')
+    .action(async (real: string, synthetic: string, options: EvaluateCliOptions) => {
+      await runEvaluate(real, synthetic, options);
     });
 
   program
@@ -155,6 +182,10 @@ interface GenerateCliOptions {
   maxTrainingRows?: number;
   backend: BackendPreference;
   force?: boolean;
+  target?: string;
+  protected?: string;
+  test?: string;
+  evaluate?: boolean;
 }
 
 async function runGenerate(file: string, options: GenerateCliOptions): Promise<void> {
@@ -176,6 +207,10 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
       backend: options.backend,
       holdoutFraction: options.holdout,
       maxTrainingRows: options.maxTrainingRows,
+      evaluate: options.evaluate ?? true,
+      target: options.target,
+      protectedColumn: options.protected,
+      testFile: options.test,
       onPhase: (_phase, message) => progress.phase(message),
       onProgress: (p) => progress.training(p),
     });
@@ -185,11 +220,79 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
       `\nSynthetic data: ${outputs.csv} (${card.output.rows} rows)\n` +
         `Metadata card:  ${outputs.card}\n` +
         `Model:          ${outputs.model}\n` +
+        (card.evaluation ? `Report:         ${outputs.report}\n${verdictLine(card.evaluation)}\n` : '') +
         `Trained ${card.generator.parameters.epochsRun} epochs on ${card.training.rows} rows with ${card.backend.name} in ${duration(card.timings.train)}; total ${duration((performance.now() - started) / 1000)}.\n` +
         `WARNING: ${card.privacy.statement}\n`,
     );
   } finally {
     progress.clear();
+  }
+}
+
+function verdictLine(e: Evaluation): string {
+  const mark = (v: string | null): string => (v === null ? 'n/a' : v.toUpperCase());
+  return (
+    `Evaluation: fidelity ${mark(e.verdicts.fidelity)} (quality ${e.quality.score.toFixed(3)}), ` +
+    `utility ${mark(e.verdicts.utility)}${e.utility?.ratio != null ? ` (${(e.utility.ratio * 100).toFixed(0)} % of real)` : ''}, ` +
+    `privacy ${mark(e.verdicts.privacy)}`
+  );
+}
+
+interface EvaluateCliOptions {
+  schema?: string;
+  holdout?: string;
+  test?: string;
+  target?: string;
+  protected?: string;
+  json?: string;
+  html?: string;
+  seed: number;
+  force?: boolean;
+}
+
+async function runEvaluate(realFile: string, syntheticFile: string, options: EvaluateCliOptions): Promise<void> {
+  const schema = options.schema ? await readSchemaFile(options.schema) : await inferSchema(realFile);
+  const real = await loadTable(realFile, schema);
+  const synthetic = await loadTable(syntheticFile, schema);
+  const holdout = options.holdout ? await loadTable(options.holdout, schema) : undefined;
+  const test = options.test ? await loadTable(options.test, schema) : undefined;
+  const evaluation = await evaluate(
+    {
+      schema,
+      real,
+      synthetic,
+      holdout,
+      test,
+      names: {
+        real: path.basename(realFile),
+        synthetic: path.basename(syntheticFile),
+        ...(options.holdout ? { holdout: path.basename(options.holdout) } : {}),
+        ...(options.test ? { test: path.basename(options.test) } : {}),
+      },
+      files: { real: realFile, synthetic: syntheticFile },
+      privacy: await privacyFromCard(syntheticFile),
+    },
+    { target: options.target, protected: options.protected, seed: options.seed },
+  );
+  const json = JSON.stringify(evaluation, null, 2) + '\n';
+  if (options.json) await writeTextAtomic(options.json, json, { overwrite: options.force });
+  if (options.html) {
+    const data = buildReportData({ schema, real, synthetic, evaluation });
+    await writeTextAtomic(options.html, renderReportHtml(data, { mode: 'file' }), { overwrite: options.force });
+  }
+  if (!options.json) process.stdout.write(json);
+  process.stderr.write(`${verdictLine(evaluation)}\n`);
+}
+
+/** The privacy statement of a synthetic file's metadata card, when the card sits beside it. */
+async function privacyFromCard(syntheticFile: string): Promise<{ differentiallyPrivate: boolean; epsilon?: number; delta?: number } | undefined> {
+  const cardFile = syntheticFile.replace(/\.csv$/i, '') + '.json';
+  try {
+    const card = JSON.parse(await fs.promises.readFile(cardFile, 'utf8')) as { privacy?: { differentiallyPrivate?: boolean; epsilon?: number; delta?: number } };
+    if (typeof card.privacy?.differentiallyPrivate !== 'boolean') return undefined;
+    return { differentiallyPrivate: card.privacy.differentiallyPrivate, epsilon: card.privacy.epsilon, delta: card.privacy.delta };
+  } catch {
+    return undefined;
   }
 }
 

@@ -12,9 +12,13 @@ import { Random } from './random';
 import { outputColumns, sampleRows } from './sampler';
 import { inferSchema } from './schema/infer';
 import type { Schema } from './schema/types';
-import { loadTable } from './table';
+import { loadTable, type Table } from './table';
 import { TableTransformer } from './transform/transformer';
 import { VERSION } from './version';
+import { evaluate } from './evaluate/evaluate';
+import type { Evaluation } from './evaluate/types';
+import { buildReportData } from './report/data';
+import { renderReportHtml } from './report/render';
 
 export interface GenerateOptions {
   input: string;
@@ -34,12 +38,19 @@ export interface GenerateOptions {
   /** Train on a random sample of at most this many rows. */
   maxTrainingRows?: number;
   model?: Partial<TvaeOptions>;
+  /** Evaluate against the training and holdout rows and write the HTML report (default true). */
+  evaluate?: boolean;
+  /** Utility target column (default: a rule the report states) and protected column for fairness. */
+  target?: string;
+  protectedColumn?: string;
+  /** A separate real test file for utility (e.g. adult_test.csv); the holdout otherwise. */
+  testFile?: string;
   signal?: AbortSignal;
   onPhase?: (phase: GeneratePhase, message: string) => void;
   onProgress?: (progress: TrainProgress) => void;
 }
 
-export type GeneratePhase = 'schema' | 'load' | 'fit' | 'train' | 'sample' | 'write' | 'done';
+export type GeneratePhase = 'schema' | 'load' | 'fit' | 'train' | 'sample' | 'evaluate' | 'write' | 'done';
 
 export interface OutputPaths {
   csv: string;
@@ -65,7 +76,7 @@ export interface MetadataCard {
   /** Column kinds and handling (no per-value statistics, which would leak private data). */
   columns: { name: string; kind: string; handling: string }[];
   notes: string[];
-  evaluation?: unknown;
+  evaluation?: Evaluation;
 }
 
 export interface PrivacyStatement {
@@ -74,6 +85,7 @@ export interface PrivacyStatement {
 }
 
 export interface GenerateResult {
+  /** `report` is only written when the run was evaluated. */
   outputs: OutputPaths;
   card: MetadataCard;
 }
@@ -185,6 +197,35 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       }),
     );
 
+    let evaluation: Evaluation | undefined;
+    let syntheticTable: Table | undefined;
+    if (options.evaluate ?? true) {
+      phase('evaluate', 'Evaluating fidelity, utility and privacy');
+      evaluation = await time('evaluate', async () => {
+        const synthetic = (syntheticTable = await loadTable(staged.stagedPath(outputs.csv), schema));
+        const holdoutTable = holdoutCount > 0 ? await loadTable(options.input, schema, { select: (row) => holdout[row] === 1 }) : undefined;
+        const test = options.testFile ? await loadTable(options.testFile, { ...schema, rowCount: 0 }) : undefined;
+        return evaluate(
+          {
+            schema,
+            real: table,
+            synthetic,
+            holdout: holdoutTable,
+            test,
+            names: {
+              real: path.basename(options.input),
+              synthetic: path.basename(outputs.csv),
+              ...(holdoutTable ? { holdout: `${holdoutCount} holdout rows of ${path.basename(options.input)}` } : {}),
+              ...(options.testFile ? { test: path.basename(options.testFile) } : {}),
+            },
+            files: { real: options.input, synthetic: staged.stagedPath(outputs.csv) },
+            privacy: { differentiallyPrivate: false },
+          },
+          { target: options.target, protected: options.protectedColumn, seed },
+        );
+      });
+    }
+
     phase('write', 'Writing the model and metadata card');
     const privacy: PrivacyStatement = {
       differentiallyPrivate: false,
@@ -224,6 +265,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       columns: schema.columns.map((c) => ({ name: c.name, kind: c.kind, handling: handling(c) })),
       notes,
     };
+    if (evaluation && syntheticTable) {
+      card.evaluation = evaluation;
+      const data = buildReportData({ schema, real: table, synthetic: syntheticTable, evaluation, card: card as unknown as Record<string, unknown> });
+      await staged.writeText(outputs.report, renderReportHtml(data, { mode: 'file' }));
+    }
     await staged.writeText(outputs.card, JSON.stringify(card, null, 2) + '\n');
     await staged.commit();
     phase('done', `Wrote ${path.basename(outputs.csv)}`);

@@ -87,6 +87,13 @@ export class StagedOutputs {
     }
   }
 
+  /** Where a staged output is being written until commit (to read it back before release). */
+  stagedPath(target: string): string {
+    const entry = this.staged.find((s) => s.target === target);
+    if (!entry) throw new Error(`${target} is not staged`);
+    return entry.temp;
+  }
+
   writeText(target: string, text: string): Promise<void> {
     return this.write(target, (write) => write(text));
   }

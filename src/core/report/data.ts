@@ -529,7 +529,7 @@ function differentialPrivacy(privacy: Record<string, unknown> | null, card: Reco
   const source = privacy ?? (isRecord(card) ? card : null);
   if (!source) return unknown;
   const mechanism = firstString(source, ['mechanism', 'method', 'accountant']);
-  const flag = firstDefined(source, ['differentialPrivacy', 'dp', 'enabled', 'private']);
+  const flag = firstDefined(source, ['differentiallyPrivate', 'differentialPrivacy', 'dp', 'enabled', 'private']);
   const epsilonRaw = firstDefined(source, ['epsilon', 'totalEpsilon', 'epsilonSpent', 'spentEpsilon', 'targetEpsilon']);
   const delta = num(firstDefined(source, ['delta', 'totalDelta', 'targetDelta']));
   const saysNo =

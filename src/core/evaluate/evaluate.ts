@@ -1,0 +1,263 @@
+import { readCsv } from '../csv/reader';
+import { MISSING_TOKENS, trimValue } from '../schema/infer';
+import type { Schema } from '../schema/types';
+import type { Table } from '../table';
+import { evaluatePrivacy, identifiersCarried, type PrivacyDetails } from './privacy';
+import { columnShapes, evaluateQuality } from './quality';
+import type { ChecklistItem, Evaluation, Verdict } from './types';
+import { defaultTarget, evaluateFairness, evaluateUtility } from './utility';
+
+export interface EvaluateInput {
+  schema: Schema;
+  /** The real rows the generator learned from (or, for an outside file, the real file). */
+  real: Table;
+  synthetic: Table;
+  /** Real rows kept out of training: makes overfitting and membership inference measurable. */
+  holdout?: Table;
+  /** A separate real test set for utility (e.g. adult_test.csv); the holdout otherwise. */
+  test?: Table;
+  names: { real: string; synthetic: string; holdout?: string; test?: string };
+  /** Files to check identifier columns in: real values must not reappear in the synthetic file. */
+  files?: { real: string; synthetic: string };
+  /** Whether the synthetic data carries a differential-privacy guarantee (from the card). */
+  privacy?: { differentiallyPrivate: boolean; epsilon?: number; delta?: number };
+}
+
+export interface EvaluateOptions {
+  target?: string;
+  protected?: string;
+  seed?: number;
+}
+
+/**
+ * Thresholds of the release checklist, in one place. They are deliberately plain rules a
+ * governance board can read; the report prints each with the value it was compared to.
+ */
+export const CHECKLIST_THRESHOLDS = {
+  quality: { pass: 0.8, warn: 0.7 },
+  utilityRatio: { pass: 0.9, warn: 0.75 },
+  /** Exact copies of training rows, as a share of synthetic rows, beyond the holdout base rate. */
+  exactCopiesExcess: { pass: 0.001, warn: 0.01 },
+  dcrOverfitting: { pass: 0.9, warn: 0.7 },
+  dcrBaseline: { pass: 0.3, warn: 0.1 },
+  membershipAuc: { pass: 0.55, warn: 0.6 },
+  epsilon: { pass: 3, warn: 10 },
+  rareCategories: { warn: 1 },
+} as const;
+
+/** Fidelity, privacy and utility of a synthetic table, with the release checklist. */
+export async function evaluate(input: EvaluateInput, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const result = await work();
+    timings[name] = (performance.now() - t) / 1000;
+    return result;
+  };
+  const seed = options.seed ?? 0;
+  const { schema, real, synthetic, holdout } = input;
+
+  const quality = await timed('quality', () => evaluateQuality(schema, real, synthetic, { seed }));
+  const privacy: PrivacyDetails = await timed('privacy', () => evaluatePrivacy(schema, real, synthetic, { holdout, seed }));
+  if (input.files) privacy.identifiersCarried = await timed('identifiers', () => carriedIdentifiers(schema, input.files!));
+
+  const test = input.test ?? holdout;
+  const testName = input.test ? input.names.test ?? 'test file' : input.names.holdout ?? 'holdout rows';
+  const chosen = options.target ? { column: options.target, reason: 'named by the user' } : defaultTarget(schema);
+  if (options.target && !schema.columns.some((c) => c.name === options.target)) {
+    throw new Error(`--target: there is no column "${options.target}"`);
+  }
+  const utility =
+    chosen && test && test.rowCount > 0
+      ? await timed('utility', () =>
+          evaluateUtility(schema, real, synthetic, test, { target: chosen.column, targetReason: chosen.reason, testSetName: testName, seed }),
+        )
+      : undefined;
+  let fairness;
+  if (options.protected) {
+    if (!schema.columns.some((c) => c.name === options.protected)) throw new Error(`--protected: there is no column "${options.protected}"`);
+    if (!test) throw new Error('--protected needs a holdout or test set to measure utility per group');
+    fairness = await timed('fairness', () =>
+      evaluateFairness(schema, real, synthetic, test, {
+        column: options.protected!,
+        target: chosen?.column,
+        seed,
+        columnShapes: (r, s) => mean(columnShapes(schema, r, s).map((c) => c.score)),
+      }),
+    );
+  }
+
+  const checklist = buildChecklist(quality.score, privacy, utility?.ratio ?? null, input.privacy, { train: real.rowCount, holdout: holdout?.rowCount ?? 0 });
+  const worst = (ids: string[]): Verdict => worstOf(checklist.filter((c) => ids.includes(c.id)).map((c) => c.verdict));
+  return {
+    version: 1,
+    realFile: input.names.real,
+    syntheticFile: input.names.synthetic,
+    ...(input.names.holdout ? { holdoutFile: input.names.holdout } : {}),
+    realRows: real.rowCount,
+    syntheticRows: synthetic.rowCount,
+    ...(holdout ? { holdoutRows: holdout.rowCount } : {}),
+    quality,
+    privacy,
+    ...(utility ? { utility } : {}),
+    ...(fairness ? { fairness } : {}),
+    checklist,
+    verdicts: {
+      fidelity: worst(['quality']),
+      utility: utility ? worst(['utility']) : null,
+      privacy: worst(['dp', 'exact-copies', 'dcr-overfitting', 'dcr-baseline', 'membership', 'identifiers', 'rare-categories']),
+    },
+    timings,
+  };
+}
+
+function buildChecklist(
+  quality: number,
+  privacy: PrivacyDetails,
+  utilityRatio: number | null,
+  dp: EvaluateInput['privacy'],
+  sizes: { train: number; holdout: number },
+): ChecklistItem[] {
+  const t = CHECKLIST_THRESHOLDS;
+  const items: ChecklistItem[] = [];
+  const higher = (value: number, pass: number, warn: number): Verdict => (value >= pass ? 'pass' : value >= warn ? 'warn' : 'fail');
+  const lower = (value: number, pass: number, warn: number): Verdict => (value <= pass ? 'pass' : value <= warn ? 'warn' : 'fail');
+  const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
+
+  items.push({
+    id: 'quality',
+    label: 'Fidelity: overall quality score (SDMetrics-compatible)',
+    verdict: higher(quality, t.quality.pass, t.quality.warn),
+    value: quality.toFixed(3),
+    threshold: `pass ≥ ${t.quality.pass}, warn ≥ ${t.quality.warn}`,
+  });
+  if (utilityRatio !== null) {
+    items.push({
+      id: 'utility',
+      label: 'Utility: model trained on synthetic vs on real data, tested on real rows',
+      verdict: higher(utilityRatio, t.utilityRatio.pass, t.utilityRatio.warn),
+      value: `${(utilityRatio * 100).toFixed(1)} % of real`,
+      threshold: `pass ≥ ${t.utilityRatio.pass * 100} %, warn ≥ ${t.utilityRatio.warn * 100} %`,
+    });
+  }
+  if (dp) {
+    items.push(
+      dp.differentiallyPrivate && dp.epsilon !== undefined
+        ? {
+            id: 'dp',
+            label: 'Differential privacy guarantee',
+            verdict: lower(dp.epsilon, t.epsilon.pass, t.epsilon.warn),
+            value: `ε = ${dp.epsilon.toFixed(2)}${dp.delta !== undefined ? `, δ = ${dp.delta.toExponential(1)}` : ''}`,
+            threshold: `pass ε ≤ ${t.epsilon.pass}, warn ε ≤ ${t.epsilon.warn}`,
+          }
+        : {
+            id: 'dp',
+            label: 'Differential privacy guarantee',
+            verdict: 'fail',
+            value: 'none: trained without differential privacy',
+            threshold: 'a formal (ε, δ) guarantee is required for release of sensitive data',
+          },
+    );
+  }
+  // In low-cardinality data a fresh row often equals some real row by chance. The holdout rate b
+  // measures that chance for h rows; for t training rows it is 1 - (1 - b)^(t/h).
+  const holdoutRate = privacy.holdoutExactCopies?.rate ?? 0;
+  const base = sizes.holdout > 0 ? 1 - Math.pow(1 - holdoutRate, sizes.train / sizes.holdout) : 0;
+  const excess = Math.max(0, privacy.exactCopies.rate - base);
+  items.push({
+    id: 'exact-copies',
+    label: 'Synthetic rows identical to a training row, beyond the rate expected by chance (from the holdout)',
+    verdict: lower(excess, t.exactCopiesExcess.pass, t.exactCopiesExcess.warn),
+    value: `${privacy.exactCopies.count} rows (${pct(privacy.exactCopies.rate)}; expected by chance ${pct(base)})`,
+    threshold: `pass excess ≤ ${pct(t.exactCopiesExcess.pass)}, warn ≤ ${pct(t.exactCopiesExcess.warn)}`,
+  });
+  const overfitting = privacy.dcrOverfittingProtectionAdjusted ?? privacy.dcrOverfittingProtection;
+  if (overfitting !== undefined && overfitting !== null) {
+    items.push({
+      id: 'dcr-overfitting',
+      label: 'Synthetic rows no closer to training rows than to unseen rows (DCR overfitting protection, size-adjusted)',
+      verdict: higher(overfitting, t.dcrOverfitting.pass, t.dcrOverfitting.warn),
+      value: overfitting.toFixed(3),
+      threshold: `pass ≥ ${t.dcrOverfitting.pass}, warn ≥ ${t.dcrOverfitting.warn}`,
+    });
+  }
+  if (privacy.dcrBaselineProtection !== null) {
+    items.push({
+      id: 'dcr-baseline',
+      label: 'Distance to closest real record, relative to random data (DCR baseline protection)',
+      verdict: higher(privacy.dcrBaselineProtection, t.dcrBaseline.pass, t.dcrBaseline.warn),
+      value: privacy.dcrBaselineProtection.toFixed(3),
+      threshold: `pass ≥ ${t.dcrBaseline.pass}, warn ≥ ${t.dcrBaseline.warn}`,
+    });
+  }
+  if (privacy.membershipInference) {
+    const mia = privacy.membershipInference;
+    const auc = Math.max(mia.distance.auc, mia.densityRatio.auc);
+    const low = mia.distance.auc >= mia.densityRatio.auc ? mia.distance.low : mia.densityRatio.low;
+    items.push({
+      id: 'membership',
+      label: 'Membership inference attack (ROC AUC; 0.5 = learns nothing)',
+      verdict: lower(low, t.membershipAuc.pass, t.membershipAuc.warn),
+      value: `${auc.toFixed(3)} (95 % CI lower bound ${low.toFixed(3)})`,
+      threshold: `pass lower bound ≤ ${t.membershipAuc.pass}, warn ≤ ${t.membershipAuc.warn}`,
+    });
+  }
+  items.push({
+    id: 'identifiers',
+    label: 'Real identifier values carried into the synthetic file',
+    verdict: privacy.identifiersCarried.length ? 'fail' : 'pass',
+    value: privacy.identifiersCarried.length ? privacy.identifiersCarried.join(', ') : 'none',
+    threshold: 'none allowed',
+  });
+  items.push({
+    id: 'rare-categories',
+    label: 'Rare real categories (seen fewer than 5 times) present in the synthetic file',
+    verdict: privacy.rareCategories.length >= t.rareCategories.warn ? 'warn' : 'pass',
+    value: privacy.rareCategories.length ? `${privacy.rareCategories.length}: ${privacy.rareCategories.slice(0, 3).map((r) => `${r.column}=${r.value}`).join(', ')}${privacy.rareCategories.length > 3 ? ', ...' : ''}` : 'none',
+    threshold: 'warn when any appear (small cells can identify people)',
+  });
+  return items;
+}
+
+function worstOf(verdicts: Verdict[]): Verdict {
+  if (verdicts.includes('fail')) return 'fail';
+  if (verdicts.includes('warn')) return 'warn';
+  return 'pass';
+}
+
+function mean(values: (number | null)[]): number {
+  const present = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return present.length ? present.reduce((a, b) => a + b, 0) / present.length : NaN;
+}
+
+/** Identifier columns whose real values reappear in the synthetic file. */
+async function carriedIdentifiers(schema: Schema, files: { real: string; synthetic: string }): Promise<string[]> {
+  // Regenerated counters and row numbers overlap real numbering by construction, revealing
+  // nothing; direct identifiers, UUIDs and padded codes must never reappear.
+  const columns = schema.columns.filter(
+    (c) => c.kind === 'identifier' && !c.exclude && (c.identifier?.direct || c.identifier?.type === 'uuid' || c.identifier?.type === 'zero-padded'),
+  );
+  if (!columns.length) return [];
+  const realValues = new Map(columns.map((c) => [c.name, new Set<string>()]));
+  const syntheticValues = new Map(columns.map((c) => [c.name, [] as string[]]));
+  const collect = async (file: string, add: (name: string, value: string) => void): Promise<void> => {
+    let positions: { name: string; index: number }[] = [];
+    await readCsv(
+      file,
+      (fields) => {
+        for (const { name, index } of positions) {
+          const value = trimValue(fields[index]);
+          if (!(value.length <= 4 && MISSING_TOKENS.has(value))) add(name, value);
+        }
+      },
+      {
+        onHeader: (header) => {
+          positions = columns.map((c) => ({ name: c.name, index: header.names.indexOf(c.name) })).filter((p) => p.index >= 0);
+        },
+      },
+    );
+  };
+  await collect(files.real, (name, value) => realValues.get(name)!.add(value));
+  await collect(files.synthetic, (name, value) => syntheticValues.get(name)!.push(value));
+  return identifiersCarried(realValues, syntheticValues);
+}
