@@ -23,6 +23,8 @@ const builds = [
   // The extension host never loads TensorFlow: heavy work runs in the worker process.
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@tensorflow/tfjs-node'] },
   { ...node, entryPoints: { worker: 'src/worker/worker.ts' }, outdir: 'dist' },
+  // Worker threads that sample large outputs on every core.
+  { ...node, entryPoints: { 'sample-worker': 'src/core/model/sample-worker.ts' }, outdir: 'dist' },
 ];
 if (existsSync('webview/report/main.ts')) {
   // The report page: dist/webview/report.js plus the CSS it imports, dist/webview/report.css.

@@ -5,6 +5,7 @@ import { CsvWriter } from './csv/writer';
 import { InputError } from './csv/errors';
 import { StagedOutputs } from './io/atomic';
 import { loadTensorflow, type BackendPreference } from './model/backend';
+import { chunkSource } from './model/parallel';
 import { modelToJson, type ModelFile } from './model/model-file';
 import { defaultEpochs, trainTvae, TrainingCancelled, type EpochRecord, type TrainProgress } from './model/train';
 import { layoutFromSpans, TrainingData, type TvaeOptions } from './model/tvae';
@@ -178,24 +179,29 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   try {
     phase('sample', `Sampling ${rows} rows`);
     const writer = CsvWriter.forSchema(schema, columns);
-    await time('sample', () =>
-      staged.write(outputs.csv, async (write) => {
-        await write(writer.header());
-        await sampleRows(
-          schema,
-          transformer,
-          trained.model,
-          rows,
-          random.nextUint32(),
-          async (chunk) => {
-            let text = '';
-            for (const row of chunk) text += writer.row(row);
-            await write(text);
-          },
-          options.signal,
-        );
-      }),
-    );
+    const source = await chunkSource(trained.model, options.backend ?? 'auto', rows);
+    try {
+      await time('sample', () =>
+        staged.write(outputs.csv, async (write) => {
+          await write(writer.header());
+          await sampleRows(
+            schema,
+            transformer,
+            source,
+            rows,
+            random.nextUint32(),
+            async (chunk) => {
+              let text = '';
+              for (const row of chunk) text += writer.row(row);
+              await write(text);
+            },
+            options.signal,
+          );
+        }),
+      );
+    } finally {
+      await source.close();
+    }
 
     let evaluation: Evaluation | undefined;
     let syntheticTable: Table | undefined;

@@ -3,6 +3,7 @@ import { FixtureWriter, type FixtureFormat } from './fixtures';
 import { loadTensorflow, type BackendPreference } from './model/backend';
 import { readModelFile } from './model/model-file';
 import { Tvae } from './model/tvae';
+import { chunkSource } from './model/parallel';
 import { outputColumns, sampleRows } from './sampler';
 import { TableTransformer } from './transform/transformer';
 
@@ -24,6 +25,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
   const file = await readModelFile(options.model);
   const { tf } = await loadTensorflow(options.backend ?? 'auto');
   const model = Tvae.fromJSON(tf, file.tvae);
+  const source = await chunkSource(model, options.backend ?? 'auto', options.rows);
   try {
     const transformer = TableTransformer.fromJSON(file.transformer);
     const columns = outputColumns(file.schema);
@@ -34,7 +36,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
     await sampleRows(
       file.schema,
       transformer,
-      model,
+      source,
       options.rows,
       options.seed ?? 0,
       async (chunk) => {
@@ -50,6 +52,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
     );
     if (fixture) await write(fixture.end());
   } finally {
+    await source.close();
     model.dispose();
   }
 }

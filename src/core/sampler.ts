@@ -4,10 +4,7 @@ import { regenerateIdentifiers } from './schema/identifiers';
 import type { ColumnSchema, Schema } from './schema/types';
 import type { TableTransformer } from './transform/transformer';
 
-/** A generator of encoded rows in the transformer's layout (the trained model, or a baseline). */
-export interface RowSource {
-  sample(rows: number, random: Random): Float32Array;
-}
+import type { ChunkSource } from './model/parallel';
 
 /** Output columns in file order: excluded columns and identifiers marked `drop` are absent. */
 export function outputColumns(schema: Schema): ColumnSchema[] {
@@ -28,14 +25,14 @@ const CHUNK_ROWS = 4096;
 export async function sampleRows(
   schema: Schema,
   transformer: TableTransformer,
-  source: RowSource,
+  source: ChunkSource,
   rows: number,
   seed: number,
   onChunk: (cells: (string | null)[][], done: number) => Promise<void> | void,
   signal?: AbortSignal,
 ): Promise<void> {
   const random = new Random(seed);
-  const modelRandom = random.fork();
+  const chunkSeeds = random.fork();
   const identifierRandom = random.fork();
   const columns = outputColumns(schema);
   const identifiers = new Map<string, (string | null)[]>();
@@ -45,22 +42,37 @@ export async function sampleRows(
     for (let r = 0; r < rows; r++) if (identifierRandom.next() < column.missingRate) values[r] = null;
     identifiers.set(column.name, values);
   }
-  for (let done = 0; done < rows; ) {
-    if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
-    const n = Math.min(CHUNK_ROWS, rows - done);
-    const matrix = source.sample(n, modelRandom);
-    const decoded = transformer.decode(matrix, n, schema.columns.length);
-    const texts = columns.map((column) => {
-      if (column.kind === 'identifier') return identifiers.get(column.name)!.slice(done, done + n);
-      return columnTexts(column, decoded[column.index], n) ?? new Array<string | null>(n).fill(null);
-    });
-    const chunk: (string | null)[][] = new Array(n);
-    for (let r = 0; r < n; r++) {
-      const row = new Array<string | null>(columns.length);
-      for (let c = 0; c < columns.length; c++) row[c] = texts[c][r];
-      chunk[r] = row;
+  // Chunks are requested ahead so that worker threads sample while this thread decodes.
+  const chunks: { rows: number; matrix: Promise<Float32Array> }[] = [];
+  let requested = 0;
+  const request = (): void => {
+    const n = Math.min(CHUNK_ROWS, rows - requested);
+    chunks.push({ rows: n, matrix: source.sample(n, chunkSeeds.nextUint32()) });
+    requested += n;
+  };
+  try {
+    for (let done = 0; done < rows; ) {
+      while (requested < rows && chunks.length < 4) request();
+      if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
+      const chunk = chunks.shift()!;
+      const n = chunk.rows;
+      const matrix = await chunk.matrix;
+      const decoded = transformer.decode(matrix, n, schema.columns.length);
+      const texts = columns.map((column) => {
+        if (column.kind === 'identifier') return identifiers.get(column.name)!.slice(done, done + n);
+        return columnTexts(column, decoded[column.index], n) ?? new Array<string | null>(n).fill(null);
+      });
+      const cells: (string | null)[][] = new Array(n);
+      for (let r = 0; r < n; r++) {
+        const row = new Array<string | null>(columns.length);
+        for (let c = 0; c < columns.length; c++) row[c] = texts[c][r];
+        cells[r] = row;
+      }
+      done += n;
+      await onChunk(cells, done);
     }
-    done += n;
-    await onChunk(chunk, done);
+  } finally {
+    // Settle what is still in flight so no worker reply arrives after we return.
+    await Promise.allSettled(chunks.map((c) => c.matrix));
   }
 }

@@ -155,3 +155,20 @@ test('the default epoch budget is quick on small data and bounded on large data'
   assert.equal(defaultEpochs(26048, 500), 49);
   assert.equal(defaultEpochs(5_000_000, 500), 20);
 });
+
+test('worker threads sample exactly the rows the main thread would', async () => {
+  const { tf } = await loadTensorflow();
+  const { data } = await fixture(200);
+  const trained = await trainTvae(tf, data, { epochs: 2, seed: 4 });
+  const { InlineSource, WorkerSource } = await import('../../src/core/model/parallel');
+  const inline = new InlineSource(trained.model);
+  const workers = await WorkerSource.start(trained.model, 'auto', 2);
+  try {
+    for (const seed of [1, 2, 3]) {
+      assert.deepEqual(Array.from(await workers.sample(300, seed)), Array.from(await inline.sample(300, seed)));
+    }
+  } finally {
+    await workers.close();
+    trained.model.dispose();
+  }
+});
