@@ -127,16 +127,17 @@ function main(): void {
   if (!quick) {
     say('## Default `generate` end to end, and sampling 1 million rows from the saved model');
     say();
-    say('| file | total s | train s | epochs | quality | column shapes | pair trends | sample 1M rows s | rows/s | peak RSS MB |');
-    say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    say('| file | total s (incl. evaluation + report) | train s | epochs | quality | column shapes | pair trends | full evaluation s | TSTR / TRTR ROC AUC | sample 1M rows s | rows/s | peak RSS MB |');
+    say('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|');
     for (const name of ['adult.csv', 'rhc.csv', 'flchain.csv']) {
       const file = dataset(name);
       if (!file) continue;
       const r = task('generate', file);
-      say(`| ${name} | ${f(r?.seconds)} | ${f(r?.trainSeconds)} | ${r?.epochs ?? '-'} | ${f(r?.quality, 3)} | ${f(r?.columnShapes, 3)} | ${f(r?.columnPairTrends, 3)} | ${f(r?.sampleSeconds)} | ${f(r?.sampleRowsPerSecond, 0)} | ${f(r?.peakMb, 0)} |`);
+      say(`| ${name} | ${f(r?.seconds)} | ${f(r?.trainSeconds)} | ${r?.epochs ?? '-'} | ${f(r?.quality, 3)} | ${f(r?.columnShapes, 3)} | ${f(r?.columnPairTrends, 3)} | ${f(r?.evaluateSeconds)} | ${r?.utilityTarget ?? '-'}: ${f(r?.rocAucSynthetic, 3)} / ${f(r?.rocAucReal, 3)} | ${f(r?.sampleSeconds)} | ${f(r?.sampleRowsPerSecond, 0)} | ${f(r?.peakMb, 0)} |`);
     }
     say();
-    say('Targets on adult.csv: default generate under 120 s with quality ≥ 0.886 (SDV TVAE, 300 epochs, 28 min); 1M rows sampled in under 10 s.');
+    say('Targets on adult.csv: default generate under 120 s with quality ≥ 0.886 (SDV TVAE, 300 epochs, 28 min); full evaluation of 32k vs 32k rows under 15 s; 1M rows sampled in under 10 s.');
+    say('Anchor: SDV TVAE on adult, TSTR ROC AUC 0.873 against 0.927 trained on real (gradient boosting, adult_test.csv).');
     say('Quality is SDMetrics-compatible (Column Shapes and Column Pair Trends with real-trend thresholds), synthetic against the whole real file.');
   }
 

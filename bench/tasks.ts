@@ -18,6 +18,7 @@ import { layoutFromSpans, TrainingData } from '../src/core/model/tvae';
 import { generate } from '../src/core/generate';
 import { sampleFromModel } from '../src/core/sample-model';
 import { evaluateQuality } from '../src/core/evaluate/quality';
+import { evaluate } from '../src/core/evaluate/evaluate';
 
 const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -94,6 +95,22 @@ async function endToEnd(file: string, epochs?: number): Promise<Record<string, u
   const real = await loadTable(file, schema);
   const synthetic = await loadTable(out, schema);
   const quality = evaluateQuality(schema, real, synthetic);
+  // Full evaluation of the whole real file against the synthetic one, utility on a test file
+  // beside it when there is one (adult_test.csv for adult.csv).
+  const testFile = file.replace(/\.csv$/, '_test.csv');
+  const evalStarted = performance.now();
+  const full = await evaluate(
+    {
+      schema,
+      real,
+      synthetic,
+      test: fs.existsSync(testFile) ? await loadTable(testFile, schema) : undefined,
+      names: { real: path.basename(file), synthetic: path.basename(out), test: path.basename(testFile) },
+    },
+    {},
+  );
+  const evaluateSeconds = (performance.now() - evalStarted) / 1000;
+  const utility = full.utility as { trainOnReal: { rocAuc?: number | null }; trainOnSynthetic: { rocAuc?: number | null }; target: string } | undefined;
   const modelFile = result.outputs.model;
   const sampleRows = 1_000_000;
   const sampleStarted = performance.now();
@@ -111,6 +128,10 @@ async function endToEnd(file: string, epochs?: number): Promise<Record<string, u
     quality: quality.score,
     columnShapes: quality.columnShapes,
     columnPairTrends: quality.columnPairTrends,
+    evaluateSeconds,
+    utilityTarget: utility?.target ?? '-',
+    rocAucReal: utility?.trainOnReal.rocAuc ?? NaN,
+    rocAucSynthetic: utility?.trainOnSynthetic.rocAuc ?? NaN,
     sampleRows,
     sampleSeconds,
     sampleRowsPerSecond: sampleRows / sampleSeconds,

@@ -5,6 +5,7 @@ import { dense, createDense } from '../../src/core/model/layers';
 import { layoutFromSpans, TrainingData, Tvae } from '../../src/core/model/tvae';
 import { trainTvae, TrainingCancelled, defaultEpochs } from '../../src/core/model/train';
 import { Random } from '../../src/core/random';
+import { InlineSource, WorkerSource } from '../../src/core/model/parallel';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
 import { TableTransformer } from '../../src/core/transform/transformer';
@@ -160,7 +161,6 @@ test('worker threads sample exactly the rows the main thread would', async () =>
   const { tf } = await loadTensorflow();
   const { data } = await fixture(200);
   const trained = await trainTvae(tf, data, { epochs: 2, seed: 4 });
-  const { InlineSource, WorkerSource } = await import('../../src/core/model/parallel');
   const inline = new InlineSource(trained.model);
   const workers = await WorkerSource.start(trained.model, 'auto', 2);
   try {

@@ -55,9 +55,34 @@ export interface CategoricalColumnState {
   hasMissing: boolean;
   categoryStart: number;
   missingStart: number;
+  /** Index of the level that takes values outside `levels`; without it they are an error. */
+  otherLevel?: number;
 }
 
 export type ColumnState = NumericColumnState | CategoricalColumnState;
+
+/** What the transformer needs to know of a numeric column. */
+export interface NumericFacts {
+  type: 'numeric';
+  /** Values to fit the mixture to (exact values, or a pseudo-sample of a private histogram). */
+  values: ArrayLike<number>;
+  /** Point masses (exact values with their own component). */
+  spikes: number[];
+  min: number;
+  max: number;
+  hasMissing: boolean;
+}
+
+/** What the transformer needs to know of a categorical column. */
+export interface CategoricalFacts {
+  type: 'categorical';
+  levels: string[];
+  hasMissing: boolean;
+  /** A level standing for every value not in `levels` (rare categories suppressed by DP). */
+  otherLevel?: string;
+}
+
+export type ColumnFacts = NumericFacts | CategoricalFacts;
 
 export interface TransformerState {
   version: 1;
@@ -108,7 +133,35 @@ export class TableTransformer {
     return this.state;
   }
 
+  /** Fit every modelled column to the rows of `table` (no privacy: statistics are exact). */
   static fit(schema: Schema, table: Table, options: FitOptions = {}): TableTransformer {
+    const facts = schema.columns.map((column, index): ColumnFacts | undefined => {
+      if (!isModelled(column)) return undefined;
+      const data = table.columns[index];
+      if (isNumericColumn(column)) {
+        if (data.type !== 'numeric') throw new Error(`column ${column.name}: expected numeric data`);
+        const present = presentValues(data.values);
+        if (present.length === 0) throw new Error(`column ${column.name}: no values to learn from`);
+        const spikes = frequentValues(present, options.spikeShare ?? DEFAULT_SPIKE_SHARE);
+        let min = Infinity;
+        let max = -Infinity;
+        for (const x of present) {
+          if (x < min) min = x;
+          if (x > max) max = x;
+        }
+        return { type: 'numeric', values: spikes.length ? present.filter((x) => !spikes.includes(x)) : present, spikes, min, max, hasMissing: present.length < data.values.length };
+      }
+      if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
+      return { type: 'categorical', levels: data.levels.slice(), hasMissing: data.codes.some((c) => c < 0) };
+    });
+    return TableTransformer.fromFacts(schema, facts, options);
+  }
+
+  /**
+   * Build the transformer from per-column facts: exact ones (fit) or ones released by a
+   * differentially private mechanism (privacy/preprocess.ts), which this step only post-processes.
+   */
+  static fromFacts(schema: Schema, facts: (ColumnFacts | undefined)[], options: FitOptions = {}): TableTransformer {
     const columns: ColumnState[] = [];
     const spans: OutputSpan[] = [];
     let width = 0;
@@ -117,48 +170,30 @@ export class TableTransformer {
       width += size;
       return width - size;
     };
-
     schema.columns.forEach((column, index) => {
-      if (!isModelled(column)) return;
-      const data = table.columns[index];
-      if (isNumericColumn(column)) {
-        if (data.type !== 'numeric') throw new Error(`column ${column.name}: expected numeric data`);
-        const present = presentValues(data.values);
-        if (present.length === 0) throw new Error(`column ${column.name}: no values to learn from`);
-        const spikes = frequentValues(present, options.spikeShare ?? DEFAULT_SPIKE_SHARE);
-        const rest = spikes.length ? present.filter((x) => !spikes.includes(x)) : present;
+      const fact = facts[index];
+      if (!fact || !isModelled(column)) return;
+      if (fact.type === 'numeric') {
         const mixture: Mixture1D =
-          rest.length > 0
-            ? fitBayesianMixture(rest, {
+          fact.values.length > 0
+            ? fitBayesianMixture(fact.values, {
                 maxComponents: options.maxComponents ?? 10,
                 weightThreshold: options.weightThreshold ?? 0.005,
                 maxSamples: options.mixtureSamples ?? 20000,
                 seed: (options.seed ?? 0) + index,
               })
             : { means: [], stds: [], weights: [] };
-        let min = Infinity;
-        let max = -Infinity;
-        for (const x of present) {
-          if (x < min) min = x;
-          if (x > max) max = x;
-        }
-        const hasMissing = present.length < data.values.length;
+        const spikes = fact.spikes;
+        if (spikes.length === 0 && mixture.means.length === 0) throw new Error(`column ${column.name}: no values to learn from`);
         const valueStart = span('value', 1, index);
         const componentStart = span('component', spikes.length + mixture.means.length, index);
-        const missingStart = hasMissing ? span('missing', 2, index) : -1;
-        columns.push({ type: 'numeric', column: index, spikes, mixture, min, max, hasMissing, valueStart, componentStart, missingStart });
+        const missingStart = fact.hasMissing ? span('missing', 2, index) : -1;
+        columns.push({ type: 'numeric', column: index, spikes, mixture, min: fact.min, max: fact.max, hasMissing: fact.hasMissing, valueStart, componentStart, missingStart });
       } else {
-        if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
-        let hasMissing = false;
-        for (let i = 0; i < data.codes.length; i++) {
-          if (data.codes[i] < 0) {
-            hasMissing = true;
-            break;
-          }
-        }
-        const categoryStart = span('category', Math.max(data.levels.length, 1), index);
-        const missingStart = hasMissing ? span('missing', 2, index) : -1;
-        columns.push({ type: 'categorical', column: index, levels: data.levels.slice(), hasMissing, categoryStart, missingStart });
+        const categoryStart = span('category', Math.max(fact.levels.length, 1), index);
+        const missingStart = fact.hasMissing ? span('missing', 2, index) : -1;
+        const otherLevel = fact.otherLevel !== undefined ? fact.levels.indexOf(fact.otherLevel) : -1;
+        columns.push({ type: 'categorical', column: index, levels: fact.levels.slice(), hasMissing: fact.hasMissing, categoryStart, missingStart, ...(otherLevel >= 0 ? { otherLevel } : {}) });
       }
     });
     return new TableTransformer({ version: 1, width, columns, spans });
@@ -180,7 +215,7 @@ export class TableTransformer {
         const spikeCount = state.spikes.length;
         const post = new Float64Array(k);
         for (let r = 0; r < rows; r++) {
-          const x = data.values[r];
+          let x = data.values[r];
           const base = r * width;
           if (Number.isNaN(x)) {
             if (state.missingStart < 0) throw new Error(`encode: a missing value, but none were seen when fitting column ${state.column + 1}`);
@@ -188,6 +223,9 @@ export class TableTransformer {
             continue;
           }
           if (state.missingStart >= 0) out[base + state.missingStart] = 1;
+          // Bounds released with DP (or declared public) may be narrower than the data.
+          if (x < state.min) x = state.min;
+          else if (x > state.max) x = state.max;
           const spike = spikeCount ? state.spikes.indexOf(x) : -1;
           if (spike >= 0 || k === 0) {
             // A point mass (or, with no mixture, the nearest one): alpha stays 0.
@@ -212,7 +250,7 @@ export class TableTransformer {
             continue;
           }
           if (state.missingStart >= 0) out[base + state.missingStart] = 1;
-          const level = toLevel[code];
+          const level = toLevel[code] >= 0 ? toLevel[code] : (state.otherLevel ?? -1);
           if (level < 0) throw new Error(`encode: category ${JSON.stringify(data.levels[code])} was not seen when fitting`);
           out[base + state.categoryStart + level] = 1;
         }
