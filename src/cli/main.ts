@@ -7,6 +7,7 @@ import { inferSchema } from '../core/schema/infer';
 import { readSchemaFile, schemaToJson } from '../core/schema/schema-file';
 import { checkRoundTrip } from '../core/transform/roundtrip';
 import { generate } from '../core/generate';
+import { DEFAULT_EPSILON } from '../core/privacy/budget';
 import { sampleFromModel } from '../core/sample-model';
 import { FIXTURE_FORMATS, type FixtureFormat } from '../core/fixtures';
 import type { BackendPreference } from '../core/model/backend';
@@ -39,6 +40,12 @@ const BACKENDS = ['auto', 'wasm', 'tensorflow', 'cpu'];
 function backendValue(value: string): BackendPreference {
   if (!BACKENDS.includes(value)) throw new InvalidArgumentError(`must be one of ${BACKENDS.join(', ')}`);
   return value as BackendPreference;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number greater than 0');
+  return n;
 }
 
 function positiveInt(value: string): number {
@@ -82,7 +89,18 @@ export function buildProgram(): Command {
     .option('-e, --epochs <n>', 'training epochs (default: chosen from the data size)', positiveInt)
     .option('--seed <n>', 'random seed: the same seed, data and backend give the same file', seedValue, 0)
     .option('-o, --out <file>', 'synthetic CSV path; the card, model and report are named after it')
-    .option('--no-dp', 'train WITHOUT differential privacy (for data that is not sensitive); required until DP lands')
+    .option('--epsilon <e>', `privacy budget epsilon (default ${DEFAULT_EPSILON}); smaller is more private`, positiveNumber)
+    .option('--delta <d>', 'privacy delta (default 1e-5, or smaller for large files: at most 1/(10 n))', positiveNumber)
+    .option('--generator <name>', 'tvae (high fidelity) or marginals (independent columns, seconds)', (v: string) => {
+      if (v !== 'tvae' && v !== 'marginals') throw new InvalidArgumentError('must be tvae or marginals');
+      return v;
+    }, 'tvae')
+    .option('--accountant <name>', 'pld (tighter, default) or rdp', (v: string) => {
+      if (v !== 'pld' && v !== 'rdp') throw new InvalidArgumentError('must be pld or rdp');
+      return v;
+    }, 'pld')
+    .option('--clip <norm>', 'DP-SGD per-example clipping norm', positiveNumber)
+    .option('--no-dp', 'train WITHOUT differential privacy, for data that is not sensitive (the outputs say so loudly)')
     .option('--holdout <fraction>', 'share of rows kept out of training for evaluation', fraction, 0.2)
     .option('--max-training-rows <n>', 'train on a random sample of at most this many rows', positiveInt)
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(', ')}`, backendValue, 'auto')
@@ -186,12 +204,18 @@ interface GenerateCliOptions {
   protected?: string;
   test?: string;
   evaluate?: boolean;
+  epsilon?: number;
+  delta?: number;
+  generator?: 'tvae' | 'marginals';
+  accountant?: 'pld' | 'rdp';
+  clip?: number;
 }
 
 async function runGenerate(file: string, options: GenerateCliOptions): Promise<void> {
-  if (options.dp) {
-    throw new Error('differentially private training is not available in this version yet; pass --no-dp to train without privacy, for data that is not sensitive');
+  if (!options.dp && (options.epsilon !== undefined || options.delta !== undefined)) {
+    throw new Error('--no-dp cannot be combined with --epsilon or --delta');
   }
+  if (!options.dp && options.generator === 'marginals') throw new Error('the marginals generator is differentially private: drop --no-dp');
   const progress = new ProgressReporter();
   const started = performance.now();
   try {
@@ -208,6 +232,10 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
       holdoutFraction: options.holdout,
       maxTrainingRows: options.maxTrainingRows,
       evaluate: options.evaluate ?? true,
+      privacy: options.dp
+        ? { epsilon: options.epsilon ?? DEFAULT_EPSILON, delta: options.delta, accountant: options.accountant, clippingNorm: options.clip }
+        : 'none',
+      generator: options.generator,
       target: options.target,
       protectedColumn: options.protected,
       testFile: options.test,
@@ -221,8 +249,11 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         `Metadata card:  ${outputs.card}\n` +
         `Model:          ${outputs.model}\n` +
         (card.evaluation ? `Report:         ${outputs.report}\n${verdictLine(card.evaluation)}\n` : '') +
-        `Trained ${card.generator.parameters.epochsRun} epochs on ${card.training.rows} rows with ${card.backend.name} in ${duration(card.timings.train)}; total ${duration((performance.now() - started) / 1000)}.\n` +
-        `WARNING: ${card.privacy.statement}\n`,
+        (card.generator.name === 'tvae'
+          ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.training.rows} rows with ${card.backend.name}; `
+          : 'Independent column histograms (marginals generator); ') +
+        `total ${duration((performance.now() - started) / 1000)}.\n` +
+        (card.privacy.differentiallyPrivate ? `Privacy: ${card.privacy.statement}\n` : `WARNING: ${card.privacy.statement}\n`),
     );
   } finally {
     progress.clear();

@@ -5,15 +5,19 @@ import { CsvWriter } from './csv/writer';
 import { InputError } from './csv/errors';
 import { StagedOutputs } from './io/atomic';
 import { loadTensorflow, type BackendPreference } from './model/backend';
-import { chunkSource } from './model/parallel';
+import { chunkSource, type ChunkSource } from './model/parallel';
+import type { AccountantKind } from './privacy/accountant';
+import { calibrateNoise, defaultDelta, epsilonSpent, ledger, planBudget } from './privacy/budget';
+import { MarginalsSource } from './privacy/marginals';
+import { privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
 import { modelToJson, type ModelFile } from './model/model-file';
-import { defaultEpochs, trainTvae, TrainingCancelled, type EpochRecord, type TrainProgress } from './model/train';
+import { defaultEpochs, trainTvae, trainTvaeDp, TrainingCancelled, type EpochRecord, type TrainProgress } from './model/train';
 import { layoutFromSpans, TrainingData, type TvaeOptions } from './model/tvae';
 import { Random } from './random';
 import { outputColumns, sampleRows } from './sampler';
 import { inferSchema } from './schema/infer';
 import type { Schema } from './schema/types';
-import { loadTable, type Table } from './table';
+import { isModelled, isNumericColumn, loadTable, type Table } from './table';
 import { TableTransformer } from './transform/transformer';
 import { VERSION } from './version';
 import { evaluate } from './evaluate/evaluate';
@@ -46,6 +50,10 @@ export interface GenerateOptions {
   protectedColumn?: string;
   /** A separate real test file for utility (e.g. adult_test.csv); the holdout otherwise. */
   testFile?: string;
+  /** Differential privacy target, or 'none' for data that is not sensitive. Default: none. */
+  privacy?: PrivacyRequest | 'none';
+  /** `tvae` (high fidelity) or `marginals` (independent columns from DP histograms, seconds). */
+  generator?: 'tvae' | 'marginals';
   signal?: AbortSignal;
   onPhase?: (phase: GeneratePhase, message: string) => void;
   onProgress?: (progress: TrainProgress) => void;
@@ -60,6 +68,14 @@ export interface OutputPaths {
   report: string;
 }
 
+export interface PrivacyRequest {
+  epsilon: number;
+  /** Default: 1e-5, or 1/(10 n) rounded down to a power of ten when smaller. */
+  delta?: number;
+  accountant?: AccountantKind;
+  clippingNorm?: number;
+}
+
 export interface MetadataCard {
   format: 'synthetic-csv-card';
   version: 1;
@@ -67,7 +83,7 @@ export interface MetadataCard {
   createdAt: string;
   source: { file: string; rows: number; columns: number };
   output: { file: string; rows: number; columns: string[]; modelFile: string };
-  generator: { name: 'tvae'; parameters: TvaeOptions & { epochs: number; epochsRun: number; stoppedEarly: boolean } };
+  generator: { name: 'tvae' | 'marginals'; parameters: Record<string, unknown> };
   backend: { name: string; detail: string };
   seed: number;
   training: { rows: number; sampled: boolean; note?: string; history: EpochRecord[] };
@@ -83,6 +99,27 @@ export interface MetadataCard {
 export interface PrivacyStatement {
   differentiallyPrivate: boolean;
   statement: string;
+  epsilon?: number;
+  delta?: number;
+  accountant?: string;
+  noiseMultiplier?: number;
+  clippingNorm?: number;
+  samplingRate?: number;
+  expectedBatchSize?: number;
+  steps?: number;
+  epochs?: number;
+  /** How the budget was spent: each part alone, and the composition. */
+  budget?: {
+    preprocessing: { rho: number; epsilonAlone: number; releases: ReleaseEntry[] };
+    training?: { epsilonAlone: number };
+    thresholdDelta: number;
+    accountingDelta: number;
+  };
+  /** Schema facts used without privacy cost because the user declared them public. */
+  declaredPublic?: string[];
+  /** What the guarantee does not cover, in words. */
+  notCovered?: string[];
+  noiseSource?: string;
 }
 
 export interface GenerateResult {
@@ -160,33 +197,26 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   phase('load', `Loading ${trainingRows} training rows`);
   const table = await time('load', () => loadTable(options.input, schema, { select: (row) => training[row] === 1, signal: options.signal }));
 
-  phase('fit', 'Fitting column transformers');
-  const transformer = await time('transform', () => TableTransformer.fit(schema, table, { seed: random.nextUint32() }));
-  const matrix = transformer.encode(table, { component: 'sample', seed: random.nextUint32() });
-  const layout = layoutFromSpans(transformer.spans, transformer.width);
-  const data = new TrainingData(matrix, table.rowCount, layout);
-
-  const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
-  const batchSize = options.model?.batchSize ?? 500;
-  const epochs = options.epochs ?? defaultEpochs(data.rows, batchSize);
-  phase('train', `Training for ${epochs} epochs on ${data.rows} rows (${backend})`);
-  const trained = await time('train', () =>
-    trainTvae(tf, data, { epochs, seed: random.nextUint32(), model: options.model, signal: options.signal, onProgress: options.onProgress }),
+  const dp = options.privacy && options.privacy !== 'none' ? options.privacy : undefined;
+  const generator = options.generator ?? 'tvae';
+  if (generator === 'marginals' && !dp) throw new Error('the marginals generator is a differentially private mode: give an epsilon');
+  const learned = await time('learn', () =>
+    dp ? learnPrivately(schema, table, dp, generator, options, random, phase) : learnExactly(schema, table, options, random, phase),
   );
 
-  const rows = options.rows ?? n;
+  const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
   const columns = outputColumns(schema);
   try {
     phase('sample', `Sampling ${rows} rows`);
     const writer = CsvWriter.forSchema(schema, columns);
-    const source = await chunkSource(trained.model, options.backend ?? 'auto', rows);
+    const source = await learned.source(rows);
     try {
       await time('sample', () =>
         staged.write(outputs.csv, async (write) => {
           await write(writer.header());
           await sampleRows(
-            schema,
-            transformer,
+            learned.schema,
+            learned.transformer,
             source,
             rows,
             random.nextUint32(),
@@ -225,7 +255,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
               ...(options.testFile ? { test: path.basename(options.testFile) } : {}),
             },
             files: { real: options.input, synthetic: staged.stagedPath(outputs.csv) },
-            privacy: { differentiallyPrivate: false },
+            privacy: { differentiallyPrivate: learned.privacy.differentiallyPrivate, epsilon: learned.privacy.epsilon, delta: learned.privacy.delta },
           },
           { target: options.target, protected: options.protectedColumn, seed },
         );
@@ -233,24 +263,18 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     }
 
     phase('write', 'Writing the model and metadata card');
-    const privacy: PrivacyStatement = {
-      differentiallyPrivate: false,
-      statement:
-        'NO differential privacy: trained with --no-dp. This file carries no formal privacy guarantee; ' +
-        'use it only for data that is not sensitive, or review the privacy evaluation before any release.',
-    };
     const modelFile: ModelFile = {
       format: 'synthetic-csv-model',
       version: 1,
-      generator: 'tvae',
+      generator,
       createdAt: new Date().toISOString(),
       software: VERSION,
-      backend,
+      backend: learned.backend.name,
       seed,
-      schema: modelSchema(schema),
-      transformer: transformer.toJSON(),
-      tvae: trained.model.toJSON(),
-      privacy: { differentiallyPrivate: false },
+      schema: learned.schema,
+      transformer: learned.transformer.toJSON(),
+      ...learned.modelContent,
+      privacy: { differentiallyPrivate: learned.privacy.differentiallyPrivate, epsilon: learned.privacy.epsilon, delta: learned.privacy.delta },
     };
     await staged.writeText(outputs.model, modelToJson(modelFile));
     timings.total = (performance.now() - started) / 1000;
@@ -259,16 +283,21 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       version: 1,
       software: { name: 'synthetic-csv', version: VERSION },
       createdAt: modelFile.createdAt,
-      source: { file: path.basename(options.input), rows: n, columns: schema.columns.length },
+      source: { file: path.basename(options.input), rows: learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n, columns: schema.columns.length },
       output: { file: path.basename(outputs.csv), rows, columns: columns.map((c) => c.header ?? c.name), modelFile: path.basename(outputs.model) },
-      generator: { name: 'tvae', parameters: { ...trained.model.options, epochs, epochsRun: trained.epochsRun, stoppedEarly: trained.stoppedEarly } },
-      backend: { name: backend, detail },
+      generator: { name: generator, parameters: learned.parameters },
+      backend: learned.backend,
       seed,
-      training: { rows: data.rows, sampled, ...(sampled ? { note: notes[notes.length - 1] } : {}), history: trained.history },
+      training: {
+        rows: learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : table.rowCount,
+        sampled,
+        ...(sampled ? { note: notes[notes.length - 1] } : {}),
+        history: learned.history,
+      },
       holdout: { fraction: holdoutFraction, rows: holdoutCount, seed, encoding: 'bitset-base64', members: bitset(holdout) },
-      privacy,
+      privacy: learned.privacy,
       timings,
-      columns: schema.columns.map((c) => ({ name: c.name, kind: c.kind, handling: handling(c) })),
+      columns: schema.columns.map((c) => ({ name: c.name, kind: c.kind, handling: handling(c, learned.privacy.differentiallyPrivate) })),
       notes,
     };
     if (evaluation && syntheticTable) {
@@ -284,15 +313,214 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     await staged.discard();
     throw error;
   } finally {
-    trained.model.dispose();
+    learned.dispose();
   }
 }
 
-function handling(c: Schema['columns'][number]): string {
+interface Learned {
+  /** The schema the outputs are written with (structure only when private). */
+  schema: Schema;
+  transformer: TableTransformer;
+  source: (rows: number) => Promise<ChunkSource>;
+  modelContent: Pick<ModelFile, 'tvae' | 'marginals'>;
+  parameters: Record<string, unknown>;
+  backend: { name: string; detail: string };
+  history: EpochRecord[];
+  privacy: PrivacyStatement;
+  noisyRowCount?: number;
+  dispose: () => void;
+}
+
+type Phase = (name: GeneratePhase, message: string) => void;
+
+const NO_DP_STATEMENT =
+  'NO differential privacy: trained with --no-dp. This file carries no formal privacy guarantee; ' +
+  'use it only for data that is not sensitive, or review the privacy evaluation before any release.';
+
+/** Without privacy: exact statistics, ordinary training. */
+async function learnExactly(schema: Schema, table: Table, options: GenerateOptions, random: Random, phase: Phase): Promise<Learned> {
+  phase('fit', 'Fitting column transformers');
+  const transformer = TableTransformer.fit(schema, table, { seed: random.nextUint32() });
+  const matrix = transformer.encode(table, { component: 'sample', seed: random.nextUint32() });
+  const data = new TrainingData(matrix, table.rowCount, layoutFromSpans(transformer.spans, transformer.width));
+  const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
+  const epochs = options.epochs ?? defaultEpochs(data.rows, options.model?.batchSize ?? 500);
+  phase('train', `Training for ${epochs} epochs on ${data.rows} rows (${backend})`);
+  const trained = await trainTvae(tf, data, { epochs, seed: random.nextUint32(), model: options.model, signal: options.signal, onProgress: options.onProgress });
+  return {
+    schema: modelSchema(schema),
+    transformer,
+    source: (rows) => chunkSource(trained.model, options.backend ?? 'auto', rows),
+    modelContent: { tvae: trained.model.toJSON() },
+    parameters: { ...trained.model.options, epochs, epochsRun: trained.epochsRun, stoppedEarly: trained.stoppedEarly },
+    backend: { name: backend, detail },
+    history: trained.history,
+    privacy: { differentiallyPrivate: false, statement: NO_DP_STATEMENT },
+    dispose: () => trained.model.dispose(),
+  };
+}
+
+/** DP defaults for the tVAE, chosen by measurement on adult.csv, rhc.csv and flchain.csv. */
+export const DP_DEFAULTS = { clippingNorm: 1, expectedBatchSize: 500, epochs: 20, learningRate: 1e-3 } as const;
+
+/**
+ * With differential privacy: every statistic from the private rows goes through a DP mechanism
+ * charged to one budget (privacy/preprocess.ts, privacy/budget.ts), and training is DP-SGD.
+ */
+async function learnPrivately(
+  schema: Schema,
+  table: Table,
+  request: PrivacyRequest,
+  generator: 'tvae' | 'marginals',
+  options: GenerateOptions,
+  random: Random,
+  phase: Phase,
+): Promise<Learned> {
+  const thresholded = schema.columns.filter((c) => isModelled(c) && !isNumericColumn(c) && !c.public?.categories).length;
+  const plan = planBudget({
+    epsilon: request.epsilon,
+    delta: request.delta ?? defaultDelta(table.rowCount),
+    rows: table.rowCount,
+    generator,
+    thresholdedColumns: thresholded,
+  });
+  const accountant = request.accountant ?? 'pld';
+  // Batch sampling and noise come from the OS's secure source, never from the seed.
+  const noise = Random.secure();
+  phase('fit', 'Releasing column statistics with differential privacy');
+  const stats = privateStatistics(schema, table, {
+    rho: plan.rhoPreprocessing,
+    thresholdDelta: plan.thresholdDeltaPerColumn,
+    random: noise,
+    needsCounts: generator === 'marginals',
+  });
+  const structure = structuralSchema(schema, stats);
+  const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
+  const preprocessingAlone = ledger(stats.rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
+  const common = {
+    accountant: accountant === 'pld' ? 'privacy loss distribution (PLD), add/remove adjacency' : 'Rényi DP (RDP), add/remove adjacency',
+    declaredPublic: stats.publicFacts,
+    notCovered: [
+      'The schema structure (column names, kinds, formats, missing-value tokens): you review and approve it; it is treated as public.',
+      'The evaluation, the HTML report, the exact row counts in them and the holdout row list: computed on the real data for the governance review, NOT differentially private. Remove the `evaluation` and `holdout` fields before publishing this card.',
+      'Identifier columns are regenerated in their format from the schema, never from values.',
+    ],
+    noiseSource: 'operating-system secure random numbers (not the --seed), so the noise cannot be recomputed',
+  };
+
+  if (generator === 'marginals') {
+    const epsilon = preprocessingAlone;
+    return {
+      schema: structure,
+      transformer,
+      source: async () => new MarginalsSource(structure, stats.histograms, transformer),
+      modelContent: { marginals: stats.histograms },
+      parameters: { columnsIndependent: true, histogramBins: 128 },
+      backend: { name: 'none', detail: 'no neural network: independent DP histograms' },
+      history: [],
+      noisyRowCount: stats.rowCount,
+      privacy: {
+        differentiallyPrivate: true,
+        statement: `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private: independent column histograms released with the Gaussian mechanism.`,
+        epsilon,
+        delta: plan.delta,
+        ...common,
+        budget: { preprocessing: { rho: stats.rho, epsilonAlone: preprocessingAlone, releases: stats.releases }, thresholdDelta: stats.thresholdDelta, accountingDelta: plan.accountingDelta },
+      },
+      dispose: () => undefined,
+    };
+  }
+
+  const matrix = transformer.encode(table, { component: 'sample', seed: random.nextUint32() });
+  const data = new TrainingData(matrix, table.rowCount, layoutFromSpans(transformer.spans, transformer.width));
+  const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
+  const expectedBatchSize = Math.min(options.model?.batchSize ?? DP_DEFAULTS.expectedBatchSize, stats.rowCount);
+  const q = Math.min(1, expectedBatchSize / stats.rowCount);
+  const epochs = options.epochs ?? DP_DEFAULTS.epochs;
+  const stepsPerEpoch = Math.max(1, Math.round(1 / q));
+  const steps = epochs * stepsPerEpoch;
+  const clippingNorm = request.clippingNorm ?? DP_DEFAULTS.clippingNorm;
+  phase('fit', `Calibrating noise for ε = ${plan.epsilon}, δ = ${plan.delta.toExponential(1)} over ${steps} steps`);
+  const sigma = calibrateNoise(plan, stats.rho, q, steps, accountant);
+  phase('train', `Training with DP-SGD for ${epochs} epochs (noise multiplier ${sigma.toFixed(3)}, clipping ${clippingNorm}, ${backend})`);
+  const trained = await trainTvaeDp(tf, data, {
+    epochs,
+    seed: random.nextUint32(),
+    model: { learningRate: DP_DEFAULTS.learningRate, ...options.model },
+    samplingRate: q,
+    expectedBatchSize: q * stats.rowCount,
+    noiseMultiplier: sigma,
+    clippingNorm,
+    noiseRandom: noise,
+    epsilonAfter: (done) => epsilonSpent(plan, stats.rho, q, sigma, done),
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
+  const total = ledger(stats.rho, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
+  const trainingAlone = ledger(0, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
+  return {
+    schema: structure,
+    transformer,
+    source: (rows) => chunkSource(trained.model, options.backend ?? 'auto', rows),
+    modelContent: { tvae: trained.model.toJSON() },
+    parameters: { ...trained.model.options, epochs, epochsRun: trained.epochsRun, stoppedEarly: false },
+    backend: { name: backend, detail },
+    // The loss is computed on private rows: only time and privacy spent are released.
+    history: trained.history.map((h) => ({ epoch: h.epoch, seconds: h.seconds, rowsPerSecond: h.rowsPerSecond, epsilon: h.epsilon }) as EpochRecord),
+    noisyRowCount: stats.rowCount,
+    privacy: {
+      differentiallyPrivate: true,
+      statement: `(ε = ${total.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private: DP-SGD training and private preprocessing, composed exactly.`,
+      epsilon: total,
+      delta: plan.delta,
+      noiseMultiplier: sigma,
+      clippingNorm,
+      samplingRate: q,
+      expectedBatchSize: q * stats.rowCount,
+      steps,
+      epochs,
+      ...common,
+      budget: {
+        preprocessing: { rho: stats.rho, epsilonAlone: preprocessingAlone, releases: stats.releases },
+        training: { epsilonAlone: trainingAlone },
+        thresholdDelta: stats.thresholdDelta,
+        accountingDelta: plan.accountingDelta,
+      },
+    },
+    dispose: () => trained.model.dispose(),
+  };
+}
+
+/**
+ * The schema as released with a private model: structure only (names, kinds, formats, tokens,
+ * identifier shapes). Counts, ranges and category lists inferred from the rows are dropped;
+ * constants are kept only when declared public, since a constant's value comes from the data.
+ */
+function structuralSchema(schema: Schema, stats: PrivateStatistics): Schema {
+  return {
+    ...schema,
+    rowCount: stats.rowCount,
+    notes: [],
+    columns: schema.columns.map((c) => {
+      const { min: _min, max: _max, categories: _c, distinctCount: _d, text: _t, warnings: _w, ...rest } = c;
+      const publicConstant = c.kind === 'constant' && c.public?.categories?.length === 1;
+      return {
+        ...rest,
+        missingCount: 0,
+        missingRate: 0,
+        distinctCount: 0,
+        distinctExact: false,
+        ...(publicConstant ? { categories: [{ value: c.public!.categories![0], count: 0 }] } : {}),
+      };
+    }),
+  };
+}
+
+function handling(c: Schema['columns'][number], differentiallyPrivate: boolean): string {
   if (c.exclude) return 'excluded';
   if (c.kind === 'identifier') return c.identifier?.handling === 'drop' ? 'dropped' : 'regenerated in the same format, not learned';
   if (c.kind === 'text') return 'not learned; left blank';
-  if (c.kind === 'constant') return 'repeated';
+  if (c.kind === 'constant') return differentiallyPrivate && !(c.public?.categories?.length === 1) ? 'left blank (its value is private unless declared public)' : 'repeated';
   return 'learned';
 }
 

@@ -26,6 +26,23 @@ export class Random {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
+  /**
+   * A generator whose whole 128-bit state comes from the operating system's secure random source.
+   * Differential-privacy noise must be unpredictable: from a known seed, anyone holding the data
+   * could recompute the noise and remove it.
+   */
+  static secure(): Random {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bytes = (require('node:crypto') as typeof import('node:crypto')).randomBytes(16);
+    const random = new Random(0);
+    random.a = bytes.readUInt32LE(0) | 0;
+    random.b = bytes.readUInt32LE(4) | 0;
+    random.c = bytes.readUInt32LE(8) | 0;
+    random.d = bytes.readUInt32LE(12) | 0;
+    for (let i = 0; i < 12; i++) random.nextUint32();
+    return random;
+  }
+
   /** sfc32: small, fast, passes PractRand; enough for sampling, not for cryptography. */
   nextUint32(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;

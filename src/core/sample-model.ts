@@ -3,7 +3,8 @@ import { FixtureWriter, type FixtureFormat } from './fixtures';
 import { loadTensorflow, type BackendPreference } from './model/backend';
 import { readModelFile } from './model/model-file';
 import { Tvae } from './model/tvae';
-import { chunkSource } from './model/parallel';
+import { chunkSource, type ChunkSource } from './model/parallel';
+import { MarginalsSource } from './privacy/marginals';
 import { outputColumns, sampleRows } from './sampler';
 import { TableTransformer } from './transform/transformer';
 
@@ -23,11 +24,17 @@ export interface SampleModelOptions {
  */
 export async function sampleFromModel(options: SampleModelOptions, write: (text: string) => Promise<void>): Promise<void> {
   const file = await readModelFile(options.model);
-  const { tf } = await loadTensorflow(options.backend ?? 'auto');
-  const model = Tvae.fromJSON(tf, file.tvae);
-  const source = await chunkSource(model, options.backend ?? 'auto', options.rows);
+  const transformer = TableTransformer.fromJSON(file.transformer);
+  let model: Tvae | undefined;
+  let source: ChunkSource;
+  if (file.generator === 'marginals') {
+    source = new MarginalsSource(file.schema, file.marginals ?? [], transformer);
+  } else {
+    const { tf } = await loadTensorflow(options.backend ?? 'auto');
+    model = Tvae.fromJSON(tf, file.tvae!);
+    source = await chunkSource(model, options.backend ?? 'auto', options.rows);
+  }
   try {
-    const transformer = TableTransformer.fromJSON(file.transformer);
     const columns = outputColumns(file.schema);
     const format = options.format ?? 'csv';
     const csv = format === 'csv' ? CsvWriter.forSchema(file.schema, columns) : undefined;
@@ -53,6 +60,6 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
     if (fixture) await write(fixture.end());
   } finally {
     await source.close();
-    model.dispose();
+    model?.dispose();
   }
 }

@@ -19,8 +19,14 @@ export interface DenseParams {
   bias: TfCore.Variable<TfCore.Rank.R1>;
 }
 
+/**
+ * Called once per dense layer in the backward pass. Returning `true` says the caller computes the
+ * layer's parameter gradients itself (DP-SGD clips them per example first): the layer then returns
+ * zeros for its weight and bias instead of multiplying a^T d, which saves one matrix product.
+ * The tensors are freed after the backward pass: keep a clone of any that must outlive it.
+ */
 export interface BackwardTap {
-  (layer: string, input: Tensor2D, outputGradient: Tensor2D): void;
+  (layer: string, input: Tensor2D, outputGradient: Tensor2D): void | boolean;
 }
 
 export function createDense(tf: Tf, name: string, inputs: number, outputs: number, random: Random): DenseParams {
@@ -57,7 +63,7 @@ export function dense(
       gradFunc: (dy, saved) => {
         const [a, wSaved, ySaved] = saved as [Tensor2D, Tensor2D, Tensor2D];
         const d = activation === 'relu' ? tf.mul(dy, tf.step(ySaved)) as Tensor2D : (dy as Tensor2D);
-        tap?.(name, a, d);
+        if (tap?.(name, a, d) === true) return [tf.matMul(d, tf.transpose(wSaved)), tf.zerosLike(wSaved), tf.zeros([d.shape[1]])];
         return [tf.matMul(d, tf.transpose(wSaved)), tf.matMul(tf.transpose(a), d), tf.sum(d, 0)];
       },
     };

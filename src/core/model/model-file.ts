@@ -4,6 +4,7 @@ import { InputError } from '../csv/errors';
 import type { Schema } from '../schema/types';
 import type { TransformerState } from '../transform/transformer';
 import type { TvaeWeights } from './tvae';
+import type { ColumnHistogram } from '../privacy/preprocess';
 
 /**
  * A trained model in one file: the schema (formats and kinds needed to write rows), the column
@@ -13,15 +14,18 @@ import type { TvaeWeights } from './tvae';
 export interface ModelFile {
   format: 'synthetic-csv-model';
   version: 1;
-  generator: 'tvae';
+  generator: 'tvae' | 'marginals';
   createdAt: string;
   software: string;
   backend: string;
   seed: number;
-  /** Schema with private per-category counts removed (the model does not need them). */
+  /** Schema the rows are written with (structure only for private models). */
   schema: Schema;
   transformer: TransformerState;
-  tvae: TvaeWeights;
+  /** The network, for the tvae generator. */
+  tvae?: TvaeWeights;
+  /** Released noisy histograms, for the marginals generator. */
+  marginals?: (ColumnHistogram | undefined)[];
   /** Differential-privacy statement carried with the model, as in the metadata card. */
   privacy: { differentiallyPrivate: boolean; epsilon?: number; delta?: number };
 }

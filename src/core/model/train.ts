@@ -1,6 +1,7 @@
 import { Random } from '../random';
 import type { Tf } from './backend';
 import { Tvae, type TrainingData, type TvaeOptions } from './tvae';
+import { dpTrainStep, poissonBatch, type DpSgdOptions } from './dp-sgd';
 
 export interface TrainProgress {
   epoch: number; // 1-based
@@ -163,4 +164,99 @@ export const DEFAULT_STEP_BUDGET = 2600;
 export function defaultEpochs(rows: number, batchSize: number): number {
   const stepsPerEpoch = Math.max(1, Math.ceil(rows / batchSize));
   return Math.max(20, Math.min(150, Math.round(DEFAULT_STEP_BUDGET / stepsPerEpoch)));
+}
+
+export interface DpTrainOptions {
+  epochs: number;
+  seed: number;
+  model?: Partial<TvaeOptions>;
+  /** Poisson sampling rate q and the public expected batch size q * n (n released with DP). */
+  samplingRate: number;
+  expectedBatchSize: number;
+  noiseMultiplier: number;
+  clippingNorm: number;
+  /** Randomness of batch sampling and noise: must be unpredictable (Random.secure()). */
+  noiseRandom: Random;
+  /** Privacy spent after `steps` steps, for progress and the history (from the accountant). */
+  epsilonAfter?: (steps: number) => number;
+  signal?: AbortSignal;
+  onProgress?: (progress: TrainProgress) => void;
+  progressIntervalMs?: number;
+}
+
+/**
+ * DP-SGD training: each step draws a Poisson batch (every row independently with probability q),
+ * clips every example's gradient and adds Gaussian noise (model/dp-sgd.ts). An epoch is 1/q steps.
+ * No early stopping: stopping on the private loss would itself leak.
+ */
+export async function trainTvaeDp(tf: Tf, data: TrainingData, options: DpTrainOptions): Promise<TrainResult & { steps: number }> {
+  const random = new Random(options.seed);
+  const model = new Tvae(tf, data.layout, options.model ?? {}, random.nextUint32());
+  const stepsPerEpoch = Math.max(1, Math.round(1 / options.samplingRate));
+  const history: EpochRecord[] = [];
+  const started = performance.now();
+  let lastReport = 0;
+  let steps = 0;
+  const interval = options.progressIntervalMs ?? 250;
+  const dp: DpSgdOptions = {
+    samplingRate: options.samplingRate,
+    noiseMultiplier: options.noiseMultiplier,
+    clippingNorm: options.clippingNorm,
+    expectedBatchSize: options.expectedBatchSize,
+  };
+  try {
+    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let recSum = 0;
+      let klSum = 0;
+      let rowsSeen = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (options.signal?.aborted) throw new TrainingCancelled();
+        const rows = poissonBatch(data.rows, options.samplingRate, options.noiseRandom);
+        const result = dpTrainStep(tf, model, data, rows, options.noiseRandom, dp);
+        steps++;
+        if (!Number.isFinite(result.loss)) throw new Error(`training diverged at epoch ${epoch} (loss ${result.loss})`);
+        lossSum += result.loss * rows.length;
+        recSum += result.reconstruction * rows.length;
+        klSum += result.kl * rows.length;
+        rowsSeen += rows.length;
+        const now = performance.now();
+        if (options.onProgress && (now - lastReport >= interval || step === stepsPerEpoch - 1)) {
+          lastReport = now;
+          const elapsed = (now - started) / 1000;
+          const done = (epoch - 1) * stepsPerEpoch + step + 1;
+          const total = options.epochs * stepsPerEpoch;
+          options.onProgress({
+            epoch,
+            epochs: options.epochs,
+            step: step + 1,
+            stepsPerEpoch,
+            loss: result.loss,
+            reconstruction: result.reconstruction,
+            kl: result.kl,
+            rowsPerSecond: (done * options.expectedBatchSize) / Math.max(elapsed, 1e-9),
+            elapsedSeconds: elapsed,
+            etaSeconds: (elapsed / done) * (total - done),
+            ...(options.epsilonAfter ? { epsilon: options.epsilonAfter(steps) } : {}),
+          });
+        }
+        await yieldToEventLoop();
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      history.push({
+        epoch,
+        loss: lossSum / Math.max(rowsSeen, 1),
+        reconstruction: recSum / Math.max(rowsSeen, 1),
+        kl: klSum / Math.max(rowsSeen, 1),
+        seconds,
+        rowsPerSecond: rowsSeen / seconds,
+        ...(options.epsilonAfter ? { epsilon: options.epsilonAfter(steps) } : {}),
+      });
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return { model, history, epochsRun: history.length, stoppedEarly: false, seconds: (performance.now() - started) / 1000, steps };
 }

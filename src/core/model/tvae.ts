@@ -194,8 +194,27 @@ export class Tvae {
   }
 
   /**
+   * The dense layers under the names their backward taps report, and the noise scales, for
+   * DP-SGD's per-example gradients (src/core/model/dp-sgd.ts).
+   */
+  parameterGroups(): { layers: Map<string, DenseParams>; sigma: TfCore.Variable<TfCore.Rank.R1>; values: number; softs: number } {
+    const layers = new Map<string, DenseParams>();
+    this.encoder.forEach((l, i) => layers.set(`encoder${i}`, l));
+    layers.set('mu', this.mu);
+    layers.set('logvar', this.logVar);
+    this.decoder.forEach((l, i) => layers.set(`decoder${i}`, l));
+    layers.set('valueHead', this.valueHead);
+    layers.set('softHead', this.softHead);
+    return { layers, sigma: this.sigma, values: this.V, softs: this.Ds };
+  }
+
+  /**
    * The negative ELBO of one batch, divided by `normaliser` (the batch size; DP training passes the
    * fixed expected batch size instead). Returns the scalar loss and its parts.
+   *
+   * `sigmaTile`, when given, is a rows x V tensor holding the noise scales in every row, used in
+   * place of the shared `sigma` variable: the gradient with respect to it has example i's gradient
+   * with respect to sigma in row i (a probe for DP-SGD's per-example gradients).
    */
   lossOf(
     x: Tensor2D,
@@ -204,6 +223,7 @@ export class Tvae {
     epsilon: Tensor2D,
     normaliser: number,
     tap?: BackwardTap,
+    sigmaTile?: Tensor2D,
   ): { loss: Scalar; reconstruction: Scalar; kl: Scalar } {
     const tf = this.tf;
     const rows = x.shape[0];
@@ -218,7 +238,7 @@ export class Tvae {
     if (this.V > 0) {
       const target = tf.slice(x, [0, 0], [rows, this.V]);
       const diff = tf.sub(target, tf.tanh(values));
-      const sigma = this.sigma;
+      const sigma = sigmaTile ?? this.sigma;
       const perValue = tf.add(tf.div(tf.square(diff), tf.mul(tf.square(sigma), 2)), tf.log(sigma));
       reconstruction = tf.add(reconstruction, tf.sum(tf.mul(perValue, valueMask)));
     }

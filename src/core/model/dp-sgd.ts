@@ -1,0 +1,257 @@
+import type * as TfCore from '@tensorflow/tfjs-core';
+import type { Random } from '../random';
+import type { Tf } from './backend';
+import type { BackwardTap } from './layers';
+import type { StepLosses, TrainingData, Tvae } from './tvae';
+
+/**
+ * Exact DP-SGD (Abadi et al. 2016) for the TVAE, with per-example clipping done by book-keeping
+ * instead of per-example backward passes (see /work/shared/research/differential-privacy.md §4):
+ *
+ * - one forward and one backward pass of the summed loss Σ_i L_i, L_i = lossFactor·rec_i + KL_i;
+ * - every dense layer's backward tap hands over its input a (B×in) and pre-activation gradient
+ *   d (B×out). No layer mixes examples, so row i of d is ∂L_i/∂z_i and example i's gradient of
+ *   the layer is the outer product a_i d_iᵀ (weight) and d_i (bias), of squared norm
+ *   (|a_i|² + 1)·|d_i|² (Goodfellow 2015). The tap returns `true`, so the layers skip their own
+ *   weight products: the clipped ones below replace them, and a DP step costs the same matrix
+ *   products as an ordinary one;
+ * - the noise scales `sigma` are shared by all rows: the loss is evaluated with a B×V tile of
+ *   them (a probe holding the same values), whose gradient has ∂L_i/∂σ in row i;
+ * - flat clipping over all parameters: c_i = min(1, C/(|g_i| + 1e-6)); the clipped sums are
+ *   aᵀ(c⊙d), Σ_i c_i d_i and Σ_i c_i ∂L_i/∂σ, built in the backend with explicit transposes;
+ * - Gaussian noise N(0, (σ_noise·C)²) on every summed coordinate, drawn from the seeded `Random`;
+ *   then the sum is divided by the public expected batch size q·N (never by the realised size,
+ *   which would leak the sampled count: Opacus issues #571, #819), and Adam takes the step.
+ *
+ * Sampling is Poisson (`poissonBatch`): each row joins a step independently with probability q,
+ * which is what the RDP/PRV accountants assume. An empty batch still takes a noise-only step.
+ */
+
+export interface DpSgdOptions {
+  /** q: the probability that a row joins a step. */
+  samplingRate: number;
+  /** σ_noise: noise standard deviation in units of the clipping norm. */
+  noiseMultiplier: number;
+  /** C: the bound on each example's gradient norm (over all trained parameters). */
+  clippingNorm: number;
+  /** q·N, the public constant the noisy sum is divided by. */
+  expectedBatchSize: number;
+  /**
+   * true (default): the noise scales `sigma` are trained, their per-example gradients counted in
+   * each example's norm and clipped with the rest. false: sigma stays at its initial value (0.1,
+   * a public constant) for all of DP training, gets no gradient and no noise; this leaves a
+   * little more of the clipping norm to the network weights, at the cost of a fixed output noise.
+   * Either way no parameter is ever updated from an unclipped gradient.
+   */
+  clipSigma?: boolean;
+}
+
+export interface DpStepResult extends StepLosses {
+  /** Fraction of the batch whose gradient norm exceeded C. Diagnostics only: not private. */
+  clippedFraction: number;
+  /** Realised batch size. Diagnostics only: not private. */
+  batchSize: number;
+}
+
+type Tensor2D = TfCore.Tensor2D;
+type Tensor1D = TfCore.Tensor1D;
+type Scalar = TfCore.Scalar;
+type Batch = ReturnType<Tvae['batchTensors']>;
+
+/** Rows of a Poisson-sampled batch: each of `rows` independently with probability q. */
+export function poissonBatch(rows: number, q: number, random: Random): Int32Array {
+  if (!(q >= 0 && q <= 1)) throw new Error(`sampling rate must be in [0, 1], got ${q}`);
+  let out = new Int32Array(Math.max(16, Math.ceil(rows * q * 1.2) + 16));
+  let n = 0;
+  for (let i = 0; i < rows; i++) {
+    if (random.next() < q) {
+      if (n === out.length) {
+        const grown = new Int32Array(out.length * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = i;
+    }
+  }
+  return out.slice(0, n);
+}
+
+/** The trained parameters under DP-SGD, in a fixed order that depends on the layout only. */
+interface Target {
+  /** Dense layer name as its backward tap reports it, or undefined for sigma. */
+  layer?: string;
+  weight: TfCore.Variable;
+  bias?: TfCore.Variable;
+}
+
+function targetsOf(model: Tvae, clipSigma: boolean): Target[] {
+  const { layers, sigma, values, softs } = model.parameterGroups();
+  const targets: Target[] = [];
+  for (const [name, params] of layers) {
+    // With no value (softmax) positions the head is a placeholder outside the loss.
+    if ((name === 'valueHead' && values === 0) || (name === 'softHead' && softs === 0)) continue;
+    targets.push({ layer: name, weight: params.weight, bias: params.bias });
+  }
+  if (clipSigma && values > 0) targets.push({ weight: sigma });
+  return targets;
+}
+
+interface ClippedSums {
+  /** Σ_i c_i g_i · scale, by variable name. */
+  grads: TfCore.NamedTensorMap;
+  /** Per-example gradient norms |g_i| (before clipping). */
+  norms: Tensor1D;
+  /** Σ_i L_i, Σ_i rec_i, Σ_i KL_i. */
+  loss: Scalar;
+  reconstruction: Scalar;
+  kl: Scalar;
+}
+
+/**
+ * Sums of per-example clipped gradients for one (non-empty) batch, multiplied by `scale`, from one
+ * forward and one backward pass. Call inside tf.tidy: everything returned is tidy-tracked.
+ */
+function clippedSums(tf: Tf, model: Tvae, batch: Batch, targets: Target[], clippingNorm: number, scale: number): ClippedSums {
+  const rows = batch.x.shape[0];
+  const sigmaTarget = targets.find((t) => t.layer === undefined);
+  const V = sigmaTarget ? sigmaTarget.weight.shape[0] : 0;
+  const captured = new Map<string, { a: Tensor2D; d: Tensor2D }>();
+  const kept: TfCore.Tensor[] = [];
+  const keep = <T extends TfCore.Tensor>(t: T): T => {
+    // Clones share the data; the originals are freed with the tape.
+    const c = tf.keep(tf.clone(t));
+    kept.push(c);
+    return c;
+  };
+  const tap: BackwardTap = (layer, a, d) => {
+    captured.set(layer, { a: keep(a), d: keep(d) });
+    return true;
+  };
+  try {
+    let parts: { reconstruction: Scalar; kl: Scalar } | undefined;
+    const probe = sigmaTarget ? (tf.tile(tf.reshape(sigmaTarget.weight, [1, V]), [rows, 1]) as Tensor2D) : undefined;
+    const inputs: TfCore.Tensor[] = probe ? [batch.x, probe] : [batch.x];
+    const { value, grads } = tf.valueAndGrads((...args: TfCore.Tensor[]) => {
+      const out = model.lossOf(args[0] as Tensor2D, batch.valueMask, batch.segmentMask, batch.epsilon, 1, tap, args[1] as Tensor2D | undefined);
+      parts = { reconstruction: keep(out.reconstruction), kl: keep(out.kl) };
+      return out.loss;
+    })(inputs);
+    const sigmaGrads = probe ? (grads[1] as Tensor2D) : undefined;
+
+    // Squared per-example norms, layer by layer; |a_i|² once per distinct input (mu and logvar
+    // share one, so do the two heads).
+    const inputNorms = new Map<object, Tensor1D>();
+    const inputNorm = (a: Tensor2D): Tensor1D => {
+      let n = inputNorms.get(a.dataId);
+      if (!n) inputNorms.set(a.dataId, (n = tf.add(tf.sum(tf.square(a), 1), 1) as Tensor1D));
+      return n;
+    };
+    let squared: Tensor1D | undefined;
+    const accumulate = (t: Tensor1D): void => {
+      squared = squared ? (tf.add(squared, t) as Tensor1D) : t;
+    };
+    for (const target of targets) {
+      if (target.layer === undefined) continue;
+      const c = captured.get(target.layer);
+      if (!c) throw new Error(`DP-SGD: layer ${target.layer} reported no gradient (every trained parameter must be clipped)`);
+      accumulate(tf.mul(inputNorm(c.a), tf.sum(tf.square(c.d), 1)) as Tensor1D);
+    }
+    if (captured.size !== targets.filter((t) => t.layer !== undefined).length) {
+      throw new Error(`DP-SGD: unexpected layers in the backward pass: ${[...captured.keys()].join(', ')}`);
+    }
+    if (sigmaGrads) accumulate(tf.sum(tf.square(sigmaGrads), 1) as Tensor1D);
+    const norms = tf.sqrt(squared!) as Tensor1D;
+    // c_i · scale as a 1×B row: Σ_i c_i d_i is then one product, and so is aᵀ(c⊙d) = (c⊙a)ᵀd.
+    const factors = tf.mul(tf.minimum(tf.div(clippingNorm, tf.add(norms, 1e-6)), 1), scale);
+    const row = tf.reshape(factors, [1, rows]) as Tensor2D;
+    const column = tf.reshape(factors, [rows, 1]);
+    const scaledInputs = new Map<object, Tensor2D>();
+    const grads2: TfCore.NamedTensorMap = {};
+    for (const target of targets) {
+      if (target.layer === undefined) {
+        grads2[target.weight.name] = tf.reshape(tf.matMul(row, sigmaGrads!), [V]);
+        continue;
+      }
+      const { a, d } = captured.get(target.layer)!;
+      let caT = scaledInputs.get(a.dataId);
+      // Transposed explicitly: the wasm backend's transposeA matMul is about ten times slower.
+      if (!caT) scaledInputs.set(a.dataId, (caT = tf.transpose(tf.mul(a, column)) as Tensor2D));
+      grads2[target.weight.name] = tf.matMul(caT, d);
+      grads2[target.bias!.name] = tf.reshape(tf.matMul(row, d), [d.shape[1]]);
+    }
+    return { grads: grads2, norms, loss: value as Scalar, reconstruction: parts!.reconstruction.clone(), kl: parts!.kl.clone() };
+  } finally {
+    tf.dispose(kept);
+  }
+}
+
+/**
+ * Per-example gradient norms and the sum of per-example clipped gradients (scale 1, no noise) of
+ * one batch, read back to JavaScript. For tests and diagnostics.
+ */
+export function perExampleGradients(
+  tf: Tf,
+  model: Tvae,
+  batch: Batch,
+  options: { clippingNorm?: number; clipSigma?: boolean } = {},
+): { norms: Float32Array; clippedSum: Record<string, Float32Array>; loss: number } {
+  const targets = targetsOf(model, options.clipSigma ?? true);
+  const result = tf.tidy(() => {
+    const s = clippedSums(tf, model, batch, targets, options.clippingNorm ?? Infinity, 1);
+    return [s.norms, s.loss, ...targets.flatMap((t) => [s.grads[t.weight.name], ...(t.bias ? [s.grads[t.bias.name]] : [])])];
+  });
+  const [norms, loss, ...grads] = result;
+  const names = targets.flatMap((t) => [t.weight.name, ...(t.bias ? [t.bias.name] : [])]);
+  const clippedSum: Record<string, Float32Array> = {};
+  names.forEach((name, i) => (clippedSum[name] = grads[i].dataSync() as Float32Array));
+  const out = { norms: norms.dataSync() as Float32Array, clippedSum, loss: loss.dataSync()[0] };
+  tf.dispose(result);
+  return out;
+}
+
+/**
+ * One DP-SGD step on the rows of a Poisson-sampled batch (`poissonBatch`): clipped per-example
+ * gradients, Gaussian noise, division by the expected batch size, Adam. The returned losses are
+ * means over the realised batch, for progress display only: they are not privatised.
+ */
+export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: ArrayLike<number>, random: Random, options: DpSgdOptions): DpStepResult {
+  const { clippingNorm: C, noiseMultiplier, expectedBatchSize } = options;
+  if (!(options.samplingRate > 0 && options.samplingRate <= 1)) throw new Error(`sampling rate must be in (0, 1], got ${options.samplingRate}`);
+  if (!(C > 0)) throw new Error(`clipping norm must be positive, got ${C}`);
+  if (!(noiseMultiplier >= 0)) throw new Error(`noise multiplier must be non-negative, got ${noiseMultiplier}`);
+  if (!(expectedBatchSize > 0)) throw new Error(`expected batch size must be positive, got ${expectedBatchSize}`);
+  const targets = targetsOf(model, options.clipSigma ?? true);
+  const n = rows.length;
+  const batch = n > 0 ? model.batchTensors(data, rows, random) : undefined;
+  // Noise for every coordinate in a fixed order, already divided by the expected batch size.
+  const noiseScale = (noiseMultiplier * C) / expectedBatchSize;
+  const noise = (variable: TfCore.Variable): Float32Array | undefined => {
+    if (noiseScale === 0) return undefined;
+    const z = new Float32Array(variable.size);
+    for (let i = 0; i < z.length; i++) z[i] = random.normal() * noiseScale;
+    return z;
+  };
+  try {
+    const summary = tf.tidy(() => {
+      const sums = batch ? clippedSums(tf, model, batch, targets, C, 1 / expectedBatchSize) : undefined;
+      const named: TfCore.NamedTensorMap = {};
+      for (const target of targets) {
+        for (const variable of target.bias ? [target.weight, target.bias] : [target.weight]) {
+          const g = sums ? sums.grads[variable.name] : tf.zeros(variable.shape);
+          const z = noise(variable);
+          named[variable.name] = z ? tf.add(g, tf.tensor(z, variable.shape)) : g;
+        }
+      }
+      model.applyGradients(named);
+      if (!sums) return undefined;
+      const clipped = tf.sum(tf.cast(tf.greater(sums.norms, C), 'float32'));
+      return tf.stack([sums.loss, sums.reconstruction, sums.kl, clipped]);
+    });
+    if (!summary) return { loss: 0, reconstruction: 0, kl: 0, clippedFraction: 0, batchSize: 0 };
+    const [loss, reconstruction, kl, clipped] = summary.dataSync();
+    summary.dispose();
+    return { loss: loss / n, reconstruction: reconstruction / n, kl: kl / n, clippedFraction: clipped / n, batchSize: n };
+  } finally {
+    if (batch) tf.dispose([batch.x, batch.valueMask, batch.segmentMask, batch.epsilon]);
+  }
+}

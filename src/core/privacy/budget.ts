@@ -1,0 +1,110 @@
+import { PrivacyLedger, zcdpRho, type AccountantKind } from './accountant';
+
+/**
+ * How one (epsilon, delta) target is spent, in one place:
+ *
+ * - delta: a tenth goes to the thresholded category releases of preprocessing (the chance that a
+ *   category held by one person is released), split evenly over those columns; the rest is the
+ *   delta at which the accountant converts the composed mechanisms to epsilon.
+ * - epsilon: the target is first turned into its zCDP equivalent rho* (at the accounting delta).
+ *   Preprocessing gets PREPROCESSING_SHARE of rho* (all of it for the marginals generator); DP-SGD
+ *   then gets the largest noise-free share it can: its noise multiplier is the smallest whose
+ *   composition with preprocessing (RDP or PLD, exactly) still meets the target.
+ */
+export const PREPROCESSING_SHARE = 0.1;
+export const THRESHOLD_DELTA_SHARE = 0.1;
+export const DEFAULT_EPSILON = 3;
+const SIGMA_MAX = 1000;
+
+/**
+ * Default delta: 1e-5, or smaller for large files so it stays at most 1/(10 n). Only the order of
+ * magnitude of the row count is used.
+ */
+export function defaultDelta(rows: number): number {
+  return Math.min(1e-5, 10 ** -Math.ceil(Math.log10(10 * Math.max(rows, 1))));
+}
+
+export interface BudgetRequest {
+  epsilon: number;
+  delta: number;
+  rows: number;
+  generator: 'tvae' | 'marginals';
+  /** Categorical columns whose categories are not declared public (thresholded releases). */
+  thresholdedColumns: number;
+}
+
+export interface BudgetPlan {
+  epsilon: number;
+  delta: number;
+  accountingDelta: number;
+  thresholdDeltaPerColumn: number;
+  rhoTarget: number;
+  rhoPreprocessing: number;
+}
+
+/** Check a request and split it. Errors are for the user: they run before any work. */
+export function planBudget(request: BudgetRequest): BudgetPlan {
+  const { epsilon, delta, rows } = request;
+  if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new Error(`epsilon must be a positive number (got ${epsilon})`);
+  if (!(delta > 0 && delta < 1)) throw new Error(`delta must be between 0 and 1 (got ${delta})`);
+  if (delta >= 1 / rows) {
+    throw new Error(`delta ${delta} is not below 1/n = ${(1 / rows).toExponential(2)} for ${rows} rows: a guarantee that weak allows releasing whole records; use delta ≤ ${defaultDelta(rows).toExponential(0)}`);
+  }
+  const thresholdDelta = request.thresholdedColumns > 0 ? delta * THRESHOLD_DELTA_SHARE : 0;
+  const accountingDelta = delta - thresholdDelta;
+  const rhoTarget = zcdpRho(epsilon, accountingDelta);
+  return {
+    epsilon,
+    delta,
+    accountingDelta,
+    thresholdDeltaPerColumn: request.thresholdedColumns > 0 ? thresholdDelta / request.thresholdedColumns : 0,
+    rhoTarget,
+    rhoPreprocessing: request.generator === 'marginals' ? rhoTarget : rhoTarget * PREPROCESSING_SHARE,
+  };
+}
+
+/**
+ * Smallest noise multiplier for `steps` Poisson-subsampled Gaussian steps at rate q such that,
+ * composed with the preprocessing's rho, epsilon at the accounting delta stays within the target.
+ * Bisection with RDP brackets the answer cheaply; PLD (tighter) then refines it.
+ */
+export function calibrateNoise(plan: BudgetPlan, rhoSpent: number, q: number, steps: number, accountant: AccountantKind): number {
+  const epsilonAt = (sigma: number, kind: AccountantKind): number => ledger(rhoSpent, q, sigma, steps).epsilon(plan.accountingDelta, kind);
+  if (epsilonAt(SIGMA_MAX, 'rdp') > plan.epsilon && (accountant === 'rdp' || epsilonAt(SIGMA_MAX, 'pld') > plan.epsilon)) {
+    throw new Error(
+      `epsilon ${plan.epsilon} cannot be met with ${steps} training steps (even noise multiplier ${SIGMA_MAX} is not enough): ask for fewer epochs or a larger epsilon`,
+    );
+  }
+  // RDP bracket: hi meets the target by RDP (so by PLD too), lo does not.
+  let lo = 0.05;
+  let hi = 1;
+  while (epsilonAt(hi, 'rdp') > plan.epsilon && hi < SIGMA_MAX) hi *= 2;
+  while (hi / lo > 1.002) {
+    const mid = Math.sqrt(lo * hi);
+    if (epsilonAt(mid, 'rdp') > plan.epsilon) lo = mid;
+    else hi = mid;
+  }
+  if (accountant === 'rdp') return hi;
+  // PLD allows less noise: search below the RDP answer.
+  let pldHi = hi;
+  let pldLo = hi * 0.7;
+  if (epsilonAt(pldLo, 'pld') <= plan.epsilon) return pldLo;
+  for (let i = 0; i < 7; i++) {
+    const mid = (pldLo + pldHi) / 2;
+    if (epsilonAt(mid, 'pld') > plan.epsilon) pldLo = mid;
+    else pldHi = mid;
+  }
+  return pldHi;
+}
+
+export function ledger(rhoPreprocessing: number, q: number, sigma: number, steps: number): PrivacyLedger {
+  const l = new PrivacyLedger();
+  if (rhoPreprocessing > 0) l.addZcdp(rhoPreprocessing, 'preprocessing: noisy histograms (Gaussian mechanism)');
+  if (steps > 0) l.addGaussian({ q, sigma, steps, label: 'DP-SGD: Poisson-subsampled Gaussian' });
+  return l;
+}
+
+/** Privacy spent after `steps` training steps, preprocessing included (RDP: fast, for progress). */
+export function epsilonSpent(plan: BudgetPlan, rhoPreprocessing: number, q: number, sigma: number, steps: number): number {
+  return ledger(rhoPreprocessing, q, sigma, steps).epsilon(plan.accountingDelta, 'rdp');
+}

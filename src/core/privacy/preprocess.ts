@@ -1,0 +1,320 @@
+import { Random } from '../random';
+import type { ColumnSchema, Schema } from '../schema/types';
+import { isModelled, isNumericColumn, type Table } from '../table';
+import type { ColumnFacts } from '../transform/transformer';
+import { parseDate } from '../schema/dates';
+
+/**
+ * Private preprocessing: every statistic the transformer (and the marginals generator) takes from
+ * the private rows is released by the Gaussian mechanism here, or declared public in the schema.
+ *
+ * Each modelled column releases one or two noisy histograms. A row falls in exactly one bin of a
+ * histogram (missing values have a bin of their own), so each histogram has L2 sensitivity 1 under
+ * adding or removing a row, and a Gaussian of standard deviation sigma costs rho = 1 / (2 sigma^2)
+ * in zero-concentrated DP (Bun and Steinke 2016). Everything afterwards (levels, bounds, mixture
+ * modes, point masses, row count) is post-processing of these histograms.
+ *
+ * - categorical: counts of the categories seen in the data. Which categories exist is itself
+ *   private, so only those whose noisy count clears a threshold are released (the "stability"
+ *   histogram); the chance that a category held by a single person clears it is at most
+ *   `thresholdDelta` per column, which is added to the guarantee's delta. The rest map to an
+ *   explicit "other" level. With public categories the list is known and nothing is thresholded.
+ * - numeric and dates: bounds come from public bounds, or from a histogram over a fixed grid of
+ *   powers of two (data-independent bins); then a histogram of 128 equal bins (or one bin per
+ *   integer when an integer range is at most 256 wide) plus an exact-zero bin gives the shape:
+ *   the mixture is fitted to a pseudo-sample drawn from it, and bins holding at least 5 % of the
+ *   values become point masses.
+ * - every column gets a missing-value indicator, present or not: whether a column has missing
+ *   values is private too.
+ */
+
+export interface ReleaseEntry {
+  column: string;
+  what: string;
+  rho: number;
+  sigma: number;
+}
+
+export interface NumericHistogram {
+  type: 'numeric';
+  /** Bin edges (length bins + 1); bin i is [edges[i], edges[i+1]). Integer bins hold one value. */
+  edges: number[];
+  integerBins: boolean;
+  counts: number[];
+  zero: number;
+  missing: number;
+  min: number;
+  max: number;
+}
+
+export interface CategoricalHistogram {
+  type: 'categorical';
+  levels: string[];
+  counts: number[];
+  missing: number;
+}
+
+export type ColumnHistogram = NumericHistogram | CategoricalHistogram;
+
+export interface PrivateStatistics {
+  /** Aligned with schema.columns; undefined for columns that are not modelled. */
+  facts: (ColumnFacts | undefined)[];
+  /** Noisy histograms (counts clipped at 0), for the marginals generator and the ledger. */
+  histograms: (ColumnHistogram | undefined)[];
+  /** Row count estimated from the histograms (post-processing, no extra budget). */
+  rowCount: number;
+  rho: number;
+  /** Probability mass added to delta by thresholded category releases. */
+  thresholdDelta: number;
+  releases: ReleaseEntry[];
+  /** Facts used without privacy cost because the schema declares them public. */
+  publicFacts: string[];
+}
+
+export interface PreprocessOptions {
+  /** zCDP budget of the whole preprocessing. */
+  rho: number;
+  /** Per-column chance that a category held by one person is released (added to delta). */
+  thresholdDelta: number;
+  /** Noise source: must be unpredictable for the guarantee to hold (see noiseRandom). */
+  random: Random;
+  /** Whether the generator needs category counts even when categories are public (marginals). */
+  needsCounts: boolean;
+  otherLabel?: string;
+}
+
+export const DEFAULT_OTHER_LABEL = 'Other';
+const VALUE_BINS = 128;
+const MAX_INTEGER_BINS = 256;
+const PSEUDO_SAMPLE = 20000;
+const SPIKE_SHARE = 0.05;
+
+/** Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - low) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+export function privateStatistics(schema: Schema, table: Table, options: PreprocessOptions): PrivateStatistics {
+  const other = options.otherLabel ?? DEFAULT_OTHER_LABEL;
+  const releases: ReleaseEntry[] = [];
+  const publicFacts: string[] = [];
+  // Histograms to release, decided from the schema alone (public structure), before any noise.
+  const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) : 0));
+  const totalHistograms = plan.reduce((a, b) => a + b, 0);
+  const rhoEach = totalHistograms > 0 ? options.rho / totalHistograms : 0;
+  const sigma = rhoEach > 0 ? Math.sqrt(1 / (2 * rhoEach)) : Infinity;
+  const noise = (): number => sigma * options.random.normal();
+  let thresholdDelta = 0;
+  const totals: number[] = [];
+
+  const facts: (ColumnFacts | undefined)[] = [];
+  const histograms: (ColumnHistogram | undefined)[] = [];
+  schema.columns.forEach((column, index) => {
+    if (!isModelled(column)) {
+      facts.push(undefined);
+      histograms.push(undefined);
+      return;
+    }
+    const data = table.columns[index];
+    if (isNumericColumn(column)) {
+      if (data.type !== 'numeric') throw new Error(`column ${column.name}: expected numeric data`);
+      const integer = column.kind === 'integer' || column.kind === 'date';
+      let bounds = publicBounds(column);
+      if (bounds) publicFacts.push(`${column.name}: bounds ${column.public!.bounds!.min} .. ${column.public!.bounds!.max}`);
+      else {
+        bounds = privateBounds(data.values, noise, sigma);
+        releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
+      }
+      const histogram = valueHistogram(data.values, bounds, integer, noise);
+      releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
+      totals.push(histogram.counts.reduce((a, b) => a + b, 0) + histogram.zero + histogram.missing);
+      histograms.push(histogram);
+      facts.push(numericFacts(histogram, options.random));
+    } else {
+      if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
+      const declared = column.public?.categories;
+      const counts = new Map<string, number>();
+      let missing = 0;
+      for (let r = 0; r < data.codes.length; r++) {
+        const code = data.codes[r];
+        if (code < 0) missing++;
+        else counts.set(data.levels[code], (counts.get(data.levels[code]) ?? 0) + 1);
+      }
+      if (declared) {
+        publicFacts.push(`${column.name}: categories ${declared.join(', ')}`);
+        const levels = declared.slice();
+        if (options.needsCounts) {
+          const noisy = levels.map((l) => Math.max(0, (counts.get(l) ?? 0) + noise()));
+          const noisyMissing = Math.max(0, missing + noise());
+          releases.push({ column: column.name, what: 'counts of the public categories and of missing values', rho: rhoEach, sigma });
+          totals.push(noisy.reduce((a, b) => a + b, 0) + noisyMissing);
+          histograms.push({ type: 'categorical', levels, counts: noisy, missing: noisyMissing });
+        } else {
+          histograms.push(undefined);
+        }
+        facts.push({ type: 'categorical', levels, hasMissing: true });
+        return;
+      }
+      const columnDelta = options.thresholdDelta;
+      thresholdDelta += columnDelta;
+      const threshold = 1 + sigma * normalQuantile(1 - columnDelta);
+      const levels: string[] = [];
+      const noisyCounts: number[] = [];
+      let otherCount = 0;
+      for (const [value, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        const noisy = count + noise();
+        if (noisy >= threshold) {
+          levels.push(value);
+          noisyCounts.push(noisy);
+        } else {
+          otherCount += count;
+        }
+      }
+      // "Other" is always a level: whether anything was suppressed must not show.
+      const otherLevel = levels.includes(other) ? other : (levels.push(other), noisyCounts.push(0), other);
+      const otherIndex = levels.indexOf(otherLevel);
+      noisyCounts[otherIndex] = Math.max(0, noisyCounts[otherIndex] + otherCount + noise());
+      const noisyMissing = Math.max(0, missing + noise());
+      releases.push({ column: column.name, what: `category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; the rest become "${other}"`, rho: rhoEach, sigma });
+      const clipped = noisyCounts.map((c) => Math.max(0, c));
+      totals.push(clipped.reduce((a, b) => a + b, 0) + noisyMissing);
+      histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing });
+      facts.push({ type: 'categorical', levels, hasMissing: true, otherLevel });
+    }
+  });
+  const rowCount = totals.length ? Math.max(1, Math.round(totals.reduce((a, b) => a + b, 0) / totals.length)) : table.rowCount;
+  return { facts, histograms, rowCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts };
+}
+
+/** Histograms a column releases: the plan depends only on the schema, never on the data. */
+function histogramsNeeded(column: ColumnSchema, needsCounts: boolean): number {
+  if (isNumericColumn(column)) return column.public?.bounds ? 1 : 2;
+  if (column.public?.categories) return needsCounts ? 1 : 0;
+  return 1;
+}
+
+function publicBounds(column: ColumnSchema): { min: number; max: number } | undefined {
+  const bounds = column.public?.bounds;
+  if (!bounds) return undefined;
+  if (typeof bounds.min === 'number' && typeof bounds.max === 'number') return { min: bounds.min, max: bounds.max };
+  const min = parseDate(String(bounds.min), column.dateFormat!);
+  const max = parseDate(String(bounds.max), column.dateFormat!);
+  if (min === undefined || max === undefined) throw new Error(`column ${column.name}: public bounds are not dates in ${column.dateFormat}`);
+  return { min, max };
+}
+
+/** Fixed grid: (-inf, -2^40], ..., (-2^-8, 0), [0, 0], (0, 2^-8), ..., [2^40, inf). */
+const GRID_POWERS = Array.from({ length: 49 }, (_, i) => i - 8); // 2^-8 .. 2^40
+
+function gridBin(x: number): number {
+  const powers = GRID_POWERS.length;
+  if (x === 0) return powers + 1;
+  const magnitude = Math.abs(x);
+  let k = 0;
+  while (k < powers && magnitude >= 2 ** GRID_POWERS[k]) k++;
+  // k = index of the first power above |x|: positive bins above zero, negative below.
+  return x > 0 ? powers + 2 + k : powers - k;
+}
+
+function gridEdges(bin: number): [number, number] {
+  const powers = GRID_POWERS.length;
+  if (bin === powers + 1) return [0, 0];
+  if (bin > powers + 1) {
+    const k = bin - powers - 2;
+    return [k === 0 ? 0 : 2 ** GRID_POWERS[k - 1], k < powers ? 2 ** GRID_POWERS[k] : Infinity];
+  }
+  const k = powers - bin;
+  return [k < powers ? -(2 ** GRID_POWERS[k]) : -Infinity, k === 0 ? 0 : -(2 ** GRID_POWERS[k - 1])];
+}
+
+function privateBounds(values: Float64Array, noise: () => number, sigma: number): { min: number; max: number } {
+  const bins = 2 * GRID_POWERS.length + 3;
+  const counts = new Float64Array(bins);
+  for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
+  const noisy = Array.from(counts, (c) => c + noise());
+  // Post-processing: a bin is occupied when its noisy count is clearly above noise.
+  const threshold = 3 * sigma;
+  let lo = noisy.findIndex((c) => c > threshold);
+  let hi = bins - 1 - [...noisy].reverse().findIndex((c) => c > threshold);
+  if (lo < 0) {
+    lo = hi = noisy.indexOf(Math.max(...noisy));
+  }
+  let [min] = gridEdges(lo);
+  let [, max] = gridEdges(hi);
+  if (!Number.isFinite(min)) min = -(2 ** 40);
+  if (!Number.isFinite(max)) max = 2 ** 40;
+  if (min === max) max = min + 1;
+  return { min, max };
+}
+
+function valueHistogram(values: Float64Array, bounds: { min: number; max: number }, integer: boolean, noise: () => number): NumericHistogram {
+  const { min, max } = bounds;
+  const integerBins = integer && max - min + 1 <= MAX_INTEGER_BINS;
+  const bins = integerBins ? Math.round(max - min) + 1 : VALUE_BINS;
+  const width = integerBins ? 1 : (max - min) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => (integerBins ? Math.round(min) + i : min + i * width));
+  const counts = new Float64Array(bins);
+  let zero = 0;
+  let missing = 0;
+  const zeroBin = min <= 0 && 0 <= max && !integerBins;
+  for (let x of values) {
+    if (Number.isNaN(x)) {
+      missing++;
+      continue;
+    }
+    if (zeroBin && x === 0) {
+      zero++;
+      continue;
+    }
+    x = Math.min(Math.max(x, min), max);
+    const bin = integerBins ? Math.round(x) - Math.round(min) : Math.min(bins - 1, Math.floor((x - min) / width));
+    counts[bin]++;
+  }
+  return {
+    type: 'numeric',
+    edges,
+    integerBins,
+    counts: Array.from(counts, (c) => Math.max(0, c + noise())),
+    zero: zeroBin ? Math.max(0, zero + noise()) : 0,
+    missing: Math.max(0, missing + noise()),
+    min,
+    max,
+  };
+}
+
+/** Transformer facts from a released histogram: pure post-processing. */
+function numericFacts(h: NumericHistogram, random: Random): ColumnFacts {
+  const present = h.counts.reduce((a, b) => a + b, 0) + h.zero;
+  const spikes: number[] = [];
+  const weights = h.counts.slice();
+  if (h.zero >= SPIKE_SHARE * present && present > 0) spikes.push(0);
+  if (h.integerBins) {
+    h.counts.forEach((c, i) => {
+      if (present > 0 && c >= SPIKE_SHARE * present) {
+        spikes.push(h.edges[i]);
+        weights[i] = 0;
+      }
+    });
+  }
+  spikes.sort((a, b) => a - b);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const values = new Float64Array(total > 0 ? PSEUDO_SAMPLE : 0);
+  for (let i = 0; i < values.length; i++) {
+    const bin = random.categorical(weights);
+    values[i] = h.integerBins ? h.edges[bin] : h.edges[bin] + random.next() * (h.edges[bin + 1] - h.edges[bin]);
+  }
+  // A column whose whole mass sits in point masses still needs a mixture: use the bounds' middle.
+  return { type: 'numeric', values: values.length || spikes.length ? values : Float64Array.of((h.min + h.max) / 2), spikes, min: h.min, max: h.max, hasMissing: true };
+}
