@@ -137,9 +137,9 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         bounds = privateBounds(data.values, noise, sigma);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
       }
-      const histogram = valueHistogram(data.values, bounds, integer, noise);
+      const { histogram, rawTotal } = valueHistogram(data.values, bounds, integer, noise, sigma);
       releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
-      totals.push(histogram.counts.reduce((a, b) => a + b, 0) + histogram.zero + histogram.missing);
+      totals.push(rawTotal);
       histograms.push(histogram);
       facts.push(numericFacts(histogram, options.random));
     } else {
@@ -156,11 +156,11 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         publicFacts.push(`${column.name}: categories ${declared.join(', ')}`);
         const levels = declared.slice();
         if (options.needsCounts) {
-          const noisy = levels.map((l) => Math.max(0, (counts.get(l) ?? 0) + noise()));
-          const noisyMissing = Math.max(0, missing + noise());
+          const raw = levels.map((l) => (counts.get(l) ?? 0) + noise());
+          const rawMissing = missing + noise();
           releases.push({ column: column.name, what: 'counts of the public categories and of missing values', rho: rhoEach, sigma });
-          totals.push(noisy.reduce((a, b) => a + b, 0) + noisyMissing);
-          histograms.push({ type: 'categorical', levels, counts: noisy, missing: noisyMissing });
+          totals.push(raw.reduce((a, b) => a + b, 0) + rawMissing);
+          histograms.push({ type: 'categorical', levels, counts: raw.map((c) => Math.max(0, c)), missing: Math.max(0, rawMissing) });
         } else {
           histograms.push(undefined);
         }
@@ -185,11 +185,14 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       // "Other" is always a level: whether anything was suppressed must not show.
       const otherLevel = levels.includes(other) ? other : (levels.push(other), noisyCounts.push(0), other);
       const otherIndex = levels.indexOf(otherLevel);
-      noisyCounts[otherIndex] = Math.max(0, noisyCounts[otherIndex] + otherCount + noise());
-      const noisyMissing = Math.max(0, missing + noise());
+      noisyCounts[otherIndex] = noisyCounts[otherIndex] + otherCount + noise();
+      const rawMissing = missing + noise();
+      const noisyMissing = Math.max(0, rawMissing);
       releases.push({ column: column.name, what: `category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; the rest become "${other}"`, rho: rhoEach, sigma });
       const clipped = noisyCounts.map((c) => Math.max(0, c));
-      totals.push(clipped.reduce((a, b) => a + b, 0) + noisyMissing);
+      // Released categories were selected for being large, which biases their sum upwards only
+      // slightly (by the noise of the selected few); the row count uses the unclipped values.
+      totals.push(noisyCounts.reduce((a, b) => a + b, 0) + rawMissing);
       histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing });
       facts.push({ type: 'categorical', levels, hasMissing: true, otherLevel });
     }
@@ -259,7 +262,13 @@ function privateBounds(values: Float64Array, noise: () => number, sigma: number)
   return { min, max };
 }
 
-function valueHistogram(values: Float64Array, bounds: { min: number; max: number }, integer: boolean, noise: () => number): NumericHistogram {
+function valueHistogram(
+  values: Float64Array,
+  bounds: { min: number; max: number },
+  integer: boolean,
+  noise: () => number,
+  sigma: number,
+): { histogram: NumericHistogram; rawTotal: number } {
   const { min, max } = bounds;
   const integerBins = integer && max - min + 1 <= MAX_INTEGER_BINS;
   const bins = integerBins ? Math.round(max - min) + 1 : VALUE_BINS;
@@ -282,15 +291,16 @@ function valueHistogram(values: Float64Array, bounds: { min: number; max: number
     const bin = integerBins ? Math.round(x) - Math.round(min) : Math.min(bins - 1, Math.floor((x - min) / width));
     counts[bin]++;
   }
+  const raw = Array.from(counts, (c) => c + noise());
+  const rawZero = zeroBin ? zero + noise() : 0;
+  const rawMissing = missing + noise();
+  // Post-processing: bins below twice the noise are treated as empty, so that noise in the many
+  // empty bins of a wide range does not spread pseudo-values across it.
+  const floor = 2 * sigma;
+  const clean = (c: number): number => (c < floor ? 0 : c);
   return {
-    type: 'numeric',
-    edges,
-    integerBins,
-    counts: Array.from(counts, (c) => Math.max(0, c + noise())),
-    zero: zeroBin ? Math.max(0, zero + noise()) : 0,
-    missing: Math.max(0, missing + noise()),
-    min,
-    max,
+    histogram: { type: 'numeric', edges, integerBins, counts: raw.map(clean), zero: clean(rawZero), missing: Math.max(0, rawMissing), min, max },
+    rawTotal: raw.reduce((a, b) => a + b, 0) + rawZero + rawMissing,
   };
 }
 

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { privateStatistics } from '../../src/core/privacy/preprocess';
+import { calibrateNoise, defaultDelta, ledger, planBudget } from '../../src/core/privacy/budget';
+import { generate } from '../../src/core/generate';
+import { readModelFile } from '../../src/core/model/model-file';
+import { inferSchema } from '../../src/core/schema/infer';
+import { loadTable } from '../../src/core/table';
+import { Random } from '../../src/core/random';
+import { tempDir, tempFile } from '../helpers/files';
+
+function admissions(rows: number, seed: number): string {
+  const random = new Random(seed);
+  const lines = ['age,sex,ward,los,admitted,died'];
+  for (let i = 0; i < rows; i++) {
+    const age = 20 + random.int(70);
+    const ward = i === 7 ? 'Rare ward' : ['A', 'B', 'C'][random.int(3)];
+    const day = String(1 + random.int(28)).padStart(2, '0');
+    lines.push(`${age},${random.next() < 0.5 ? 'F' : 'M'},${ward},${random.next() < 0.1 ? '' : Math.round(age / 10 + random.next() * 5)},2023-0${1 + random.int(9)}-${day},${random.next() < age / 300 ? 'Yes' : 'No'}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function fixture(rows = 2000) {
+  const file = tempFile('admissions.csv', admissions(rows, 3));
+  const schema = await inferSchema(file);
+  return { file, schema, table: await loadTable(file, schema) };
+}
+
+test('the budget plan rejects impossible requests before any work', () => {
+  assert.throws(() => planBudget({ epsilon: 0, delta: 1e-6, rows: 1000, generator: 'tvae', thresholdedColumns: 1 }), /epsilon must be a positive number/);
+  assert.throws(() => planBudget({ epsilon: 1, delta: 1e-3, rows: 1000, generator: 'tvae', thresholdedColumns: 1 }), /not below 1\/n/);
+  assert.equal(defaultDelta(26000), 1e-6);
+  assert.equal(defaultDelta(500), 1e-5);
+  const plan = planBudget({ epsilon: 3, delta: 1e-6, rows: 26000, generator: 'tvae', thresholdedColumns: 4 });
+  assert.ok(Math.abs(plan.accountingDelta + 4 * plan.thresholdDeltaPerColumn - 1e-6) < 1e-18, 'delta parts add up');
+  assert.ok(Math.abs(plan.rhoPreprocessing - 0.1 * plan.rhoTarget) < 1e-12);
+});
+
+test('calibrated noise never exceeds the target, with preprocessing composed in', () => {
+  const plan = planBudget({ epsilon: 1, delta: 1e-6, rows: 26000, generator: 'tvae', thresholdedColumns: 0 });
+  for (const accountant of ['rdp', 'pld'] as const) {
+    const sigma = calibrateNoise(plan, plan.rhoPreprocessing, 0.02, 1000, accountant);
+    const spent = ledger(plan.rhoPreprocessing, 0.02, sigma, 1000).epsilon(plan.accountingDelta, accountant);
+    assert.ok(spent <= 1 + 1e-9, `${accountant}: spent ${spent}`);
+    assert.ok(spent > 0.95, `${accountant}: calibration is tight (${spent})`);
+  }
+  assert.throws(() => calibrateNoise(plan, plan.rhoTarget * 1.5, 0.5, 100000, 'rdp'), /cannot be met/);
+});
+
+test('private statistics: rare categories become Other, every column may be missing, no exact bounds leak', async () => {
+  const { schema, table } = await fixture();
+  const stats = privateStatistics(schema, table, { rho: 0.05, thresholdDelta: 1e-7, random: new Random(9), needsCounts: true });
+  const ward = stats.facts[schema.columns.findIndex((c) => c.name === 'ward')]!;
+  assert.equal(ward.type, 'categorical');
+  if (ward.type === 'categorical') {
+    assert.ok(!ward.levels.includes('Rare ward'), 'a category held by one row is not released');
+    assert.ok(ward.levels.includes('Other'));
+    assert.equal(ward.otherLevel, 'Other');
+  }
+  for (const fact of stats.facts) if (fact) assert.equal(fact.hasMissing, true);
+  const age = stats.facts[0]!;
+  assert.equal(age.type, 'numeric');
+  if (age.type === 'numeric') {
+    // Bounds come from a grid of powers of two: [16, 128) covers ages 20..89.
+    assert.equal(age.min, 16);
+    assert.equal(age.max, 128);
+  }
+  assert.ok(Math.abs(stats.rowCount - 2000) < 100, `noisy row count ${stats.rowCount}`);
+  assert.ok(stats.releases.length >= schema.columns.length);
+});
+
+test('declared public categories and bounds cost nothing and are listed', async () => {
+  const { schema, table } = await fixture();
+  const sex = schema.columns.find((c) => c.name === 'sex')!;
+  sex.public = { categories: ['F', 'M'] };
+  const age = schema.columns.find((c) => c.name === 'age')!;
+  age.public = { bounds: { min: 18, max: 100 } };
+  const stats = privateStatistics(schema, table, { rho: 0.05, thresholdDelta: 1e-7, random: new Random(9), needsCounts: false });
+  assert.equal(stats.releases.filter((r) => r.column === 'sex').length, 0);
+  assert.equal(stats.releases.filter((r) => r.column === 'age').length, 1, 'only the value histogram, no bounds release');
+  assert.deepEqual(stats.publicFacts.sort(), ['age: bounds 18 .. 100', 'sex: categories F, M']);
+  const fact = stats.facts[0]!;
+  if (fact.type === 'numeric') assert.deepEqual([fact.min, fact.max], [18, 100]);
+});
+
+test('generate with an epsilon writes a card whose ledger meets the target, and a model without raw statistics', async () => {
+  const { file } = await fixture(1500);
+  const dir = tempDir();
+  for (const generator of ['marginals', 'tvae'] as const) {
+    const out = path.join(dir, `${generator}.csv`);
+    const { card, outputs } = await generate({ input: file, out, epochs: 2, generator, privacy: { epsilon: 1 }, evaluate: false });
+    assert.equal(card.privacy.differentiallyPrivate, true);
+    assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > 0.5, `epsilon ${card.privacy.epsilon}`);
+    assert.ok(card.privacy.delta! <= 1 / (10 * 1200));
+    assert.ok(card.privacy.budget!.preprocessing.releases.length > 0);
+    assert.ok(card.privacy.notCovered!.some((n) => /schema structure/.test(n)));
+    if (generator === 'tvae') {
+      assert.ok(card.privacy.noiseMultiplier! > 0 && card.privacy.samplingRate! > 0 && card.privacy.steps! > 0);
+      for (const h of card.training.history) assert.equal((h as { loss?: number }).loss, undefined, 'private losses are not released');
+    }
+    const model = await readModelFile(outputs.model);
+    for (const c of model.schema.columns) {
+      assert.equal(c.min, undefined);
+      assert.equal(c.max, undefined);
+      assert.equal(c.missingRate, 0);
+    }
+    const rows = fs.readFileSync(outputs.csv, 'utf8').trim().split('\n').length - 1;
+    assert.equal(rows, card.output.rows);
+    assert.notEqual(rows, 1200, 'the default row count is the noisy one');
+  }
+});
