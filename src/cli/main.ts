@@ -334,7 +334,7 @@ async function runDemo(dir: string): Promise<void> {
   const schema = await inferSchema(DEMO_CSV);
   process.stdout.write(describeSchema(schema) + '\n');
   await writeTextAtomic(path.join(dir, 'patients.schema.json'), schemaToJson(schema), { overwrite: true });
-  // The demo data is simulated, so training without differential privacy is acceptable here.
+  // The demo data is simulated, not sensitive: the tool's own guidance is --no-dp for such data.
   await runGenerate(DEMO_CSV, {
     seed: 0,
     dp: false,

@@ -50,7 +50,7 @@ test('calibrated noise never exceeds the target, with preprocessing composed in'
   assert.throws(() => calibrateNoise(plan, plan.rhoTarget * 1.5, 0.5, 100000, 'rdp'), /cannot be met/);
 });
 
-test('private statistics: rare categories become Other, every column may be missing, no exact bounds leak', async () => {
+test('private statistics: rare categories become Other, missingness follows the release, bounds come from a fixed grid', async () => {
   const { schema, table } = await fixture();
   const stats = privateStatistics(schema, table, { rho: 0.05, thresholdDelta: 1e-7, random: new Random(9), needsCounts: true });
   const ward = stats.facts[schema.columns.findIndex((c) => c.name === 'ward')]!;
@@ -60,7 +60,11 @@ test('private statistics: rare categories become Other, every column may be miss
     assert.ok(ward.levels.includes('Other'));
     assert.equal(ward.otherLevel, 'Other');
   }
-  for (const fact of stats.facts) if (fact) assert.equal(fact.hasMissing, true);
+  const los = stats.facts[schema.columns.findIndex((c) => c.name === 'los')]!;
+  assert.equal(los.hasMissing, true, '10 % missing is kept');
+  const sex = stats.facts[schema.columns.findIndex((c) => c.name === 'sex')]!;
+  assert.equal(sex.hasMissing, false, 'no missing values: no indicator');
+  if (sex.type === 'categorical') assert.ok(sex.imputeLevel === 'F' || sex.imputeLevel === 'M');
   const age = stats.facts[0]!;
   assert.equal(age.type, 'numeric');
   if (age.type === 'numeric') {

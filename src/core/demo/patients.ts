@@ -317,12 +317,13 @@ export function isValidNhsNumber(id: string): boolean {
 
 /**
  * A fresh NHS-number-like identifier. The 999 prefix is the range reserved for testing and never
- * issued to real patients, so a simulated id cannot coincide with a real person's.
+ * issued to real patients, so a simulated id cannot coincide with a real person's. Simulated ids
+ * use 9990-9994; regenerated ones (schema/identifiers.ts) use 9995-9999, so the two never meet.
  */
 function drawPatientId(r: Random, used: Set<string>): string {
   for (;;) {
-    let body = '999';
-    for (let i = 0; i < 6; i++) body += String(r.int(10));
+    let body = '999' + String(r.int(5));
+    for (let i = 0; i < 5; i++) body += String(r.int(10));
     const check = nhsCheckDigit(body);
     if (check === undefined) continue; // no valid number with these nine digits
     const id = body + String(check);

@@ -20,12 +20,14 @@ import { parseDate } from '../schema/dates';
  *   `thresholdDelta` per column, which is added to the guarantee's delta. The rest map to an
  *   explicit "other" level. With public categories the list is known and nothing is thresholded.
  * - numeric and dates: bounds come from public bounds, or from a histogram over a fixed grid of
- *   powers of two (data-independent bins); then a histogram of 128 equal bins (or one bin per
- *   integer when an integer range is at most 256 wide) plus an exact-zero bin gives the shape:
+ *   powers of two (data-independent bins); then a histogram of equal bins (one per integer when
+ *   the range allows) plus an exact-zero bin gives the shape. The number of bins (8 to 128) comes
+ *   from a noisy row count released first, so that bins hold enough rows to stand above the noise:
  *   the mixture is fitted to a pseudo-sample drawn from it, and bins holding at least 5 % of the
  *   values become point masses.
- * - every column gets a missing-value indicator, present or not: whether a column has missing
- *   values is private too.
+ * - whether a column gets a missing-value indicator is decided from its released missing count
+ *   (at least MISSING_SHARE of the noisy total); without one, the few missing values are encoded
+ *   as the most common level or value (post-processing of the same release).
  */
 
 export interface ReleaseEntry {
@@ -88,6 +90,7 @@ const VALUE_BINS = 128;
 const MAX_INTEGER_BINS = 256;
 const PSEUDO_SAMPLE = 20000;
 const SPIKE_SHARE = 0.05;
+export const MISSING_SHARE = 0.01;
 
 /** Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(p: number): number {
@@ -112,12 +115,17 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const publicFacts: string[] = [];
   // Histograms to release, decided from the schema alone (public structure), before any noise.
   const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) : 0));
-  const totalHistograms = plan.reduce((a, b) => a + b, 0);
-  const rhoEach = totalHistograms > 0 ? options.rho / totalHistograms : 0;
+  // One more release first: a noisy row count, which sets the histograms' resolution.
+  const totalHistograms = plan.reduce((a, b) => a + b, 0) + 1;
+  const rhoEach = options.rho / totalHistograms;
   const sigma = rhoEach > 0 ? Math.sqrt(1 / (2 * rhoEach)) : Infinity;
   const noise = (): number => sigma * options.random.normal();
   let thresholdDelta = 0;
-  const totals: number[] = [];
+  const noisyCount = table.rowCount + noise();
+  releases.push({ column: '(all)', what: 'row count', rho: rhoEach, sigma });
+  const totals: number[] = [noisyCount];
+  // Enough rows per bin to stand above the noise: about 8 sigma of expected count per bin.
+  const valueBins = Math.max(8, Math.min(VALUE_BINS, Math.floor(noisyCount / (8 * sigma))));
 
   const facts: (ColumnFacts | undefined)[] = [];
   const histograms: (ColumnHistogram | undefined)[] = [];
@@ -137,7 +145,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         bounds = privateBounds(data.values, noise, sigma);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
       }
-      const { histogram, rawTotal } = valueHistogram(data.values, bounds, integer, noise, sigma);
+      const { histogram, rawTotal } = valueHistogram(data.values, bounds, integer, noise, sigma, valueBins);
       releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
       totals.push(rawTotal);
       histograms.push(histogram);
@@ -164,7 +172,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         } else {
           histograms.push(undefined);
         }
-        facts.push({ type: 'categorical', levels, hasMissing: true });
+        facts.push(categoricalFacts(levels, histograms[histograms.length - 1] as CategoricalHistogram | undefined, undefined));
         return;
       }
       const columnDelta = options.thresholdDelta;
@@ -194,11 +202,21 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       // slightly (by the noise of the selected few); the row count uses the unclipped values.
       totals.push(noisyCounts.reduce((a, b) => a + b, 0) + rawMissing);
       histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing });
-      facts.push({ type: 'categorical', levels, hasMissing: true, otherLevel });
+      facts.push(categoricalFacts(levels, histograms[histograms.length - 1] as CategoricalHistogram, otherLevel));
     }
   });
   const rowCount = totals.length ? Math.max(1, Math.round(totals.reduce((a, b) => a + b, 0) / totals.length)) : table.rowCount;
   return { facts, histograms, rowCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts };
+}
+
+/** With counts, missingness is kept only when the release shows enough of it. */
+function categoricalFacts(levels: string[], h: CategoricalHistogram | undefined, otherLevel: string | undefined): ColumnFacts {
+  const base = { type: 'categorical' as const, levels, ...(otherLevel !== undefined ? { otherLevel } : {}) };
+  if (!h) return { ...base, hasMissing: true };
+  const total = h.counts.reduce((a, b) => a + b, 0) + h.missing;
+  if (total > 0 && h.missing >= MISSING_SHARE * total) return { ...base, hasMissing: true };
+  const top = h.counts.indexOf(Math.max(...h.counts));
+  return { ...base, hasMissing: false, imputeLevel: levels[Math.max(0, top)] };
 }
 
 /** Histograms a column releases: the plan depends only on the schema, never on the data. */
@@ -268,10 +286,11 @@ function valueHistogram(
   integer: boolean,
   noise: () => number,
   sigma: number,
+  maxBins: number,
 ): { histogram: NumericHistogram; rawTotal: number } {
   const { min, max } = bounds;
-  const integerBins = integer && max - min + 1 <= MAX_INTEGER_BINS;
-  const bins = integerBins ? Math.round(max - min) + 1 : VALUE_BINS;
+  const integerBins = integer && max - min + 1 <= Math.min(MAX_INTEGER_BINS, maxBins);
+  const bins = integerBins ? Math.round(max - min) + 1 : maxBins;
   const width = integerBins ? 1 : (max - min) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => (integerBins ? Math.round(min) + i : min + i * width));
   const counts = new Float64Array(bins);
@@ -325,6 +344,18 @@ function numericFacts(h: NumericHistogram, random: Random): ColumnFacts {
     const bin = random.categorical(weights);
     values[i] = h.integerBins ? h.edges[bin] : h.edges[bin] + random.next() * (h.edges[bin + 1] - h.edges[bin]);
   }
+  const hasMissing = present + h.missing > 0 && h.missing >= MISSING_SHARE * (present + h.missing);
+  // Without an indicator, the rare missing values are encoded as the fullest bin's value.
+  const fullest = h.counts.indexOf(Math.max(...h.counts));
+  const impute = h.zero >= Math.max(...h.counts) ? 0 : h.integerBins ? h.edges[fullest] : (h.edges[fullest] + h.edges[fullest + 1]) / 2;
   // A column whose whole mass sits in point masses still needs a mixture: use the bounds' middle.
-  return { type: 'numeric', values: values.length || spikes.length ? values : Float64Array.of((h.min + h.max) / 2), spikes, min: h.min, max: h.max, hasMissing: true };
+  return {
+    type: 'numeric',
+    values: values.length || spikes.length ? values : Float64Array.of((h.min + h.max) / 2),
+    spikes,
+    min: h.min,
+    max: h.max,
+    hasMissing,
+    ...(hasMissing ? {} : { impute }),
+  };
 }

@@ -722,17 +722,19 @@ function regenerateUuids(info: IdentifierInfo, count: number, random: Random, sa
 function regenerateNhsNumbers(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
   const pattern = info.pattern && (info.pattern.match(/d/g) ?? []).length === 10 ? info.pattern : 'ddd ddd dddd';
   const avoid = new Set(sample.map((v) => v.replace(/\D/g, '')));
-  // 999 is the range NHS England keeps for test numbers; widen only for very large outputs.
+  // 999 is the range NHS England keeps for test numbers; its upper half 9995-9999 (the lower half
+  // is the demo simulator's); widen only for very large outputs.
   for (const prefix of ['999', '99', '9', '']) {
     const free = 9 - prefix.length;
+    const upperHalf = prefix === '999';
     const draw = (): string => {
       for (;;) {
-        const first9 = prefix + digits(random, free);
+        const first9 = upperHalf ? prefix + String(5 + random.int(5)) + digits(random, free - 1) : prefix + digits(random, free);
         const check = nhsCheckDigit(first9);
         if (check !== undefined) return first9 + String(check);
       }
     };
-    const values = drawUnique(count, (10 ** free * 10) / 11, avoid, draw);
+    const values = drawUnique(count, ((upperHalf ? 10 ** free / 2 : 10 ** free) * 10) / 11, avoid, draw);
     if (values) return values.map((d) => fillDigits(pattern, d));
   }
   throw new Error(`cannot make ${count} distinct NHS numbers`);

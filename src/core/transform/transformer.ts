@@ -46,6 +46,7 @@ export interface NumericColumnState {
   valueStart: number;
   componentStart: number;
   missingStart: number; // -1 when the column has no missing values
+  impute?: number;
 }
 
 export interface CategoricalColumnState {
@@ -57,6 +58,7 @@ export interface CategoricalColumnState {
   missingStart: number;
   /** Index of the level that takes values outside `levels`; without it they are an error. */
   otherLevel?: number;
+  imputeLevel?: number;
 }
 
 export type ColumnState = NumericColumnState | CategoricalColumnState;
@@ -71,6 +73,8 @@ export interface NumericFacts {
   min: number;
   max: number;
   hasMissing: boolean;
+  /** Without a missing indicator, a missing value encodes as this (DP: rare missingness). */
+  impute?: number;
 }
 
 /** What the transformer needs to know of a categorical column. */
@@ -80,6 +84,8 @@ export interface CategoricalFacts {
   hasMissing: boolean;
   /** A level standing for every value not in `levels` (rare categories suppressed by DP). */
   otherLevel?: string;
+  /** Without a missing indicator, a missing value encodes as this level (DP: rare missingness). */
+  imputeLevel?: string;
 }
 
 export type ColumnFacts = NumericFacts | CategoricalFacts;
@@ -188,12 +194,22 @@ export class TableTransformer {
         const valueStart = span('value', 1, index);
         const componentStart = span('component', spikes.length + mixture.means.length, index);
         const missingStart = fact.hasMissing ? span('missing', 2, index) : -1;
-        columns.push({ type: 'numeric', column: index, spikes, mixture, min: fact.min, max: fact.max, hasMissing: fact.hasMissing, valueStart, componentStart, missingStart });
+        columns.push({ type: 'numeric', column: index, spikes, mixture, min: fact.min, max: fact.max, hasMissing: fact.hasMissing, valueStart, componentStart, missingStart, ...(fact.impute !== undefined ? { impute: fact.impute } : {}) });
       } else {
         const categoryStart = span('category', Math.max(fact.levels.length, 1), index);
         const missingStart = fact.hasMissing ? span('missing', 2, index) : -1;
         const otherLevel = fact.otherLevel !== undefined ? fact.levels.indexOf(fact.otherLevel) : -1;
-        columns.push({ type: 'categorical', column: index, levels: fact.levels.slice(), hasMissing: fact.hasMissing, categoryStart, missingStart, ...(otherLevel >= 0 ? { otherLevel } : {}) });
+        const imputeLevel = fact.imputeLevel !== undefined ? fact.levels.indexOf(fact.imputeLevel) : -1;
+        columns.push({
+          type: 'categorical',
+          column: index,
+          levels: fact.levels.slice(),
+          hasMissing: fact.hasMissing,
+          categoryStart,
+          missingStart,
+          ...(otherLevel >= 0 ? { otherLevel } : {}),
+          ...(imputeLevel >= 0 ? { imputeLevel } : {}),
+        });
       }
     });
     return new TableTransformer({ version: 1, width, columns, spans });
@@ -217,6 +233,7 @@ export class TableTransformer {
         for (let r = 0; r < rows; r++) {
           let x = data.values[r];
           const base = r * width;
+          if (Number.isNaN(x) && state.missingStart < 0 && state.impute !== undefined) x = state.impute;
           if (Number.isNaN(x)) {
             if (state.missingStart < 0) throw new Error(`encode: a missing value, but none were seen when fitting column ${state.column + 1}`);
             out[base + state.missingStart + 1] = 1;
@@ -244,13 +261,13 @@ export class TableTransformer {
         for (let r = 0; r < rows; r++) {
           const code = data.codes[r];
           const base = r * width;
-          if (code < 0) {
+          if (code < 0 && !(state.missingStart < 0 && state.imputeLevel !== undefined)) {
             if (state.missingStart < 0) throw new Error(`encode: a missing value, but none were seen when fitting column ${state.column + 1}`);
             out[base + state.missingStart + 1] = 1;
             continue;
           }
           if (state.missingStart >= 0) out[base + state.missingStart] = 1;
-          const level = toLevel[code] >= 0 ? toLevel[code] : (state.otherLevel ?? -1);
+          const level = code < 0 ? state.imputeLevel! : toLevel[code] >= 0 ? toLevel[code] : (state.otherLevel ?? -1);
           if (level < 0) throw new Error(`encode: category ${JSON.stringify(data.levels[code])} was not seen when fitting`);
           out[base + state.categoryStart + level] = 1;
         }
