@@ -8,6 +8,7 @@
  * are put into one dictionary by text (see FeatureSpace). Rows whose target is missing are dropped
  * from every table.
  */
+import { rocAuc as mannWhitneyAuc } from './privacy';
 import { isModelled, type ColumnData, type Table } from '../table';
 import type { ColumnSchema, Schema } from '../schema/types';
 import {
@@ -275,21 +276,11 @@ function fitArm(p: Prepared, arm: { X: FeatureMatrix; y: Int32Array | Float64Arr
 
 /** ROC AUC of `scores` for `positive` labels (Mann-Whitney, ties averaged); null without both labels. */
 export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): number | null {
-  const n = scores.length;
-  let nPos = 0;
-  for (let i = 0; i < n; i++) if (positive[i]) nPos++;
-  const nNeg = n - nPos;
-  if (nPos === 0 || nNeg === 0) return null;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let rankSum = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) if (positive[order[t]]) rankSum += rank;
-    i = j + 1;
-  }
-  return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+  const pos: number[] = [];
+  const neg: number[] = [];
+  for (let i = 0; i < scores.length; i++) (positive[i] ? pos : neg).push(scores[i]);
+  if (pos.length === 0 || neg.length === 0) return null;
+  return mannWhitneyAuc(pos, neg).auc;
 }
 
 function classificationScores(p: Prepared, probs: Float64Array, rows: ArrayLike<number>): ClassificationScores {

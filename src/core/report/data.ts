@@ -6,6 +6,7 @@
  *
  * The result is plain JSON (no typed arrays, no NaN or Infinity: missing numbers are null).
  */
+import { pearson } from '../evaluate/quality';
 import * as path from 'node:path';
 import type {
   ChecklistItem,
@@ -460,37 +461,6 @@ function buildCorrelations(columns: { name: string; index: number }[], real: Tab
   };
 }
 
-/** Pearson correlation over rows where both values are present; null if undefined. */
-export function pearson(a: Float64Array, b: Float64Array): number | null {
-  const n = Math.min(a.length, b.length);
-  let count = 0;
-  let meanA = 0;
-  let meanB = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    count++;
-    meanA += (x - meanA) / count;
-    meanB += (y - meanB) / count;
-  }
-  if (count < 3) return null;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    const dx = x - meanA;
-    const dy = y - meanB;
-    sab += dx * dy;
-    saa += dx * dx;
-    sbb += dy * dy;
-  }
-  if (!(saa > 0) || !(sbb > 0)) return null;
-  return round(Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb))));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Privacy, utility, fairness, card
