@@ -1,6 +1,6 @@
 import { Random } from '../random';
 import type { Tf } from './backend';
-import { Tvae, type TrainingData, type TvaeOptions } from './tvae';
+import { Tvae, type StepLosses, type TrainingData, type TvaeOptions } from './tvae';
 import { dpTrainStep, poissonBatch, type DpSgdOptions } from './dp-sgd';
 
 export interface TrainProgress {
@@ -58,6 +58,42 @@ export class TrainingCancelled extends Error {
   }
 }
 
+/** Reports step progress at most every `intervalMs`, and always at the end of an epoch. */
+class ProgressClock {
+  private readonly started = performance.now();
+  private last = 0;
+
+  constructor(
+    private readonly onProgress: ((progress: TrainProgress) => void) | undefined,
+    private readonly intervalMs: number,
+    private readonly epochs: number,
+    private readonly stepsPerEpoch: number,
+    private readonly rowsPerStep: number,
+  ) {}
+
+  step(epoch: number, step: number, losses: StepLosses, extra: { epsilon?: number } = {}): void {
+    const now = performance.now();
+    if (!this.onProgress || (now - this.last < this.intervalMs && step !== this.stepsPerEpoch - 1)) return;
+    this.last = now;
+    const elapsed = (now - this.started) / 1000;
+    const done = (epoch - 1) * this.stepsPerEpoch + step + 1;
+    const total = this.epochs * this.stepsPerEpoch;
+    this.onProgress({
+      epoch,
+      epochs: this.epochs,
+      step: step + 1,
+      stepsPerEpoch: this.stepsPerEpoch,
+      loss: losses.loss,
+      reconstruction: losses.reconstruction,
+      kl: losses.kl,
+      rowsPerSecond: (done * this.rowsPerStep) / Math.max(elapsed, 1e-9),
+      elapsedSeconds: elapsed,
+      etaSeconds: (elapsed / done) * (total - done),
+      ...extra,
+    });
+  }
+}
+
 /** Yield to the event loop so that cancel messages and timers get through between steps. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -75,11 +111,10 @@ export async function trainTvae(tf: Tf, data: TrainingData, options: TrainOption
   const stepsPerEpoch = Math.ceil(data.rows / batchSize);
   const history: EpochRecord[] = [];
   const started = performance.now();
-  let lastReport = 0;
+  const progress = new ProgressClock(options.onProgress, options.progressIntervalMs ?? 250, options.epochs, stepsPerEpoch, batchSize);
   let best = Infinity;
   let sinceBest = 0;
   let stoppedEarly = false;
-  const interval = options.progressIntervalMs ?? 250;
 
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
@@ -96,25 +131,7 @@ export async function trainTvae(tf: Tf, data: TrainingData, options: TrainOption
         lossSum += losses.loss * rows.length;
         recSum += losses.reconstruction * rows.length;
         klSum += losses.kl * rows.length;
-        const now = performance.now();
-        if (options.onProgress && (now - lastReport >= interval || step === stepsPerEpoch - 1)) {
-          lastReport = now;
-          const elapsed = (now - started) / 1000;
-          const done = (epoch - 1) * stepsPerEpoch + step + 1;
-          const total = options.epochs * stepsPerEpoch;
-          options.onProgress({
-            epoch,
-            epochs: options.epochs,
-            step: step + 1,
-            stepsPerEpoch,
-            loss: losses.loss,
-            reconstruction: losses.reconstruction,
-            kl: losses.kl,
-            rowsPerSecond: (done * batchSize) / Math.max(elapsed, 1e-9),
-            elapsedSeconds: elapsed,
-            etaSeconds: (elapsed / done) * (total - done),
-          });
-        }
+        progress.step(epoch, step, losses);
         await yieldToEventLoop();
       }
       const seconds = (performance.now() - epochStart) / 1000;
@@ -195,9 +212,8 @@ export async function trainTvaeDp(tf: Tf, data: TrainingData, options: DpTrainOp
   const stepsPerEpoch = Math.max(1, Math.round(1 / options.samplingRate));
   const history: EpochRecord[] = [];
   const started = performance.now();
-  let lastReport = 0;
   let steps = 0;
-  const interval = options.progressIntervalMs ?? 250;
+  const progress = new ProgressClock(options.onProgress, options.progressIntervalMs ?? 250, options.epochs, stepsPerEpoch, options.expectedBatchSize);
   const dp: DpSgdOptions = {
     samplingRate: options.samplingRate,
     noiseMultiplier: options.noiseMultiplier,
@@ -221,26 +237,7 @@ export async function trainTvaeDp(tf: Tf, data: TrainingData, options: DpTrainOp
         recSum += result.reconstruction * rows.length;
         klSum += result.kl * rows.length;
         rowsSeen += rows.length;
-        const now = performance.now();
-        if (options.onProgress && (now - lastReport >= interval || step === stepsPerEpoch - 1)) {
-          lastReport = now;
-          const elapsed = (now - started) / 1000;
-          const done = (epoch - 1) * stepsPerEpoch + step + 1;
-          const total = options.epochs * stepsPerEpoch;
-          options.onProgress({
-            epoch,
-            epochs: options.epochs,
-            step: step + 1,
-            stepsPerEpoch,
-            loss: result.loss,
-            reconstruction: result.reconstruction,
-            kl: result.kl,
-            rowsPerSecond: (done * options.expectedBatchSize) / Math.max(elapsed, 1e-9),
-            elapsedSeconds: elapsed,
-            etaSeconds: (elapsed / done) * (total - done),
-            ...(options.epsilonAfter ? { epsilon: options.epsilonAfter(steps) } : {}),
-          });
-        }
+        progress.step(epoch, step, result, options.epsilonAfter ? { epsilon: options.epsilonAfter(steps) } : {});
         await yieldToEventLoop();
       }
       const seconds = (performance.now() - epochStart) / 1000;
