@@ -127,7 +127,7 @@ function main(): void {
   if (!quick) {
     say('## Default `generate` end to end, and sampling 1 million rows from the saved model');
     say();
-    say('| file | total s (incl. evaluation + report) | train s | epochs | quality | column shapes | pair trends | full evaluation s | TSTR / TRTR ROC AUC | sample 1M rows s | rows/s | peak RSS MB |');
+    say('| file | total s (incl. evaluation + report) | learn s (fit + train) | epochs | quality | column shapes | pair trends | full evaluation s | TSTR / TRTR ROC AUC | sample 1M rows s | rows/s | peak RSS MB |');
     say('|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|');
     for (const name of ['adult.csv', 'rhc.csv', 'flchain.csv']) {
       const file = dataset(name);

@@ -123,7 +123,7 @@ async function endToEnd(file: string, epochs?: number): Promise<Record<string, u
   fs.rmSync(dir, { recursive: true, force: true });
   return {
     seconds,
-    trainSeconds: result.card.timings.train,
+    trainSeconds: result.card.timings.learn,
     epochs: result.card.generator.parameters.epochsRun,
     trainingRows: result.card.training.rows,
     quality: quality.score,
