@@ -1,10 +1,10 @@
 /**
  * A streaming RFC 4180 CSV tokenizer.
  *
- * Written here rather than taken from csv-parse or papaparse because the benchmark
- * (bench/csv-parsers.ts) measured it several times faster on this machine class, and because it
- * reports the exact line and character column of every record and of every malformed field,
- * which the libraries do not give for multi-line quoted fields.
+ * Written here rather than taken from csv-parse or papaparse: `npm run bench` measures it on par
+ * with papaparse (155-190 MB/s against 80-190 MB/s depending on the file) and about 5x csv-parse,
+ * and unlike either it reports the exact line and character column of every record and every
+ * malformed field, multi-line quoted fields included, which our error messages need.
  */
 
 export interface ParsedRecord {
