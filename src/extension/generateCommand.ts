@@ -16,7 +16,7 @@ export interface RunChoice {
 }
 
 /** Privacy modes whose training is implemented; the others are listed and explained. */
-const AVAILABLE_MODES: ReadonlySet<PrivacyMode> = new Set(['none']);
+const AVAILABLE_MODES: ReadonlySet<PrivacyMode> = new Set(['dp-tvae', 'dp-marginals', 'none']);
 
 export function modeLabel(mode: PrivacyMode): string {
   switch (mode) {

@@ -8,6 +8,7 @@ import { InputError } from '../core/csv/errors';
 import { removeUnfinishedOutputs, writeFileAtomic } from '../core/io/atomic';
 import { generate } from '../core/generate';
 import { sampleFromModel } from '../core/sample-model';
+import { DEFAULT_EPSILON } from '../core/privacy/budget';
 import { inferSchema } from '../core/schema/infer';
 import { readSchemaFile } from '../core/schema/schema-file';
 import type { GenerateParams, RunSummary, SampleParams, WorkerError, WorkerRequest, WorkerResponse } from '../protocol/messages';
@@ -66,9 +67,6 @@ async function handle(request: WorkerRequest): Promise<void> {
 }
 
 async function runGenerate(id: number, params: GenerateParams, signal: AbortSignal): Promise<RunSummary> {
-  if (params.mode !== 'none') {
-    throw new Error('differentially private training is coming in the DP release; choose "No privacy" for data that is not sensitive');
-  }
   const started = performance.now();
   const schema = params.schemaFile ? await readSchemaFile(params.schemaFile) : undefined;
   if (schema) log('info', `Using the schema in ${params.schemaFile}`);
@@ -83,6 +81,8 @@ async function runGenerate(id: number, params: GenerateParams, signal: AbortSign
     backend: params.backend,
     holdoutFraction: params.holdoutFraction,
     maxTrainingRows: params.maxTrainingRows,
+    privacy: params.mode === 'none' ? 'none' : { epsilon: params.epsilon ?? DEFAULT_EPSILON, delta: params.delta },
+    generator: params.mode === 'dp-marginals' ? 'marginals' : 'tvae',
     signal,
     onPhase: (phase, message) => {
       log('info', message);

@@ -84,10 +84,11 @@ describe('Synthetic CSV in VS Code (code-server 4.100.3)', { timeout: 600_000 },
     const { page, workspace } = s;
     await explorerContext(page, 'tiny.csv', 'Generate Synthetic Data');
     const widget = await quickInputVisible(page);
-    await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'No privacy' }).waitFor({ timeout: 10_000 });
-    // DP modes are listed with their availability.
-    assert.ok((await widget.locator('.quick-input-list').innerText()).includes('coming in the DP release'));
+    // Differential privacy is the default: the DP tVAE is preselected.
+    await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'High fidelity: DP tVAE' }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'mode-pick');
+    await page.keyboard.press('Enter');
+    await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'ε = 3' }).waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter');
     await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'As many rows as the input' }).waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter');
@@ -98,7 +99,10 @@ describe('Synthetic CSV in VS Code (code-server 4.100.3)', { timeout: 600_000 },
     for (const f of ['tiny.synthetic.csv', 'tiny.synthetic.json', 'tiny.synthetic.model', 'tiny.synthetic.report.html']) {
       assert.ok(fs.existsSync(path.join(workspace, f)), `${f} was written`);
     }
-    assert.equal(fs.readFileSync(path.join(workspace, 'tiny.synthetic.csv'), 'utf8').trim().split('\n').length, 151, 'header + 150 rows');
+    const card = JSON.parse(fs.readFileSync(path.join(workspace, 'tiny.synthetic.json'), 'utf8'));
+    assert.equal(card.privacy.differentiallyPrivate, true);
+    // With DP the default row count is the privately released one, close to the input's 150.
+    assert.equal(fs.readFileSync(path.join(workspace, 'tiny.synthetic.csv'), 'utf8').trim().split('\n').length - 1, card.output.rows, 'every row written');
     assert.equal(fs.readFileSync(path.join(workspace, 'tiny.csv'), 'utf8').split('\n').length, 152, 'the original is unchanged');
 
     // The outputs appear in the Explorer.
@@ -161,9 +165,10 @@ describe('Synthetic CSV in VS Code (code-server 4.100.3)', { timeout: 600_000 },
     await setUserSettings(page, { ...BASE_SETTINGS, 'syntheticCsv.epochs': 500 });
     await explorerContext(page, 'patients.csv', 'Generate Synthetic Data');
     await quickInputVisible(page);
-    await page.keyboard.press('Enter');
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Enter'); // mode, epsilon, rows: the defaults
+      await page.waitForTimeout(300);
+    }
 
     const toast = notification(page, 'Synthetic data from patients.csv');
     await toast.locator('.notification-list-item-message', { hasText: /epoch \d+\/500/ }).waitFor({ timeout: 60_000 });

@@ -339,7 +339,10 @@ function numericFacts(h: NumericHistogram, random: Random): ColumnFacts {
   }
   spikes.sort((a, b) => a - b);
   const total = weights.reduce((a, b) => a + b, 0);
-  const values = new Float64Array(total > 0 ? PSEUDO_SAMPLE : 0);
+  // When noise hides every bin (small data, small budget) the only knowledge left is the bounds:
+  // spread the pseudo-sample evenly over them rather than pretend to know more.
+  if (!(total > 0)) weights.fill(1);
+  const values = new Float64Array(total > 0 || spikes.length === 0 ? PSEUDO_SAMPLE : 0);
   for (let i = 0; i < values.length; i++) {
     const bin = random.categorical(weights);
     values[i] = h.integerBins ? h.edges[bin] : h.edges[bin] + random.next() * (h.edges[bin + 1] - h.edges[bin]);
@@ -348,10 +351,9 @@ function numericFacts(h: NumericHistogram, random: Random): ColumnFacts {
   // Without an indicator, the rare missing values are encoded as the fullest bin's value.
   const fullest = h.counts.indexOf(Math.max(...h.counts));
   const impute = h.zero >= Math.max(...h.counts) ? 0 : h.integerBins ? h.edges[fullest] : (h.edges[fullest] + h.edges[fullest + 1]) / 2;
-  // A column whose whole mass sits in point masses still needs a mixture: use the bounds' middle.
   return {
     type: 'numeric',
-    values: values.length || spikes.length ? values : Float64Array.of((h.min + h.max) / 2),
+    values,
     spikes,
     min: h.min,
     max: h.max,
