@@ -236,13 +236,19 @@ test('errors are one line on stderr, "synthetic-csv: error: ...", with a non-zer
     assert.deepEqual(listDir(dir), before, 'a failed generate left files behind');
   });
 
-  await t.test('generate without --no-dp explains that DP is not available and suggests --no-dp', async () => {
+  await t.test('--no-dp cannot be mixed with a privacy budget', async () => {
     const { dir, input } = fixtureDir();
-    const run = await cli(['generate', input, '--epochs', '2'], { cwd: dir });
-    const message = assertCliError(run);
-    assert.match(message, /differential(ly)? privacy|differentially private/i);
-    assert.match(message, /not available/i);
-    assert.match(message, /--no-dp/);
+    const message = assertCliError(await cli(['generate', input, '--no-dp', '--epsilon', '1'], { cwd: dir }));
+    assert.match(message, /--no-dp cannot be combined with --epsilon/);
+    assert.deepEqual(listDir(dir), ['admissions.csv']);
+  });
+
+  await t.test('an impossible delta is refused before training', async () => {
+    const { dir, input } = fixtureDir();
+    const run = await cli(['generate', input, '--epsilon', '1', '--delta', '0.5'], { cwd: dir });
+    const message = assertCliError(run, { onlyLine: false });
+    assert.match(message, /delta 0\.5 is not below 1\/n/);
+    assert.doesNotMatch(run.stderr, /^epoch/m);
     assert.deepEqual(listDir(dir), ['admissions.csv']);
   });
 
@@ -361,8 +367,8 @@ test('generate writes the synthetic CSV, card and model beside the input, all or
   assertOk(first);
   const firstCsv = sha256(csv);
 
-  await t.test('the three outputs appear beside the input, with no temporary files', () => {
-    assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model']);
+  await t.test('the four outputs appear beside the input, with no temporary files', () => {
+    assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model', 'admissions.synthetic.report.html']);
   });
 
   await t.test('stdout names the outputs and warns there is no DP; stderr has plain progress lines', () => {
@@ -398,7 +404,7 @@ test('generate writes the synthetic CSV, card and model beside the input, all or
     assert.equal(c.seed, 7);
     assert.equal(typeof c.backend.name, 'string');
     assert.ok(['wasm', 'tensorflow', 'cpu'].includes(c.backend.name), c.backend.name);
-    assert.match(first.stdout, new RegExp(`with ${c.backend.name} in`));
+    assert.match(first.stdout, new RegExp(`with ${c.backend.name};`));
     assert.equal(c.generator.parameters.epochs, 3);
     assert.equal(c.generator.parameters.epochsRun, 3);
     assert.equal(c.training.history.length, 3);
@@ -428,7 +434,7 @@ test('generate writes the synthetic CSV, card and model beside the input, all or
     const before = outputs.map((f) => ({ hash: sha256(f), mtime: fs.statSync(f).mtimeMs }));
     const run = await cli(['generate', input, ...GENERATE_FAST], { cwd: dir });
     const message = assertCliError(run);
-    assert.match(message, /admissions\.synthetic\.csv, admissions\.synthetic\.json, admissions\.synthetic\.model already exist/);
+    assert.match(message, /admissions\.synthetic\.csv, admissions\.synthetic\.json, admissions\.synthetic\.model, admissions\.synthetic\.report\.html already exist/);
     assert.match(message, /--force/);
     assert.doesNotMatch(run.stderr, /^(Reading|Loading|Training|epoch)/m, 'work started before the check');
     assert.ok(run.ms < 5000, `took ${run.ms.toFixed(0)} ms`);
@@ -455,7 +461,7 @@ test('generate writes the synthetic CSV, card and model beside the input, all or
     assert.equal(c.seed, 8);
     assert.equal(c.output.rows, 50);
     assert.equal(JSON.parse(fs.readFileSync(modelFile, 'utf8')).seed, 8);
-    assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model']);
+    assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model', 'admissions.synthetic.report.html']);
   });
 
   await t.test('the same seed gives a byte-identical synthetic CSV', async () => {
@@ -476,7 +482,7 @@ test('generate writes the synthetic CSV, card and model beside the input, all or
     const before = listDir(dir);
     const run = await cli(['generate', input, ...GENERATE_FAST, '--out', out], { cwd: dir });
     assertOk(run);
-    assert.deepEqual(listDir(elsewhere), ['twin.csv', 'twin.json', 'twin.model']);
+    assert.deepEqual(listDir(elsewhere), ['twin.csv', 'twin.json', 'twin.model', 'twin.report.html']);
     assert.deepEqual(listDir(dir), before);
     assert.ok(run.stdout.includes(`Synthetic data: ${out} (300 rows)`), 'rows default to the input row count');
     assert.ok(run.stdout.includes(`Metadata card:  ${path.join(elsewhere, 'twin.json')}`));
@@ -690,7 +696,7 @@ test('demo trains on the shipped data and writes its outputs into --dir', { time
   const run = await cli(['demo', '--dir', dir], { cwd, limitMs: 230_000 });
   assertOk(run);
 
-  assert.deepEqual(listDir(dir), ['patients.schema.json', 'patients.synthetic.csv', 'patients.synthetic.json', 'patients.synthetic.model']);
+  assert.deepEqual(listDir(dir), ['patients.schema.json', 'patients.synthetic.csv', 'patients.synthetic.json', 'patients.synthetic.model', 'patients.synthetic.report.html']);
   assert.deepEqual(listDir(cwd), [], 'the demo wrote into the current folder');
 
   // The schema summary.
