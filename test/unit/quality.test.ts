@@ -386,11 +386,13 @@ test("evaluateQuality: mixed pairs are binned on the real data's edges", () => {
   // A synthetic column stretched to twice the range: on its own edges (the SDMetrics report's
   // binning) the joint table would be identical; on the real edges half the synthetic values
   // fall past the real maximum and are clipped into the last bin.
-  const stretched = evaluateQuality(schema, real, tableOf([num(x.map((v) => v * 2)), cat(c)]));
+  const stretchedTable = tableOf([num(x.map((v) => v * 2)), cat(c)]);
+  close(evaluateQuality(schema, real, stretchedTable).pairs[0].score, 1, 1e-12, 'SDMetrics binning: own edges');
+  const stretched = evaluateQuality(schema, real, stretchedTable, { binning: 'real-edges' });
   const score = stretched.pairs[0].score;
   assert.ok(score !== null && score < 0.7, `stretched ${score}`);
-  // Missing numeric values are a bin of their own.
-  const gaps = evaluateQuality(schema, real, tableOf([num(x.map((v, i) => (i % 10 === 0 ? NaN : v))), cat(c)]));
+  // On real edges, missing numeric values are a bin of their own.
+  const gaps = evaluateQuality(schema, real, tableOf([num(x.map((v, i) => (i % 10 === 0 ? NaN : v))), cat(c)]), { binning: 'real-edges' });
   close(gaps.pairs[0].score, 0.9, 1e-12, 'missing cell');
 });
 

@@ -23,6 +23,13 @@ export interface QualityOptions {
   correlationThreshold?: number;
   /** Cramer's V of the real pair above which another pair counts (SDMetrics 0.27+: 0.3). */
   associationThreshold?: number;
+  /**
+   * How mixed pairs bin their numeric column: `sdmetrics` (default) bins each table on its own
+   * edges with np.digitize, exactly as SDMetrics' QualityReport does, so our scores agree with it;
+   * `real-edges` bins both on the real data's edges (compares the same intervals: stricter when
+   * the synthetic range is off).
+   */
+  binning?: 'sdmetrics' | 'real-edges';
 }
 
 /** As SDMetrics reports/utils.py DEFAULT_NUM_ROWS_SUBSAMPLE. */
@@ -463,8 +470,8 @@ function contingency(
  * column gets [v - 0.5, v + 0.5]; no values gets [0, 1]), values placed as np.histogram places
  * them (last bin closed), synthetic values outside the real range clipped into the end bins.
  *
- * Deliberate difference from SDMetrics (reports/single_table/_properties/column_pair_trends.py
- * `_get_processed_data`): the report bins the real and the synthetic table each on its OWN edges
+ * The `real-edges` option. SDMetrics (reports/single_table/_properties/column_pair_trends.py
+ * `_get_processed_data`) bins the real and the synthetic table each on its OWN edges
  * (a known quirk; its standalone ContingencySimilarity uses the real edges), so a synthetic
  * column whose range is slightly wider or narrower than the real one is compared bin-by-bin on
  * shifted bins. Using the real edges for both compares the same intervals; for a good synthetic
@@ -473,6 +480,49 @@ function contingency(
  * report's `np.digitize`, which gives the real maximum a bin of its own and lumps NaN in with it,
  * the maximum goes to the last bin and missing values get their own code (dropna=False).
  */
+/**
+ * As SDMetrics' QualityReport (`_get_processed_data`): each table's numeric column is cut on its
+ * OWN `np.histogram_bin_edges` (10 equal bins) and coded with `np.digitize`: 1..10 inside,
+ * 11 for the column's maximum and for missing values (NaN digitizes past the last edge).
+ */
+function binNumericOwnEdges(column: NumericPrep): DiscreteColumn {
+  const digitize = (values: Float64Array): Int32Array => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of values) {
+      if (v !== v) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (lo > hi) {
+      lo = 0;
+      hi = 1;
+    } else if (lo === hi) {
+      lo -= 0.5;
+      hi += 0.5;
+    }
+    const step = (hi - lo) / NUM_BINS;
+    const edges = new Float64Array(NUM_BINS + 1);
+    for (let k = 0; k < NUM_BINS; k++) edges[k] = k * step + lo;
+    edges[NUM_BINS] = hi;
+    const out = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v !== v || v >= hi) {
+        out[i] = NUM_BINS + 1;
+        continue;
+      }
+      // np.digitize(right=False): the i with edges[i-1] <= v < edges[i].
+      let k = Math.min(NUM_BINS - 1, Math.max(0, Math.floor((v - lo) / step)));
+      while (k > 0 && v < edges[k]) k--;
+      while (k < NUM_BINS - 1 && v >= edges[k + 1]) k++;
+      out[i] = k + 1;
+    }
+    return out;
+  };
+  return { real: digitize(column.real), synthetic: digitize(column.synthetic), cardinality: NUM_BINS + 2 };
+}
+
 function binNumeric(column: NumericPrep): DiscreteColumn {
   let lo = Infinity;
   let hi = -Infinity;
@@ -536,10 +586,12 @@ function gather(codes: Int32Array, rows: Int32Array | null): Int32Array {
   return out;
 }
 
-function discreteColumn(column: ColumnPrep, realRows: Int32Array | null, syntheticRows: Int32Array | null): DiscreteColumn {
+function discreteColumn(column: ColumnPrep, realRows: Int32Array | null, syntheticRows: Int32Array | null, binning: 'sdmetrics' | 'real-edges'): DiscreteColumn {
   const full =
     column.type === 'numeric'
-      ? binNumeric(column)
+      ? binning === 'sdmetrics'
+        ? binNumericOwnEdges(column)
+        : binNumeric(column)
       : { real: column.real, synthetic: column.synthetic, cardinality: column.categories + 1 };
   return {
     real: gather(full.real, realRows),
@@ -658,7 +710,7 @@ export function evaluateQuality(schema: Schema, real: Table, synthetic: Table, o
   const discreteOf = (k: number): DiscreteColumn => {
     let d = discrete.get(k);
     if (!d) {
-      d = discreteColumn(columns[k], realRows, syntheticRows);
+      d = discreteColumn(columns[k], realRows, syntheticRows, options.binning ?? 'sdmetrics');
       discrete.set(k, d);
     }
     return d;
