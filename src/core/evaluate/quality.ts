@@ -485,26 +485,34 @@ function contingency(
  * OWN `np.histogram_bin_edges` (10 equal bins) and coded with `np.digitize`: 1..10 inside,
  * 11 for the column's maximum and for missing values (NaN digitizes past the last edge).
  */
+/** As np.histogram_bin_edges(values.dropna()) with 10 bins: [v - 0.5, v + 0.5] if constant, [0, 1] if empty. */
+function histogramEdges(values: Float64Array): { lo: number; hi: number; step: number; edges: Float64Array } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (lo > hi) {
+    lo = 0;
+    hi = 1;
+  } else if (lo === hi) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  // np.linspace(lo, hi, 11): k * step + lo, the last edge exactly hi.
+  const step = (hi - lo) / NUM_BINS;
+  const edges = new Float64Array(NUM_BINS + 1);
+  for (let k = 0; k < NUM_BINS; k++) edges[k] = k * step + lo;
+  edges[NUM_BINS] = hi;
+  return { lo, hi, step, edges };
+}
+
 function binNumericOwnEdges(column: NumericPrep): DiscreteColumn {
   const digitize = (values: Float64Array): Int32Array => {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of values) {
-      if (v !== v) continue;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    if (lo > hi) {
-      lo = 0;
-      hi = 1;
-    } else if (lo === hi) {
-      lo -= 0.5;
-      hi += 0.5;
-    }
-    const step = (hi - lo) / NUM_BINS;
-    const edges = new Float64Array(NUM_BINS + 1);
-    for (let k = 0; k < NUM_BINS; k++) edges[k] = k * step + lo;
-    edges[NUM_BINS] = hi;
+    const { lo, hi, step, edges } = histogramEdges(values);
     const out = new Int32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
@@ -524,27 +532,8 @@ function binNumericOwnEdges(column: NumericPrep): DiscreteColumn {
 }
 
 function binNumeric(column: NumericPrep): DiscreteColumn {
-  let lo = Infinity;
-  let hi = -Infinity;
   const real = column.real;
-  for (let i = 0; i < real.length; i++) {
-    const v = real[i];
-    if (v !== v) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (lo > hi) {
-    lo = 0;
-    hi = 1;
-  } else if (lo === hi) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
-  // np.linspace(lo, hi, 11): k * step + lo, the last edge exactly hi.
-  const step = (hi - lo) / NUM_BINS;
-  const edges = new Float64Array(NUM_BINS + 1);
-  for (let k = 0; k < NUM_BINS; k++) edges[k] = k * step + lo;
-  edges[NUM_BINS] = hi;
+  const { lo, hi, edges } = histogramEdges(real);
   const norm = NUM_BINS / (hi - lo);
   const code = (v: number): number => {
     if (v !== v) return NUM_BINS;
