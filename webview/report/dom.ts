@@ -29,13 +29,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 /** A custom element (e.g. a vscode-elements component) built the same way. */
 export function custom(tag: string, props?: Props | string | null, ...children: (Child | Child[])[]): HTMLElement {
-  const el = document.createElement(tag);
-  const p: Props = typeof props === 'string' ? { class: props } : (props ?? {});
-  if (p.class) el.className = p.class;
-  if (p.title !== undefined) el.setAttribute('title', p.title);
-  if (p.attrs) for (const [k, v] of Object.entries(p.attrs)) el.setAttribute(k, v);
-  append(el, children);
-  return el;
+  return h(tag as keyof HTMLElementTagNameMap, props, ...children);
 }
 
 export function append(el: Node, children: (Child | Child[])[]): void {

@@ -409,20 +409,7 @@ function buildIndex(reference: EncodedRows): Index {
     [...Array(f).keys()].sort((a, b) => score[b] - score[a] || a - b),
   );
 
-  const order = new Int32Array(n);
-  for (let r = 0; r < n; r++) order[r] = r;
-  order.sort((a, b) => {
-    for (let l = 0; l < f; l++) {
-      const c = levelFeatures[l];
-      const d = disc[a * f + c] - disc[b * f + c];
-      if (d !== 0) return d;
-    }
-    if (p > 0) {
-      const d = num[a * p] - num[b * p];
-      if (d !== 0) return d;
-    }
-    return a - b;
-  });
+  const order = trieOrder(disc, num, n, f, p, levelFeatures);
   const numeric = new Float64Array(n * p);
   for (let s = 0; s < n; s++) numeric.set(num.subarray(order[s] * p, order[s] * p + p), s * p);
   const discrete = new Int32Array(n * f);
@@ -692,20 +679,7 @@ export function nearest(query: EncodedRows, reference: EncodedRows, options: Nea
 
   // Queries in trie order, so that consecutive queries are alike and the previous query's nearest
   // rows give a good starting bound (they are real rows, so the search stays exact).
-  const queryOrder = new Int32Array(nq);
-  for (let i = 0; i < nq; i++) queryOrder[i] = i;
-  queryOrder.sort((a, b) => {
-    for (let l = 0; l < f; l++) {
-      const c = levelFeatures[l];
-      const d = qDisc[a * f + c] - qDisc[b * f + c];
-      if (d !== 0) return d;
-    }
-    if (p > 0) {
-      const d = qNum[a * p] - qNum[b * p];
-      if (d !== 0) return d;
-    }
-    return a - b;
-  });
+  const queryOrder = trieOrder(qDisc, qNum, nq, f, p, levelFeatures);
   const seeds = new Int32Array(k).fill(-1);
   const toDistance = (sum: number): number => (m > 0 ? sum / m : sum === Infinity ? Infinity : 0);
 
@@ -784,4 +758,25 @@ export function nearestNaive(query: EncodedRows, reference: EncodedRows, options
     index1[i] = bestJ;
   }
   return k >= 2 ? { d1, index1, d2, dk } : { d1, index1, dk: d1 };
+}
+
+/**
+ * Row numbers sorted as the trie stores rows: by the discrete features in `levelFeatures` order,
+ * then by the first numeric column, then by row number (a total order, so results are stable).
+ */
+function trieOrder(disc: ArrayLike<number>, num: ArrayLike<number>, rows: number, f: number, p: number, levelFeatures: Int32Array): Int32Array {
+  const order = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) order[r] = r;
+  return order.sort((a, b) => {
+    for (let l = 0; l < f; l++) {
+      const c = levelFeatures[l];
+      const d = disc[a * f + c] - disc[b * f + c];
+      if (d !== 0) return d;
+    }
+    if (p > 0) {
+      const d = num[a * p] - num[b * p];
+      if (d !== 0) return d;
+    }
+    return a - b;
+  });
 }

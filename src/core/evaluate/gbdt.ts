@@ -401,6 +401,17 @@ class TreeBuilder {
     let best: Split | null = null;
     let bestGain = this.o.minSplitGain + 1e-12;
     const ok = (c: number, h: number) => c >= minChildSamples && h >= minChildWeight;
+    /** A numeric split with the given left-side sums; the right side is the rest of the node. */
+    const considerNumeric = (feature: number, threshold: number, lg: number, lh: number, lc: number, defaultLeft: boolean): void => {
+      const rg = G - lg;
+      const rh = H - lh;
+      const rc = C - lc;
+      if (!ok(lc, lh) || !ok(rc, rh)) return;
+      const gain = (lg * lg) / (lh + lambda) + (rg * rg) / (rh + lambda) - parentScore;
+      if (gain <= bestGain) return;
+      bestGain = gain;
+      best = { gain, feature, threshold, defaultLeft, catLeft: null, leftG: lg, leftH: lh, leftCount: lc, rightG: rg, rightH: rh, rightCount: rc };
+    };
 
     for (let f = 0; f < this.F; f++) {
       const o = this.offsets[f];
@@ -418,59 +429,9 @@ class TreeBuilder {
           lh += hist[k + 1];
           lc += hist[k + 2];
           if (hist[k + 2] === 0 && t < nb - 1) continue; // same partition as t - 1
-          // Missing values right.
-          {
-            const rg = G - lg;
-            const rh = H - lh;
-            const rc = C - lc;
-            if (ok(lc, lh) && ok(rc, rh)) {
-              const gain = (lg * lg) / (lh + lambda) + (rg * rg) / (rh + lambda) - parentScore;
-              if (gain > bestGain) {
-                bestGain = gain;
-                best = {
-                  gain,
-                  feature: f,
-                  threshold: t,
-                  defaultLeft: mc > 0 ? false : lc >= rc,
-                  catLeft: null,
-                  leftG: lg,
-                  leftH: lh,
-                  leftCount: lc,
-                  rightG: rg,
-                  rightH: rh,
-                  rightCount: rc,
-                };
-              }
-            }
-          }
-          // Missing values left.
-          if (mc > 0) {
-            const llg = lg + mg;
-            const llh = lh + mh;
-            const llc = lc + mc;
-            const rg = G - llg;
-            const rh = H - llh;
-            const rc = C - llc;
-            if (ok(llc, llh) && ok(rc, rh)) {
-              const gain = (llg * llg) / (llh + lambda) + (rg * rg) / (rh + lambda) - parentScore;
-              if (gain > bestGain) {
-                bestGain = gain;
-                best = {
-                  gain,
-                  feature: f,
-                  threshold: t,
-                  defaultLeft: true,
-                  catLeft: null,
-                  leftG: llg,
-                  leftH: llh,
-                  leftCount: llc,
-                  rightG: rg,
-                  rightH: rh,
-                  rightCount: rc,
-                };
-              }
-            }
-          }
+          // Missing values right, then (when there are any) left.
+          considerNumeric(f, t, lg, lh, lc, mc > 0 ? false : lc >= C - lc);
+          if (mc > 0) considerNumeric(f, t, lg + mg, lh + mh, lc + mc, true);
         }
         continue;
       }

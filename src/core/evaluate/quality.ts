@@ -330,57 +330,43 @@ export function cramersV(table: number[][]): number {
   return cramersVDense(flat, rows, cols);
 }
 
-function cramersVDense(counts: Float64Array, rows: number, cols: number): number {
+/**
+ * Cramer's V (bias-uncorrected, as scipy.stats.contingency.association) of the cells `visit`
+ * enumerates, with chi2 = n (sum O^2 / (R C) - 1) over the non-zero cells; NaN with fewer than
+ * two occupied rows or columns.
+ */
+function cramersVOf(rows: number, cols: number, visit: (cell: (i: number, j: number, o: number) => void) => void): number {
   const rowSums = new Float64Array(rows);
   const colSums = new Float64Array(cols);
   let n = 0;
-  for (let i = 0; i < rows; i++) {
-    const base = i * cols;
-    for (let j = 0; j < cols; j++) {
-      const o = counts[base + j];
-      rowSums[i] += o;
-      colSums[j] += o;
-      n += o;
-    }
-  }
-  let r = 0;
-  let k = 0;
-  for (let i = 0; i < rows; i++) if (rowSums[i] > 0) r++;
-  for (let j = 0; j < cols; j++) if (colSums[j] > 0) k++;
-  if (n === 0 || r < 2 || k < 2) return NaN;
-  let chi2 = 0;
-  for (let i = 0; i < rows; i++) {
-    if (rowSums[i] === 0) continue;
-    const base = i * cols;
-    for (let j = 0; j < cols; j++) {
-      if (colSums[j] === 0) continue;
-      const e = (rowSums[i] * colSums[j]) / n;
-      const d = counts[base + j] - e;
-      chi2 += (d * d) / e;
-    }
-  }
-  return Math.sqrt(chi2 / (n * (Math.min(r, k) - 1)));
-}
-
-/** Cramer's V from sparse cell counts: chi2 = n (sum O^2 / (R C) - 1) over the non-zero cells. */
-function cramersVSparse(cells: Map<number, number>, rows: number, cols: number): number {
-  const rowSums = new Float64Array(rows);
-  const colSums = new Float64Array(cols);
-  let n = 0;
-  for (const [key, o] of cells) {
-    rowSums[Math.floor(key / cols)] += o;
-    colSums[key % cols] += o;
+  visit((i, j, o) => {
+    rowSums[i] += o;
+    colSums[j] += o;
     n += o;
-  }
+  });
   let r = 0;
   let k = 0;
   for (let i = 0; i < rows; i++) if (rowSums[i] > 0) r++;
   for (let j = 0; j < cols; j++) if (colSums[j] > 0) k++;
   if (n === 0 || r < 2 || k < 2) return NaN;
   let sum = 0;
-  for (const [key, o] of cells) sum += (o * o) / (rowSums[Math.floor(key / cols)] * colSums[key % cols]);
+  visit((i, j, o) => {
+    if (o > 0) sum += (o * o) / (rowSums[i] * colSums[j]);
+  });
   const chi2 = Math.max(0, n * (sum - 1));
   return Math.sqrt(chi2 / (n * (Math.min(r, k) - 1)));
+}
+
+function cramersVDense(counts: Float64Array, rows: number, cols: number): number {
+  return cramersVOf(rows, cols, (cell) => {
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) cell(i, j, counts[i * cols + j]);
+  });
+}
+
+function cramersVSparse(cells: Map<number, number>, rows: number, cols: number): number {
+  return cramersVOf(rows, cols, (cell) => {
+    for (const [key, o] of cells) cell(Math.floor(key / cols), key % cols, o);
+  });
 }
 
 /** Reusable count buffers, so 100+ pairs do not allocate a table each. */

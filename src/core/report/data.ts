@@ -137,20 +137,12 @@ export interface PrivacyData {
 /** Model scores by metric name (accuracy, macroF1, rocAuc; r2, mae); null when not computable. */
 export type Scores = Record<string, number | null>;
 
-export interface ReportUtility {
-  target: string;
-  targetReason: string;
-  task: 'classification' | 'regression';
-  model: string;
-  testSet: string;
-  testRows: number;
+/** The evaluation's utility result with each arm's scores as a plain metric map. */
+export type ReportUtility = Omit<UtilityResult, 'trainOnReal' | 'trainOnSynthetic'> & {
   /** Train on real, test on real (TRTR) and train on synthetic, test on real (TSTR). */
   trainOnReal: Scores;
   trainOnSynthetic: Scores;
-  /** TSTR / TRTR on the headline metric. */
-  ratio: number | null;
-  headline: 'rocAuc' | 'accuracy' | 'r2';
-}
+};
 
 export interface ReportFairness {
   column: string;
