@@ -8,6 +8,7 @@ import { loadTensorflow, type BackendPreference } from './model/backend';
 import { chunkSource, type ChunkSource } from './model/parallel';
 import type { AccountantKind } from './privacy/accountant';
 import { calibrateNoise, defaultDelta, epsilonSpent, ledger, planBudget } from './privacy/budget';
+import { calibrateToRelease } from './privacy/calibrate';
 import { MarginalsSource } from './privacy/marginals';
 import { privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
 import { modelToJson, type ModelFile } from './model/model-file';
@@ -366,7 +367,22 @@ async function learnExactly(schema: Schema, table: Table, options: GenerateOptio
  * 1000-2000 0.852-0.862; smaller networks 0.751. More steps need more noise per step, and the
  * gain in learning does not make up for it.
  */
-export const DP_DEFAULTS = { clippingNorm: 1, expectedBatchSize: 500, epochs: 10, learningRate: 1e-3 } as const;
+/**
+ * DP-SGD defaults. The network is smaller than the non-private one: DP-SGD adds the same noise to
+ * every parameter while each example's clipped gradient is spread over all of them, so fewer
+ * parameters keep more signal per parameter (adult.csv at ε 10: pair trends of categorical pairs
+ * 0.82 with 64 units and a 16-dimensional code, at the independent-columns level 0.79 with 128/128).
+ * The KL warm-up over the first half keeps the latent code in use (without it, DP training
+ * collapsed to the prior and learned independent columns); the higher learning rate makes the
+ * few hundred steps a budget allows count.
+ */
+export const DP_DEFAULTS = {
+  clippingNorm: 1,
+  expectedBatchSize: 500,
+  epochs: 10,
+  klWarmupShare: 0.5,
+  model: { learningRate: 3e-3, encoderDims: [64], decoderDims: [64], latentDim: 16 },
+} as const;
 
 /**
  * With differential privacy: every statistic from the private rows goes through a DP mechanism
@@ -397,7 +413,7 @@ async function learnPrivately(
     rho: plan.rhoPreprocessing,
     thresholdDelta: plan.thresholdDeltaPerColumn,
     random: noise,
-    needsCounts: generator === 'marginals',
+    needsCounts: true,
   });
   const structure = structuralSchema(schema, stats);
   const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
@@ -451,7 +467,8 @@ async function learnPrivately(
   const trained = await trainTvaeDp(tf, data, {
     epochs,
     seed: random.nextUint32(),
-    model: { learningRate: DP_DEFAULTS.learningRate, ...options.model },
+    model: { ...DP_DEFAULTS.model, encoderDims: [...DP_DEFAULTS.model.encoderDims], decoderDims: [...DP_DEFAULTS.model.decoderDims], ...options.model },
+    klWarmupEpochs: epochs * DP_DEFAULTS.klWarmupShare,
     samplingRate: q,
     expectedBatchSize: q * stats.rowCount,
     noiseMultiplier: sigma,
@@ -461,14 +478,22 @@ async function learnPrivately(
     signal: options.signal,
     onProgress: options.onProgress,
   });
+  phase('fit', 'Calibrating the model to the released column histograms (post-processing, no privacy cost)');
+  const calibrated = calibrateToRelease(trained.model, transformer, stats.histograms, structure.columns.length, random.nextUint32());
   const total = ledger(stats.rho, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
   const trainingAlone = ledger(0, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
   return {
     schema: structure,
-    transformer,
+    transformer: calibrated.transformer,
     source: (rows) => chunkSource(trained.model, options.backend ?? 'auto', rows),
     modelContent: { tvae: trained.model.toJSON() },
-    parameters: { ...trained.model.options, epochs, epochsRun: trained.epochsRun, stoppedEarly: false },
+    parameters: {
+      ...trained.model.options,
+      epochs,
+      epochsRun: trained.epochsRun,
+      stoppedEarly: false,
+      calibratedToRelease: calibrated.calibratedColumns.map((c) => structure.columns[c].name),
+    },
     backend: { name: backend, detail },
     // The loss is computed on private rows: only time and privacy spent are released.
     history: trained.history.map((h) => ({ epoch: h.epoch, seconds: h.seconds, rowsPerSecond: h.rowsPerSecond, epsilon: h.epsilon }) as EpochRecord),

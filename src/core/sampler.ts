@@ -34,6 +34,7 @@ export async function sampleRows(
   const random = new Random(seed);
   const chunkSeeds = random.fork();
   const identifierRandom = random.fork();
+  const decodeRandom = random.fork();
   const columns = outputColumns(schema);
   const identifiers = new Map<string, (string | null)[]>();
   for (const column of columns) {
@@ -57,7 +58,7 @@ export async function sampleRows(
       const chunk = chunks.shift()!;
       const n = chunk.rows;
       const matrix = await chunk.matrix;
-      const decoded = transformer.decode(matrix, n, schema.columns.length);
+      const decoded = transformer.decode(matrix, n, schema.columns.length, decodeRandom);
       const texts = columns.map((column) => {
         if (column.kind === 'identifier') return identifiers.get(column.name)!.slice(done, done + n);
         return columnTexts(column, decoded[column.index], n) ?? new Array<string | null>(n).fill(null);

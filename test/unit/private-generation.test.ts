@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { privateStatistics } from '../../src/core/privacy/preprocess';
-import { calibrateNoise, defaultDelta, ledger, planBudget } from '../../src/core/privacy/budget';
+import { calibrateNoise, defaultDelta, ledger, planBudget, PREPROCESSING_SHARE } from '../../src/core/privacy/budget';
 import { generate } from '../../src/core/generate';
 import { readModelFile } from '../../src/core/model/model-file';
 import { inferSchema } from '../../src/core/schema/infer';
@@ -36,7 +36,7 @@ test('the budget plan rejects impossible requests before any work', () => {
   assert.equal(defaultDelta(500), 1e-5);
   const plan = planBudget({ epsilon: 3, delta: 1e-6, rows: 26000, generator: 'tvae', thresholdedColumns: 4 });
   assert.ok(Math.abs(plan.accountingDelta + 4 * plan.thresholdDeltaPerColumn - 1e-6) < 1e-18, 'delta parts add up');
-  assert.ok(Math.abs(plan.rhoPreprocessing - 0.1 * plan.rhoTarget) < 1e-12);
+  assert.ok(Math.abs(plan.rhoPreprocessing - PREPROCESSING_SHARE * plan.rhoTarget) < 1e-12);
 });
 
 test('calibrated noise never exceeds the target, with preprocessing composed in', () => {

@@ -196,6 +196,8 @@ export interface DpTrainOptions {
   noiseRandom: Random;
   /** Privacy spent after `steps` steps, for progress and the history (from the accountant). */
   epsilonAfter?: (steps: number) => number;
+  /** Epochs over which the KL term's weight rises linearly from 0 to 1 (0: no warm-up). */
+  klWarmupEpochs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: TrainProgress) => void;
   progressIntervalMs?: number;
@@ -214,6 +216,7 @@ export async function trainTvaeDp(tf: Tf, data: TrainingData, options: DpTrainOp
   const started = performance.now();
   let steps = 0;
   const progress = new ProgressClock(options.onProgress, options.progressIntervalMs ?? 250, options.epochs, stepsPerEpoch, options.expectedBatchSize);
+  const warmupSteps = Math.round((options.klWarmupEpochs ?? 0) * stepsPerEpoch);
   const dp: DpSgdOptions = {
     samplingRate: options.samplingRate,
     noiseMultiplier: options.noiseMultiplier,
@@ -229,6 +232,9 @@ export async function trainTvaeDp(tf: Tf, data: TrainingData, options: DpTrainOp
       let rowsSeen = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
         if (options.signal?.aborted) throw new TrainingCancelled();
+        // KL warm-up: the latent code is put to use before the prior pulls it in (a VAE trained
+        // with DP-SGD's noise otherwise tends to ignore its latent code and learn independent columns).
+        if (warmupSteps > 0) model.klWeight = Math.min(1, steps / warmupSteps);
         const rows = poissonBatch(data.rows, options.samplingRate, options.noiseRandom);
         const result = dpTrainStep(tf, model, data, rows, options.noiseRandom, dp);
         steps++;

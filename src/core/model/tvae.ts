@@ -46,6 +46,9 @@ export const DEFAULT_TVAE_OPTIONS: TvaeOptions = {
   categorical: 'sample',
 };
 
+/** Bound of the normalised values the model is trained on (TVAE/RDT clip them to +-0.99). */
+const ALPHA_LIMIT = 0.99;
+
 /** Where each internal position lives in the transformer's matrix, and how spans are masked. */
 export interface Layout {
   width: number;
@@ -100,7 +103,11 @@ export class TrainingData {
     for (let r = 0; r < rows; r++) {
       const src = r * W;
       for (let v = 0; v < V; v++) {
-        this.inputs[r * D + v] = matrix[src + layout.valueColumns[v]];
+        // Clipped as TVAE's normaliser does: the decoder's tanh cannot reach beyond +-1, and a value
+        // far from every mode (likelier when the modes come from a noisy DP histogram) would
+        // otherwise dominate the loss with an error the model can never reduce.
+        const alpha = matrix[src + layout.valueColumns[v]];
+        this.inputs[r * D + v] = alpha < -ALPHA_LIMIT ? -ALPHA_LIMIT : alpha > ALPHA_LIMIT ? ALPHA_LIMIT : alpha;
         const p = layout.valuePresence[v];
         this.valueMask[r * V + v] = p < 0 ? 1 : matrix[src + p];
       }
@@ -144,6 +151,8 @@ export class Tvae {
   private readonly sigma: TfCore.Variable<TfCore.Rank.R1>;
   private readonly segmentMatrix: Tensor2D;
   private optimizer: TfCore.Optimizer | undefined;
+  /** Weight of the KL term (1 = the ELBO); below 1 during a warm-up. */
+  klWeight = 1;
 
   constructor(
     private readonly tf: Tf,
@@ -253,7 +262,7 @@ export class Tvae {
       reconstruction = tf.add(reconstruction, crossEntropy);
     }
     const kl = tf.mul(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mu), tf.exp(logVar)))), -0.5);
-    const loss = tf.div(tf.add(tf.mul(reconstruction, this.options.lossFactor), kl), normaliser) as Scalar;
+    const loss = tf.div(tf.add(tf.mul(reconstruction, this.options.lossFactor), tf.mul(kl, this.klWeight)), normaliser) as Scalar;
     return { loss, reconstruction: tf.div(reconstruction, normaliser) as Scalar, kl: tf.div(kl, normaliser) as Scalar };
   }
 
@@ -379,6 +388,70 @@ export class Tvae {
     }
     tf.dispose([valueTensor, logitTensor, expTensor]);
     return out;
+  }
+
+  /**
+   * Shift the logits of softmax spans so that each span's probabilities, averaged over the prior,
+   * match `targets[k]` (per segment; undefined leaves a span alone). Fixed-point iterations on one
+   * set of prior draws; a category span's average weighs each draw by the probability that its
+   * column is present, since only then is a category written. See privacy/calibrate.ts.
+   */
+  calibrateSoftmax(targets: readonly (Float64Array | undefined)[], random: Random, rows: number, iterations = 12): void {
+    const tf = this.tf;
+    const { segments, softColumns } = this.layout;
+    if (this.Ds === 0 || targets.every((t) => !t)) return;
+    if (targets.length !== segments.length) throw new Error(`calibration: ${targets.length} targets for ${segments.length} spans`);
+    const latent = this.options.latentDim;
+    const eps = new Float32Array(rows * latent);
+    for (let i = 0; i < eps.length; i++) eps[i] = random.normal();
+    const z = tf.tensor2d(eps, [rows, latent]);
+    // The missing span whose first position is the `present` flag a span is masked by.
+    const presenceSegment = segments.map((seg) => (seg.presence < 0 ? -1 : segments.findIndex((s) => softColumns[s.offset] === seg.presence)));
+    const Ds = this.Ds;
+    const probs = new Float64Array(Ds);
+    try {
+      for (let iteration = 0; iteration < iterations; iteration++) {
+        const logitTensor = tf.tidy(() => this.decode(z).logits);
+        const logits = logitTensor.dataSync() as Float32Array;
+        logitTensor.dispose();
+        const sums = new Float64Array(Ds);
+        const weights = new Float64Array(segments.length);
+        for (let r = 0; r < rows; r++) {
+          const row = r * Ds;
+          for (const seg of segments) {
+            let max = -Infinity;
+            for (let j = 0; j < seg.size; j++) max = Math.max(max, logits[row + seg.offset + j]);
+            let total = 0;
+            for (let j = 0; j < seg.size; j++) total += probs[seg.offset + j] = Math.exp(logits[row + seg.offset + j] - max);
+            for (let j = 0; j < seg.size; j++) probs[seg.offset + j] /= total;
+          }
+          segments.forEach((seg, k) => {
+            if (!targets[k]) return;
+            const w = presenceSegment[k] >= 0 ? probs[segments[presenceSegment[k]].offset] : 1;
+            weights[k] += w;
+            for (let j = 0; j < seg.size; j++) sums[seg.offset + j] += w * probs[seg.offset + j];
+          });
+        }
+        const bias = Float32Array.from(this.softHead.bias.dataSync());
+        let worst = 0;
+        segments.forEach((seg, k) => {
+          const target = targets[k];
+          if (!target || !(weights[k] > 0)) return;
+          for (let j = 0; j < seg.size; j++) {
+            const shift = Math.log(Math.max(target[j], 1e-7) / Math.max(sums[seg.offset + j] / weights[k], 1e-12));
+            const step = Math.max(-4, Math.min(4, shift));
+            // Positions with (almost) no target mass only need to go far enough down.
+            if (target[j] < 1e-7 && shift < 0 && sums[seg.offset + j] / weights[k] < 1e-6) continue;
+            worst = Math.max(worst, Math.abs(step));
+            bias[seg.offset + j] += step;
+          }
+        });
+        tf.tidy(() => this.softHead.bias.assign(tf.tensor1d(bias)));
+        if (worst < 0.01) break;
+      }
+    } finally {
+      z.dispose();
+    }
   }
 
   toJSON(): TvaeWeights {

@@ -11,7 +11,7 @@ import { PrivacyLedger, zcdpRho, type AccountantKind } from './accountant';
  *   then gets the largest noise-free share it can: its noise multiplier is the smallest whose
  *   composition with preprocessing (RDP or PLD, exactly) still meets the target.
  */
-export const PREPROCESSING_SHARE = 0.1;
+export const PREPROCESSING_SHARE = 0.3;
 export const THRESHOLD_DELTA_SHARE = 0.1;
 export const DEFAULT_EPSILON = 3;
 const SIGMA_MAX = 1000;

@@ -91,6 +91,12 @@ const MAX_INTEGER_BINS = 256;
 const PSEUDO_SAMPLE = 20000;
 const SPIKE_SHARE = 0.05;
 export const MISSING_SHARE = 0.01;
+/** Chance that noise alone lifts some empty bin of a value histogram to the core threshold. */
+const CORE_FALSE_OCCUPANCY = 0.05;
+/** Empty bins a histogram's tail may skip and still continue (see cleanHistogram). */
+const TAIL_GAP = 2;
+/** Chance that noise alone marks some empty bin of the bounds grid as occupied. */
+const BOUNDS_FALSE_OCCUPANCY = 1e-3;
 
 /** Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(p: number): number {
@@ -265,8 +271,10 @@ function privateBounds(values: Float64Array, noise: () => number, sigma: number)
   const counts = new Float64Array(bins);
   for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
   const noisy = Array.from(counts, (c) => c + noise());
-  // Post-processing: a bin is occupied when its noisy count is clearly above noise.
-  const threshold = 3 * sigma;
+  // Post-processing: a bin is occupied when its noisy count is clearly above noise. One empty bin
+  // crossing the threshold would stretch the bounds to its power of two and flatten the column's
+  // histogram, so the threshold holds the chance that any of the empty bins crosses it to 1e-3.
+  const threshold = sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / bins);
   let lo = noisy.findIndex((c) => c > threshold);
   let hi = bins - 1 - [...noisy].reverse().findIndex((c) => c > threshold);
   if (lo < 0) {
@@ -313,14 +321,44 @@ function valueHistogram(
   const raw = Array.from(counts, (c) => c + noise());
   const rawZero = zeroBin ? zero + noise() : 0;
   const rawMissing = missing + noise();
-  // Post-processing: bins below twice the noise are treated as empty, so that noise in the many
-  // empty bins of a wide range does not spread pseudo-values across it.
-  const floor = 2 * sigma;
-  const clean = (c: number): number => (c < floor ? 0 : c);
+  const clean = (c: number): number => (c < 2 * sigma ? 0 : c);
   return {
-    histogram: { type: 'numeric', edges, integerBins, counts: raw.map(clean), zero: clean(rawZero), missing: Math.max(0, rawMissing), min, max },
+    histogram: { type: 'numeric', edges, integerBins, counts: cleanHistogram(raw, sigma), zero: clean(rawZero), missing: Math.max(0, rawMissing), min, max },
     rawTotal: raw.reduce((a, b) => a + b, 0) + rawZero + rawMissing,
   };
+}
+
+/**
+ * Post-processing of a noisy histogram: which bins hold values. Bins below twice the noise are
+ * empty, so that noise in the many empty bins of a wide range does not spread values across it.
+ * That floor alone still lets through about 2 % of empty bins, and one such bin far out in a tail
+ * (an age of 122) stretches the synthetic column's range, which every range-based comparison
+ * (binning, scaling) of the column then pays for. So the range is the core of bins clearly above
+ * the noise (the chance that any empty bin reaches the core threshold is 5 %), extended outwards
+ * bin by bin over gaps of at most TAIL_GAP bins while bins clear the floor: a real tail thins out
+ * gradually, an isolated noise bin is left out.
+ */
+export function cleanHistogram(raw: readonly number[], sigma: number): number[] {
+  const floor = 2 * sigma;
+  const core = sigma * normalQuantile(1 - CORE_FALSE_OCCUPANCY / Math.max(1, raw.length));
+  let lo = raw.findIndex((c) => c >= core);
+  if (lo < 0) return raw.map((c) => (c < floor ? 0 : c));
+  let hi = raw.length - 1 - [...raw].reverse().findIndex((c) => c >= core);
+  const reach = (from: number, direction: 1 | -1): number => {
+    let edge = from;
+    for (let step = 1; step <= TAIL_GAP + 1; step++) {
+      const k = edge + direction * step;
+      if (k < 0 || k >= raw.length) break;
+      if (raw[k] >= floor) {
+        edge = k;
+        step = 0;
+      }
+    }
+    return edge;
+  };
+  hi = reach(hi, 1);
+  lo = reach(lo, -1);
+  return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
 }
 
 /** Transformer facts from a released histogram: pure post-processing. */

@@ -47,6 +47,22 @@ export interface NumericColumnState {
   componentStart: number;
   missingStart: number; // -1 when the column has no missing values
   impute?: number;
+  /** Monotone map applied to decoded values (calibration to a released histogram). */
+  quantileMap?: QuantileMap;
+}
+
+/**
+ * A monotone map from the model's value distribution to a target one: knots `from[k]` and `to[k]`
+ * are the two distributions' quantiles at probability k / K. A value is placed at its quantile
+ * among `from` (uniformly within a run of equal knots, so a point mass spreads over its share) and
+ * sent to the target's value at that quantile. Rank order, and so the model's dependence between
+ * columns, is kept; the column's distribution becomes the target's.
+ */
+export interface QuantileMap {
+  from: number[];
+  to: number[];
+  /** Target values are whole numbers (an integer histogram): no interpolation between them. */
+  discrete: boolean;
 }
 
 export interface CategoricalColumnState {
@@ -141,7 +157,11 @@ export class TableTransformer {
 
   /** Fit every modelled column to the rows of `table` (no privacy: statistics are exact). */
   static fit(schema: Schema, table: Table, options: FitOptions = {}): TableTransformer {
-    const facts = schema.columns.map((column, index): ColumnFacts | undefined => {
+    return TableTransformer.fromFacts(schema, TableTransformer.exactFacts(schema, table, options), options);
+  }
+
+  static exactFacts(schema: Schema, table: Table, options: FitOptions = {}): (ColumnFacts | undefined)[] {
+    return schema.columns.map((column, index): ColumnFacts | undefined => {
       if (!isModelled(column)) return undefined;
       const data = table.columns[index];
       if (isNumericColumn(column)) {
@@ -160,7 +180,6 @@ export class TableTransformer {
       if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
       return { type: 'categorical', levels: data.levels.slice(), hasMissing: data.codes.some((c) => c < 0) };
     });
-    return TableTransformer.fromFacts(schema, facts, options);
   }
 
   /**
@@ -213,6 +232,12 @@ export class TableTransformer {
       }
     });
     return new TableTransformer({ version: 1, width, columns, spans });
+  }
+
+  /** The same transformer with these columns' decoded values mapped (see QuantileMap). */
+  withQuantileMaps(maps: ReadonlyMap<number, QuantileMap>): TableTransformer {
+    const columns = this.state.columns.map((c) => (c.type === 'numeric' && maps.has(c.column) ? { ...c, quantileMap: maps.get(c.column)! } : c));
+    return new TableTransformer({ ...this.state, columns });
   }
 
   /** Rows x width, row-major. Float64 so encode-then-decode is exact. */
@@ -281,7 +306,7 @@ export class TableTransformer {
    * category and missing flag; numbers are clamped to the column's bounds. Formatting to text is
    * the writer's job (schema/format.ts).
    */
-  decode(matrix: ArrayLike<number>, rows: number, columnCount: number): DecodedColumn[] {
+  decode(matrix: ArrayLike<number>, rows: number, columnCount: number, random?: Random): DecodedColumn[] {
     const width = this.state.width;
     if (matrix.length < rows * width) throw new Error(`decode: matrix has ${matrix.length} values, expected ${rows * width}`);
     const out: DecodedColumn[] = Array.from({ length: columnCount }, () => ({ type: 'none' }) as DecodedColumn);
@@ -304,6 +329,10 @@ export class TableTransformer {
           }
           const x = matrix[base + state.valueStart] * 4 * stds[c - spikeCount] + means[c - spikeCount];
           values[r] = x < state.min ? state.min : x > state.max ? state.max : x;
+        }
+        if (state.quantileMap) {
+          const map = state.quantileMap;
+          for (let r = 0; r < rows; r++) if (!Number.isNaN(values[r])) values[r] = applyQuantileMap(map, values[r], random ? random.next() : 0.5);
         }
         out[state.column] = { type: 'numeric', values };
       } else {
@@ -369,4 +398,33 @@ function levelMap(from: string[], to: string[]): Int32Array {
   const map = new Int32Array(from.length);
   from.forEach((level, i) => (map[i] = index.get(level) ?? -1));
   return map;
+}
+
+/** Send x through the map; `u` in [0, 1) places it within a run of equal knots. */
+export function applyQuantileMap(map: QuantileMap, x: number, u: number): number {
+  const { from, to } = map;
+  const K = from.length - 1;
+  if (x <= from[0] && x < from[Math.min(1, K)]) return to[0];
+  if (x > from[K]) return to[K];
+  // lo: first knot >= x; hi: last knot <= x.
+  let a = 0;
+  let b = K + 1;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (from[m] < x) a = m + 1;
+    else b = m;
+  }
+  const lo = a;
+  a = lo;
+  b = K + 1;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (from[m] <= x) a = m + 1;
+    else b = m;
+  }
+  const hi = a - 1;
+  const t = lo <= hi ? lo + u * (hi - lo) : hi + (x - from[hi]) / (from[lo] - from[hi]);
+  if (map.discrete) return to[Math.min(K, Math.round(t))];
+  const i = Math.min(K - 1, Math.floor(t));
+  return to[i] + (t - i) * (to[i + 1] - to[i]);
 }

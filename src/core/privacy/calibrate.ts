@@ -1,0 +1,133 @@
+import { Random } from '../random';
+import type { QuantileMap, TableTransformer } from '../transform/transformer';
+import type { ColumnHistogram, NumericHistogram } from './preprocess';
+
+/**
+ * Calibration of a privately trained model to the column histograms released in preprocessing.
+ *
+ * DP-SGD's noise blurs the marginals a network learns (a rare category drifts, a bounded column
+ * grows tails past its range), while the preprocessing release already holds every column's
+ * distribution. Calibration makes the synthetic columns follow those released histograms and
+ * leaves the dependence between columns to the network:
+ * - every softmax span with a released distribution (categories, missing flags) gets a shift of
+ *   its logits so that its average probability over the prior matches the release (the smallest
+ *   change, in the KL sense, that does);
+ * - every numeric column gets a monotone quantile map from the model's values to the released
+ *   histogram (rank order kept, so the model's rank correlations are too).
+ *
+ * It reads only the released histograms and samples of the trained model: post-processing of
+ * differentially private outputs, so it costs no privacy budget.
+ */
+
+/** Knots of a quantile map: fine enough for any 10-bin or 128-bin comparison of the column. */
+export const QUANTILE_KNOTS = 512;
+/** Synthetic rows drawn to estimate the model's own distributions. */
+export const CALIBRATION_ROWS = 20000;
+
+/**
+ * Target probabilities of each softmax span of the transformer (in span order, value spans
+ * skipped, as the model's segments), or undefined where the release says nothing: mixture
+ * components are calibrated through the quantile map instead.
+ */
+export function softmaxTargets(transformer: TableTransformer, histograms: readonly (ColumnHistogram | undefined)[]): (Float64Array | undefined)[] {
+  const targets: (Float64Array | undefined)[] = [];
+  for (const span of transformer.spans) {
+    if (span.kind === 'value') continue;
+    const h = histograms[span.column];
+    const state = transformer.state.columns.find((c) => c.column === span.column);
+    if (!h || !state || span.kind === 'component') {
+      targets.push(undefined);
+      continue;
+    }
+    const present = h.type === 'numeric' ? h.counts.reduce((a, b) => a + b, 0) + h.zero : h.counts.reduce((a, b) => a + b, 0);
+    if (span.kind === 'missing') {
+      targets.push(present + h.missing > 0 ? Float64Array.of(present / (present + h.missing), h.missing / (present + h.missing)) : undefined);
+      continue;
+    }
+    // A category span: the release lists the same levels in the same order (it made them).
+    if (h.type !== 'categorical' || state.type !== 'categorical' || h.levels.length !== span.size || !(present > 0)) {
+      targets.push(undefined);
+      continue;
+    }
+    targets.push(Float64Array.from(h.counts, (c) => c / present));
+  }
+  return targets;
+}
+
+/** Inverse CDF of a released numeric histogram at probabilities k / knots, k = 0..knots. */
+export function histogramQuantiles(h: NumericHistogram, knots: number): number[] | undefined {
+  // Pieces of probability mass in increasing order: atoms (integer bins, the exact-zero bin) and
+  // uniform segments (continuous bins). The zero atom splits the segment that contains 0.
+  const pieces: { lo: number; hi: number; mass: number }[] = [];
+  h.counts.forEach((mass, i) => {
+    if (!(mass > 0)) return;
+    if (h.integerBins) pieces.push({ lo: h.edges[i], hi: h.edges[i], mass });
+    else {
+      const lo = h.edges[i];
+      const hi = h.edges[i + 1];
+      if (h.zero > 0 && lo < 0 && 0 < hi) {
+        pieces.push({ lo, hi: 0, mass: (mass * -lo) / (hi - lo) }, { lo: 0, hi, mass: (mass * hi) / (hi - lo) });
+      } else pieces.push({ lo, hi, mass });
+    }
+  });
+  if (h.zero > 0) pieces.push({ lo: 0, hi: 0, mass: h.zero });
+  pieces.sort((a, b) => a.lo - b.lo || a.hi - b.hi);
+  const total = pieces.reduce((a, p) => a + p.mass, 0);
+  if (!(total > 0)) return undefined;
+  const out: number[] = new Array(knots + 1);
+  let piece = 0;
+  let before = 0; // mass of the pieces before `piece`
+  for (let k = 0; k <= knots; k++) {
+    const target = (k / knots) * total;
+    while (piece < pieces.length - 1 && before + pieces[piece].mass < target) before += pieces[piece++].mass;
+    const p = pieces[piece];
+    const within = p.mass > 0 ? Math.min(1, Math.max(0, (target - before) / p.mass)) : 0;
+    out[k] = p.lo + within * (p.hi - p.lo);
+  }
+  return out;
+}
+
+/**
+ * The quantile map from a sample of the model's values to a released histogram, or undefined when
+ * the release shows no values (noise hid every bin: then it carries no shape to calibrate to).
+ */
+export function fitQuantileMap(modelValues: Float64Array, h: NumericHistogram, knots = QUANTILE_KNOTS): QuantileMap | undefined {
+  const present = modelValues.filter((x) => !Number.isNaN(x)).sort();
+  const to = histogramQuantiles(h, knots);
+  if (!to || present.length < 2) return undefined;
+  const from = Array.from({ length: knots + 1 }, (_, k) => present[Math.round((k / knots) * (present.length - 1))]);
+  return { from, to, discrete: h.integerBins };
+}
+
+/** What calibration needs from the model: a matrix sampler and a logit shift per span. */
+export interface CalibratableModel {
+  calibrateSoftmax(targets: readonly (Float64Array | undefined)[], random: Random, rows: number): void;
+  sample(rows: number, random: Random): Float32Array;
+}
+
+/**
+ * Calibrate `model` in place (logit shifts) and return the transformer with quantile maps for the
+ * numeric columns that have a released histogram.
+ */
+export function calibrateToRelease(
+  model: CalibratableModel,
+  transformer: TableTransformer,
+  histograms: readonly (ColumnHistogram | undefined)[],
+  columnCount: number,
+  seed: number,
+): { transformer: TableTransformer; calibratedColumns: number[] } {
+  const random = new Random(seed);
+  model.calibrateSoftmax(softmaxTargets(transformer, histograms), random, CALIBRATION_ROWS);
+  const matrix = model.sample(CALIBRATION_ROWS, random);
+  const decoded = transformer.decode(matrix, CALIBRATION_ROWS, columnCount, random);
+  const maps = new Map<number, QuantileMap>();
+  for (const state of transformer.state.columns) {
+    const h = histograms[state.column];
+    const column = decoded[state.column];
+    if (state.type !== 'numeric' || h?.type !== 'numeric' || column.type !== 'numeric') continue;
+    const map = fitQuantileMap(column.values, h);
+    if (map) maps.set(state.column, map);
+  }
+  const calibratedColumns = [...new Set([...maps.keys(), ...transformer.state.columns.filter((c) => histograms[c.column]).map((c) => c.column)])].sort((a, b) => a - b);
+  return { transformer: transformer.withQuantileMaps(maps), calibratedColumns };
+}
