@@ -95,6 +95,7 @@ export function buildProgram(): Command {
       if (v !== 'tvae' && v !== 'marginals') throw new InvalidArgumentError('must be tvae or marginals');
       return v;
     }, 'tvae')
+    .option('--pairs <list>', 'with --generator marginals: column pairs drawn jointly from a DP joint histogram, e.g. age:los,sex:ward', parsePairs)
     .option('--accountant <name>', 'pld (tighter, default) or rdp', (v: string) => {
       if (v !== 'pld' && v !== 'rdp') throw new InvalidArgumentError('must be pld or rdp');
       return v;
@@ -207,8 +208,18 @@ interface GenerateCliOptions {
   epsilon?: number;
   delta?: number;
   generator?: 'tvae' | 'marginals';
+  pairs?: [string, string][];
   accountant?: 'pld' | 'rdp';
   clip?: number;
+}
+
+/** "a:b,c:d" -> [["a", "b"], ["c", "d"]]. */
+function parsePairs(value: string): [string, string][] {
+  return value.split(',').map((item) => {
+    const names = item.split(':').map((name) => name.trim());
+    if (names.length !== 2 || !names[0] || !names[1]) throw new InvalidArgumentError(`"${item}" is not a pair: write two column names as first:second`);
+    return names as [string, string];
+  });
 }
 
 async function runGenerate(file: string, options: GenerateCliOptions): Promise<void> {
@@ -236,6 +247,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         ? { epsilon: options.epsilon ?? DEFAULT_EPSILON, delta: options.delta, accountant: options.accountant, clippingNorm: options.clip }
         : 'none',
       generator: options.generator,
+      pairs: options.pairs,
       target: options.target,
       protectedColumn: options.protected,
       testFile: options.test,
@@ -251,7 +263,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         (card.evaluation ? `Report:         ${outputs.report}\n${verdictLine(card.evaluation)}\n` : '') +
         (card.generator.name === 'tvae'
           ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.training.rows} rows with ${card.backend.name}; `
-          : 'Independent column histograms (marginals generator); ') +
+          : `Column histograms${card.generator.parameters.pairs ? ' and chosen pairs' : ', columns independent'} (marginals generator); `) +
         `total ${duration((performance.now() - started) / 1000)}.\n` +
         (card.privacy.differentiallyPrivate ? `Privacy: ${card.privacy.statement}\n` : `WARNING: ${card.privacy.statement}\n`),
     );

@@ -7,10 +7,10 @@ import { StagedOutputs } from './io/atomic';
 import { loadTensorflow, type BackendPreference } from './model/backend';
 import { chunkSource, type ChunkSource } from './model/parallel';
 import type { AccountantKind } from './privacy/accountant';
-import { calibrateNoise, defaultDelta, epsilonSpent, ledger, planBudget } from './privacy/budget';
+import { calibrateNoise, defaultDelta, epsilonSpent, histogramsOnlyRho, ledger, planBudget } from './privacy/budget';
 import { calibrateToRelease } from './privacy/calibrate';
 import { MarginalsSource } from './privacy/marginals';
-import { privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
+import { PAIR_VALUE_CELLS, privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
 import { modelToJson, type ModelFile } from './model/model-file';
 import { defaultEpochs, trainTvae, trainTvaeDp, TrainingCancelled, type EpochRecord, type TrainProgress } from './model/train';
 import { layoutFromSpans, TrainingData, type TvaeOptions } from './model/tvae';
@@ -55,6 +55,8 @@ export interface GenerateOptions {
   privacy?: PrivacyRequest | 'none';
   /** `tvae` (high fidelity) or `marginals` (independent columns from DP histograms, seconds). */
   generator?: 'tvae' | 'marginals';
+  /** Marginals generator only: column pairs (by name) released and drawn jointly. */
+  pairs?: [string, string][];
   signal?: AbortSignal;
   onPhase?: (phase: GeneratePhase, message: string) => void;
   onProgress?: (progress: TrainProgress) => void;
@@ -173,6 +175,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     : await time('schema', () => inferSchema(options.input, { signal: options.signal }));
   const n = schema.rowCount;
   if (n < 2) throw new InputError('needs at least two data rows to learn from', { file: path.basename(options.input) });
+  const pairs = resolvePairs(schema, options);
 
   // Holdout rows are chosen before anything is learned, and never trained on.
   const holdoutFraction = options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION;
@@ -202,7 +205,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const generator = options.generator ?? 'tvae';
   if (generator === 'marginals' && !dp) throw new Error('the marginals generator is a differentially private mode: give an epsilon');
   const learned = await time('learn', () =>
-    dp ? learnPrivately(schema, table, dp, generator, options, random, phase) : learnExactly(schema, table, options, random, phase),
+    dp ? learnPrivately(schema, table, dp, generator, pairs, options, random, phase) : learnExactly(schema, table, options, random, phase),
   );
 
   const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
@@ -323,7 +326,7 @@ interface Learned {
   schema: Schema;
   transformer: TableTransformer;
   source: (rows: number) => Promise<ChunkSource>;
-  modelContent: Pick<ModelFile, 'tvae' | 'marginals'>;
+  modelContent: Pick<ModelFile, 'tvae' | 'marginals' | 'marginalPairs'>;
   parameters: Record<string, unknown>;
   backend: { name: string; detail: string };
   history: EpochRecord[];
@@ -392,11 +395,34 @@ export const DP_DEFAULTS = {
  * With differential privacy: every statistic from the private rows goes through a DP mechanism
  * charged to one budget (privacy/preprocess.ts, privacy/budget.ts), and training is DP-SGD.
  */
+/** Column indices of the requested pairs, checked against the schema before any work. */
+function resolvePairs(schema: Schema, options: GenerateOptions): [number, number][] {
+  const requested = options.pairs ?? [];
+  if (requested.length === 0) return [];
+  if ((options.generator ?? 'tvae') !== 'marginals' || !options.privacy || options.privacy === 'none') {
+    throw new Error('column pairs belong to the marginals generator: add --generator marginals (the tVAE learns every relationship)');
+  }
+  const used = new Set<number>();
+  return requested.map((pair) => {
+    if (pair[0] === pair[1]) throw new Error(`pair ${pair.join(':')}: a pair needs two different columns`);
+    const indices = pair.map((name) => {
+      const index = schema.columns.findIndex((c) => c.name === name);
+      if (index < 0) throw new Error(`pair ${pair.join(':')}: there is no column "${name}" (columns: ${schema.columns.map((c) => c.name).join(', ')})`);
+      if (!isModelled(schema.columns[index])) throw new Error(`pair ${pair.join(':')}: column "${name}" is ${schema.columns[index].exclude ? 'excluded' : `a ${schema.columns[index].kind} column`}, which is not learned`);
+      if (used.has(index)) throw new Error(`pair ${pair.join(':')}: column "${name}" is already in another pair (each column can be in one pair)`);
+      used.add(index);
+      return index;
+    }) as [number, number];
+    return indices;
+  });
+}
+
 async function learnPrivately(
   schema: Schema,
   table: Table,
   request: PrivacyRequest,
   generator: 'tvae' | 'marginals',
+  pairs: [number, number][],
   options: GenerateOptions,
   random: Random,
   phase: Phase,
@@ -414,10 +440,11 @@ async function learnPrivately(
   const noise = Random.secure();
   phase('fit', 'Releasing column statistics with differential privacy');
   const stats = privateStatistics(schema, table, {
-    rho: plan.rhoPreprocessing,
+    rho: generator === 'marginals' ? histogramsOnlyRho(plan, accountant) : plan.rhoPreprocessing,
     thresholdDelta: plan.thresholdDeltaPerColumn,
     random: noise,
     needsCounts: true,
+    pairs,
   });
   const structure = structuralSchema(schema, stats);
   const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
@@ -438,15 +465,19 @@ async function learnPrivately(
     return {
       schema: structure,
       transformer,
-      source: async () => new MarginalsSource(structure, stats.histograms, transformer),
-      modelContent: { marginals: stats.histograms },
-      parameters: { columnsIndependent: true, histogramBins: 128 },
-      backend: { name: 'none', detail: 'no neural network: independent DP histograms' },
+      source: async () => new MarginalsSource(structure, stats.histograms, transformer, stats.pairs),
+      modelContent: { marginals: stats.histograms, marginalPairs: stats.pairs },
+      parameters: {
+        columnsIndependent: pairs.length === 0,
+        histogramBins: 128,
+        ...(pairs.length ? { pairs: pairs.map(([a, b]) => [schema.columns[a].name, schema.columns[b].name]), pairValueCells: PAIR_VALUE_CELLS } : {}),
+      },
+      backend: { name: 'none', detail: `no neural network: DP histograms${pairs.length ? ' of columns and of the chosen pairs' : ', columns independent'}` },
       history: [],
       noisyRowCount: stats.rowCount,
       privacy: {
         differentiallyPrivate: true,
-        statement: `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private: independent column histograms released with the Gaussian mechanism.`,
+        statement: `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private: column histograms${pairs.length ? ' and joint histograms of the chosen pairs' : ''} released with the Gaussian mechanism.`,
         epsilon,
         delta: plan.delta,
         ...common,

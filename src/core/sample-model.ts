@@ -28,7 +28,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
   let model: Tvae | undefined;
   let source: ChunkSource;
   if (file.generator === 'marginals') {
-    source = new MarginalsSource(file.schema, file.marginals ?? [], transformer);
+    source = new MarginalsSource(file.schema, file.marginals ?? [], transformer, file.marginalPairs ?? []);
   } else {
     const { tf } = await loadTensorflow(options.backend ?? 'auto');
     model = Tvae.fromJSON(tf, file.tvae!);

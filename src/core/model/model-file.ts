@@ -4,7 +4,7 @@ import { InputError } from '../csv/errors';
 import type { Schema } from '../schema/types';
 import type { TransformerState } from '../transform/transformer';
 import type { TvaeWeights } from './tvae';
-import type { ColumnHistogram } from '../privacy/preprocess';
+import type { ColumnHistogram, PairHistogram } from '../privacy/preprocess';
 
 /**
  * A trained model in one file: the schema (formats and kinds needed to write rows), the column
@@ -26,6 +26,8 @@ export interface ModelFile {
   tvae?: TvaeWeights;
   /** Released noisy histograms, for the marginals generator. */
   marginals?: (ColumnHistogram | undefined)[];
+  /** Released joint histograms of the marginals generator's column pairs. */
+  marginalPairs?: PairHistogram[];
   /** Differential-privacy statement carried with the model, as in the metadata card. */
   privacy: { differentiallyPrivate: boolean; epsilon?: number; delta?: number };
 }

@@ -102,6 +102,28 @@ export function calibrateNoise(plan: BudgetPlan, rhoSpent: number, q: number, st
   return pldHi;
 }
 
+/**
+ * For the marginals generator, whose only mechanism is the histograms: the largest rho whose
+ * epsilon by the chosen accountant stays within the target. The zCDP conversion behind rhoTarget
+ * is loose (adult.csv at ε 3: 2.80 spent), so the search gives the histograms the whole budget.
+ */
+export function histogramsOnlyRho(plan: BudgetPlan, accountant: AccountantKind): number {
+  const epsilonAt = (rho: number): number => ledger(rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
+  let lo = plan.rhoTarget;
+  if (epsilonAt(lo) > plan.epsilon) return lo;
+  let hi = lo * 2;
+  while (epsilonAt(hi) <= plan.epsilon) {
+    lo = hi;
+    hi *= 2;
+  }
+  while (hi / lo > 1.0005) {
+    const mid = Math.sqrt(lo * hi);
+    if (epsilonAt(mid) > plan.epsilon) hi = mid;
+    else lo = mid;
+  }
+  return lo;
+}
+
 export function ledger(rhoPreprocessing: number, q: number, sigma: number, steps: number): PrivacyLedger {
   const l = new PrivacyLedger();
   if (rhoPreprocessing > 0) l.addZcdp(rhoPreprocessing, 'preprocessing: noisy histograms (Gaussian mechanism)');

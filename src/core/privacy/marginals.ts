@@ -3,12 +3,14 @@ import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ChunkSource } from '../model/parallel';
-import type { ColumnHistogram } from './preprocess';
+import type { ColumnHistogram, PairHistogram } from './preprocess';
 
 /**
  * The low-fidelity generator (the UCLH approach): every column drawn independently from its
- * differentially private histogram. It never looks at the data again, so its privacy cost is the
- * histograms' alone; it keeps each column's distribution and, by design, no relationships between
+ * differentially private histogram, except chosen pairs of columns, drawn together from their
+ * released joint histogram (a coarse joint: within a cell, each column follows its own histogram).
+ * It never looks at the data again, so its privacy cost is the histograms' alone; it keeps each
+ * column's distribution, the chosen pairs' relationship, and by design nothing else between
  * columns. Rows come out encoded, so identifiers, formats and the report work as for the tVAE.
  */
 export class MarginalsSource implements ChunkSource {
@@ -16,6 +18,7 @@ export class MarginalsSource implements ChunkSource {
     private readonly schema: Schema,
     private readonly histograms: (ColumnHistogram | undefined)[],
     private readonly transformer: TableTransformer,
+    private readonly pairs: readonly PairHistogram[] = [],
   ) {
     schema.columns.forEach((column, i) => {
       if (transformer.state.columns.some((c) => c.column === i) && !histograms[i]) {
@@ -26,23 +29,40 @@ export class MarginalsSource implements ChunkSource {
 
   async sample(rows: number, seed: number): Promise<Float32Array> {
     const random = new Random(seed);
+    // Slot per row and column: drawn from the joint for paired columns, from the column's own
+    // histogram otherwise.
+    const slots: (Int32Array | undefined)[] = this.histograms.map(() => undefined);
+    for (const pair of this.pairs) {
+      const [a, b] = pair.columns;
+      const cellsB = Math.max(...pair.cellOfSlot[1]) + 1;
+      const withinA = slotsByCell(pair.cellOfSlot[0], slotWeights(this.histograms[a]!));
+      const withinB = slotsByCell(pair.cellOfSlot[1], slotWeights(this.histograms[b]!));
+      const slotsA = new Int32Array(rows);
+      const slotsB = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const cell = random.categorical(pair.counts);
+        slotsA[r] = withinA[Math.floor(cell / cellsB)].draw(random);
+        slotsB[r] = withinB[cell % cellsB].draw(random);
+      }
+      slots[a] = slotsA;
+      slots[b] = slotsB;
+    }
     const columns: ColumnData[] = this.schema.columns.map((_, i) => {
       const h = this.histograms[i];
       if (!h) return { type: 'none' };
-      if (h.type === 'categorical') {
-        const weights = [...h.counts, h.missing];
-        const codes = new Int32Array(rows);
-        for (let r = 0; r < rows; r++) {
-          const k = random.categorical(weights);
-          codes[r] = k === h.levels.length ? -1 : k;
-        }
-        return { type: 'categorical', codes, levels: h.levels };
+      let drawn = slots[i];
+      if (!drawn) {
+        const weights = slotWeights(h);
+        drawn = new Int32Array(rows);
+        for (let r = 0; r < rows; r++) drawn[r] = random.categorical(weights);
       }
-      const weights = [...h.counts, h.zero, h.missing];
+      if (h.type === 'categorical') {
+        return { type: 'categorical', codes: drawn.map((k) => (k === h.levels.length ? -1 : k)), levels: h.levels };
+      }
       const bins = h.counts.length;
       const values = new Float64Array(rows);
       for (let r = 0; r < rows; r++) {
-        const k = random.categorical(weights);
+        const k = drawn[r];
         if (k === bins + 1) values[r] = NaN;
         else if (k === bins) values[r] = 0;
         else values[r] = h.integerBins ? h.edges[k] : h.edges[k] + random.next() * (h.edges[k + 1] - h.edges[k]);
@@ -54,4 +74,20 @@ export class MarginalsSource implements ChunkSource {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A histogram's weight per slot: value bins or levels, then (numeric) zero, then missing. */
+function slotWeights(h: ColumnHistogram): number[] {
+  return h.type === 'categorical' ? [...h.counts, h.missing] : [...h.counts, h.zero, h.missing];
+}
+
+/** Per cell, a draw among its slots by their own weights (evenly if the release left them all empty). */
+function slotsByCell(cellOfSlot: number[], weights: number[]): { draw: (random: Random) => number }[] {
+  const cells = Math.max(...cellOfSlot) + 1;
+  return Array.from({ length: cells }, (_, cell) => {
+    const members = cellOfSlot.flatMap((c, slot) => (c === cell ? [slot] : []));
+    const w = members.map((slot) => weights[slot]);
+    const even = !(w.reduce((a, b) => a + b, 0) > 0);
+    return { draw: (random: Random) => members[even ? random.int(members.length) : random.categorical(w)] };
+  });
 }

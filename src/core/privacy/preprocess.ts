@@ -58,6 +58,22 @@ export interface CategoricalHistogram {
 
 export type ColumnHistogram = NumericHistogram | CategoricalHistogram;
 
+/**
+ * A released joint histogram of two columns (the marginals generator's optional pairwise
+ * structure). Each column's slots (numeric: value bins, then zero, then missing; categorical:
+ * levels, then missing, as in its own histogram) are grouped into cells: a numeric column's value
+ * bins into at most PAIR_VALUE_CELLS runs of neighbouring bins, so that the joint counts stay well
+ * above the noise; every other slot is a cell of its own. Within a cell, values follow the
+ * column's own (finer) histogram.
+ */
+export interface PairHistogram {
+  columns: [number, number];
+  /** Per column: the cell of each slot. */
+  cellOfSlot: [number[], number[]];
+  /** Noisy counts (clipped at 0), row-major: cell of the first column x cell of the second. */
+  counts: number[];
+}
+
 export interface PrivateStatistics {
   /** Aligned with schema.columns; undefined for columns that are not modelled. */
   facts: (ColumnFacts | undefined)[];
@@ -71,6 +87,8 @@ export interface PrivateStatistics {
   releases: ReleaseEntry[];
   /** Facts used without privacy cost because the schema declares them public. */
   publicFacts: string[];
+  /** Joint histograms of the requested column pairs. */
+  pairs: PairHistogram[];
 }
 
 export interface PreprocessOptions {
@@ -82,6 +100,8 @@ export interface PreprocessOptions {
   random: Random;
   /** Whether the generator needs category counts even when categories are public (marginals). */
   needsCounts: boolean;
+  /** Column pairs (schema indices, each column in at most one pair) whose joint is released too. */
+  pairs?: [number, number][];
   otherLabel?: string;
 }
 
@@ -122,7 +142,8 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   // Histograms to release, decided from the schema alone (public structure), before any noise.
   const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) : 0));
   // One more release first: a noisy row count, which sets the histograms' resolution.
-  const totalHistograms = plan.reduce((a, b) => a + b, 0) + 1;
+  const pairs = options.pairs ?? [];
+  const totalHistograms = plan.reduce((a, b) => a + b, 0) + 1 + pairs.length;
   const rhoEach = options.rho / totalHistograms;
   const sigma = rhoEach > 0 ? Math.sqrt(1 / (2 * rhoEach)) : Infinity;
   const noise = (): number => sigma * options.random.normal();
@@ -212,7 +233,66 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
     }
   });
   const rowCount = totals.length ? Math.max(1, Math.round(totals.reduce((a, b) => a + b, 0) / totals.length)) : table.rowCount;
-  return { facts, histograms, rowCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts };
+  const pairHistograms = pairs.map(([a, b]): PairHistogram => {
+    const ha = histograms[a];
+    const hb = histograms[b];
+    if (!ha || !hb) throw new Error(`columns ${schema.columns[a].name} and ${schema.columns[b].name}: a pair needs both columns' histograms`);
+    const slotsA = slotsOf(ha, table.columns[a], other);
+    const slotsB = slotsOf(hb, table.columns[b], other);
+    const cellOfSlot: [number[], number[]] = [cellsOf(ha), cellsOf(hb)];
+    const cellsB = Math.max(...cellOfSlot[1]) + 1;
+    const counts = new Float64Array((Math.max(...cellOfSlot[0]) + 1) * cellsB);
+    for (let r = 0; r < table.rowCount; r++) counts[cellOfSlot[0][slotsA[r]] * cellsB + cellOfSlot[1][slotsB[r]]]++;
+    releases.push({ column: `${schema.columns[a].name} x ${schema.columns[b].name}`, what: 'joint histogram of the pair', rho: rhoEach, sigma });
+    return { columns: [a, b], cellOfSlot, counts: Array.from(counts, (c) => Math.max(0, c + noise())) };
+  });
+  return { facts, histograms, rowCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms };
+}
+
+/** Neighbouring value bins of a numeric column grouped into at most this many joint cells. */
+export const PAIR_VALUE_CELLS = 16;
+
+/** The cell of each slot of a released histogram (see PairHistogram): public structure only. */
+function cellsOf(h: ColumnHistogram): number[] {
+  if (h.type === 'categorical') return Array.from({ length: h.levels.length + 1 }, (_, i) => i);
+  // Cells cover the bins the column's own release shows values in (the bounds are a power-of-two
+  // grid and often much wider); bins outside join the nearest end cell.
+  const bins = h.counts.length;
+  let first = h.counts.findIndex((c) => c > 0);
+  let last = bins - 1 - [...h.counts].reverse().findIndex((c) => c > 0);
+  if (first < 0) [first, last] = [0, bins - 1];
+  const span = last - first + 1;
+  const groups = Math.min(PAIR_VALUE_CELLS, span);
+  const cell = (i: number): number => Math.floor((Math.min(Math.max(i - first, 0), span - 1) * groups) / span);
+  return [...Array.from({ length: bins }, (_, i) => cell(i)), groups, groups + 1];
+}
+
+/** Each row's slot in a released histogram, binned exactly as the histogram was. */
+function slotsOf(h: ColumnHistogram, data: Table['columns'][number], other: string): Int32Array {
+  const rows = data.type === 'numeric' ? data.values.length : data.type === 'categorical' ? data.codes.length : 0;
+  const slots = new Int32Array(rows);
+  if (h.type === 'categorical') {
+    if (data.type !== 'categorical') throw new Error('expected categorical data');
+    const index = new Map(h.levels.map((l, i) => [l, i]));
+    const otherIndex = index.get(other) ?? 0;
+    const levelSlot = data.levels.map((l) => index.get(l) ?? otherIndex);
+    for (let r = 0; r < rows; r++) slots[r] = data.codes[r] < 0 ? h.levels.length : levelSlot[data.codes[r]];
+    return slots;
+  }
+  if (data.type !== 'numeric') throw new Error('expected numeric data');
+  const bins = h.counts.length;
+  const zeroBin = h.min <= 0 && 0 <= h.max && !h.integerBins;
+  const width = h.integerBins ? 1 : (h.max - h.min) / bins;
+  for (let r = 0; r < rows; r++) {
+    let x = data.values[r];
+    if (Number.isNaN(x)) slots[r] = bins + 1;
+    else if (zeroBin && x === 0) slots[r] = bins;
+    else {
+      x = Math.min(Math.max(x, h.min), h.max);
+      slots[r] = h.integerBins ? Math.round(x) - Math.round(h.min) : Math.min(bins - 1, Math.floor((x - h.min) / width));
+    }
+  }
+  return slots;
 }
 
 /** With counts, missingness is kept only when the release shows enough of it. */
