@@ -106,6 +106,8 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     if (generator === 'tvae') {
       assert.ok(card.privacy.noiseMultiplier! > 0 && card.privacy.samplingRate! > 0 && card.privacy.steps! > 0);
       for (const h of card.training.history) assert.equal((h as { loss?: number }).loss, undefined, 'private losses are not released');
+      const calibrated = card.generator.parameters.calibratedToRelease as string[];
+      for (const name of ['age', 'sex', 'ward', 'los', 'died']) assert.ok(calibrated.includes(name), `${name} is calibrated to its release`);
     }
     const model = await readModelFile(outputs.model);
     for (const c of model.schema.columns) {
