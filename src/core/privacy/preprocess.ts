@@ -280,19 +280,24 @@ function slotsOf(h: ColumnHistogram, data: Table['columns'][number], other: stri
     return slots;
   }
   if (data.type !== 'numeric') throw new Error('expected numeric data');
-  const bins = h.counts.length;
-  const zeroBin = h.min <= 0 && 0 <= h.max && !h.integerBins;
-  const width = h.integerBins ? 1 : (h.max - h.min) / bins;
-  for (let r = 0; r < rows; r++) {
-    let x = data.values[r];
-    if (Number.isNaN(x)) slots[r] = bins + 1;
-    else if (zeroBin && x === 0) slots[r] = bins;
-    else {
-      x = Math.min(Math.max(x, h.min), h.max);
-      slots[r] = h.integerBins ? Math.round(x) - Math.round(h.min) : Math.min(bins - 1, Math.floor((x - h.min) / width));
-    }
-  }
+  for (let r = 0; r < rows; r++) slots[r] = numericSlot(data.values[r], h.min, h.max, h.counts.length, h.integerBins);
   return slots;
+}
+
+/** Continuous histograms set exact zeros apart when 0 lies within the bounds. */
+function hasZeroBin(min: number, max: number, integerBins: boolean): boolean {
+  return min <= 0 && 0 <= max && !integerBins;
+}
+
+/**
+ * Slot of a value in a numeric histogram over [min, max]: its value bin (values outside the bounds
+ * are clamped in), `bins` for an exact zero (continuous histograms only), `bins + 1` if missing.
+ */
+function numericSlot(x: number, min: number, max: number, bins: number, integerBins: boolean): number {
+  if (Number.isNaN(x)) return bins + 1;
+  if (x === 0 && hasZeroBin(min, max, integerBins)) return bins;
+  const clamped = Math.min(Math.max(x, min), max);
+  return integerBins ? Math.round(clamped) - Math.round(min) : Math.min(bins - 1, Math.floor(((clamped - min) / (max - min)) * bins));
 }
 
 /** With counts, missingness is kept only when the release shows enough of it. */
@@ -381,26 +386,13 @@ function valueHistogram(
   const bins = integerBins ? Math.round(max - min) + 1 : maxBins;
   const width = integerBins ? 1 : (max - min) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => (integerBins ? Math.round(min) + i : min + i * width));
-  const counts = new Float64Array(bins);
-  let zero = 0;
-  let missing = 0;
-  const zeroBin = min <= 0 && 0 <= max && !integerBins;
-  for (let x of values) {
-    if (Number.isNaN(x)) {
-      missing++;
-      continue;
-    }
-    if (zeroBin && x === 0) {
-      zero++;
-      continue;
-    }
-    x = Math.min(Math.max(x, min), max);
-    const bin = integerBins ? Math.round(x) - Math.round(min) : Math.min(bins - 1, Math.floor((x - min) / width));
-    counts[bin]++;
-  }
-  const raw = Array.from(counts, (c) => c + noise());
-  const rawZero = zeroBin ? zero + noise() : 0;
-  const rawMissing = missing + noise();
+  // Slots: value bins, then the exact-zero bin, then missing (numericSlot).
+  const slots = new Float64Array(bins + 2);
+  const zeroBin = hasZeroBin(min, max, integerBins);
+  for (const x of values) slots[numericSlot(x, min, max, bins, integerBins)]++;
+  const raw = Array.from(slots.subarray(0, bins), (c) => c + noise());
+  const rawZero = zeroBin ? slots[bins] + noise() : 0;
+  const rawMissing = slots[bins + 1] + noise();
   const clean = (c: number): number => (c < 2 * sigma ? 0 : c);
   return {
     histogram: { type: 'numeric', edges, integerBins, counts: cleanHistogram(raw, sigma), zero: clean(rawZero), missing: Math.max(0, rawMissing), min, max },
