@@ -117,7 +117,9 @@ export function calibrateToRelease(
   seed: number,
 ): { transformer: TableTransformer; calibratedColumns: number[] } {
   const random = new Random(seed);
-  model.calibrateSoftmax(softmaxTargets(transformer, histograms), random, CALIBRATION_ROWS);
+  const targets = softmaxTargets(transformer, histograms);
+  model.calibrateSoftmax(targets, random, CALIBRATION_ROWS);
+  const shifted = transformer.spans.filter((s) => s.kind !== 'value').filter((_, k) => targets[k]).map((s) => s.column);
   const matrix = model.sample(CALIBRATION_ROWS, random);
   const decoded = transformer.decode(matrix, CALIBRATION_ROWS, columnCount, random);
   const maps = new Map<number, QuantileMap>();
@@ -128,6 +130,6 @@ export function calibrateToRelease(
     const map = fitQuantileMap(column.values, h);
     if (map) maps.set(state.column, map);
   }
-  const calibratedColumns = [...new Set([...maps.keys(), ...transformer.state.columns.filter((c) => histograms[c.column]).map((c) => c.column)])].sort((a, b) => a - b);
+  const calibratedColumns = [...new Set([...shifted, ...maps.keys()])].sort((a, b) => a - b);
   return { transformer: transformer.withQuantileMaps(maps), calibratedColumns };
 }
