@@ -506,7 +506,14 @@ async function learnPrivately(
   const trained = await trainTvaeDp(tf, data, {
     epochs,
     seed: random.nextUint32(),
-    model: { ...DP_DEFAULTS.model, encoderDims: [...DP_DEFAULTS.model.encoderDims], decoderDims: [...DP_DEFAULTS.model.decoderDims], ...options.model },
+    model: {
+      ...DP_DEFAULTS.model,
+      encoderDims: [...DP_DEFAULTS.model.encoderDims],
+      decoderDims: [...DP_DEFAULTS.model.decoderDims],
+      ...options.model,
+      // Batches are Poisson samples of this expected size (recorded as such in the card).
+      batchSize: Math.round(q * stats.rowCount),
+    },
     klWarmupEpochs: epochs * DP_DEFAULTS.klWarmupShare,
     samplingRate: q,
     expectedBatchSize: q * stats.rowCount,
