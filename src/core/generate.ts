@@ -456,6 +456,9 @@ async function learnPrivately(
       'The schema structure (column names, kinds, formats, missing-value tokens): you review and approve it; it is treated as public.',
       'The evaluation, the HTML report, the exact row counts in them and the holdout row list: computed on the real data for the governance review, NOT differentially private. Remove the `evaluation` and `holdout` fields before publishing this card.',
       'Identifier columns are regenerated in their format from the schema, never from values.',
+      ...(request.delta === undefined
+        ? ['The default delta is a power of ten chosen from the order of magnitude of the row count (at most 1/(10 n)); give --delta to fix it independently of the data.']
+        : []),
     ],
     noiseSource: 'operating-system secure random numbers (not the --seed), so the noise cannot be recomputed',
   };

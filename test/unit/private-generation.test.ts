@@ -103,6 +103,7 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     assert.ok(card.privacy.delta! <= 1 / (10 * 1200));
     assert.ok(card.privacy.budget!.preprocessing.releases.length > 0);
     assert.ok(card.privacy.notCovered!.some((n) => /schema structure/.test(n)));
+    assert.ok(card.privacy.notCovered!.some((n) => /default delta .* order of magnitude of the row count/.test(n)), 'a data-dependent default delta is declared');
     if (generator === 'tvae') {
       assert.ok(card.privacy.noiseMultiplier! > 0 && card.privacy.samplingRate! > 0 && card.privacy.steps! > 0);
       for (const h of card.training.history) assert.equal((h as { loss?: number }).loss, undefined, 'private losses are not released');
