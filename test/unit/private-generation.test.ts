@@ -61,6 +61,9 @@ test('private statistics: rare categories become Other, missingness follows the 
     assert.ok(ward.levels.includes('Other'));
     assert.equal(ward.otherLevel, 'Other');
   }
+  // The row count is estimated from the noisy histograms (seeded noise here, so this is exact).
+  assert.notEqual(stats.rowCount, table.rowCount);
+  assert.ok(Math.abs(stats.rowCount - table.rowCount) < 20, `noisy row count ${stats.rowCount} of ${table.rowCount}`);
   const los = stats.facts[schema.columns.findIndex((c) => c.name === 'los')]!;
   assert.equal(los.hasMissing, true, '10 % missing is kept');
   const sex = stats.facts[schema.columns.findIndex((c) => c.name === 'sex')]!;
@@ -118,7 +121,8 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     }
     const rows = fs.readFileSync(outputs.csv, 'utf8').trim().split('\n').length - 1;
     assert.equal(rows, card.output.rows);
-    assert.notEqual(rows, 1200, 'the default row count is the noisy one');
+    // The default row count is the released (noisy) one, which may round to the true count.
+    assert.ok(Math.abs(rows - 1200) < 60, `rows ${rows}`);
   }
 });
 
