@@ -193,6 +193,32 @@ function checkDelta(delta: number): void {
 }
 
 /**
+ * Where a monotone condition stops holding: `holds` is true below some x* and false above it.
+ * From a bracket start [lo, hi] with holds(lo), hi doubles (lo following it) while holds(hi) and
+ * hi < maxHi; then bisection (geometric if asked; lo must then be positive) narrows [lo, hi] to a
+ * relative width of `relTol`. Returns [lo, hi]: lo the last point seen to hold, hi the first not
+ * to (or maxHi, still holding, when expansion stopped there).
+ */
+export function monotoneBoundary(
+  holds: (x: number) => boolean,
+  lo: number,
+  hi: number,
+  options: { relTol: number; geometric?: boolean; maxHi?: number },
+): [number, number] {
+  const maxHi = options.maxHi ?? Infinity;
+  while (hi < maxHi && holds(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  for (let it = 0; it < 300 && hi - lo > options.relTol * (options.geometric ? lo : hi); it++) {
+    const mid = options.geometric ? Math.sqrt(lo * hi) : 0.5 * (lo + hi);
+    if (holds(mid)) lo = mid;
+    else hi = mid;
+  }
+  return [lo, hi];
+}
+
+/**
  * log A_α for integer α, with
  * A_α = Σ_{i=0}^{α} C(α,i) (1−q)^{α−i} q^i exp((i² − i)/(2σ²)).
  */
@@ -423,19 +449,9 @@ export function deltaGaussianExact(mu: number, epsilon: number): number {
 export function epsilonGaussianExact(mu: number, delta: number): number {
   checkDelta(delta);
   if (deltaGaussianExact(mu, 0) <= delta) return 0;
-  let lo = 0;
-  let hi = 1;
-  while (deltaGaussianExact(mu, hi) > delta) {
-    lo = hi;
-    hi *= 2;
-    if (hi > 1e6) return Infinity;
-  }
-  for (let it = 0; it < 200 && hi - lo > 1e-14 * hi; it++) {
-    const mid = 0.5 * (lo + hi);
-    if (deltaGaussianExact(mu, mid) > delta) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  const tooSmall = (epsilon: number): boolean => deltaGaussianExact(mu, epsilon) > delta;
+  const [, hi] = monotoneBoundary(tooSmall, 0, 1, { relTol: 1e-14, maxHi: 1e6 });
+  return tooSmall(hi) ? Infinity : hi;
 }
 
 // =============================================================================================
@@ -463,15 +479,7 @@ export function zcdpDelta(rho: number, epsilon: number): number {
   if (rho === 0) return 0;
   const g = (a: number): number => (a - 1) * (a * rho - epsilon) + (a - 1) * Math.log1p(-1 / a) - Math.log(a);
   const dg = (a: number): number => (2 * a - 1) * rho - epsilon + Math.log1p(-1 / a);
-  let lo = 1;
-  let hi = Math.max(2, (epsilon + 1) / (2 * rho) + 1);
-  while (dg(hi) < 0) hi *= 2;
-  for (let it = 0; it < 300; it++) {
-    const mid = 0.5 * (lo + hi);
-    if (dg(mid) < 0) lo = mid;
-    else hi = mid;
-    if (hi - lo < 1e-13 * hi) break;
-  }
+  const [, hi] = monotoneBoundary((a) => dg(a) < 0, 1, Math.max(2, (epsilon + 1) / (2 * rho) + 1), { relTol: 1e-13 });
   const a = Math.max(hi, 1 + 1e-12);
   return Math.min(1, Math.exp(g(a)));
 }
@@ -482,16 +490,9 @@ export function zcdpToEpsilon(rho: number, delta: number): number {
   if (!(rho >= 0)) throw new RangeError(`rho must be ≥ 0, got ${rho}`);
   if (rho === 0) return 0;
   if (rho === Infinity) return Infinity;
-  let lo = 0;
-  let hi = rho + 2 * Math.sqrt(rho * Math.log(1 / delta)) + 1; // Bun–Steinke bound + slack
-  while (zcdpDelta(rho, hi) > delta) hi *= 2;
   if (zcdpDelta(rho, 0) <= delta) return 0;
-  for (let it = 0; it < 200 && hi - lo > 1e-13 * hi; it++) {
-    const mid = 0.5 * (lo + hi);
-    if (zcdpDelta(rho, mid) > delta) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  const start = rho + 2 * Math.sqrt(rho * Math.log(1 / delta)) + 1; // Bun–Steinke bound + slack
+  return monotoneBoundary((epsilon) => zcdpDelta(rho, epsilon) > delta, 0, start, { relTol: 1e-13 })[1];
 }
 
 /** Largest ρ such that ρ-zCDP implies (ε, δ)-DP (inverse of {@link zcdpToEpsilon}). */
@@ -499,18 +500,7 @@ export function zcdpRho(epsilon: number, delta: number): number {
   checkDelta(delta);
   if (!(epsilon >= 0)) throw new RangeError(`epsilon must be ≥ 0, got ${epsilon}`);
   if (epsilon === Infinity) return Infinity;
-  let lo = 0;
-  let hi = 1;
-  while (zcdpDelta(hi, epsilon) <= delta) {
-    lo = hi;
-    hi *= 2;
-  }
-  for (let it = 0; it < 200 && hi - lo > 1e-14 * hi; it++) {
-    const mid = 0.5 * (lo + hi);
-    if (zcdpDelta(mid, epsilon) <= delta) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return monotoneBoundary((rho) => zcdpDelta(rho, epsilon) <= delta, 0, 1, { relTol: 1e-14 })[0];
 }
 
 // =============================================================================================

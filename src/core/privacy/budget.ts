@@ -1,4 +1,4 @@
-import { PrivacyLedger, zcdpRho, type AccountantKind } from './accountant';
+import { monotoneBoundary, PrivacyLedger, zcdpRho, type AccountantKind } from './accountant';
 
 /**
  * How one (epsilon, delta) target is spent, in one place:
@@ -81,14 +81,7 @@ export function calibrateNoise(plan: BudgetPlan, rhoSpent: number, q: number, st
     );
   }
   // RDP bracket: hi meets the target by RDP (so by PLD too), lo does not.
-  let lo = 0.05;
-  let hi = 1;
-  while (epsilonAt(hi, 'rdp') > plan.epsilon && hi < SIGMA_MAX) hi *= 2;
-  while (hi / lo > 1.002) {
-    const mid = Math.sqrt(lo * hi);
-    if (epsilonAt(mid, 'rdp') > plan.epsilon) lo = mid;
-    else hi = mid;
-  }
+  const [, hi] = monotoneBoundary((sigma) => epsilonAt(sigma, 'rdp') > plan.epsilon, 0.05, 1, { relTol: 0.002, geometric: true, maxHi: SIGMA_MAX });
   if (accountant === 'rdp') return hi;
   // PLD allows less noise: search below the RDP answer.
   let pldHi = hi;
@@ -108,20 +101,9 @@ export function calibrateNoise(plan: BudgetPlan, rhoSpent: number, q: number, st
  * is loose (adult.csv at ε 3: 2.80 spent), so the search gives the histograms the whole budget.
  */
 export function histogramsOnlyRho(plan: BudgetPlan, accountant: AccountantKind): number {
-  const epsilonAt = (rho: number): number => ledger(rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
-  let lo = plan.rhoTarget;
-  if (epsilonAt(lo) > plan.epsilon) return lo;
-  let hi = lo * 2;
-  while (epsilonAt(hi) <= plan.epsilon) {
-    lo = hi;
-    hi *= 2;
-  }
-  while (hi / lo > 1.0005) {
-    const mid = Math.sqrt(lo * hi);
-    if (epsilonAt(mid) > plan.epsilon) hi = mid;
-    else lo = mid;
-  }
-  return lo;
+  const withinTarget = (rho: number): boolean => ledger(rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant) <= plan.epsilon;
+  if (!withinTarget(plan.rhoTarget)) return plan.rhoTarget;
+  return monotoneBoundary(withinTarget, plan.rhoTarget, 2 * plan.rhoTarget, { relTol: 0.0005, geometric: true })[0];
 }
 
 export function ledger(rhoPreprocessing: number, q: number, sigma: number, steps: number): PrivacyLedger {
