@@ -16,7 +16,7 @@ import { loadTensorflow } from '../src/core/model/backend';
 import { trainTvae, trainTvaeDp } from '../src/core/model/train';
 import { Random } from '../src/core/random';
 import { layoutFromSpans, TrainingData } from '../src/core/model/tvae';
-import { DP_DEFAULTS, generate } from '../src/core/generate';
+import { defaultDpBatch, DP_DEFAULTS, generate } from '../src/core/generate';
 import { sampleFromModel } from '../src/core/sample-model';
 import { evaluateQuality } from '../src/core/evaluate/quality';
 import { evaluate } from '../src/core/evaluate/evaluate';
@@ -174,11 +174,11 @@ async function dpEpochRatio(file: string): Promise<Record<string, unknown>> {
   const q = 500 / data.rows;
   const dp = await trainTvaeDp(tf, data, { epochs, seed: 3, samplingRate: q, expectedBatchSize: 500, noiseMultiplier: 1, clippingNorm: 1, noiseRandom: new Random(4) });
   dp.model.dispose();
-  const batch = Math.min(DP_DEFAULTS.expectedBatchSize, DP_DEFAULTS.samplingRate * data.rows);
+  const batch = defaultDpBatch(data.rows);
   const dpDefault = await trainTvaeDp(tf, data, {
     epochs,
     seed: 3,
-    model: { ...DP_DEFAULTS.model, encoderDims: [...DP_DEFAULTS.model.encoderDims], decoderDims: [...DP_DEFAULTS.model.decoderDims] },
+    model: DP_DEFAULTS.model,
     samplingRate: batch / data.rows,
     expectedBatchSize: batch,
     noiseMultiplier: 1,

@@ -388,8 +388,13 @@ export const DP_DEFAULTS = {
   expectedBatchSize: 2000,
   epochs: 10,
   klWarmupShare: 0.5,
-  model: { learningRate: 6e-3, encoderDims: [64], decoderDims: [64], latentDim: 16 },
-} as const;
+  model: { learningRate: 6e-3, encoderDims: [64], decoderDims: [64], latentDim: 16 } satisfies Partial<TvaeOptions>,
+};
+
+/** The default expected batch of DP training on `rows` (released) rows. */
+export function defaultDpBatch(rows: number): number {
+  return Math.max(1, Math.min(DP_DEFAULTS.expectedBatchSize, Math.round(DP_DEFAULTS.samplingRate * rows)));
+}
 
 /**
  * With differential privacy: every statistic from the private rows goes through a DP mechanism
@@ -494,10 +499,7 @@ async function learnPrivately(
   const data = new TrainingData(matrix, table.rowCount, layoutFromSpans(transformer.spans, transformer.width));
   const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
   const requestedBatch = options.model?.batchSize;
-  const expectedBatchSize =
-    requestedBatch !== undefined
-      ? Math.min(requestedBatch, stats.rowCount)
-      : Math.max(1, Math.min(DP_DEFAULTS.expectedBatchSize, Math.round(DP_DEFAULTS.samplingRate * stats.rowCount)));
+  const expectedBatchSize = requestedBatch !== undefined ? Math.min(requestedBatch, stats.rowCount) : defaultDpBatch(stats.rowCount);
   const q = Math.min(1, expectedBatchSize / stats.rowCount);
   const epochs = options.epochs ?? DP_DEFAULTS.epochs;
   const stepsPerEpoch = Math.max(1, Math.round(1 / q));
@@ -511,8 +513,6 @@ async function learnPrivately(
     seed: random.nextUint32(),
     model: {
       ...DP_DEFAULTS.model,
-      encoderDims: [...DP_DEFAULTS.model.encoderDims],
-      decoderDims: [...DP_DEFAULTS.model.decoderDims],
       ...options.model,
       // Batches are Poisson samples of this expected size (recorded as such in the card).
       batchSize: Math.round(q * stats.rowCount),

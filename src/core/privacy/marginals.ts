@@ -14,17 +14,26 @@ import type { ColumnHistogram, PairHistogram } from './preprocess';
  * columns. Rows come out encoded, so identifiers, formats and the report work as for the tVAE.
  */
 export class MarginalsSource implements ChunkSource {
+  /** Per pair: its joint, the second column's cell count, and per cell a draw among its slots. */
+  private readonly joints: { pair: PairHistogram; cellsB: number; withinA: SlotDraw[]; withinB: SlotDraw[] }[];
+
   constructor(
     private readonly schema: Schema,
     private readonly histograms: (ColumnHistogram | undefined)[],
     private readonly transformer: TableTransformer,
-    private readonly pairs: readonly PairHistogram[] = [],
+    pairs: readonly PairHistogram[] = [],
   ) {
     schema.columns.forEach((column, i) => {
       if (transformer.state.columns.some((c) => c.column === i) && !histograms[i]) {
         throw new Error(`column ${column.name}: the marginals generator needs its released histogram`);
       }
     });
+    this.joints = pairs.map((pair) => ({
+      pair,
+      cellsB: Math.max(...pair.cellOfSlot[1]) + 1,
+      withinA: slotsByCell(pair.cellOfSlot[0], slotWeights(histograms[pair.columns[0]]!)),
+      withinB: slotsByCell(pair.cellOfSlot[1], slotWeights(histograms[pair.columns[1]]!)),
+    }));
   }
 
   async sample(rows: number, seed: number): Promise<Float32Array> {
@@ -32,11 +41,8 @@ export class MarginalsSource implements ChunkSource {
     // Slot per row and column: drawn from the joint for paired columns, from the column's own
     // histogram otherwise.
     const slots: (Int32Array | undefined)[] = this.histograms.map(() => undefined);
-    for (const pair of this.pairs) {
+    for (const { pair, cellsB, withinA, withinB } of this.joints) {
       const [a, b] = pair.columns;
-      const cellsB = Math.max(...pair.cellOfSlot[1]) + 1;
-      const withinA = slotsByCell(pair.cellOfSlot[0], slotWeights(this.histograms[a]!));
-      const withinB = slotsByCell(pair.cellOfSlot[1], slotWeights(this.histograms[b]!));
       const slotsA = new Int32Array(rows);
       const slotsB = new Int32Array(rows);
       for (let r = 0; r < rows; r++) {
@@ -81,8 +87,12 @@ function slotWeights(h: ColumnHistogram): number[] {
   return h.type === 'categorical' ? [...h.counts, h.missing] : [...h.counts, h.zero, h.missing];
 }
 
+interface SlotDraw {
+  draw: (random: Random) => number;
+}
+
 /** Per cell, a draw among its slots by their own weights (evenly if the release left them all empty). */
-function slotsByCell(cellOfSlot: number[], weights: number[]): { draw: (random: Random) => number }[] {
+function slotsByCell(cellOfSlot: number[], weights: number[]): SlotDraw[] {
   const cells = Math.max(...cellOfSlot) + 1;
   return Array.from({ length: cells }, (_, cell) => {
     const members = cellOfSlot.flatMap((c, slot) => (c === cell ? [slot] : []));

@@ -111,6 +111,8 @@ const MAX_INTEGER_BINS = 256;
 const PSEUDO_SAMPLE = 20000;
 const SPIKE_SHARE = 0.05;
 export const MISSING_SHARE = 0.01;
+/** Noisy counts below this many noise standard deviations are taken as empty. */
+const FLOOR_SIGMAS = 2;
 /** Chance that noise alone lifts some empty bin of a value histogram to the core threshold. */
 const CORE_FALSE_OCCUPANCY = 0.05;
 /** Empty bins a histogram's tail may skip and still continue (see cleanHistogram). */
@@ -393,7 +395,7 @@ function valueHistogram(
   const raw = Array.from(slots.subarray(0, bins), (c) => c + noise());
   const rawZero = zeroBin ? slots[bins] + noise() : 0;
   const rawMissing = slots[bins + 1] + noise();
-  const clean = (c: number): number => (c < 2 * sigma ? 0 : c);
+  const clean = (c: number): number => (c < FLOOR_SIGMAS * sigma ? 0 : c);
   return {
     histogram: { type: 'numeric', edges, integerBins, counts: cleanHistogram(raw, sigma), zero: clean(rawZero), missing: Math.max(0, rawMissing), min, max },
     rawTotal: raw.reduce((a, b) => a + b, 0) + rawZero + rawMissing,
@@ -411,7 +413,7 @@ function valueHistogram(
  * gradually, an isolated noise bin is left out.
  */
 export function cleanHistogram(raw: readonly number[], sigma: number): number[] {
-  const floor = 2 * sigma;
+  const floor = FLOOR_SIGMAS * sigma;
   const core = sigma * normalQuantile(1 - CORE_FALSE_OCCUPANCY / Math.max(1, raw.length));
   let lo = raw.findIndex((c) => c >= core);
   if (lo < 0) return raw.map((c) => (c < floor ? 0 : c));
