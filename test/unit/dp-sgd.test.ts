@@ -102,6 +102,18 @@ function disposeBatch(tf: Tf, batch: ReturnType<Tvae['batchTensors']>): void {
   tf.dispose([batch.x, batch.valueMask, batch.segmentMask, batch.epsilon]);
 }
 
+/** Records the gradients each step hands to Adam (the last step's, by variable name). */
+function captureGradients(model: Tvae): Record<string, Float32Array> {
+  const captured: Record<string, Float32Array> = {};
+  const original = model.applyGradients.bind(model);
+  model.applyGradients = (grads) => {
+    for (const name of Object.keys(captured)) delete captured[name];
+    for (const [name, g] of Object.entries(grads)) captured[name] = (g.dataSync() as Float32Array).slice();
+    original(grads);
+  };
+  return captured;
+}
+
 test('per-example norms and clipped sums equal per-example backward passes', async () => {
   const { tf } = await loadTensorflow();
   const { layout, data } = fixture(40);
@@ -141,13 +153,7 @@ test('without noise or clipping, a DP step follows the gradient of the sum over 
   const rows = poissonBatch(data.rows, 0.4, new Random(5));
   const expectedBatchSize = 0.4 * data.rows;
   assert.ok(rows.length > 0 && rows.length !== expectedBatchSize);
-  let captured: Record<string, Float32Array> = {};
-  const original = model.applyGradients.bind(model);
-  model.applyGradients = (grads) => {
-    captured = {};
-    for (const [name, g] of Object.entries(grads)) captured[name] = (g.dataSync() as Float32Array).slice();
-    original(grads);
-  };
+  const captured = captureGradients(model);
   const options: DpSgdOptions = { samplingRate: 0.4, noiseMultiplier: 0, clippingNorm: 1e12, expectedBatchSize };
   const result = dpTrainStep(tf, model, data, rows, new Random(6), options);
   assert.equal(result.clippedFraction, 0);
@@ -182,13 +188,7 @@ test('an empty batch takes a noise-only step on every trained parameter', async 
   const { layout, data } = fixture(30);
   const model = new Tvae(tf, layout, SMALL, 9);
   const before = model.variables().map((v) => (v.dataSync() as Float32Array).slice());
-  let captured: Record<string, Float32Array> = {};
-  const original = model.applyGradients.bind(model);
-  model.applyGradients = (grads) => {
-    captured = {};
-    for (const [name, g] of Object.entries(grads)) captured[name] = (g.dataSync() as Float32Array).slice();
-    original(grads);
-  };
+  const captured = captureGradients(model);
   const options: DpSgdOptions = { samplingRate: 0.1, noiseMultiplier: 1.5, clippingNorm: 2, expectedBatchSize: 3 };
   const result = dpTrainStep(tf, model, data, new Int32Array(0), new Random(1), options);
   assert.deepEqual(result, { loss: 0, reconstruction: 0, kl: 0, clippedFraction: 0, batchSize: 0 });
