@@ -185,7 +185,8 @@ test('the marginals generator keeps chosen pairs together, and only those, from 
   assert.ok(maternityMen(runs.paired) < 0.05, `paired: ${maternityMen(runs.paired)} of maternity rows are men`);
   assert.ok(maternityMen(runs.sampled) < 0.05, 'sampling from the model keeps the pair');
   assert.ok(Math.abs(ageLos(runs.independent)) < 0.1);
-  assert.ok(ageLos(runs.paired) > 0.8, `age-los correlation ${ageLos(runs.paired)} (real about 0.98, coarsened by the joint's cells)`);
+  // Real: about 0.98; the joint's cells coarsen it (0.87-0.92 over 15 runs), independence gives 0.
+  assert.ok(ageLos(runs.paired) > 0.7, `age-los correlation ${ageLos(runs.paired)}`);
 });
 
 test('bad column pairs are refused before any work, naming the problem', async () => {
