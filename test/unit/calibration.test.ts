@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadTensorflow } from '../../src/core/model/backend';
 import { layoutFromSpans, Tvae } from '../../src/core/model/tvae';
 import { calibrateToRelease, fitQuantileMap, histogramQuantiles, softmaxTargets } from '../../src/core/privacy/calibrate';
-import { cleanHistogram, privateStatistics, type NumericHistogram } from '../../src/core/privacy/preprocess';
+import { binIntegers, cleanHistogram, privateStatistics, valueInBin, type NumericHistogram } from '../../src/core/privacy/preprocess';
 import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
@@ -54,6 +54,25 @@ test('histogram quantiles follow atoms, uniform bins and the exact-zero bin', ()
   assert.equal(c[5], 0, 'the point mass at zero holds half the values');
   assert.equal(c[8], 10);
   assert.equal(histogramQuantiles({ ...continuous, counts: [0, 0], zero: 0 }, 8), undefined, 'no released values: no target');
+});
+
+test('bins of an integer column wider than one stand for the whole numbers inside them', () => {
+  // Bins a little over a day wide (bounds 2..32 in 29 bins); the 30s fill [29.93, 30.97).
+  const edges = Array.from({ length: 30 }, (_, i) => 2 + (i * 30) / 29);
+  const counts = new Array(29).fill(0);
+  counts[26] = 100; // [28.90, 29.93): 29
+  counts[27] = 600; // [29.93, 30.97): 30
+  const h: NumericHistogram = { type: 'numeric', edges, integerBins: false, integerValues: true, counts, zero: 0, missing: 0, min: 2, max: 32 };
+  assert.deepEqual(binIntegers(h, 27), [30, 30]);
+  assert.deepEqual(binIntegers(h, 28), [31, 32], 'the last bin is closed');
+  const random = new Random(2);
+  for (let i = 0; i < 200; i++) assert.equal(valueInBin(h, 27, random.next()), 30);
+  // Calibration to it: the written (rounded) values are 29 and 30 in proportion, never 31.
+  const map = fitQuantileMap(Float64Array.from({ length: 5000 }, () => random.normal()), h)!;
+  const written = Array.from({ length: 5000 }, () => Math.round(applyQuantileMap(map, random.normal(), random.next())));
+  assert.deepEqual([...new Set(written)].sort(), [29, 30]);
+  const share = written.filter((v) => v === 30).length / written.length;
+  assert.ok(Math.abs(share - 6 / 7) < 0.03, `share of 30: ${share}`);
 });
 
 test('a quantile map gives the target distribution and keeps rank order', () => {

@@ -80,6 +80,59 @@ test('private statistics: rare categories become Other, missingness follows the 
   assert.ok(stats.releases.length >= schema.columns.length);
 });
 
+test('bounds of values far from zero are narrowed; values spread from near zero keep the grid\'s', () => {
+  const random = new Random(4);
+  const rows = 3000;
+  const start = 19358; // 2023-01-01 in days since 1970
+  const lines = ['admitted,creatinine'];
+  // Creatinine-like: most values near 1, a long right tail up to about 15.
+  for (let i = 0; i < rows; i++) lines.push(`${new Date((start + random.int(365)) * 86_400_000).toISOString().slice(0, 10)},${(Math.exp(random.normal() * 0.6) * (random.next() < 0.05 ? 6 : 1)).toFixed(2)}`);
+  const file = tempFile('far.csv', lines.join('\n') + '\n');
+  return (async () => {
+    const schema = await inferSchema(file);
+    const table = await loadTable(file, schema);
+    const days = (table.columns[0] as { values: Float64Array }).values;
+    for (let seed = 0; seed < 10; seed++) {
+      const stats = privateStatistics(schema, table, { rho: 0.05, thresholdDelta: 1e-7, random: new Random(seed), needsCounts: true });
+      const admitted = stats.histograms[0]!;
+      assert.equal(admitted.type, 'numeric');
+      if (admitted.type !== 'numeric') continue;
+      // The powers-of-two grid alone gives [16384, 32768): 45 years, a bin a year at this size.
+      const binDays = (admitted.max - admitted.min) / admitted.counts.length;
+      assert.ok(binDays < 60, `seed ${seed}: bins of ${binDays} days over ${admitted.min}..${admitted.max}`);
+      const first = admitted.counts.findIndex((c) => c > 0);
+      const last = admitted.counts.length - 1 - [...admitted.counts].reverse().findIndex((c) => c > 0);
+      assert.ok(admitted.edges[first] <= Math.min(...days) + binDays && admitted.edges[last + 1] >= Math.max(...days) - binDays, `seed ${seed}: the values' range is covered`);
+      assert.ok(admitted.edges[last + 1] - admitted.edges[first] < 2 * 365, `seed ${seed}: values released over ${admitted.edges[first]}..${admitted.edges[last + 1]}`);
+      const creatinine = stats.histograms[1]!;
+      // Spread over several octaves from near zero: the grid's bounds stay, tail included.
+      if (creatinine.type === 'numeric') assert.ok(Number.isInteger(Math.log2(creatinine.max)) && creatinine.max >= 8, `seed ${seed}: creatinine bounds up to ${creatinine.max}`);
+    }
+    const releases = privateStatistics(schema, table, { rho: 0.05, thresholdDelta: 1e-7, random: new Random(1), needsCounts: true }).releases;
+    assert.equal(releases.filter((r) => r.column === 'admitted').length, 3, 'the number of releases does not depend on the data');
+    assert.equal(releases.filter((r) => r.column === 'creatinine').length, 3);
+  })();
+});
+
+test('an integer column with more values than bins gets whole numbers within its range, its spike kept', async () => {
+  // Days survived within 30 days: two thirds survive (30), the rest 2..29. The bounds from the grid
+  // are [2, 32] and, at this size and budget, the histogram has fewer bins than values: bins
+  // slightly wider than a day, which once spread the 30s over 30 and 31.
+  const random = new Random(6);
+  const lines = ['t30'];
+  for (let i = 0; i < 3000; i++) lines.push(String(random.next() < 0.67 ? 30 : 2 + random.int(28)));
+  const file = tempFile('t30.csv', lines.join('\n') + '\n');
+  const dir = tempDir();
+  for (const generator of ['marginals', 'tvae'] as const) {
+    const { outputs, card } = await generate({ input: file, out: path.join(dir, `${generator}.csv`), generator, epochs: 2, privacy: { epsilon: 0.5 }, evaluate: false, holdoutFraction: 0, rows: 4000 });
+    assert.ok(card.privacy.differentiallyPrivate);
+    const values = csvRows(outputs.csv).map((r) => Number(r.t30));
+    assert.ok(values.every((v) => Number.isInteger(v) && v >= 0 && v <= 30), `${generator}: values ${Math.min(...values)}..${Math.max(...values)}`);
+    const share30 = values.filter((v) => v === 30).length / values.length;
+    assert.ok(share30 > 0.55 && share30 < 0.8, `${generator}: ${share30} at 30`);
+  }
+});
+
 test('declared public categories and bounds cost nothing and are listed', async () => {
   const { schema, table } = await fixture();
   const sex = schema.columns.find((c) => c.name === 'sex')!;
@@ -187,6 +240,31 @@ test('the marginals generator keeps chosen pairs together, and only those, from 
   assert.ok(Math.abs(ageLos(runs.independent)) < 0.1);
   // Real: about 0.98; the joint's cells coarsen it (0.87-0.92 over 15 runs), independence gives 0.
   assert.ok(ageLos(runs.paired) > 0.7, `age-los correlation ${ageLos(runs.paired)}`);
+});
+
+/** Admissions over a year with stays of a few days: the two dates correlate at about 0.99. */
+function stays(rows: number, seed: number): string {
+  const random = new Random(seed);
+  const lines = ['admitted,discharged,ward'];
+  const start = Date.UTC(2023, 0, 1);
+  const day = 86_400_000;
+  const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  for (let i = 0; i < rows; i++) {
+    const admitted = start + random.int(365) * day;
+    lines.push(`${iso(admitted)},${iso(admitted + random.int(8) * day)},${['A', 'B', 'C'][random.int(3)]}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+test('the DP tVAE keeps two dates that move together together', async () => {
+  const file = tempFile('stays.csv', stays(3000, 9));
+  const out = path.join(tempDir(), 'stays.synthetic.csv');
+  const { outputs } = await generate({ input: file, out, privacy: { epsilon: 3 }, evaluate: false, holdoutFraction: 0 });
+  const rows = csvRows(outputs.csv);
+  const days = (column: string): number[] => rows.map((r) => Date.parse(r[column]) / 86_400_000);
+  const r = correlation(days('admitted'), days('discharged'));
+  // Real: 0.99. With TVAE's mode one-hots the two dates came out unrelated (0.0-0.2) under DP-SGD.
+  assert.ok(r > 0.8, `admitted-discharged correlation ${r}`);
 });
 
 test('bad column pairs are refused before any work, naming the problem', async () => {

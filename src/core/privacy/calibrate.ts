@@ -1,6 +1,6 @@
 import { Random } from '../random';
 import type { QuantileMap, TableTransformer } from '../transform/transformer';
-import type { ColumnHistogram, NumericHistogram } from './preprocess';
+import { binIntegers, type ColumnHistogram, type NumericHistogram } from './preprocess';
 
 /**
  * Calibration of a privately trained model to the column histograms released in preprocessing.
@@ -62,7 +62,11 @@ export function histogramQuantiles(h: NumericHistogram, knots: number): number[]
   h.counts.forEach((mass, i) => {
     if (!(mass > 0)) return;
     if (h.integerBins) pieces.push({ lo: h.edges[i], hi: h.edges[i], mass });
-    else {
+    else if (h.integerValues) {
+      // Spread over [first - 0.5, last + 0.5): the writer's rounding then gives the bin's whole numbers.
+      const [first, last] = binIntegers(h, i);
+      pieces.push({ lo: first - 0.5, hi: last + 0.499, mass });
+    } else {
       const lo = h.edges[i];
       const hi = h.edges[i + 1];
       if (h.zero > 0 && lo < 0 && 0 < hi) {

@@ -3,7 +3,7 @@ import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ChunkSource } from '../model/parallel';
-import type { ColumnHistogram, PairHistogram } from './preprocess';
+import { valueInBin, type ColumnHistogram, type PairHistogram } from './preprocess';
 
 /**
  * The low-fidelity generator (the UCLH approach): every column drawn independently from its
@@ -71,7 +71,7 @@ export class MarginalsSource implements ChunkSource {
         const k = drawn[r];
         if (k === bins + 1) values[r] = NaN;
         else if (k === bins) values[r] = 0;
-        else values[r] = h.integerBins ? h.edges[k] : h.edges[k] + random.next() * (h.edges[k + 1] - h.edges[k]);
+        else values[r] = valueInBin(h, k, random.next());
       }
       return { type: 'numeric', values };
     });

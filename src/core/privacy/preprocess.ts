@@ -21,7 +21,10 @@ import { parseDate } from '../schema/dates';
  *   explicit "other" level. With public categories the list is known and nothing is thresholded.
  * - numeric and dates: bounds come from public bounds, or from a histogram over a fixed grid of
  *   powers of two (data-independent bins); then a histogram of equal bins (one per integer when
- *   the range allows) plus an exact-zero bin gives the shape. The number of bins (8 to 128) comes
+ *   the range allows) plus an exact-zero bin gives the shape. A numeric column without public
+ *   bounds releases that histogram twice: the second time over narrower bounds when the first
+ *   shows the grid was too coarse for the column (zoomedBounds), else over the same bins, and the
+ *   two are averaged. The number of releases is fixed by the schema. The number of bins (8 to 128) comes
  *   from a noisy row count released first, so that bins hold enough rows to stand above the noise:
  *   the mixture is fitted to a pseudo-sample drawn from it, and bins holding at least 5 % of the
  *   values become point masses.
@@ -42,11 +45,39 @@ export interface NumericHistogram {
   /** Bin edges (length bins + 1); bin i is [edges[i], edges[i+1]). Integer bins hold one value. */
   edges: number[];
   integerBins: boolean;
+  /**
+   * The column holds whole numbers (integer and date kinds). When its bins are wider than one
+   * value, a bin stands for the whole numbers inside it (binIntegers), never for the fractions a
+   * writer would round to a value past the bin, or past the column's range.
+   */
+  integerValues?: boolean;
   counts: number[];
   zero: number;
   missing: number;
   min: number;
   max: number;
+}
+
+/** The whole numbers [first, last] that bin k of an integer-valued histogram stands for (at least one). */
+export function binIntegers(h: NumericHistogram, k: number): [number, number] {
+  if (h.integerBins) return [h.edges[k], h.edges[k]];
+  const lo = h.edges[k];
+  const hi = h.edges[k + 1];
+  const first = Math.ceil(lo);
+  // Bins are [lo, hi), the last one closed.
+  const last = k === h.counts.length - 1 ? Math.floor(hi) : Math.ceil(hi) - 1;
+  if (first <= last) return [first, last];
+  const middle = Math.round((lo + hi) / 2);
+  return [middle, middle];
+}
+
+/** A value of bin k of a released histogram, for a uniform u in [0, 1). */
+export function valueInBin(h: NumericHistogram, k: number, u: number): number {
+  if (h.integerBins || h.integerValues) {
+    const [first, last] = binIntegers(h, k);
+    return first + Math.min(last - first, Math.floor(u * (last - first + 1)));
+  }
+  return h.edges[k] + u * (h.edges[k + 1] - h.edges[k]);
 }
 
 export interface CategoricalHistogram {
@@ -117,7 +148,7 @@ const FLOOR_SIGMAS = 2;
 const CORE_FALSE_OCCUPANCY = 0.05;
 /** Empty bins a histogram's tail may skip and still continue (see cleanHistogram). */
 const TAIL_GAP = 2;
-/** Chance that noise alone marks some empty bin of the bounds grid as occupied. */
+/** Chance that noise alone marks some empty cell of a bounds histogram (grid or zoom) as occupied. */
 const BOUNDS_FALSE_OCCUPANCY = 1e-3;
 
 /** Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
@@ -168,15 +199,31 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
     if (isNumericColumn(column)) {
       if (data.type !== 'numeric') throw new Error(`column ${column.name}: expected numeric data`);
       const integer = column.kind === 'integer' || column.kind === 'date';
-      let bounds = publicBounds(column);
-      if (bounds) publicFacts.push(`${column.name}: bounds ${column.public!.bounds!.min} .. ${column.public!.bounds!.max}`);
-      else {
-        bounds = privateBounds(data.values, noise, sigma);
+      const bounds = publicBounds(column);
+      let histogram: NumericHistogram;
+      if (bounds) {
+        publicFacts.push(`${column.name}: bounds ${column.public!.bounds!.min} .. ${column.public!.bounds!.max}`);
+        const counts = noisyValueCounts(data.values, bounds, integer, noise, valueBins);
+        releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
+        totals.push(counts.total);
+        histogram = cleanValueHistogram(counts, sigma);
+      } else {
+        const octaves = octaveBounds(data.values, noise, sigma);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
+        const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins);
+        releases.push({ column: column.name, what: 'histogram of values within those bounds, with zero and missing bins', rho: rhoEach, sigma });
+        totals.push(first.total);
+        const zoom = zoomedBounds(first, sigma, integer);
+        const second = noisyValueCounts(data.values, zoom ?? octaves, integer, noise, valueBins);
+        totals.push(second.total);
+        if (zoom) {
+          releases.push({ column: column.name, what: 'histogram of values within bounds narrowed from the previous one', rho: rhoEach, sigma });
+          histogram = cleanValueHistogram(second, sigma);
+        } else {
+          releases.push({ column: column.name, what: 'the same histogram again, averaged with it', rho: rhoEach, sigma });
+          histogram = cleanValueHistogram(averageCounts(first, second), sigma / Math.SQRT2);
+        }
       }
-      const { histogram, rawTotal } = valueHistogram(data.values, bounds, integer, noise, sigma, valueBins);
-      releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
-      totals.push(rawTotal);
       histograms.push(histogram);
       facts.push(numericFacts(histogram, options.random));
     } else {
@@ -257,8 +304,8 @@ export const PAIR_VALUE_CELLS = 16;
 /** The cell of each slot of a released histogram (see PairHistogram): public structure only. */
 function cellsOf(h: ColumnHistogram): number[] {
   if (h.type === 'categorical') return Array.from({ length: h.levels.length + 1 }, (_, i) => i);
-  // Cells cover the bins the column's own release shows values in (the bounds are a power-of-two
-  // grid and often much wider); bins outside join the nearest end cell.
+  // Cells cover the bins the column's own release shows values in (the bounds may be wider, and
+  // public bounds often are); bins outside join the nearest end cell.
   const bins = h.counts.length;
   let first = h.counts.findIndex((c) => c > 0);
   let last = bins - 1 - [...h.counts].reverse().findIndex((c) => c > 0);
@@ -314,7 +361,7 @@ function categoricalFacts(levels: string[], h: CategoricalHistogram | undefined,
 
 /** Histograms a column releases: the plan depends only on the schema, never on the data. */
 function histogramsNeeded(column: ColumnSchema, needsCounts: boolean): number {
-  if (isNumericColumn(column)) return column.public?.bounds ? 1 : 2;
+  if (isNumericColumn(column)) return column.public?.bounds ? 1 : 3;
   if (column.public?.categories) return needsCounts ? 1 : 0;
   return 1;
 }
@@ -353,7 +400,33 @@ function gridEdges(bin: number): [number, number] {
   return [k < powers ? -(2 ** GRID_POWERS[k]) : -Infinity, k === 0 ? 0 : -(2 ** GRID_POWERS[k - 1])];
 }
 
-function privateBounds(values: Float64Array, noise: () => number, sigma: number): { min: number; max: number } {
+/**
+ * Narrower bounds from a value histogram over the power-of-two bounds, or undefined to keep them.
+ * The grid locates a column only to within a factor of two. That is fine for values that spread
+ * from near zero over several octaves (lab values, counts, money), where a tail far out is real and
+ * Pearson correlations lean on it. It is not for values far from zero with a small spread: a year
+ * of dates around 2023 (day 19,000) sits in [16384, 32768), 45 years, one bin every half year; a
+ * year column sits in [1024, 2048). So when the bounds lie within two octaves on one side of zero
+ * and the bins are not already one per integer, the bounds shrink to the histogram's occupied bins
+ * (core and tails, as cleanHistogram finds them, with the bounds grid's stricter core). Values
+ * beyond are clamped to the new bounds, as DP-SGD clips its inputs.
+ */
+function zoomedBounds(counts: NoisyValueCounts, sigma: number, integer: boolean): { min: number; max: number } | undefined {
+  const { min, max, edges } = counts;
+  const narrowBand = (min > 0 && max <= 4 * min) || (max < 0 && min >= 4 * max);
+  if (!narrowBand || counts.integerBins) return undefined;
+  const range = occupiedRange(counts.raw, sigma, BOUNDS_FALSE_OCCUPANCY);
+  if (!range) return undefined;
+  let lo = edges[range[0]];
+  let hi = edges[range[1] + 1];
+  if (integer) {
+    lo = Math.floor(lo);
+    hi = Math.ceil(hi);
+  }
+  return hi > lo ? { min: lo, max: hi } : undefined;
+}
+
+function octaveBounds(values: Float64Array, noise: () => number, sigma: number): { min: number; max: number } {
   const bins = 2 * GRID_POWERS.length + 3;
   const counts = new Float64Array(bins);
   for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
@@ -375,16 +448,26 @@ function privateBounds(values: Float64Array, noise: () => number, sigma: number)
   return { min, max };
 }
 
-function valueHistogram(
-  values: Float64Array,
-  bounds: { min: number; max: number },
-  integer: boolean,
-  noise: () => number,
-  sigma: number,
-  maxBins: number,
-): { histogram: NumericHistogram; rawTotal: number } {
+/** A value histogram as released: noisy counts of its bins, of exact zeros and of missing values. */
+interface NoisyValueCounts {
+  min: number;
+  max: number;
+  edges: number[];
+  integerBins: boolean;
+  integerValues: boolean;
+  raw: number[];
+  zero: number;
+  missing: number;
+  /** Sum of every slot: an estimate of the row count. */
+  total: number;
+}
+
+/** One release: equal bins over the bounds (one per integer when the range allows). */
+function noisyValueCounts(values: Float64Array, bounds: { min: number; max: number }, integer: boolean, noise: () => number, maxBins: number): NoisyValueCounts {
   const { min, max } = bounds;
-  const integerBins = integer && max - min + 1 <= Math.min(MAX_INTEGER_BINS, maxBins);
+  // One bin per whole number while that at most halves the rows per bin: wider bins would merge a
+  // spike (day 30 of a 30-day follow-up) with its neighbour, and the bin cannot say which holds it.
+  const integerBins = integer && max - min + 1 <= Math.min(MAX_INTEGER_BINS, 2 * maxBins);
   const bins = integerBins ? Math.round(max - min) + 1 : maxBins;
   const width = integerBins ? 1 : (max - min) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => (integerBins ? Math.round(min) + i : min + i * width));
@@ -393,12 +476,28 @@ function valueHistogram(
   const zeroBin = hasZeroBin(min, max, integerBins);
   for (const x of values) slots[numericSlot(x, min, max, bins, integerBins)]++;
   const raw = Array.from(slots.subarray(0, bins), (c) => c + noise());
-  const rawZero = zeroBin ? slots[bins] + noise() : 0;
-  const rawMissing = slots[bins + 1] + noise();
-  const clean = (c: number): number => (c < FLOOR_SIGMAS * sigma ? 0 : c);
+  const zero = zeroBin ? slots[bins] + noise() : 0;
+  const missing = slots[bins + 1] + noise();
+  return { min, max, edges, integerBins, integerValues: integer, raw, zero, missing, total: raw.reduce((a, b) => a + b, 0) + zero + missing };
+}
+
+/** The mean of two releases of the same histogram: noise of standard deviation sigma / sqrt 2. */
+function averageCounts(a: NoisyValueCounts, b: NoisyValueCounts): NoisyValueCounts {
+  return { ...a, raw: a.raw.map((c, i) => (c + b.raw[i]) / 2), zero: (a.zero + b.zero) / 2, missing: (a.missing + b.missing) / 2, total: (a.total + b.total) / 2 };
+}
+
+function cleanValueHistogram(counts: NoisyValueCounts, sigma: number): NumericHistogram {
+  const { min, max, edges, integerBins, integerValues } = counts;
   return {
-    histogram: { type: 'numeric', edges, integerBins, counts: cleanHistogram(raw, sigma), zero: clean(rawZero), missing: Math.max(0, rawMissing), min, max },
-    rawTotal: raw.reduce((a, b) => a + b, 0) + rawZero + rawMissing,
+    type: 'numeric',
+    edges,
+    integerBins,
+    integerValues,
+    counts: cleanHistogram(counts.raw, sigma),
+    zero: counts.zero < FLOOR_SIGMAS * sigma ? 0 : counts.zero,
+    missing: Math.max(0, counts.missing),
+    min,
+    max,
   };
 }
 
@@ -414,10 +513,24 @@ function valueHistogram(
  */
 export function cleanHistogram(raw: readonly number[], sigma: number): number[] {
   const floor = FLOOR_SIGMAS * sigma;
-  const core = sigma * normalQuantile(1 - CORE_FALSE_OCCUPANCY / Math.max(1, raw.length));
-  let lo = raw.findIndex((c) => c >= core);
-  if (lo < 0) return raw.map((c) => (c < floor ? 0 : c));
-  let hi = raw.length - 1 - [...raw].reverse().findIndex((c) => c >= core);
+  const range = occupiedRange(raw, sigma, CORE_FALSE_OCCUPANCY);
+  if (!range) return raw.map((c) => (c < floor ? 0 : c));
+  const [lo, hi] = range;
+  return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
+}
+
+/**
+ * The bins of a noisy histogram that hold values (see cleanHistogram): from the first to the last
+ * bin above a core threshold that noise alone reaches in some empty bin with chance
+ * `falseOccupancy`, extended outwards while bins clear the floor with gaps of at most TAIL_GAP.
+ * Undefined when no bin reaches the core.
+ */
+function occupiedRange(raw: readonly number[], sigma: number, falseOccupancy: number): [number, number] | undefined {
+  const floor = FLOOR_SIGMAS * sigma;
+  const core = sigma * normalQuantile(1 - falseOccupancy / Math.max(1, raw.length));
+  const lo = raw.findIndex((c) => c >= core);
+  if (lo < 0) return undefined;
+  const hi = raw.length - 1 - [...raw].reverse().findIndex((c) => c >= core);
   const reach = (from: number, direction: 1 | -1): number => {
     let edge = from;
     for (let step = 1; step <= TAIL_GAP + 1; step++) {
@@ -430,9 +543,7 @@ export function cleanHistogram(raw: readonly number[], sigma: number): number[] 
     }
     return edge;
   };
-  hi = reach(hi, 1);
-  lo = reach(lo, -1);
-  return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
+  return [reach(lo, -1), reach(hi, 1)];
 }
 
 /** Transformer facts from a released histogram: pure post-processing. */
@@ -457,12 +568,12 @@ function numericFacts(h: NumericHistogram, random: Random): ColumnFacts {
   const values = new Float64Array(total > 0 || spikes.length === 0 ? PSEUDO_SAMPLE : 0);
   for (let i = 0; i < values.length; i++) {
     const bin = random.categorical(weights);
-    values[i] = h.integerBins ? h.edges[bin] : h.edges[bin] + random.next() * (h.edges[bin + 1] - h.edges[bin]);
+    values[i] = valueInBin(h, bin, random.next());
   }
   const hasMissing = present + h.missing > 0 && h.missing >= MISSING_SHARE * (present + h.missing);
   // Without an indicator, the rare missing values are encoded as the fullest bin's value.
   const fullest = h.counts.indexOf(Math.max(...h.counts));
-  const impute = h.zero >= Math.max(...h.counts) ? 0 : h.integerBins ? h.edges[fullest] : (h.edges[fullest] + h.edges[fullest + 1]) / 2;
+  const impute = h.zero >= Math.max(...h.counts) ? 0 : valueInBin(h, fullest, 0.5);
   return {
     type: 'numeric',
     values,
