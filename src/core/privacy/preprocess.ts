@@ -24,10 +24,10 @@ import { parseDate } from '../schema/dates';
  *   the range allows) plus an exact-zero bin gives the shape. A numeric column without public
  *   bounds releases that histogram twice: the second time over narrower bounds when the first
  *   shows the grid was too coarse for the column (zoomedBounds), else over the same bins, and the
- *   two are averaged. The number of releases is fixed by the schema. The number of bins (8 to 128) comes
- *   from a noisy row count released first, so that bins hold enough rows to stand above the noise:
- *   the mixture is fitted to a pseudo-sample drawn from it, and bins holding at least 5 % of the
- *   values become point masses.
+ *   two are averaged; the number of releases is fixed by the schema. The number of bins (8 to
+ *   128) comes from a noisy row count released first, so that bins hold enough rows to stand
+ *   above the noise: the mixture is fitted to a pseudo-sample drawn from it, and bins holding at
+ *   least 5 % of the values become point masses.
  * - whether a column gets a missing-value indicator is decided from its released missing count
  *   (at least MISSING_SHARE of the noisy total); without one, the few missing values are encoded
  *   as the most common level or value (post-processing of the same release).
