@@ -7,7 +7,7 @@ import { StagedOutputs } from './io/atomic';
 import { loadTensorflow, type BackendPreference } from './model/backend';
 import { chunkSource, type ChunkSource } from './model/parallel';
 import type { AccountantKind } from './privacy/accountant';
-import { calibrateNoise, defaultDelta, epsilonSpent, histogramsOnlyRho, ledger, planBudget } from './privacy/budget';
+import { calibrateNoise, defaultDelta, epsilonByStep, histogramsOnlyRho, ledger, planBudget } from './privacy/budget';
 import { calibrateToRelease } from './privacy/calibrate';
 import { MarginalsSource } from './privacy/marginals';
 import { PAIR_VALUE_CELLS, privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
@@ -513,6 +513,7 @@ async function learnPrivately(
   phase('fit', `Calibrating noise for ε = ${plan.epsilon}, δ = ${plan.delta.toExponential(1)} over ${steps} steps`);
   const sigma = calibrateNoise(plan, stats.rho, q, steps, accountant);
   phase('train', `Training with DP-SGD for ${epochs} epochs (noise multiplier ${sigma.toFixed(3)}, clipping ${clippingNorm}, ${backend})`);
+  const spentAfter = epsilonByStep(plan, stats.rho, q, sigma, stepsPerEpoch, epochs, accountant);
   const trained = await trainTvaeDp(tf, data, {
     epochs,
     seed: random.nextUint32(),
@@ -528,13 +529,13 @@ async function learnPrivately(
     noiseMultiplier: sigma,
     clippingNorm,
     noiseRandom: noise,
-    epsilonAfter: (done) => epsilonSpent(plan, stats.rho, q, sigma, done),
+    epsilonAfter: spentAfter,
     signal: options.signal,
     onProgress: options.onProgress,
   });
   phase('fit', 'Calibrating the model to the released column histograms (post-processing, no privacy cost)');
   const calibrated = calibrateToRelease(trained.model, transformer, stats.histograms, structure.columns.length, random.nextUint32());
-  const total = ledger(stats.rho, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
+  const total = spentAfter(steps);
   const trainingAlone = ledger(0, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
   return {
     schema: structure,

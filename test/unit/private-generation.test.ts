@@ -163,6 +163,10 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     if (generator === 'tvae') {
       assert.ok(card.privacy.noiseMultiplier! > 0 && card.privacy.samplingRate! > 0 && card.privacy.steps! > 0);
       for (const h of card.training.history) assert.equal((h as { loss?: number }).loss, undefined, 'private losses are not released');
+      // The history's privacy figures come from the card's accountant and end on its epsilon.
+      const spent = card.training.history.map((h) => h.epsilon!);
+      assert.ok(spent.every((e, i) => e > 0 && (i === 0 || e >= spent[i - 1])), `history ${spent}`);
+      assert.equal(spent[spent.length - 1], card.privacy.epsilon);
       const calibrated = card.generator.parameters.calibratedToRelease as string[];
       for (const name of ['age', 'sex', 'ward', 'los', 'died']) assert.ok(calibrated.includes(name), `${name} is calibrated to its release`);
     }
