@@ -396,6 +396,14 @@ export const DP_DEFAULTS = {
   model: { learningRate: 6e-3, encoderDims: [128], decoderDims: [128], latentDim: 2 } satisfies Partial<TvaeOptions>,
 };
 
+/**
+ * Below this many (released) rows the DP tVAE run says that the marginals generator is likely as
+ * good. Measured at ε 3 on the first 500 / 1,000 / 2,000 rows of adult.csv (quality, tVAE against
+ * marginals): 0.676 / 0.778 / 0.811 against 0.716 / 0.792 / 0.821; on rhc.csv (4,600 training rows)
+ * the tVAE is ahead.
+ */
+export const SMALL_FOR_DP_SGD = 3000;
+
 /** The default expected batch of DP training on `rows` (released) rows. */
 export function defaultDpBatch(rows: number): number {
   return Math.max(1, Math.min(DP_DEFAULTS.expectedBatchSize, Math.round(DP_DEFAULTS.samplingRate * rows)));
@@ -500,6 +508,12 @@ async function learnPrivately(
     };
   }
 
+  if (stats.rowCount < SMALL_FOR_DP_SGD) {
+    phase(
+      'fit',
+      `Note: with about ${stats.rowCount.toLocaleString('en-GB')} rows, DP-SGD learns little through its noise; --generator marginals (with --pairs for the relationships that matter) usually does as well or better on files this small, in seconds.`,
+    );
+  }
   const matrix = transformer.encode(table, { component: 'sample', seed: random.nextUint32() });
   const data = new TrainingData(matrix, table.rowCount, layoutFromSpans(transformer.spans, transformer.width));
   const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
