@@ -175,10 +175,7 @@ async function dpEpochRatio(file: string): Promise<Record<string, unknown>> {
   const dp = await trainTvaeDp(tf, data, { epochs, seed: 3, samplingRate: q, expectedBatchSize: 500, noiseMultiplier: 1, clippingNorm: 1, noiseRandom: new Random(4) });
   dp.model.dispose();
   const batch = defaultDpBatch(data.rows);
-  // The DP default also encodes numeric columns with its own (smaller) number of components.
-  const dpTransformer = TableTransformer.fit(schema, table, { seed: 1, maxComponents: DP_DEFAULTS.mixtureComponents });
-  const dpData = new TrainingData(dpTransformer.encode(table, { seed: 2 }), table.rowCount, layoutFromSpans(dpTransformer.spans, dpTransformer.width));
-  const dpDefault = await trainTvaeDp(tf, dpData, {
+  const dpDefault = await trainTvaeDp(tf, data, {
     epochs,
     seed: 3,
     model: DP_DEFAULTS.model,

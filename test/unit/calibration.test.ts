@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTensorflow } from '../../src/core/model/backend';
 import { layoutFromSpans, Tvae } from '../../src/core/model/tvae';
-import { calibrateToRelease, fitQuantileMap, histogramQuantiles, softmaxTargets } from '../../src/core/privacy/calibrate';
+import { calibrateToRelease, fitQuantileMap, histogramQuantiles, softmaxTargets, trainingHistograms } from '../../src/core/privacy/calibrate';
 import { binIntegers, cleanHistogram, privateStatistics, valueInBin, type NumericHistogram } from '../../src/core/privacy/preprocess';
 import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
@@ -133,5 +133,35 @@ test('calibration shifts category and missing-flag probabilities to the release 
     assert.ok(Math.abs(top - 5 / 6) < 0.03, `share in the top bin ${top}`);
   } finally {
     model.dispose();
+  }
+});
+
+test('the training columns as calibration targets: bins of at least ten rows, inner edges between values', async () => {
+  const random = new Random(12);
+  const lines = ['dose,ward'];
+  // dose: 40 % exactly 5 (a point mass), the rest spread; ward: three categories, some missing.
+  for (let i = 0; i < 1003; i++) lines.push(`${random.next() < 0.4 ? 5 : (1 + random.next() * 20).toFixed(3)},${random.next() < 0.05 ? '' : ['A', 'B', 'C'][random.int(3)]}`);
+  const file = tempFile('dose.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const [dose, ward] = trainingHistograms(schema, table);
+  assert.equal(dose?.type, 'numeric');
+  if (dose?.type === 'numeric') {
+    assert.equal(dose.counts.length, 100, 'at most one bin per ten rows');
+    assert.ok(dose.counts.every((c) => c >= 10));
+    assert.equal(dose.counts.reduce((a, b) => a + b, 0), 1003);
+    const values = new Set(Array.from((table.columns[0] as { values: Float64Array }).values));
+    const inner = dose.edges.slice(1, -1).filter((e) => e !== 5);
+    assert.ok(inner.every((e) => !values.has(e)), 'inner edges fall between values (except at the point mass)');
+    // The point mass comes back as one: about 40 % of the quantiles are exactly 5.
+    const q = histogramQuantiles(dose, 512)!;
+    const atFive = q.filter((x) => x === 5).length / q.length;
+    assert.ok(Math.abs(atFive - 0.4) < 0.05, `share at 5: ${atFive}`);
+  }
+  assert.equal(ward?.type, 'categorical');
+  if (ward?.type === 'categorical') {
+    assert.deepEqual(ward.levels, (table.columns[1] as { levels: string[] }).levels);
+    assert.equal(ward.counts.reduce((a, b) => a + b, 0) + ward.missing, 1003);
+    assert.ok(ward.missing > 20);
   }
 });

@@ -1,6 +1,8 @@
 import { Random } from '../random';
 import type { QuantileMap, TableTransformer } from '../transform/transformer';
 import { binIntegers, type ColumnHistogram, type NumericHistogram } from './preprocess';
+import type { Schema } from '../schema/types';
+import { isModelled, type Table } from '../table';
 
 /**
  * Calibration of a privately trained model to the column histograms released in preprocessing.
@@ -136,4 +138,40 @@ export function calibrateToRelease(
   }
   const calibratedColumns = [...new Set([...shifted, ...maps.keys()])].sort((a, b) => a - b);
   return { transformer: transformer.withQuantileMaps(maps), calibratedColumns };
+}
+
+/** Fewest training rows behind each bin of a column's own distribution (trainingHistograms). */
+export const MIN_ROWS_PER_BIN = 10;
+
+/**
+ * The training rows' own column distributions, for calibrating a model trained without privacy:
+ * category and missing counts, and for each number equal-count bins of at least MIN_ROWS_PER_BIN
+ * rows (at most QUANTILE_KNOTS bins). Inner edges are midpoints between neighbouring values, so no
+ * single row's value is stored beyond what the schema already holds (minimum and maximum); tied
+ * values give zero-width bins, which calibration treats as point masses.
+ */
+export function trainingHistograms(schema: Schema, table: Table): (ColumnHistogram | undefined)[] {
+  return schema.columns.map((column, index): ColumnHistogram | undefined => {
+    const data = table.columns[index];
+    if (!isModelled(column) || data.type === 'none') return undefined;
+    if (data.type === 'categorical') {
+      const counts = new Array<number>(data.levels.length).fill(0);
+      let missing = 0;
+      for (const code of data.codes) {
+        if (code < 0) missing++;
+        else counts[code]++;
+      }
+      return { type: 'categorical', levels: data.levels.slice(), counts, missing };
+    }
+    const present = Float64Array.from(data.values.filter((x) => !Number.isNaN(x))).sort();
+    const n = present.length;
+    const missing = data.values.length - n;
+    if (n === 0) return undefined;
+    const bins = Math.max(1, Math.min(QUANTILE_KNOTS, Math.floor(n / MIN_ROWS_PER_BIN)));
+    const ranks = Array.from({ length: bins + 1 }, (_, i) => Math.round((i * n) / bins));
+    const edges = ranks.map((r, i) => (i === 0 ? present[0] : i === bins ? present[n - 1] : (present[r - 1] + present[r]) / 2));
+    const counts = ranks.slice(1).map((r, i) => r - ranks[i]);
+    const integerValues = column.kind === 'integer' || column.kind === 'date';
+    return { type: 'numeric', edges, integerBins: false, integerValues, counts, zero: 0, missing, min: present[0], max: present[n - 1] };
+  });
 }
