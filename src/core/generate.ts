@@ -8,7 +8,7 @@ import { loadTensorflow, type BackendPreference } from './model/backend';
 import { chunkSource, type ChunkSource } from './model/parallel';
 import type { AccountantKind } from './privacy/accountant';
 import { calibrateNoise, defaultDelta, epsilonByStep, histogramsOnlyRho, ledger, planBudget } from './privacy/budget';
-import { calibrateToRelease, trainingHistograms } from './privacy/calibrate';
+import { calibrateToHistograms, trainingHistograms } from './privacy/calibrate';
 import { MarginalsSource } from './privacy/marginals';
 import { PAIR_VALUE_CELLS, privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
 import { modelToJson, type ModelFile } from './model/model-file';
@@ -364,7 +364,7 @@ async function learnExactly(schema: Schema, table: Table, options: GenerateOptio
   const model = { latentDim: defaultLatentDim(schema.columns.filter(isModelled).length), ...options.model };
   const trained = await trainTvae(tf, data, { epochs, seed: random.nextUint32(), model, signal: options.signal, onProgress: options.onProgress });
   phase('fit', 'Calibrating the model to the training columns');
-  const calibrated = calibrateToRelease(trained.model, transformer, trainingHistograms(schema, table), schema.columns.length, random.nextUint32());
+  const calibrated = calibrateToHistograms(trained.model, transformer, trainingHistograms(schema, table), schema.columns.length, random.nextUint32());
   return {
     schema: modelSchema(schema),
     transformer: calibrated.transformer,
@@ -387,9 +387,9 @@ async function learnExactly(schema: Schema, table: Table, options: GenerateOptio
 /**
  * DP-SGD defaults, chosen by measurement (pair trends, mean of three runs; the marginals generator,
  * which keeps no relationships, scores 0.745 on adult.csv and 0.770 on rhc.csv at ε 3):
- * - numeric columns as one Gaussian component (DEFAULT_MIXTURE_COMPONENTS): with TVAE's up to 10 modes,
- *   pair trends at ε 3 and 10 were lower still, the mode softmaxes being learned too roughly under
- *   the noise to keep two columns' orders together;
+ * - numeric columns as one Gaussian component (DEFAULT_MIXTURE_COMPONENTS): with TVAE's up to
+ *   10 modes, pair trends at ε 3 and 10 were lower still, the mode softmaxes being learned too
+ *   roughly under the noise to keep two columns' orders together;
  * - a 2-dimensional code: the noise cannot resolve more directions, and every code dimension adds
  *   noisy weights (code 16: adult 0.769 / rhc 0.773 at ε 3 and 10; code 2: 0.791 / 0.798; code 3
  *   and 4 in between). With that code a wider layer pays (128 units: adult 0.809 at ε 3, 0.848 at
@@ -425,10 +425,6 @@ export function defaultDpBatch(rows: number): number {
   return Math.max(1, Math.min(DP_DEFAULTS.expectedBatchSize, Math.round(DP_DEFAULTS.samplingRate * rows)));
 }
 
-/**
- * With differential privacy: every statistic from the private rows goes through a DP mechanism
- * charged to one budget (privacy/preprocess.ts, privacy/budget.ts), and training is DP-SGD.
- */
 /** Column indices of the requested pairs, checked against the schema before any work. */
 function resolvePairs(schema: Schema, options: GenerateOptions): [number, number][] {
   const requested = options.pairs ?? [];
@@ -451,6 +447,10 @@ function resolvePairs(schema: Schema, options: GenerateOptions): [number, number
   });
 }
 
+/**
+ * With differential privacy: every statistic from the private rows goes through a DP mechanism
+ * charged to one budget (privacy/preprocess.ts, privacy/budget.ts), and training is DP-SGD.
+ */
 async function learnPrivately(
   schema: Schema,
   table: Table,
@@ -564,7 +564,7 @@ async function learnPrivately(
     onProgress: options.onProgress,
   });
   phase('fit', 'Calibrating the model to the released column histograms (post-processing, no privacy cost)');
-  const calibrated = calibrateToRelease(trained.model, transformer, stats.histograms, structure.columns.length, random.nextUint32());
+  const calibrated = calibrateToHistograms(trained.model, transformer, stats.histograms, structure.columns.length, random.nextUint32());
   const total = spentAfter(steps);
   const trainingAlone = ledger(0, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
   return {

@@ -34,6 +34,11 @@ export function isNumericColumn(column: ColumnSchema): boolean {
   return column.kind === 'continuous' || column.kind === 'integer' || column.kind === 'date' || column.kind === 'datetime';
 }
 
+/** Numeric kinds whose values are whole numbers (dates are whole days). */
+export function holdsWholeNumbers(column: Pick<ColumnSchema, 'kind'>): boolean {
+  return column.kind === 'integer' || column.kind === 'date';
+}
+
 /**
  * Read the modelled columns of `file` into typed arrays, as the schema says they should be read.
  * A value that does not fit its column's kind (a user override, or a file that changed since the

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTensorflow } from '../../src/core/model/backend';
 import { layoutFromSpans, Tvae } from '../../src/core/model/tvae';
-import { calibrateToRelease, fitQuantileMap, histogramQuantiles, softmaxTargets, trainingHistograms } from '../../src/core/privacy/calibrate';
+import { calibrateToHistograms, fitQuantileMap, histogramQuantiles, softmaxTargets, trainingHistograms } from '../../src/core/privacy/calibrate';
 import { binIntegers, cleanHistogram, privateStatistics, valueInBin, type NumericHistogram } from '../../src/core/privacy/preprocess';
 import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
@@ -117,7 +117,7 @@ test('calibration shifts category and missing-flag probabilities to the release 
   assert.equal(softmaxTargets(transformer, histograms).filter(Boolean).length, 2, 'ward categories and score missingness');
   const model = new Tvae(tf, layoutFromSpans(transformer.spans, transformer.width), { latentDim: 8, encoderDims: [16], decoderDims: [16] }, 3);
   try {
-    const { transformer: calibrated, calibratedColumns } = calibrateToRelease(model, transformer, histograms, schema.columns.length, 7);
+    const { transformer: calibrated, calibratedColumns } = calibrateToHistograms(model, transformer, histograms, schema.columns.length, 7);
     assert.deepEqual(calibratedColumns, [ward, score].sort());
     const rows = 20000;
     const decoded = calibrated.decode(model.sample(rows, new Random(8)), rows, schema.columns.length, new Random(9));

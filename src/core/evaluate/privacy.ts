@@ -53,7 +53,7 @@
 import { Random } from '../random';
 import { MISSING_TOKENS, trimValue } from '../schema/infer';
 import type { Schema } from '../schema/types';
-import type { ColumnData, Table } from '../table';
+import { holdsWholeNumbers, type ColumnData, type Table } from '../table';
 import { nearest, prepareRows, subsetRows, type EncodedRows } from './distance';
 import type { AucEstimate, MembershipInference, PrivacyResult } from './types';
 
@@ -465,8 +465,7 @@ function randomBaseline(schema: Schema, train: Table, rows: number, random: Rand
         }
       }
       const rate = data.values.length > 0 ? missing / data.values.length : 0;
-      const kind = schema.columns[i].kind;
-      const whole = (kind === 'integer' || kind === 'date') && Number.isInteger(min) && Number.isInteger(max);
+      const whole = holdsWholeNumbers(schema.columns[i]) && Number.isInteger(min) && Number.isInteger(max);
       const values = new Float64Array(rows);
       for (let r = 0; r < rows; r++) {
         if (min > max || random.next() < rate) values[r] = NaN;

@@ -2,15 +2,16 @@ import { Random } from '../random';
 import type { QuantileMap, TableTransformer } from '../transform/transformer';
 import { binIntegers, type ColumnHistogram, type NumericHistogram } from './preprocess';
 import type { Schema } from '../schema/types';
-import { isModelled, type Table } from '../table';
+import { holdsWholeNumbers, isModelled, type Table } from '../table';
 
 /**
- * Calibration of a privately trained model to the column histograms released in preprocessing.
+ * Calibration of a trained model to per-column histograms: with DP, the histograms released in
+ * preprocessing; without, the training columns' own (trainingHistograms).
  *
- * DP-SGD's noise blurs the marginals a network learns (a rare category drifts, a bounded column
- * grows tails past its range), while the preprocessing release already holds every column's
- * distribution. Calibration makes the synthetic columns follow those released histograms and
- * leaves the dependence between columns to the network:
+ * A network learns marginals only roughly (DP-SGD's noise makes a rare category drift and a
+ * bounded column grow tails; a single Gaussian per number has the wrong shape), while the
+ * histograms hold every column's distribution. Calibration makes the synthetic columns follow them
+ * and leaves the dependence between columns to the network:
  * - every softmax span with a released distribution (categories, missing flags) gets a shift of
  *   its logits so that its average probability over the prior matches the release (the smallest
  *   change, in the KL sense, that does);
@@ -115,7 +116,7 @@ export interface CalibratableModel {
  * Calibrate `model` in place (logit shifts) and return the transformer with quantile maps for the
  * numeric columns that have a released histogram.
  */
-export function calibrateToRelease(
+export function calibrateToHistograms(
   model: CalibratableModel,
   transformer: TableTransformer,
   histograms: readonly (ColumnHistogram | undefined)[],
@@ -171,7 +172,6 @@ export function trainingHistograms(schema: Schema, table: Table): (ColumnHistogr
     const ranks = Array.from({ length: bins + 1 }, (_, i) => Math.round((i * n) / bins));
     const edges = ranks.map((r, i) => (i === 0 ? present[0] : i === bins ? present[n - 1] : (present[r - 1] + present[r]) / 2));
     const counts = ranks.slice(1).map((r, i) => r - ranks[i]);
-    const integerValues = column.kind === 'integer' || column.kind === 'date';
-    return { type: 'numeric', edges, integerBins: false, integerValues, counts, zero: 0, missing, min: present[0], max: present[n - 1] };
+    return { type: 'numeric', edges, integerBins: false, integerValues: holdsWholeNumbers(column), counts, zero: 0, missing, min: present[0], max: present[n - 1] };
   });
 }

@@ -1,6 +1,6 @@
 import { Random } from '../random';
 import type { ColumnSchema, Schema } from '../schema/types';
-import { isModelled, isNumericColumn, type Table } from '../table';
+import { holdsWholeNumbers, isModelled, isNumericColumn, type Table } from '../table';
 import type { ColumnFacts } from '../transform/transformer';
 import { parseDate } from '../schema/dates';
 
@@ -198,7 +198,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
     const data = table.columns[index];
     if (isNumericColumn(column)) {
       if (data.type !== 'numeric') throw new Error(`column ${column.name}: expected numeric data`);
-      const integer = column.kind === 'integer' || column.kind === 'date';
+      const integer = holdsWholeNumbers(column);
       const bounds = publicBounds(column);
       let histogram: NumericHistogram;
       if (bounds) {
@@ -213,7 +213,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins);
         releases.push({ column: column.name, what: 'histogram of values within those bounds, with zero and missing bins', rho: rhoEach, sigma });
         totals.push(first.total);
-        const zoom = zoomedBounds(first, sigma, integer);
+        const zoom = zoomedBounds(first, sigma);
         const second = noisyValueCounts(data.values, zoom ?? octaves, integer, noise, valueBins);
         totals.push(second.total);
         if (zoom) {
@@ -411,7 +411,7 @@ function gridEdges(bin: number): [number, number] {
  * (core and tails, as cleanHistogram finds them, with the bounds grid's stricter core). Values
  * beyond are clamped to the new bounds, as DP-SGD clips its inputs.
  */
-function zoomedBounds(counts: NoisyValueCounts, sigma: number, integer: boolean): { min: number; max: number } | undefined {
+function zoomedBounds(counts: NoisyValueCounts, sigma: number): { min: number; max: number } | undefined {
   const { min, max, edges } = counts;
   const narrowBand = (min > 0 && max <= 4 * min) || (max < 0 && min >= 4 * max);
   if (!narrowBand || counts.integerBins) return undefined;
@@ -419,7 +419,7 @@ function zoomedBounds(counts: NoisyValueCounts, sigma: number, integer: boolean)
   if (!range) return undefined;
   let lo = edges[range[0]];
   let hi = edges[range[1] + 1];
-  if (integer) {
+  if (counts.integerValues) {
     lo = Math.floor(lo);
     hi = Math.ceil(hi);
   }

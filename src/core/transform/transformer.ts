@@ -170,11 +170,7 @@ export class TableTransformer {
 
   /** Fit every modelled column to the rows of `table` (no privacy: statistics are exact). */
   static fit(schema: Schema, table: Table, options: FitOptions = {}): TableTransformer {
-    return TableTransformer.fromFacts(schema, TableTransformer.exactFacts(schema, table, options), options);
-  }
-
-  static exactFacts(schema: Schema, table: Table, options: FitOptions = {}): (ColumnFacts | undefined)[] {
-    return schema.columns.map((column, index): ColumnFacts | undefined => {
+    const facts = schema.columns.map((column, index): ColumnFacts | undefined => {
       if (!isModelled(column)) return undefined;
       const data = table.columns[index];
       if (isNumericColumn(column)) {
@@ -193,6 +189,7 @@ export class TableTransformer {
       if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
       return { type: 'categorical', levels: data.levels.slice(), hasMissing: data.codes.some((c) => c < 0) };
     });
+    return TableTransformer.fromFacts(schema, facts, options);
   }
 
   /**
