@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { readCsv, type ReadOptions } from './csv/reader';
 import { InputError } from './csv/errors';
 import { detach } from './random';
-import { parseDate } from './schema/dates';
-import { MISSING_TOKENS, trimValue } from './schema/infer';
+import { parseNumericValue } from './schema/format';
+import { isMissingValue, trimValue } from './schema/infer';
 import { MODELLED_KINDS, type ColumnSchema, type Schema } from './schema/types';
 
 /** A column held in typed arrays: numbers (dates as days or seconds) or category codes. */
@@ -141,7 +141,7 @@ class ColumnBuilder {
   add(raw: string, line: number, position: number): void {
     if (this.mode === 'none') return;
     const value = trimValue(raw);
-    const missing = value.length <= 4 && MISSING_TOKENS.has(value);
+    const missing = isMissingValue(value, this.column);
     if (this.mode === 'categorical') {
       if (this.size === this.codes!.length) this.codes = grow(this.codes!);
       let code = -1;
@@ -161,14 +161,12 @@ class ColumnBuilder {
     if (this.size === this.numbers!.length) this.numbers = grow(this.numbers!);
     let x = NaN;
     if (!missing) {
-      if (this.mode === 'date') {
-        const n = parseDate(value, this.column.dateFormat!);
-        if (n === undefined) this.fail(value, line, position, `is not a date in the format ${this.column.dateFormat}`);
-        x = n!;
-      } else {
-        x = Number(value);
-        if (!Number.isFinite(x) || value === '') this.fail(value, line, position, 'is not a number');
+      const n = parseNumericValue(this.column, value);
+      if (n === undefined) {
+        const formats = [this.column.dateFormat, ...(this.column.otherDateFormats ?? [])].join(' or ');
+        this.fail(value, line, position, this.mode === 'date' ? `is not a date in the format ${formats}` : 'is not a number');
       }
+      x = n!;
     }
     this.numbers![this.size++] = x;
   }

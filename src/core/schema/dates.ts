@@ -11,29 +11,92 @@ interface FormatSpec {
   format: DateFormat;
   regex: RegExp;
   order: 'ymd' | 'dmy' | 'mdy';
+  /** Between day, month and year: `2000-01-03`, `03/01/2000`, `03.01.2000`, `03 Jan 2000`, `20000103`. */
+  dateSeparator: '-' | '/' | '.' | ' ' | '';
+  /** Month as a number or as its English three-letter name (`Jan`). */
+  month: 'number' | 'name';
+  /** Day written with two digits (`03`) or without padding (`3`). */
+  padDay: boolean;
   time: 'none' | 'hm' | 'hms' | 'hms.sss';
   separator: ' ' | 'T';
-  zulu: boolean;
+  /** `Z` for UTC, or a UTC offset such as `+01:00` (read as the instant it names). */
+  zone: 'none' | 'Z' | 'offset';
 }
 
+const DAY2 = '(\\d{2})';
+const DAY1 = '([1-9]|[12]\\d|3[01])';
+const MONTH_NAME = '([A-Za-z]{3})';
+const OFFSET = '([+-]\\d{2}(?::?\\d{2})?)';
+const TIMES = { none: '', hm: '(\\d{2}):(\\d{2})', hms: '(\\d{2}):(\\d{2}):(\\d{2})', 'hms.sss': '(\\d{2}):(\\d{2}):(\\d{2})\\.(\\d{3})' } as const;
+
+function spec(
+  format: DateFormat,
+  order: FormatSpec['order'],
+  dateSeparator: FormatSpec['dateSeparator'],
+  time: FormatSpec['time'] = 'none',
+  separator: FormatSpec['separator'] = ' ',
+  zone: FormatSpec['zone'] = 'none',
+  month: FormatSpec['month'] = 'number',
+  padDay = true,
+): FormatSpec {
+  const sep = dateSeparator === '.' ? '\\.' : dateSeparator === '/' ? '\\/' : dateSeparator;
+  const day = padDay ? DAY2 : DAY1;
+  const mon = month === 'name' ? MONTH_NAME : '(\\d{2})';
+  const date = order === 'ymd' ? `(\\d{4})${sep}${mon}${sep}${day}` : order === 'dmy' ? `${day}${sep}${mon}${sep}(\\d{4})` : `${mon}${sep}${day}${sep}(\\d{4})`;
+  const clock = time === 'none' ? '' : separator + TIMES[time];
+  const tz = zone === 'Z' ? 'Z' : zone === 'offset' ? OFFSET : '';
+  return { format, regex: new RegExp(`^${date}${clock}${tz}$`), order, dateSeparator, month, padDay, time, separator, zone };
+}
+
+// Order matters where two formats read the same text: the first is preferred (dd/mm over mm/dd).
 const SPECS: FormatSpec[] = [
-  { format: 'YYYY-MM-DD', regex: /^(\d{4})-(\d{2})-(\d{2})$/, order: 'ymd', time: 'none', separator: ' ', zulu: false },
-  { format: 'DD/MM/YYYY', regex: /^(\d{2})\/(\d{2})\/(\d{4})$/, order: 'dmy', time: 'none', separator: ' ', zulu: false },
-  { format: 'MM/DD/YYYY', regex: /^(\d{2})\/(\d{2})\/(\d{4})$/, order: 'mdy', time: 'none', separator: ' ', zulu: false },
-  { format: 'YYYY-MM-DD HH:mm:ss', regex: /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/, order: 'ymd', time: 'hms', separator: ' ', zulu: false },
-  { format: 'YYYY-MM-DD HH:mm', regex: /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/, order: 'ymd', time: 'hm', separator: ' ', zulu: false },
-  { format: 'YYYY-MM-DDTHH:mm:ss', regex: /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/, order: 'ymd', time: 'hms', separator: 'T', zulu: false },
-  { format: 'YYYY-MM-DDTHH:mm:ssZ', regex: /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/, order: 'ymd', time: 'hms', separator: 'T', zulu: true },
-  { format: 'YYYY-MM-DDTHH:mm:ss.SSS', regex: /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})$/, order: 'ymd', time: 'hms.sss', separator: 'T', zulu: false },
-  { format: 'YYYY-MM-DDTHH:mm:ss.SSSZ', regex: /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$/, order: 'ymd', time: 'hms.sss', separator: 'T', zulu: true },
-  { format: 'DD/MM/YYYY HH:mm', regex: /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2})$/, order: 'dmy', time: 'hm', separator: ' ', zulu: false },
-  { format: 'DD/MM/YYYY HH:mm:ss', regex: /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})$/, order: 'dmy', time: 'hms', separator: ' ', zulu: false },
-  { format: 'MM/DD/YYYY HH:mm', regex: /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2})$/, order: 'mdy', time: 'hm', separator: ' ', zulu: false },
-  { format: 'MM/DD/YYYY HH:mm:ss', regex: /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})$/, order: 'mdy', time: 'hms', separator: ' ', zulu: false },
+  spec('YYYY-MM-DD', 'ymd', '-'),
+  spec('DD/MM/YYYY', 'dmy', '/'),
+  spec('MM/DD/YYYY', 'mdy', '/'),
+  spec('YYYY-MM-DD HH:mm:ss', 'ymd', '-', 'hms'),
+  spec('YYYY-MM-DD HH:mm', 'ymd', '-', 'hm'),
+  spec('YYYY-MM-DDTHH:mm:ss', 'ymd', '-', 'hms', 'T'),
+  spec('YYYY-MM-DDTHH:mm:ssZ', 'ymd', '-', 'hms', 'T', 'Z'),
+  spec('YYYY-MM-DDTHH:mm:ss.SSS', 'ymd', '-', 'hms.sss', 'T'),
+  spec('YYYY-MM-DDTHH:mm:ss.SSSZ', 'ymd', '-', 'hms.sss', 'T', 'Z'),
+  spec('DD/MM/YYYY HH:mm', 'dmy', '/', 'hm'),
+  spec('DD/MM/YYYY HH:mm:ss', 'dmy', '/', 'hms'),
+  spec('MM/DD/YYYY HH:mm', 'mdy', '/', 'hm'),
+  spec('MM/DD/YYYY HH:mm:ss', 'mdy', '/', 'hms'),
+  spec('YYYY-MM-DDTHH:mm:ss+HH:mm', 'ymd', '-', 'hms', 'T', 'offset'),
+  spec('YYYY-MM-DDTHH:mm:ss.SSS+HH:mm', 'ymd', '-', 'hms.sss', 'T', 'offset'),
+  spec('YYYY-MM-DD HH:mm:ss+HH:mm', 'ymd', '-', 'hms', ' ', 'offset'),
+  spec('DD.MM.YYYY', 'dmy', '.'),
+  spec('DD.MM.YYYY HH:mm', 'dmy', '.', 'hm'),
+  spec('DD.MM.YYYY HH:mm:ss', 'dmy', '.', 'hms'),
+  spec('DD MMM YYYY', 'dmy', ' ', 'none', ' ', 'none', 'name'),
+  spec('D MMM YYYY', 'dmy', ' ', 'none', ' ', 'none', 'name', false),
+  spec('DD-MMM-YYYY', 'dmy', '-', 'none', ' ', 'none', 'name'),
+  spec('D-MMM-YYYY', 'dmy', '-', 'none', ' ', 'none', 'name', false),
+  spec('YYYYMMDD', 'ymd', ''),
 ];
+
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH_BY_NAME = new Map(MONTH_NAMES.map((name, i) => [name.toLowerCase(), i + 1]));
 
 const SPEC_BY_FORMAT = new Map(SPECS.map((s) => [s.format, s]));
 export const DATE_FORMATS: readonly DateFormat[] = SPECS.map((s) => s.format);
+
+/** Whether values in `format` carry a UTC offset (`+01:00`), written back from the column's `utcOffset`. */
+export function hasUtcOffset(format: DateFormat): boolean {
+  return SPEC_BY_FORMAT.get(format)!.zone === 'offset';
+}
+
+/** The UTC offset a value ends with, as written (`+01:00`, `-0500`, `+01`). */
+export function utcOffsetOf(value: string): string | undefined {
+  return /[+-]\d{2}(?::?\d{2})?$/.exec(value)?.[0];
+}
+
+function offsetMinutes(offset: string): number {
+  const digits = offset.slice(1).replace(':', '');
+  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
+  return offset[0] === '-' ? -minutes : minutes;
+}
 
 export function isDatetimeFormat(format: DateFormat): boolean {
   return SPEC_BY_FORMAT.get(format)!.time !== 'none';
@@ -77,16 +140,17 @@ export function parseDate(value: string, format: DateFormat): number | undefined
   let y: number;
   let m: number;
   let d: number;
+  const month = (text: string): number => (spec.month === 'name' ? MONTH_BY_NAME.get(text.toLowerCase()) ?? 0 : +text);
   if (spec.order === 'ymd') {
     y = +match[1];
-    m = +match[2];
+    m = month(match[2]);
     d = +match[3];
   } else if (spec.order === 'dmy') {
     d = +match[1];
-    m = +match[2];
+    m = month(match[2]);
     y = +match[3];
   } else {
-    m = +match[1];
+    m = month(match[1]);
     d = +match[2];
     y = +match[3];
   }
@@ -98,15 +162,26 @@ export function parseDate(value: string, format: DateFormat): number | undefined
   const ss = spec.time === 'hm' ? 0 : +match[6];
   const ms = spec.time === 'hms.sss' ? +match[7] : 0;
   if (hh > 23 || mm > 59 || ss > 59) return undefined;
-  return days * 86400 + hh * 3600 + mm * 60 + ss + ms / 1000;
+  let seconds = days * 86400 + hh * 3600 + mm * 60 + ss + ms / 1000;
+  if (spec.zone === 'offset') {
+    const offset = match[spec.time === 'hm' ? 6 : spec.time === 'hms' ? 7 : 8];
+    const minutes = offsetMinutes(offset);
+    if (Math.abs(minutes) > 18 * 60 || +offset.slice(-2) > 59) return undefined;
+    seconds -= minutes * 60;
+  }
+  return seconds;
 }
 
 const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
 const pad4 = (n: number): string => String(n).padStart(4, '0');
 
-/** Write a number from `parseDate` back in `format` (rounded to the format's resolution). */
-export function formatDate(n: number, format: DateFormat): string {
+/**
+ * Write a number from `parseDate` back in `format` (rounded to the format's resolution); formats
+ * with a UTC offset show the instant in `utcOffset` (as written in the source, default `+00:00`).
+ */
+export function formatDate(n: number, format: DateFormat, utcOffset = '+00:00'): string {
   const spec = SPEC_BY_FORMAT.get(format)!;
+  if (spec.zone === 'offset') n += offsetMinutes(utcOffset) * 60;
   let days: number;
   let secondsOfDay = 0;
   let ms = 0;
@@ -121,10 +196,13 @@ export function formatDate(n: number, format: DateFormat): string {
     secondsOfDay = totalSeconds - days * 86400;
   }
   const { y, m, d } = civilFromDays(days);
+  const sep = spec.dateSeparator;
+  const month = spec.month === 'name' ? MONTH_NAMES[m - 1] : pad2(m);
+  const day = spec.padDay ? pad2(d) : String(d);
   let date: string;
-  if (spec.order === 'ymd') date = `${pad4(y)}-${pad2(m)}-${pad2(d)}`;
-  else if (spec.order === 'dmy') date = `${pad2(d)}/${pad2(m)}/${pad4(y)}`;
-  else date = `${pad2(m)}/${pad2(d)}/${pad4(y)}`;
+  if (spec.order === 'ymd') date = `${pad4(y)}${sep}${month}${sep}${day}`;
+  else if (spec.order === 'dmy') date = `${day}${sep}${month}${sep}${pad4(y)}`;
+  else date = `${month}${sep}${day}${sep}${pad4(y)}`;
   if (spec.time === 'none') return date;
   const hh = Math.floor(secondsOfDay / 3600);
   const mi = Math.floor((secondsOfDay % 3600) / 60);
@@ -132,7 +210,7 @@ export function formatDate(n: number, format: DateFormat): string {
   let time = `${pad2(hh)}:${pad2(mi)}`;
   if (spec.time !== 'hm') time += `:${pad2(ss)}`;
   if (spec.time === 'hms.sss') time += '.' + String(ms).padStart(3, '0');
-  return date + spec.separator + time + (spec.zulu ? 'Z' : '');
+  return date + spec.separator + time + (spec.zone === 'Z' ? 'Z' : spec.zone === 'offset' ? utcOffset : '');
 }
 
 /**

@@ -1,9 +1,107 @@
-import { formatDate } from './dates';
-import type { ColumnSchema, NumberFormat } from './types';
+import { formatDate, parseDate } from './dates';
+import type { ColumnSchema, GroupSeparator, NumberFormat } from './types';
+
+/** A plain number as JavaScript reads it: `-1.5`, `.5`, `2.50E-01`. */
+export const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** One number as written: its value and the parts of its look. */
+export interface NumberReading {
+  value: number;
+  /** Digits after the decimal separator (of the mantissa, in scientific notation). */
+  places: number;
+  /** Power of ten of scientific notation, 0 otherwise. */
+  exponent: number;
+  /** The grouping character used, or null. */
+  group: GroupSeparator | null;
+  prefix: string;
+  suffix: string;
+}
+
+// Currency symbols, optionally after a country's letters (US$, A$), and % or a symbol after.
+const PREFIX = /^(?:[A-Z]{1,2})?[$£€¥₹](?:[ \u00a0])?/;
+const SUFFIX = /(?:[ \u00a0])?(?:[%‰]|[$£€¥₹])$/;
+const BODY: Record<'.' | ',', RegExp> = {
+  '.': /^(?:(\d{1,3})([, \u00a0\u202f'])(\d{3}(?:\2\d{3})*)|(\d*))(?:\.(\d*))?$/,
+  ',': /^(?:(\d{1,3})([. \u00a0\u202f'])(\d{3}(?:\2\d{3})*)|(\d*))(?:,(\d*))?$/,
+};
+
+/**
+ * Read `text` as a number whose decimal separator is `decimal`, accepting digit grouping, a sign,
+ * a currency prefix and a `%` or currency suffix. Undefined when it is not such a number.
+ */
+export function readNumber(text: string, decimal: '.' | ',' = '.'): NumberReading | undefined {
+  if (PLAIN_NUMBER.test(text)) {
+    const e = text.search(/[eE]/);
+    const mantissa = e >= 0 ? text.slice(0, e) : text;
+    if (decimal === ',' && (e >= 0 || mantissa.includes('.'))) {
+      if (e >= 0) return undefined;
+      return readFormatted(text, decimal);
+    }
+    const dot = mantissa.indexOf('.');
+    return {
+      value: Number(text),
+      places: dot >= 0 ? mantissa.length - dot - 1 : 0,
+      exponent: e >= 0 ? Number(text.slice(e + 1)) : 0,
+      group: null,
+      prefix: '',
+      suffix: '',
+    };
+  }
+  return readFormatted(text, decimal);
+}
+
+function readFormatted(text: string, decimal: '.' | ','): NumberReading | undefined {
+  let rest = text;
+  let negative = false;
+  const sign = (): void => {
+    const c = rest.charCodeAt(0);
+    if (c === 45 || c === 43 || c === 0x2212) {
+      negative = c !== 43;
+      rest = rest.slice(1);
+    }
+  };
+  sign();
+  const prefix = PREFIX.exec(rest)?.[0] ?? '';
+  rest = rest.slice(prefix.length);
+  if (prefix && !negative) sign();
+  const suffix = SUFFIX.exec(rest)?.[0] ?? '';
+  rest = rest.slice(0, rest.length - suffix.length);
+  const m = BODY[decimal].exec(rest);
+  if (!m) return undefined;
+  const grouped = m[1] !== undefined;
+  const integer = grouped ? m[1] + m[3].split(m[2]).join('') : m[4];
+  const fraction = m[5] ?? '';
+  if (integer === '' && fraction === '') return undefined;
+  if (grouped && m[1].charCodeAt(0) === 48) return undefined; // 0,123 groups nothing
+  const value = Number(`${integer || '0'}.${fraction || '0'}`);
+  return {
+    value: negative ? -value : value,
+    places: fraction.length,
+    exponent: 0,
+    group: grouped ? (m[2] as GroupSeparator) : null,
+    prefix,
+    suffix,
+  };
+}
+
+/** Read a value of a numeric column written in `format`; undefined when it is not one. */
+export function parseNumber(text: string, format: NumberFormat | undefined): number | undefined {
+  if (!format?.decimalSeparator && !format?.groupSeparator && !format?.prefix && !format?.suffix) {
+    return PLAIN_NUMBER.test(text) ? Number(text) : undefined;
+  }
+  const reading = readNumber(text, format.decimalSeparator ?? '.');
+  if (!reading) return undefined;
+  if (reading.group !== null && reading.group !== (format.groupSeparator ?? null)) return undefined;
+  // The column's own symbol or none (a bare `0` in a currency column); never another unit.
+  if (reading.prefix && reading.prefix !== format.prefix) return undefined;
+  if (reading.suffix && reading.suffix !== format.suffix) return undefined;
+  return reading.value;
+}
 
 /**
  * Write a number the way its column was written in the source file: the same decimal places
- * (padded when the source padded them), integers rounded, scientific notation kept.
+ * (padded when the source padded them), separators, currency or percent sign, integers rounded,
+ * scientific notation kept.
  */
 export function formatNumber(x: number, format: NumberFormat | undefined, integer: boolean): string {
   if (integer) x = Math.round(x);
@@ -12,7 +110,15 @@ export function formatNumber(x: number, format: NumberFormat | undefined, intege
   let text = x.toFixed(decimals);
   if (!format?.fixed && decimals > 0 && text.includes('.')) text = text.replace(/\.?0+$/, '');
   if (text.startsWith('-') && Number(text) === 0) text = text.slice(1);
-  return text;
+  if (!format?.decimalSeparator && !format?.groupSeparator && !format?.prefix && !format?.suffix) return text;
+  const negative = text.startsWith('-');
+  if (negative) text = text.slice(1);
+  const dot = text.indexOf('.');
+  let whole = dot >= 0 ? text.slice(0, dot) : text;
+  const fraction = dot >= 0 ? text.slice(dot + 1) : '';
+  if (format.groupSeparator) whole = whole.replace(/\B(?=(\d{3})+$)/g, format.groupSeparator);
+  const body = whole + (dot >= 0 ? (format.decimalSeparator ?? '.') + fraction : '');
+  return (negative ? '-' : '') + (format.prefix ?? '') + body + (format.suffix ?? '');
 }
 
 function formatExponent(x: number, style: NonNullable<NumberFormat['exponent']>): string {
@@ -25,6 +131,21 @@ function formatExponent(x: number, style: NonNullable<NumberFormat['exponent']>)
 
 /** The text of a numeric-kind value (number, or date as days/seconds) in the column's format. */
 export function formatNumericValue(column: ColumnSchema, x: number): string {
-  if (column.kind === 'date' || column.kind === 'datetime') return formatDate(x, column.dateFormat!);
+  if (column.kind === 'date' || column.kind === 'datetime') return formatDate(x, column.dateFormat!, column.utcOffset);
   return formatNumber(x, column.number, column.kind === 'integer');
+}
+
+/** Read a value of a numeric or date column as the schema says it is written; undefined if not. */
+export function parseNumericValue(column: ColumnSchema, text: string): number | undefined {
+  if (column.kind === 'date' || column.kind === 'datetime') {
+    const n = parseDate(text, column.dateFormat!);
+    if (n !== undefined || !column.otherDateFormats) return n;
+    for (const other of column.otherDateFormats) {
+      const m = parseDate(text, other);
+      if (m !== undefined) return m;
+    }
+    return undefined;
+  }
+  const x = parseNumber(text, column.number);
+  return x !== undefined && Number.isFinite(x) ? x : undefined;
 }

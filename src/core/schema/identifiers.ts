@@ -131,6 +131,8 @@ export interface IdentifierDetectionInput {
   distinctCount: number;
   distinctExact: boolean;
   isIntegerColumn: boolean;
+  /** Every value is a number with a fraction in the column's own format (`12,5`, `$12.34`): a measurement. */
+  isDecimalColumn?: boolean;
   /** Every value is the previous one plus one, in file order. */
   sortedAscendingByOne?: boolean;
   firstIntegerValue?: number;
@@ -307,7 +309,7 @@ export function detectIdentifier(input: IdentifierDetectionInput): IdentifierInf
 
   const digitsOnly = sample.filter((v) => /^\d+$/.test(v));
   const freeText = share((v) => /\s/.test(v)) > 0.05 || sample.reduce((s, v) => s + v.length, 0) / n > 40;
-  const decimals = share((v) => /^[+-]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+)$/.test(v)) > 0.5;
+  const decimals = input.isDecimalColumn || share((v) => /^[+-]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+)$/.test(v)) > 0.5;
 
   // 5. Zero-padded ids.
   if (digitsOnly.length >= SHAPE_SHARE * n && !tokens.some((t) => GEOGRAPHIC_WORDS.has(t))) {

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { readCsv, type CsvFileInfo, type ReadOptions } from '../csv/reader';
 import { detach, Random, Reservoir } from '../random';
 import { HyperLogLog } from './hll';
-import { DATE_FORMATS, formatDate, isDatetimeFormat, parseDate } from './dates';
+import { DATE_FORMATS, daysFromCivil, formatDate, hasUtcOffset, isDatetimeFormat, parseDate, utcOffsetOf } from './dates';
+import { parseNumber, PLAIN_NUMBER, readNumber, type NumberReading } from './format';
 import { detectIdentifier } from './identifiers';
 import {
   SCHEMA_VERSION,
@@ -10,8 +11,10 @@ import {
   type ColumnKind,
   type ColumnSchema,
   type DateFormat,
+  type GroupSeparator,
   type NumberFormat,
   type Schema,
+  NUMERIC_KINDS,
 } from './types';
 
 /** Tokens that mean "no value" in real files, quoted or not. */
@@ -49,7 +52,6 @@ export const INFERENCE_RULES = {
   SAMPLE_SIZE: 1000,
 } as const;
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BOOLEAN_PAIRS: ReadonlyArray<readonly [string, string]> = [
   ['yes', 'no'],
   ['y', 'n'],
@@ -80,7 +82,7 @@ export async function inferSchema(file: string, options: InferOptions = {}): Pro
 export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
   const notes = info.notes.slice();
   const columns = info.header.names.map((name, index) => {
-    const column = stats[index].finish(name, index, info.rowCount);
+    const column = stats[index].finish(name, index, info.rowCount, info.dialect.delimiter);
     const written = info.header.written[index];
     if (written !== undefined && written !== name) column.header = written;
     return column;
@@ -99,11 +101,160 @@ export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
   };
 }
 
+/** A tab or CR before these stops a spreadsheet reading the cell as a formula (OWASP). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A value without the spaces around it. A leading tab or CR that defangs a formula (`\t=1+2`) is
+ * kept: trimming it would re-arm the formula in the synthetic file.
+ */
 export function trimValue(raw: string): string {
   const n = raw.length;
   if (n === 0) return raw;
-  return raw.charCodeAt(0) <= 32 || raw.charCodeAt(n - 1) <= 32 ? raw.trim() : raw;
+  if (raw.charCodeAt(0) > 32 && raw.charCodeAt(n - 1) > 32) return raw;
+  const trimmed = raw.trim();
+  if (FORMULA_START.test(trimmed) && !MISSING_TOKENS.has(trimmed) && !PLAIN_NUMBER.test(trimmed)) {
+    const lead = raw.slice(0, raw.length - raw.trimStart().length);
+    const guard = /[\t\r]/.exec(lead)?.[0];
+    if (guard) return guard + trimmed;
+  }
+  return trimmed;
 }
+
+/** Whether a value is missing in `column`: a missing token, or a stray the schema reads as missing. */
+export function isMissingValue(value: string, column?: Pick<ColumnSchema, 'readAsMissing'>): boolean {
+  return (value.length <= 4 && MISSING_TOKENS.has(value)) || (column?.readAsMissing?.includes(value) ?? false);
+}
+
+/** A cell a spreadsheet would run as a formula (numbers such as `-5` aside). */
+export function isFormulaLike(value: string): boolean {
+  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value);
+}
+
+/** At most this many stray values (`Infinity`, a typo) in a numeric or date column are read as missing. */
+const STRAY_MAX = 3;
+/** ... and only when the column has at least this many readable values per stray. */
+const STRAY_RATIO = 10;
+const YYYYMMDD_FIRST = daysFromCivil(1900, 1, 1);
+const YYYYMMDD_LAST = daysFromCivil(2099, 12, 31);
+
+interface Example {
+  value: string;
+  line: number;
+}
+
+const quote = (e: Example): string => `${JSON.stringify(e.value.length > 40 ? e.value.slice(0, 40) + '…' : e.value)} on line ${e.line}`;
+
+/** Numbers of a column read with one decimal separator, in a single pass. */
+class NumberStats {
+  count = 0;
+  integral = true;
+  leadingZero = false;
+  min = Infinity;
+  max = -Infinity;
+  decimals = 0;
+  decimalsFixed = true;
+  private firstDecimals = -1;
+  exponentValues = 0;
+  exponentStyle: NumberFormat['exponent'];
+  ascendingByOne = true;
+  private previousInteger = NaN;
+  firstInteger = NaN;
+  readonly groups = new Map<GroupSeparator, number>();
+  /** Values of 1,000 or more written with and without grouping. */
+  groupedLarge = 0;
+  ungroupedLarge = 0;
+  readonly prefixes = new Map<string, number>();
+  readonly suffixes = new Map<string, number>();
+  readonly strays: Example[] = [];
+  strayCount = 0;
+
+  constructor(readonly decimal: '.' | ',') {}
+
+  add(value: string, reading: NumberReading): void {
+    const x = reading.value;
+    this.count++;
+    if (/^[+-]?0\d/.test(value)) this.leadingZero = true; // 007: a code, not a number
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    if (!Number.isInteger(x)) this.integral = false;
+    if (reading.prefix) this.prefixes.set(reading.prefix, (this.prefixes.get(reading.prefix) ?? 0) + 1);
+    if (reading.suffix) this.suffixes.set(reading.suffix, (this.suffixes.get(reading.suffix) ?? 0) + 1);
+    if (reading.group) this.groups.set(reading.group, (this.groups.get(reading.group) ?? 0) + 1);
+    if (Math.abs(x) >= 1000) {
+      if (reading.group) this.groupedLarge++;
+      else this.ungroupedLarge++;
+    }
+    const e = value.search(/[eE]/);
+    if (e >= 0) {
+      this.exponentValues++;
+      if (this.exponentStyle && value.charCodeAt(e + 1) === 43) this.exponentStyle.explicitPlus = true;
+      if (!this.exponentStyle) {
+        const exp = value.slice(e + 1);
+        this.exponentStyle = {
+          upperCase: value[e] === 'E',
+          mantissaDecimals: reading.places,
+          exponentDigits: exp.replace(/^[+-]/, '').length,
+          explicitPlus: exp.startsWith('+'),
+        };
+      }
+    } else {
+      if (reading.places > this.decimals) this.decimals = reading.places;
+      if (this.firstDecimals < 0) this.firstDecimals = reading.places;
+      else if (reading.places !== this.firstDecimals) this.decimalsFixed = false;
+    }
+    if (Number.isInteger(x)) {
+      if (Number.isNaN(this.previousInteger)) this.firstInteger = x;
+      else if (x !== this.previousInteger + 1) this.ascendingByOne = false;
+      this.previousInteger = x;
+    } else {
+      this.ascendingByOne = false;
+    }
+  }
+
+  /** A value this reading cannot take; false once there are too many to be strays. */
+  stray(value: string, line: number): boolean {
+    this.strayCount++;
+    if (this.strays.length < STRAY_MAX) this.strays.push({ value: detach(value), line });
+    return this.strayCount <= STRAY_MAX;
+  }
+
+  /** Strays are few enough, among enough numbers, to be read as missing. */
+  straysTolerable(): boolean {
+    return this.strayCount <= STRAY_MAX && this.count >= STRAY_RATIO * this.strayCount;
+  }
+
+  format(nonMissing: number): NumberFormat {
+    const format: NumberFormat = { decimals: this.decimals, fixed: this.decimalsFixed };
+    if (this.exponentStyle && this.exponentValues * 2 > nonMissing) format.exponent = this.exponentStyle;
+    if (this.decimal === ',') format.decimalSeparator = ',';
+    const group = mostCommon(this.groups);
+    if (group !== undefined && this.groupedLarge >= this.ungroupedLarge) format.groupSeparator = group;
+    const prefix = mostCommon(this.prefixes);
+    if (prefix !== undefined) format.prefix = prefix;
+    const suffix = mostCommon(this.suffixes);
+    if (suffix !== undefined) format.suffix = suffix;
+    return format;
+  }
+}
+
+function mostCommon<T>(counts: Map<T, number>): T | undefined {
+  let best: T | undefined;
+  let bestCount = 0;
+  for (const [key, count] of counts) if (count > bestCount) [best, bestCount] = [key, count];
+  return best;
+}
+
+/** Values sharing the same set of date formats that read them (a bit per format). */
+interface DateGroup {
+  count: number;
+  examples: Example[];
+  /** Range of the values under each format that reads them. */
+  ranges: Map<DateFormat, { min: number; max: number }>;
+  offsets?: Map<string, number>;
+}
+
+const MAX_DATE_GROUPS = 64;
 
 /** One column's statistics, gathered value by value in a single pass. */
 export class ColumnStats {
@@ -118,31 +269,22 @@ export class ColumnStats {
   private readonly hll = new HyperLogLog();
   private readonly sample: Reservoir<string>;
 
-  // Numbers
-  private numeric = true;
-  private integral = true;
-  private leadingZero = false;
-  private min = Infinity;
-  private max = -Infinity;
-  private decimals = 0;
-  private decimalsFixed = true;
-  private firstDecimals = -1;
-  private exponentValues = 0;
-  private exponentStyle: NumberFormat['exponent'];
-  private firstNonNumeric: { value: string; line: number } | undefined;
-  private nonNumericCount = 0;
-  private numericCount = 0;
-  private ascendingByOne = true;
-  private previousInteger = NaN;
-  private firstInteger = NaN;
+  // Numbers, read with `.` and with `,` as the decimal separator until the values decide.
+  private readonly numbers: Record<'.' | ',', NumberStats | undefined> = { '.': new NumberStats('.'), ',': new NumberStats(',') };
+  /** First values that read as different numbers with either separator (`1,234`, `1.234`). */
+  private ambiguousComma: Example | undefined;
+  private ambiguousDot: Example | undefined;
 
-  // Dates
-  private dateFormats: DateFormat[] | undefined;
-  private readonly dateRanges = new Map<DateFormat, { min: number; max: number }>();
+  // Dates: formats still tried, and values grouped by which formats read them.
+  private dateFormats: DateFormat[] = DATE_FORMATS.slice();
+  private dateValues = 0;
+  private readonly dateGroups = new Map<number, DateGroup>();
 
   // Text
   private maxLength = 0;
   private totalLength = 0;
+  private formulaLike = 0;
+  private firstFormula: Example | undefined;
 
   constructor(random: Random) {
     this.sample = new Reservoir<string>(INFERENCE_RULES.SAMPLE_SIZE, random, detach);
@@ -158,7 +300,7 @@ export class ColumnStats {
       if (!token) this.missingTokens.set(value, (token = { count: 0, quoted: 0 }));
       token.count++;
       if (quoted) token.quoted++;
-      this.ascendingByOne = false;
+      for (const stats of Object.values(this.numbers)) if (stats) stats.ascendingByOne = false;
       return;
     }
     if (quoted) this.quotedValues++;
@@ -173,81 +315,81 @@ export class ColumnStats {
     this.sample.add(value);
     if (value.length > this.maxLength) this.maxLength = value.length;
     this.totalLength += value.length;
+    if (isFormulaLike(value)) {
+      this.formulaLike++;
+      this.firstFormula ??= { value: detach(value), line };
+    }
 
-    if (this.numeric) this.addNumber(value, line);
-    if (this.dateFormats === undefined || this.dateFormats.length > 0) this.addDate(value);
+    if (this.numbers['.'] || this.numbers[',']) this.addNumber(value, line);
+    if (this.dateFormats.length > 0) this.addDate(value, line);
   }
 
   private addNumber(value: string, line: number): void {
-    if (!NUMBER.test(value)) {
-      this.nonNumericCount++;
-      if (!this.firstNonNumeric) this.firstNonNumeric = { value: detach(value), line };
-      // A handful of stray strings in a numeric column is worth a warning, many is a string column.
-      if (this.nonNumericCount > 3) this.numeric = false;
-      return;
-    }
-    const x = Number(value);
-    this.numericCount++;
-    const c0 = value.charCodeAt(0);
-    const digitStart = c0 === 43 || c0 === 45 ? 1 : 0; // + or -
-    if (value.charCodeAt(digitStart) === 48 && value.length > digitStart + 1) {
-      const next = value.charCodeAt(digitStart + 1);
-      if (next >= 48 && next <= 57) this.leadingZero = true; // 007: a code, not a number
-    }
-    if (x < this.min) this.min = x;
-    if (x > this.max) this.max = x;
-    if (!Number.isInteger(x)) this.integral = false;
-
-    const e = value.search(/[eE]/);
-    const mantissa = e >= 0 ? value.slice(0, e) : value;
-    const dot = mantissa.indexOf('.');
-    const places = dot >= 0 ? mantissa.length - dot - 1 : 0;
-    if (e >= 0) {
-      this.exponentValues++;
-      if (this.exponentStyle && value.charCodeAt(e + 1) === 43) this.exponentStyle.explicitPlus = true;
-      if (!this.exponentStyle) {
-        const exp = value.slice(e + 1);
-        this.exponentStyle = {
-          upperCase: value[e] === 'E',
-          mantissaDecimals: places,
-          exponentDigits: exp.replace(/^[+-]/, '').length,
-          explicitPlus: exp.startsWith('+'),
-        };
+    const separated = value.includes(',') || value.includes('.');
+    let shared: NumberReading | undefined;
+    if (!separated) shared = readNumber(value, '.');
+    const readings: Partial<Record<'.' | ',', NumberReading>> = {};
+    for (const decimal of ['.', ','] as const) {
+      const stats = this.numbers[decimal];
+      if (!stats) continue;
+      const reading = separated ? readNumber(value, decimal) : shared;
+      if (reading) {
+        stats.add(value, reading);
+        readings[decimal] = reading;
+      } else if (!stats.stray(value, line)) {
+        this.numbers[decimal] = undefined;
       }
-    } else {
-      if (places > this.decimals) this.decimals = places;
-      if (this.firstDecimals < 0) this.firstDecimals = places;
-      else if (places !== this.firstDecimals) this.decimalsFixed = false;
     }
-
-    if (Number.isInteger(x)) {
-      if (Number.isNaN(this.previousInteger)) this.firstInteger = x;
-      else if (x !== this.previousInteger + 1) this.ascendingByOne = false;
-      this.previousInteger = x;
-    } else {
-      this.ascendingByOne = false;
+    if (separated && readings['.'] && readings[','] && readings['.'].value !== readings[','].value) {
+      if (value.includes(',')) this.ambiguousComma ??= { value: detach(value), line };
+      else this.ambiguousDot ??= { value: detach(value), line };
     }
   }
 
-  private addDate(value: string): void {
+  private addDate(value: string, line: number): void {
+    let mask = 0;
     const c = value.charCodeAt(0);
-    if (value.length < 10 || value.length > 24 || c < 48 || c > 57) {
-      this.dateFormats = [];
-      return;
+    const read: [DateFormat, number][] = [];
+    if (value.length >= 8 && value.length <= 32 && c >= 48 && c <= 57) {
+      for (const format of this.dateFormats) {
+        const n = parseDate(value, format);
+        if (n === undefined) continue;
+        // 8 digits are a date only in a plausible range: 20651890 is a number.
+        if (format === 'YYYYMMDD' && (n < YYYYMMDD_FIRST || n > YYYYMMDD_LAST)) continue;
+        mask |= 1 << DATE_FORMATS.indexOf(format);
+        read.push([format, n]);
+      }
     }
-    const candidates = this.dateFormats ?? DATE_FORMATS;
-    const kept: DateFormat[] = [];
-    for (const format of candidates) {
-      const n = parseDate(value, format);
-      if (n === undefined) continue;
-      kept.push(format);
-      // dd/mm and mm/dd read the same text as different days, so each keeps its own range.
-      const range = this.dateRanges.get(format);
-      if (!range) this.dateRanges.set(format, { min: n, max: n });
+    let group = this.dateGroups.get(mask);
+    if (!group) {
+      if (this.dateGroups.size >= MAX_DATE_GROUPS) {
+        this.dateFormats = [];
+        return;
+      }
+      this.dateGroups.set(mask, (group = { count: 0, examples: [], ranges: new Map() }));
+    }
+    group.count++;
+    if (group.examples.length < STRAY_MAX) group.examples.push({ value: detach(value), line });
+    for (const [format, n] of read) {
+      const range = group.ranges.get(format);
+      if (!range) group.ranges.set(format, { min: n, max: n });
       else if (n < range.min) range.min = n;
       else if (n > range.max) range.max = n;
+      if (hasUtcOffset(format)) {
+        const offset = utcOffsetOf(value)!;
+        group.offsets ??= new Map();
+        group.offsets.set(offset, (group.offsets.get(offset) ?? 0) + 1);
+      }
     }
-    this.dateFormats = kept;
+    if (mask === 0 && group.count > STRAY_MAX) {
+      this.dateFormats = []; // more values than strays are no date at all
+      return;
+    }
+    // Formats that read none of the first values are not tried again.
+    if (++this.dateValues === STRAY_MAX + 1) {
+      const seen = [...this.dateGroups.keys()].reduce((a, b) => a | b, 0);
+      this.dateFormats = this.dateFormats.filter((f) => seen & (1 << DATE_FORMATS.indexOf(f)));
+    }
   }
 
   private distinct(): { count: number; exact: boolean } {
@@ -255,7 +397,7 @@ export class ColumnStats {
     return { count: Math.max(Math.round(this.hll.estimate()), this.counts.size + 1), exact: false };
   }
 
-  finish(name: string, index: number, rowCount: number): ColumnSchema {
+  finish(name: string, index: number, rowCount: number, delimiter = ','): ColumnSchema {
     const nonMissing = this.rows - this.missing;
     const distinct = this.distinct();
     const warnings: string[] = [];
@@ -281,13 +423,55 @@ export class ColumnStats {
     }
     if (this.padded > 0) warnings.push(`values are space-padded in ${this.padded} rows; they are read trimmed`);
 
-    const kind = this.decideKind(name, nonMissing, distinct, column, warnings);
+    const kind = this.decideKind(name, nonMissing, distinct, column, warnings, delimiter);
     column.kind = kind;
+    if (column.readAsMissing) {
+      const strays = nonMissing - this.readableCount;
+      column.missingCount += strays;
+      column.missingRate = rowCount > 0 ? column.missingCount / rowCount : 0;
+    }
+    if (this.formulaLike > 0 && !NUMERIC_KINDS.has(kind)) {
+      column.formulaLike = this.formulaLike;
+      warnings.push(
+        `${this.formulaLike} value(s) start like a spreadsheet formula (=, +, -, @, tab), first ${quote(this.firstFormula!)}; ` +
+          'a spreadsheet opening the synthetic file may run them: use --neutralise-formulas for files meant for spreadsheets',
+      );
+    }
     if (column.missingRate >= 0.5 && nonMissing > 0) {
       warnings.push(`${(column.missingRate * 100).toFixed(0)} % of values are missing`);
     }
     if (warnings.length) column.warnings = warnings;
     return column;
+  }
+
+  /** Values the chosen reading understood (the rest are strays read as missing). */
+  private readableCount = 0;
+
+  /**
+   * Which decimal separator the column uses. The values decide when one reading fails (`1,5`,
+   * `1.5`, `1.234,56`); when both read every value (`1,234`), a `;`-delimited file is taken to
+   * write decimal commas and any other thousands separators, and a warning says so.
+   */
+  private chooseNumbers(delimiter: string, warnings: string[]): NumberStats | undefined {
+    const dot = this.numbers['.'];
+    const comma = this.numbers[','];
+    if (!dot || !comma) return dot ?? comma;
+    if (this.ambiguousComma) {
+      const useComma = delimiter === ';';
+      warnings.push(
+        `values such as ${quote(this.ambiguousComma)} could use "," as a decimal or a thousands separator; ` +
+          (useComma ? 'read as a decimal comma since the file is ;-delimited' : 'read as a thousands separator') +
+          '; set "decimalSeparator" and "groupSeparator" under "number" in the schema to change it',
+      );
+      return useComma ? comma : dot;
+    }
+    if (this.ambiguousDot && delimiter === ';') {
+      warnings.push(
+        `values such as ${quote(this.ambiguousDot)} could use "." as a decimal or a thousands separator; read as a decimal point; ` +
+          'set "decimalSeparator": "," and "groupSeparator": "." under "number" in the schema to change it',
+      );
+    }
+    return dot;
   }
 
   private decideKind(
@@ -296,23 +480,48 @@ export class ColumnStats {
     distinct: { count: number; exact: boolean },
     column: ColumnSchema,
     warnings: string[],
+    delimiter: string,
   ): ColumnKind {
     if (nonMissing === 0) {
       warnings.push('every value is missing');
       return 'constant';
     }
     if (distinct.exact && distinct.count === 1 && this.missing === 0) {
-      column.categories = this.categoryList(false);
+      column.categories = this.categoryList(undefined);
       return 'constant';
     }
 
-    const numeric = this.numeric && this.nonNumericCount === 0 && !this.leadingZero;
-    if (this.numeric && this.nonNumericCount > 0 && this.numericCount > 0 && this.firstNonNumeric) {
-      warnings.push(
-        `looks numeric but ${this.nonNumericCount} value(s) are not numbers, first ${JSON.stringify(this.firstNonNumeric.value)} on line ${this.firstNonNumeric.line}; it is treated as text-valued`,
-      );
+    let numbers = this.chooseNumbers(delimiter, warnings);
+    if (numbers && (numbers.prefixes.size > 1 || numbers.suffixes.size > 1)) {
+      const units = [...numbers.prefixes.keys(), ...numbers.suffixes.keys()].map((u) => JSON.stringify(u.trim()));
+      warnings.push(`numbers carry different units (${units.join(', ')}); they are read as text`);
+      numbers = undefined;
     }
-    const integerColumn = numeric && this.integral;
+    if (numbers && numbers.strayCount > 0 && numbers.count > 0) {
+      const examples = numbers.strays.map(quote).join(', ');
+      if (numbers.straysTolerable()) {
+        warnings.push(`${numbers.strayCount} value(s) are not numbers (${examples}); they are read as missing`);
+        column.readAsMissing = [...new Set(numbers.strays.map((s) => s.value))];
+      } else {
+        warnings.push(`looks numeric but ${numbers.strayCount} value(s) are not numbers (${examples}); it is treated as text-valued`);
+        numbers = undefined;
+      }
+    }
+    const numeric = numbers !== undefined && !numbers.leadingZero;
+    if (!numeric) column.readAsMissing = undefined;
+    this.readableCount = numeric ? numbers!.count : nonMissing;
+    const integerColumn = numeric && numbers!.integral;
+
+    // 8-digit numbers that are all real dates from 1900 to 2099 are dates (20240103), not amounts.
+    const dates = this.chooseDates(nonMissing);
+    if (integerColumn && !column.readAsMissing && dates?.format === 'YYYYMMDD' && dates.unread === 0 && dates.others.length === 0) {
+      this.describeDates(column, dates, warnings);
+      warnings.push(
+        `8-digit values that are all valid dates from 1900 to 2099 (such as ${quote(dates.example)}) are read as dates in the format YYYYMMDD; ` +
+          'set "kind": "integer" in the schema to read them as numbers',
+      );
+      return 'date';
+    }
 
     const identifier = detectIdentifier({
       name,
@@ -322,59 +531,58 @@ export class ColumnStats {
       distinctCount: distinct.count,
       distinctExact: distinct.exact,
       isIntegerColumn: integerColumn,
-      sortedAscendingByOne: integerColumn && this.ascendingByOne && this.missing === 0,
-      firstIntegerValue: Number.isNaN(this.firstInteger) ? undefined : this.firstInteger,
+      isDecimalColumn: numeric && !numbers!.integral,
+      sortedAscendingByOne: integerColumn && numbers!.ascendingByOne && this.missing === 0,
+      firstIntegerValue: integerColumn && !Number.isNaN(numbers!.firstInteger) ? numbers!.firstInteger : undefined,
     });
     if (identifier) {
       column.identifier = identifier;
+      column.readAsMissing = undefined;
       warnings.push(
         identifier.direct
           ? `direct identifier (${identifier.type}): ${identifier.reason}; it is ${identifier.handling === 'drop' ? 'dropped' : 'regenerated'}, never learned`
           : `identifier (${identifier.type}): ${identifier.reason}; it is ${identifier.handling === 'drop' ? 'dropped' : 'regenerated'}, never learned`,
       );
-      if (integerColumn) this.describeNumbers(column);
+      if (integerColumn) this.describeNumbers(column, numbers!, nonMissing);
       return 'identifier';
     }
 
     if (numeric) {
-      this.describeNumbers(column);
-      if (this.integral && distinct.exact && distinct.count <= INFERENCE_RULES.CATEGORICAL_INTEGER_MAX) {
-        column.categories = this.categoryList(true);
+      this.describeNumbers(column, numbers!, nonMissing);
+      if (numbers!.integral && distinct.exact && distinct.count - (column.readAsMissing?.length ?? 0) <= INFERENCE_RULES.CATEGORICAL_INTEGER_MAX) {
+        column.categories = this.categoryList(column);
         return isBooleanPair(column.categories.map((c) => c.value)) ? 'boolean' : 'categorical';
       }
-      if (this.integral && distinct.exact && isCodeName(name) && distinct.count <= INFERENCE_RULES.CATEGORICAL_STRING_MAX) {
+      if (numbers!.integral && distinct.exact && isCodeName(name) && distinct.count <= INFERENCE_RULES.CATEGORICAL_STRING_MAX) {
         // Numeric codes (SNOMED, ICD numbers, FIPS) name categories; their arithmetic means nothing.
-        column.categories = this.categoryList(false);
+        column.categories = this.categoryList(undefined, column.readAsMissing);
         return 'categorical';
       }
-      return this.integral ? 'integer' : 'continuous';
+      return numbers!.integral ? 'integer' : 'continuous';
     }
 
-    if (this.dateFormats && this.dateFormats.length > 0) {
-      // dd/mm/yyyy and mm/dd/yyyy can both survive when no day exceeded 12: UK order wins then.
-      const format = this.dateFormats[0];
-      column.dateFormat = format;
-      const range = this.dateRanges.get(format)!;
-      column.min = formatDate(range.min, format);
-      column.max = formatDate(range.max, format);
-      if (this.dateFormats.includes('DD/MM/YYYY') && this.dateFormats.includes('MM/DD/YYYY')) {
-        warnings.push('day and month order is ambiguous (no day above 12); read as dd/mm/yyyy');
+    if (dates) {
+      this.describeDates(column, dates, warnings);
+      if (dates.unread > 0) {
+        column.readAsMissing = [...new Set(dates.strays.map((s) => s.value))];
+        this.readableCount = nonMissing - dates.unread;
+        warnings.push(`${dates.unread} value(s) are not dates (${dates.strays.map(quote).join(', ')}); they are read as missing`);
       }
-      return isDatetimeFormat(format) ? 'datetime' : 'date';
+      return isDatetimeFormat(dates.format) ? 'datetime' : 'date';
     }
 
     if (distinct.exact) {
       const values = [...this.counts.keys()];
       if (distinct.count === 2 && isBooleanPair(values)) {
-        column.categories = this.categoryList(false);
+        column.categories = this.categoryList(undefined);
         return 'boolean';
       }
       if (
         distinct.count <= INFERENCE_RULES.CATEGORICAL_STRING_MAX &&
         nonMissing / distinct.count >= INFERENCE_RULES.CATEGORICAL_MIN_MEAN_COUNT
       ) {
-        column.categories = this.categoryList(false);
-        if (this.leadingZero) warnings.push('codes with leading zeros are kept as text categories');
+        column.categories = this.categoryList(undefined);
+        if (numbers?.leadingZero) warnings.push('codes with leading zeros are kept as text categories');
         return 'categorical';
       }
     }
@@ -385,20 +593,121 @@ export class ColumnStats {
     return 'text';
   }
 
-  private describeNumbers(column: ColumnSchema): void {
-    column.min = this.min;
-    column.max = this.max;
-    const format: NumberFormat = { decimals: this.decimals, fixed: this.decimalsFixed };
-    if (this.exponentStyle && this.exponentValues * 2 > this.rows - this.missing) format.exponent = this.exponentStyle;
-    column.number = format;
+  /**
+   * The date format most values are written in, then the formats that read the rest (mixed
+   * columns), or undefined when more than a few values are no date at all.
+   */
+  private chooseDates(nonMissing: number): ChosenDates | undefined {
+    if (this.dateFormats.length === 0 || this.dateGroups.size === 0) return undefined;
+    const unreadGroup = this.dateGroups.get(0);
+    const unread = unreadGroup?.count ?? 0;
+    if (unread > 0 && nonMissing - unread < STRAY_RATIO * unread) return undefined;
+    const groups = [...this.dateGroups].filter(([mask]) => mask !== 0);
+    const bit = (format: DateFormat): number => 1 << DATE_FORMATS.indexOf(format);
+    const coverage = (format: DateFormat, among: [number, DateGroup][]): number =>
+      among.reduce((sum, [mask, g]) => sum + (mask & bit(format) ? g.count : 0), 0);
+    const best = (among: [number, DateGroup][]): DateFormat => {
+      let chosen = DATE_FORMATS[0];
+      let most = -1;
+      for (const format of DATE_FORMATS) {
+        const n = coverage(format, among);
+        if (n > most) [chosen, most] = [format, n];
+      }
+      return chosen;
+    };
+    const format = best(groups);
+    const counts = [{ format, count: coverage(format, groups) }];
+    let rest = groups.filter(([mask]) => !(mask & bit(format)));
+    const others: DateFormat[] = [];
+    const minority: Example[] = rest.flatMap(([, g]) => g.examples).slice(0, STRAY_MAX);
+    while (rest.length) {
+      const other = best(rest);
+      counts.push({ format: other, count: coverage(other, rest) });
+      others.push(other);
+      rest = rest.filter(([mask]) => !(mask & bit(other)));
+    }
+    // Each value's number comes from the first format of the reading order that reads it.
+    const order = [format, ...others];
+    let min = Infinity;
+    let max = -Infinity;
+    const offsets = new Map<string, number>();
+    for (const [mask, g] of groups) {
+      const reader = order.find((f) => mask & bit(f))!;
+      const range = g.ranges.get(reader)!;
+      if (range.min < min) min = range.min;
+      if (range.max > max) max = range.max;
+      for (const [offset, n] of g.offsets ?? []) offsets.set(offset, (offsets.get(offset) ?? 0) + n);
+    }
+    const twin = format.includes('DD/MM') ? (format.replace('DD/MM', 'MM/DD') as DateFormat) : undefined;
+    return {
+      format,
+      others,
+      counts,
+      minority,
+      unread,
+      strays: unreadGroup?.examples ?? [],
+      min,
+      max,
+      offsets,
+      ambiguousDayMonth: twin !== undefined && coverage(twin, groups) === counts[0].count,
+      example: groups[0][1].examples[0],
+    };
   }
 
-  private categoryList(numericOrder: boolean): CategoryCount[] {
-    const list = [...this.counts].map(([value, count]) => ({ value, count }));
-    if (numericOrder) list.sort((a, b) => Number(a.value) - Number(b.value));
+  private describeDates(column: ColumnSchema, dates: ChosenDates, warnings: string[]): void {
+    column.dateFormat = dates.format;
+    if (dates.others.length) column.otherDateFormats = dates.others;
+    const offset = mostCommon(dates.offsets);
+    if (offset !== undefined && hasUtcOffset(dates.format)) column.utcOffset = offset;
+    column.min = formatDate(dates.min, dates.format, column.utcOffset);
+    column.max = formatDate(dates.max, dates.format, column.utcOffset);
+    if (dates.ambiguousDayMonth) warnings.push('day and month order is ambiguous (no day above 12); read as dd/mm/yyyy');
+    if (dates.others.length) {
+      const total = dates.counts.slice(1).reduce((a, b) => a + b.count, 0);
+      warnings.push(
+        `dates are written in ${dates.counts.length} formats: ${dates.counts.map((c) => `${c.count} as ${c.format}`).join(', ')}; ` +
+          `the ${total} not in ${dates.format} (such as ${dates.minority.map(quote).join(', ')}) are read too, and the synthetic file writes ${dates.format}`,
+      );
+    }
+    if (dates.offsets.size > 1) {
+      warnings.push(
+        `values carry ${dates.offsets.size} UTC offsets (${[...dates.offsets].map(([o, n]) => `${o} ×${n}`).join(', ')}); ` +
+          `they are read as instants and written with ${column.utcOffset}`,
+      );
+    }
+  }
+
+  private describeNumbers(column: ColumnSchema, numbers: NumberStats, nonMissing: number): void {
+    column.min = numbers.min;
+    column.max = numbers.max;
+    column.number = numbers.format(nonMissing);
+  }
+
+  /** Categories with counts: numeric order for number columns (strays left out), else most frequent first. */
+  private categoryList(numeric: ColumnSchema | undefined, leaveOut?: string[]): CategoryCount[] {
+    const skip = new Set(leaveOut ?? numeric?.readAsMissing ?? []);
+    const list = [...this.counts].filter(([value]) => !skip.has(value)).map(([value, count]) => ({ value, count }));
+    if (numeric) list.sort((a, b) => (parseNumber(a.value, numeric.number) ?? 0) - (parseNumber(b.value, numeric.number) ?? 0));
     else list.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
     return list;
   }
+}
+
+interface ChosenDates {
+  format: DateFormat;
+  /** Formats that read the values `format` cannot, in reading order. */
+  others: DateFormat[];
+  counts: { format: DateFormat; count: number }[];
+  /** Values not in `format`, for the warning. */
+  minority: Example[];
+  /** Values no format reads: strays, read as missing. */
+  unread: number;
+  strays: Example[];
+  min: number;
+  max: number;
+  offsets: Map<string, number>;
+  ambiguousDayMonth: boolean;
+  example: Example;
 }
 
 /** A column name whose words say it holds codes: `code`, `reasoncode`, `icd_code`, `snomed`. */

@@ -38,7 +38,18 @@ export interface NumberFormat {
   fixed: boolean;
   /** Values were written in scientific notation, e.g. `2.50E-01`. */
   exponent?: { upperCase: boolean; mantissaDecimals: number; exponentDigits: number; explicitPlus: boolean };
+  /** The decimal separator when it is not `.`: `,` as in `1,5` (much of Europe). */
+  decimalSeparator?: ',';
+  /** Digit grouping from 1,000 up: `,` in `1,234.5`, `.` in `1.234,5`, a space in `1 234`. */
+  groupSeparator?: GroupSeparator;
+  /** Text before the number, such as a currency symbol (`$`, `£`, `€`); after the sign. */
+  prefix?: string;
+  /** Text after the number, such as `%` or ` €`. Values are read as written: `12.5%` is 12.5. */
+  suffix?: string;
 }
+
+export const GROUP_SEPARATORS = [',', '.', ' ', '\u00a0', '\u202f', "'"] as const;
+export type GroupSeparator = (typeof GROUP_SEPARATORS)[number];
 
 export type DateFormat =
   | 'YYYY-MM-DD'
@@ -53,7 +64,18 @@ export type DateFormat =
   | 'DD/MM/YYYY HH:mm'
   | 'DD/MM/YYYY HH:mm:ss'
   | 'MM/DD/YYYY HH:mm'
-  | 'MM/DD/YYYY HH:mm:ss';
+  | 'MM/DD/YYYY HH:mm:ss'
+  | 'YYYY-MM-DDTHH:mm:ss+HH:mm'
+  | 'YYYY-MM-DDTHH:mm:ss.SSS+HH:mm'
+  | 'YYYY-MM-DD HH:mm:ss+HH:mm'
+  | 'DD.MM.YYYY'
+  | 'DD.MM.YYYY HH:mm'
+  | 'DD.MM.YYYY HH:mm:ss'
+  | 'DD MMM YYYY'
+  | 'D MMM YYYY'
+  | 'DD-MMM-YYYY'
+  | 'D-MMM-YYYY'
+  | 'YYYYMMDD';
 
 export type IdentifierType =
   | 'row-index'
@@ -112,6 +134,14 @@ export interface ColumnSchema {
   max?: number | string;
   number?: NumberFormat;
   dateFormat?: DateFormat;
+  /** Other date formats some values were written in: read too, written in `dateFormat`. */
+  otherDateFormats?: DateFormat[];
+  /** Formats with a UTC offset: the offset written in output, as the file wrote it (`+01:00`). */
+  utcOffset?: string;
+  /** Stray values (such as `Infinity` in a numeric column) read as missing, with a warning. */
+  readAsMissing?: string[];
+  /** How many values start like a spreadsheet formula (`=`, `+`, `-`, `@`, tab, CR), numbers aside. */
+  formulaLike?: number;
   /** Categorical and boolean kinds: every category with its count, most frequent first. */
   categories?: CategoryCount[];
   identifier?: IdentifierInfo;

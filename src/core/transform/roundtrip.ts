@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { readCsv } from '../csv/reader';
 import { columnTexts } from '../output';
-import { inferSchema, MISSING_TOKENS, trimValue } from '../schema/infer';
+import { inferSchema, isMissingValue, trimValue } from '../schema/infer';
+import { parseNumericValue, readNumber } from '../schema/format';
 import type { ColumnSchema, Schema } from '../schema/types';
 import { isModelled, loadTable } from '../table';
 import { TableTransformer } from './transformer';
@@ -77,18 +78,22 @@ export async function checkRoundTrip(file: string, schema?: Schema): Promise<Rou
 }
 
 function sameCell(column: ColumnSchema, original: string, decoded: string | null): boolean {
-  const originalMissing = original.length <= 4 && MISSING_TOKENS.has(original);
+  const originalMissing = isMissingValue(original, column);
   if (originalMissing || decoded === null) return originalMissing && decoded === null;
   if (column.kind === 'continuous' || column.kind === 'integer') {
     // Equal within half a unit in the last place the original was written with.
-    const a = Number(original);
-    const b = Number(decoded);
-    const mantissa = original.split(/[eE]/)[0];
-    const dot = mantissa.indexOf('.');
-    const places = dot >= 0 ? mantissa.length - dot - 1 : 0;
-    const exponent = /[eE]/.test(original) ? Number(original.split(/[eE]/)[1]) : 0;
-    const tolerance = 0.5 * 10 ** (exponent - places) + Math.abs(a) * 1e-12;
+    const a = parseNumericValue(column, original);
+    const b = parseNumericValue(column, decoded);
+    const written = readNumber(original, column.number?.decimalSeparator ?? '.');
+    if (a === undefined || b === undefined || !written) return false;
+    const tolerance = 0.5 * 10 ** (written.exponent - written.places) + Math.abs(a) * 1e-12;
     return Math.abs(a - b) <= tolerance;
   }
-  return original === decoded;
+  if (original === decoded) return true;
+  // Mixed date formats and UTC offsets are written in one format: the same instant is the same cell.
+  if (column.kind === 'date' || column.kind === 'datetime') {
+    const a = parseNumericValue(column, original);
+    return a !== undefined && a === parseNumericValue(column, decoded);
+  }
+  return false;
 }
