@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { civilFromDays, daysFromCivil, DATE_FORMATS, formatDate, parseDate } from '../../src/core/schema/dates';
+import { civilFromDays, daysFromCivil, DATE_FORMATS, formatDate, parseDate, utcOffsetOf } from '../../src/core/schema/dates';
 import { formatNumber } from '../../src/core/schema/format';
 import { CsvWriter } from '../../src/core/csv/writer';
 import type { ColumnSchema, Dialect } from '../../src/core/schema/types';
@@ -28,14 +28,36 @@ test('every format parses and formats back to the same text', () => {
     'DD/MM/YYYY HH:mm:ss': '01/02/2003 04:05:06',
     'MM/DD/YYYY HH:mm': '01/02/2003 04:05',
     'MM/DD/YYYY HH:mm:ss': '01/02/2003 04:05:06',
+    'YYYY-MM-DDTHH:mm:ss+HH:mm': '2024-01-03T10:00:00+01:00',
+    'YYYY-MM-DDTHH:mm:ss.SSS+HH:mm': '2024-01-03T10:00:00.250-05:30',
+    'YYYY-MM-DD HH:mm:ss+HH:mm': '2024-01-03 10:00:00+01',
+    'DD.MM.YYYY': '03.01.2000',
+    'DD.MM.YYYY HH:mm': '03.01.2000 23:59',
+    'DD.MM.YYYY HH:mm:ss': '03.01.2000 23:59:01',
+    'DD MMM YYYY': '03 Jan 2000',
+    'D MMM YYYY': '3 Dec 2000',
+    'DD-MMM-YYYY': '29-Feb-2000',
+    'D-MMM-YYYY': '3-Jan-2000',
+    YYYYMMDD: '20240103',
   };
   for (const format of DATE_FORMATS) {
     const text = examples[format];
     assert.ok(text, `example for ${format}`);
     const n = parseDate(text, format);
     assert.notEqual(n, undefined, `${format} parses ${text}`);
-    assert.equal(formatDate(n!, format), text, format);
+    assert.equal(formatDate(n!, format, utcOffsetOf(text)), text, format);
   }
+});
+
+test('a UTC offset names an instant; output shows it in the column\'s offset; month names read in any case', () => {
+  const instant = parseDate('2024-01-03T10:00:00+01:00', 'YYYY-MM-DDTHH:mm:ss+HH:mm');
+  assert.equal(instant, parseDate('2024-01-03T09:00:00Z', 'YYYY-MM-DDTHH:mm:ssZ'));
+  assert.equal(parseDate('2024-01-03T04:00:00-0500', 'YYYY-MM-DDTHH:mm:ss+HH:mm'), instant);
+  assert.equal(formatDate(instant!, 'YYYY-MM-DDTHH:mm:ss+HH:mm', '-05:00'), '2024-01-03T04:00:00-05:00');
+  assert.equal(parseDate('03 JAN 2000', 'DD MMM YYYY'), parseDate('03.01.2000', 'DD.MM.YYYY'));
+  assert.equal(parseDate('03 Foo 2000', 'DD MMM YYYY'), undefined);
+  assert.equal(parseDate('03-Jan-2000', 'D-MMM-YYYY'), undefined, 'an unpadded day has no leading zero');
+  assert.equal(parseDate('20240230', 'YYYYMMDD'), undefined);
 });
 
 test('invalid calendar dates and times are rejected', () => {

@@ -80,10 +80,20 @@ test('dates and datetimes in ISO, SQL, T/Z and dd/mm forms', async () => {
 });
 
 test('ambiguous dd/mm vs mm/dd reads as dd/mm with a warning; impossible dates are not dates', async () => {
-  const rows = range(30).map((i) => [`0${(i % 9) + 1}/0${(i % 9) + 1}/2021`, i === 7 ? '2021-02-30' : `2021-02-${String((i % 28) + 1).padStart(2, '0')}`]);
-  const s = await inferSchema(tempFile('a.csv', csv(['when', 'bad'], rows)));
+  const rows = range(30).map((i) => [
+    `0${(i % 9) + 1}/0${(i % 9) + 1}/2021`,
+    i === 7 ? '2021-02-30' : `2021-02-${String((i % 28) + 1).padStart(2, '0')}`,
+    i % 5 === 0 ? '2021-02-30' : `2021-02-${String((i % 28) + 1).padStart(2, '0')}`,
+  ]);
+  const s = await inferSchema(tempFile('a.csv', csv(['when', 'stray', 'bad'], rows)));
   assert.equal(col(s, 'when').dateFormat, 'DD/MM/YYYY');
   assert.match(col(s, 'when').warnings!.join(' '), /ambiguous/);
+  // One impossible date among 30 is a stray, read as missing and named with its line.
+  assert.equal(col(s, 'stray').kind, 'date');
+  assert.deepEqual(col(s, 'stray').readAsMissing, ['2021-02-30']);
+  assert.match(col(s, 'stray').warnings!.join(' '), /1 value\(s\) are not dates \("2021-02-30" on line 9\); they are read as missing/);
+  assert.equal(col(s, 'stray').missingCount, 1);
+  // Six are too many to be strays.
   assert.notEqual(col(s, 'bad').kind, 'date');
 });
 

@@ -523,7 +523,8 @@ export class ColumnStats {
       return 'date';
     }
 
-    const identifier = detectIdentifier({
+    // Dates are never keys, however distinct (`3-Jan-2000` looks like a code token otherwise).
+    const identifier = !numeric && dates ? undefined : detectIdentifier({
       name,
       sample: this.sample.items,
       nonMissing,
