@@ -497,7 +497,8 @@ export class ColumnStats {
       warnings.push(`numbers carry different units (${units.join(', ')}); they are read as text`);
       numbers = undefined;
     }
-    if (numbers && numbers.strayCount > 0 && numbers.count > 0) {
+    if (numbers && numbers.count === 0) numbers = undefined;
+    if (numbers && numbers.strayCount > 0) {
       const examples = numbers.strays.map(quote).join(', ');
       if (numbers.straysTolerable()) {
         warnings.push(`${numbers.strayCount} value(s) are not numbers (${examples}); they are read as missing`);
