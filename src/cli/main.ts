@@ -68,8 +68,10 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'write the schema JSON to this file instead of printing it')
     .option('-f, --force', 'replace --out if it exists')
     .option('--summary', 'print a readable table instead of JSON')
-    .action(async (file: string, options: { out?: string; force?: boolean; summary?: boolean }) => {
-      const schema = await inferSchema(file);
+    .option('--header', 'the first row is the header (default: detected)')
+    .option('--no-header', 'the first row is data, not a header')
+    .action(async (file: string, options: { out?: string; force?: boolean; summary?: boolean; header?: boolean }) => {
+      const schema = await inferSchema(file, { header: options.header });
       if (options.out) {
         await writeTextAtomic(options.out, schemaToJson(schema), { overwrite: options.force });
         process.stderr.write(`Schema of ${schema.rowCount} rows x ${schema.columns.length} columns written to ${options.out}\n`);

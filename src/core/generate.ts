@@ -171,7 +171,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   phase('schema', `Reading ${path.basename(options.input)}`);
   // A given schema may come from another file: the row count is this file's own.
   const schema = options.schema
-    ? { ...options.schema, rowCount: (await readCsv(options.input, () => undefined, { signal: options.signal })).rowCount }
+    ? { ...options.schema, rowCount: (await readCsv(options.input, () => undefined, { signal: options.signal, header: options.schema.dialect.header })).rowCount }
     : await time('schema', () => inferSchema(options.input, { signal: options.signal }));
   const n = schema.rowCount;
   if (n < 2) throw new InputError('needs at least two data rows to learn from', { file: path.basename(options.input) });

@@ -69,6 +69,7 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
       loaded++;
     },
     {
+      header: schema.dialect.header,
       ...options,
       onHeader: (header) => {
         positions = matchColumns(schema, header.names, display);
@@ -85,6 +86,11 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
 
 /** Position in the file of each schema column (-1 when absent and not needed). */
 function matchColumns(schema: Schema, names: string[], display: string): number[] {
+  // Positional names (a file read without a header, or a schema made that way) match by position.
+  const positional = (list: string[]): boolean => list.every((name, i) => name === `column_${i + 1}`);
+  if (names.length === schema.columns.length && (positional(names) || positional(schema.columns.map((c) => c.name)))) {
+    return schema.columns.map((c) => c.index);
+  }
   const index = new Map(names.map((name, i) => [name, i]));
   const positions = schema.columns.map((c) => index.get(c.name) ?? index.get(c.header ?? '\u0000') ?? -1);
   const missing = schema.columns.filter((c, i) => positions[i] < 0 && isModelled(c)).map((c) => c.name);

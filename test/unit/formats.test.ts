@@ -154,7 +154,7 @@ test('generate --no-dp writes every format back as the source wrote it', async (
     const { outputs } = await generate({ input, epochs: 2, privacy: 'none', evaluate: false, rows: 200, seed: 3 });
     const written = fs.readFileSync(outputs.csv, 'utf8');
     assert.equal(written.split('\n')[0], text.split('\n')[0], 'the header as written');
-    const records = parseCsv(written, { delimiter: schema.dialect.delimiter, raw: true }) as { raw: string; record: string[] }[];
+    const records = parseCsv(written, { delimiter: schema.dialect.delimiter, raw: true }) as unknown as { raw: string; record: string[] }[];
     // The synthetic file reads with the source's own schema: every value is in the column's format.
     const table = await loadTable(outputs.csv, schema);
     assert.equal(table.rowCount, 200);
@@ -179,4 +179,38 @@ test('generate --no-dp writes every format back as the source wrote it', async (
       for (const v of cells('share')) assert.match(v, /^\d+(,\d{1,2})?%$/);
     }
   }
+});
+
+test('a header of years is a header, said in a note; rows of years are data; either can be overridden', async () => {
+  const years = ['2019,2020,2021', ...range(40).map((i) => `${(i * 0.37).toFixed(2)},${(i * 1.1).toFixed(2)},${((i % 7) + 0.5).toFixed(2)}`)].join('\n') + '\n';
+  const file = tempFile('years.csv', years);
+  const s = await inferSchema(file);
+  assert.equal(s.dialect.header, true);
+  assert.deepEqual(s.columns.map((c) => c.name), ['2019', '2020', '2021']);
+  assert.equal(s.rowCount, 40);
+  assert.match(s.notes!.join(' '), /The first row \(2019, 2020, 2021\) is read as the header: its numbers are distinct years in sequence.*"header": false/);
+  // Mixed: a text column beside the years (the World Bank layout).
+  const wide = tempFile('wide.csv', ['country,2019,2020', ...range(30).map((i) => `${['FR', 'DE', 'UK'][i % 3]},${i * 2},${(i * 7) % 50}`)].join('\n') + '\n');
+  assert.deepEqual((await inferSchema(wide)).columns.map((c) => c.name), ['country', '2019', '2020']);
+  // Years above years are data, and the note says how to read the first row as a header instead.
+  const data = tempFile('spans.csv', range(30).map((i) => `${1950 + i},${2000 + (i % 20)}`).join('\n') + '\n');
+  const d = await inferSchema(data);
+  assert.equal(d.dialect.header, false);
+  assert.equal(d.rowCount, 30);
+  assert.match(d.notes!.join(' '), /The first row \(1950, 2000\) holds numbers .* no header row .* schema --header/);
+  // The override: read the years as data, and the schema keeps reading (and generating) that way.
+  const asData = await inferSchema(file, { header: false });
+  assert.equal(asData.rowCount, 41);
+  assert.equal((await loadTable(file, asData)).rowCount, 41);
+  assert.equal((await loadTable(file, s)).rowCount, 40);
+});
+
+test('generate --no-dp keeps a header of years', async () => {
+  const dir = tempDir();
+  const input = path.join(dir, 'years.csv');
+  fs.writeFileSync(input, ['2019,2020,2021', ...range(60).map((i) => `${(i * 0.37).toFixed(2)},${(i * 1.1).toFixed(2)},${((i % 7) + 0.5).toFixed(2)}`)].join('\n') + '\n');
+  const { outputs } = await generate({ input, epochs: 2, privacy: 'none', evaluate: false, rows: 10 });
+  const lines = fs.readFileSync(outputs.csv, 'utf8').trimEnd().split('\n');
+  assert.equal(lines[0], '2019,2020,2021');
+  assert.equal(lines.length, 11);
 });

@@ -11,7 +11,7 @@ const SNIFF_RECORDS = 50;
  * most consistent number of fields greater than one; ties go to the earlier candidate, so plain
  * comma-separated files stay comma-separated.
  */
-export function sniffDialect(sample: string, bom: boolean, atEnd: boolean): Dialect {
+export function sniffDialect(sample: string, bom: boolean, atEnd: boolean, notes: string[] = []): Dialect {
   const lineEnding: Dialect['lineEnding'] = /\r\n/.test(sample.slice(0, 65536)) ? '\r\n' : '\n';
   let best: { delimiter: string; quote: string; score: number; records: string[][] } | undefined;
   for (const quote of CANDIDATE_QUOTES) {
@@ -26,7 +26,7 @@ export function sniffDialect(sample: string, bom: boolean, atEnd: boolean): Dial
   const delimiter = best?.delimiter ?? ',';
   const quote = best?.quote ?? '"';
   const records = best?.records ?? sampleRecords(sample, ',', '"', atEnd) ?? [];
-  return { delimiter, quote, header: hasHeader(records), lineEnding, bom, encoding: 'utf-8' };
+  return { delimiter, quote, header: hasHeader(records, notes), lineEnding, bom, encoding: 'utf-8' };
 }
 
 function looksSingleQuoted(sample: string): boolean {
@@ -75,9 +75,11 @@ const NUMBER_OR_DATE = /^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|\d{1,4}[-/]\d
 /**
  * The first record is a header unless it looks like data: a header has no empty or duplicate
  * names and no numbers or dates where the rows below have them... and a file whose every row is
- * text cannot tell, in which case we assume a header, as nearly every CSV has one.
+ * text cannot tell, in which case we assume a header, as nearly every CSV has one. A first record
+ * of numbers is still a header when they are years in sequence over other values (`2019,2020`),
+ * or whole numbers over columns of decimals; what was assumed goes into `notes`.
  */
-function hasHeader(records: string[][]): boolean {
+function hasHeader(records: string[][], notes: string[]): boolean {
   if (records.length === 0) return true;
   const first = records[0];
   const rest = records.slice(1);
@@ -101,6 +103,46 @@ function hasHeader(records: string[][]): boolean {
       if (!NUMBER_OR_DATE.test(first[c] ?? '') && (first[c] ?? '').trim() !== '') textInFirst++;
     }
   }
-  if (numericColumns === 0) return firstNumeric === 0;
-  return textInFirst / numericColumns > 0.5;
+  if (numericColumns > 0 && textInFirst / numericColumns > 0.5) return true;
+  const shown = first.slice(0, 4).map((v) => v.trim()).join(', ') + (first.length > 4 ? ', ...' : '');
+  const numberHeader = numericHeaderReason(first, rest);
+  if (numberHeader) {
+    notes.push(
+      `The first row (${shown}) is read as the header: ${numberHeader}. If it is data, set "header": false under "dialect" in a schema (schema --no-header --out FILE) and pass it with --schema.`,
+    );
+    return true;
+  }
+  if (numericColumns === 0 && firstNumeric < first.length) return true;
+  notes.push(
+    `The first row (${shown}) holds numbers or dates like the rows below, so the file is read as having no header row and the columns are named column_1, column_2, ...; ` +
+      'if it is a header, run schema --header --out FILE and pass the schema with --schema.',
+  );
+  return false;
+}
+
+const WHOLE = /^\s*[+-]?\d+\s*$/;
+const DECIMAL = /^\s*[+-]?\d*\.\d+\s*$/;
+
+/** Why a first record of numbers is a header after all, or undefined when it looks like data. */
+function numericHeaderReason(first: string[], rest: string[][]): string | undefined {
+  const numbered = first.map((v, c) => ({ v: v.trim(), c })).filter(({ v }) => NUMBER_OR_DATE.test(v));
+  if (numbered.length < 2 || !numbered.every(({ v }) => WHOLE.test(v))) return undefined;
+  const values = numbered.map(({ v }) => Number(v));
+  if (new Set(values).size !== values.length) return undefined;
+  const below = (c: number): string[] => rest.map((r) => (r[c] ?? '').trim()).filter((v) => v !== '');
+  const isYear = (x: number): boolean => x >= 1800 && x <= 2100;
+  const increasing = values.every((x, i) => i === 0 || x > values[i - 1]);
+  const decreasing = values.every((x, i) => i === 0 || x < values[i - 1]);
+  if (values.every(isYear) && (increasing || decreasing)) {
+    // Years over other values: the rows below are not themselves years.
+    const yearsBelow = numbered.filter(({ c }) => below(c).every((v) => WHOLE.test(v) && isYear(Number(v)))).length;
+    if (yearsBelow * 2 < numbered.length) return 'its numbers are distinct years in sequence over columns of other values';
+  }
+  // Whole numbers over columns written with decimals (`1,2,3` over `0.53,1.20,...`).
+  const decimalsBelow = numbered.filter(({ c }) => {
+    const vs = below(c);
+    return vs.length > 0 && vs.filter((v) => DECIMAL.test(v)).length >= 0.9 * vs.length;
+  }).length;
+  if (decimalsBelow === numbered.length) return 'its numbers are distinct whole numbers over columns written with decimals';
+  return undefined;
 }

@@ -29,6 +29,8 @@ export interface ReadOptions {
   trackQuoted?: boolean;
   /** Stop reading as soon as this is aborted; the read rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Whether the first record is a header, overriding the sniffed answer (a schema's dialect.header). */
+  header?: boolean;
   /** Called once with the header, before any row. */
   onHeader?: (header: CsvHeader) => void;
   /** Called as bytes are consumed, for progress bars. */
@@ -57,10 +59,17 @@ export async function readCsv(file: string, onRow: RowHandler, options: ReadOpti
   checkNotBinary(head, display);
   const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const headText = new StringDecoder('utf8').write(head.subarray(bom ? 3 : 0));
-  const dialect = sniffDialect(headText, bom, stat.size <= SNIFF_BYTES);
+  const notes: string[] = [];
+  const sniffNotes: string[] = [];
+  const dialect = sniffDialect(headText, bom, stat.size <= SNIFF_BYTES, sniffNotes);
+  if (options.header !== undefined && options.header !== dialect.header) {
+    dialect.header = options.header;
+    notes.push(options.header ? 'The first row is read as the header, as requested.' : 'The first row is read as data, as requested; columns are named column_1, column_2, ...');
+  } else {
+    notes.push(...sniffNotes);
+  }
 
   let header: CsvHeader | undefined;
-  const notes: string[] = [];
   let rowCount = 0;
   let expectedFields = -1;
 
@@ -77,7 +86,7 @@ export async function readCsv(file: string, onRow: RowHandler, options: ReadOpti
         written: [],
         quoted: false,
       };
-      notes.push('The file has no header row; columns are named column_1, column_2, ...');
+      if (!notes.length) notes.push('The file has no header row; columns are named column_1, column_2, ...');
       options.onHeader?.(header);
     }
     if (record.fields.length !== expectedFields) {

@@ -73,7 +73,7 @@ export async function checkRoundTrip(file: string, schema?: Schema): Promise<Rou
       }
     }
     row++;
-  });
+  }, { header: schema.dialect.header });
   return report;
 }
 
