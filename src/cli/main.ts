@@ -12,6 +12,7 @@ import { sampleFromModel } from '../core/sample-model';
 import { FIXTURE_FORMATS, type FixtureFormat } from '../core/fixtures';
 import type { BackendPreference } from '../core/model/backend';
 import { writeFileAtomic } from '../core/io/atomic';
+import { describeFormulaCells } from '../core/csv/writer';
 import { ProgressReporter, duration } from './progress';
 import { VERSION } from '../core/version';
 import { describeSchema } from './describe';
@@ -111,6 +112,7 @@ export function buildProgram(): Command {
     .option('--protected <column>', 'column (e.g. sex, ethnicity) to compare fidelity and utility per group')
     .option('--test <file>', 'real test CSV for utility (default: the holdout rows)')
     .option('--no-evaluate', 'skip the evaluation and the HTML report')
+    .option('--neutralise-formulas', "prefix cells that start like a spreadsheet formula (=, +, -, @) with ' (for files meant for spreadsheets)")
     .option('-f, --force', 'replace existing outputs')
     .action(async (file: string, options: GenerateCliOptions) => {
       await runGenerate(file, options);
@@ -130,16 +132,21 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'write to this file instead of standard output')
     .option('-f, --force', 'replace --out if it exists')
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(', ')}`, backendValue, 'auto')
-    .action(async (model: string, options: { rows: number; seed: number; format: FixtureFormat; table: string; out?: string; force?: boolean; backend: BackendPreference }) => {
-      const sample = { model, rows: options.rows, seed: options.seed, format: options.format, tableName: options.table, backend: options.backend };
+    .option('--neutralise-formulas', "CSV: prefix cells that start like a spreadsheet formula (=, +, -, @) with ' (for files meant for spreadsheets)")
+    .action(async (model: string, options: { rows: number; seed: number; format: FixtureFormat; table: string; out?: string; force?: boolean; backend: BackendPreference; neutraliseFormulas?: boolean }) => {
+      if (options.neutraliseFormulas && options.format !== 'csv') throw new Error('--neutralise-formulas applies to --format csv only');
+      const sample = { model, rows: options.rows, seed: options.seed, format: options.format, tableName: options.table, backend: options.backend, neutraliseFormulas: options.neutraliseFormulas };
+      let written: Awaited<ReturnType<typeof sampleFromModel>> = {};
       if (options.out) {
-        await writeFileAtomic(options.out, (write) => sampleFromModel(sample, write), { overwrite: options.force });
+        await writeFileAtomic(options.out, async (write) => void (written = await sampleFromModel(sample, write)), { overwrite: options.force });
         process.stderr.write(`${options.rows} rows written to ${options.out}\n`);
       } else {
-        await sampleFromModel(sample, async (text) => {
+        written = await sampleFromModel(sample, async (text) => {
           if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
         });
       }
+      const formulas = written.formulaCells && describeFormulaCells(written.formulaCells);
+      if (formulas) process.stderr.write(`${written.formulaCells!.neutralised ? 'Note' : 'WARNING'}: ${formulas}\n`);
     });
 
   program
@@ -213,6 +220,7 @@ interface GenerateCliOptions {
   pairs?: [string, string][];
   accountant?: 'pld' | 'rdp';
   clip?: number;
+  neutraliseFormulas?: boolean;
 }
 
 /** "a:b,c:d" -> [["a", "b"], ["c", "d"]]. */
@@ -253,6 +261,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
       target: options.target,
       protectedColumn: options.protected,
       testFile: options.test,
+      neutraliseFormulas: options.neutraliseFormulas,
       onPhase: (_phase, message) => progress.phase(message),
       onProgress: (p) => progress.training(p),
     });
@@ -267,7 +276,8 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
           ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.training.rows} rows with ${card.backend.name}; `
           : `Column histograms${card.generator.parameters.pairs ? ' and chosen pairs' : ', columns independent'} (marginals generator); `) +
         `total ${duration((performance.now() - started) / 1000)}.\n` +
-        (card.privacy.differentiallyPrivate ? `Privacy: ${card.privacy.statement}\n` : `WARNING: ${card.privacy.statement}\n`),
+        (card.privacy.differentiallyPrivate ? `Privacy: ${card.privacy.statement}\n` : `WARNING: ${card.privacy.statement}\n`) +
+        (card.output.formulaCells?.count ? `${card.output.formulaCells.neutralised ? 'Note' : 'WARNING'}: ${describeFormulaCells(card.output.formulaCells)}\n` : ''),
     );
   } finally {
     progress.clear();

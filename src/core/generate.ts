@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCsv } from './csv/reader';
-import { CsvWriter } from './csv/writer';
+import { CsvWriter, describeFormulaCells, type FormulaCells } from './csv/writer';
 import { InputError } from './csv/errors';
 import { StagedOutputs } from './io/atomic';
 import { loadTensorflow, type BackendPreference } from './model/backend';
@@ -57,6 +57,8 @@ export interface GenerateOptions {
   generator?: 'tvae' | 'marginals';
   /** Marginals generator only: column pairs (by name) released and drawn jointly. */
   pairs?: [string, string][];
+  /** Prefix cells that start like a spreadsheet formula with `'` (for files meant for spreadsheets). */
+  neutraliseFormulas?: boolean;
   signal?: AbortSignal;
   onPhase?: (phase: GeneratePhase, message: string) => void;
   onProgress?: (progress: TrainProgress) => void;
@@ -85,7 +87,7 @@ export interface MetadataCard {
   software: { name: 'synthetic-csv'; version: string };
   createdAt: string;
   source: { file: string; rows: number; columns: number };
-  output: { file: string; rows: number; columns: string[]; modelFile: string };
+  output: { file: string; rows: number; columns: string[]; modelFile: string; formulaCells?: FormulaCells };
   generator: { name: 'tvae' | 'marginals'; parameters: Record<string, unknown> };
   backend: { name: string; detail: string };
   seed: number;
@@ -212,7 +214,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const columns = outputColumns(schema);
   try {
     phase('sample', `Sampling ${rows} rows`);
-    const writer = CsvWriter.forSchema(schema, columns);
+    const writer = CsvWriter.forSchema(schema, columns, { neutraliseFormulas: options.neutraliseFormulas });
     const source = await learned.source(rows);
     try {
       await time('sample', () =>
@@ -236,6 +238,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     } finally {
       await source.close();
     }
+    const formulaCells = writer.formulaCells();
+    const formulaNote = describeFormulaCells(formulaCells);
+    if (formulaNote) notes.push(formulaNote);
 
     let evaluation: Evaluation | undefined;
     let syntheticTable: Table | undefined;
@@ -288,7 +293,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       software: { name: 'synthetic-csv', version: VERSION },
       createdAt: modelFile.createdAt,
       source: { file: path.basename(options.input), rows: learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n, columns: schema.columns.length },
-      output: { file: path.basename(outputs.csv), rows, columns: columns.map((c) => c.header ?? c.name), modelFile: path.basename(outputs.model) },
+      output: { file: path.basename(outputs.csv), rows, columns: columns.map((c) => c.header ?? c.name), modelFile: path.basename(outputs.model), formulaCells },
       generator: { name: generator, parameters: learned.parameters },
       backend: learned.backend,
       seed,
@@ -617,7 +622,7 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics): Schema {
     rowCount: stats.rowCount,
     notes: [],
     columns: schema.columns.map((c) => {
-      const { min: _min, max: _max, categories: _c, distinctCount: _d, text: _t, warnings: _w, ...rest } = c;
+      const { min: _min, max: _max, categories: _c, distinctCount: _d, text: _t, warnings: _w, readAsMissing: _r, formulaLike: _f, ...rest } = c;
       const publicConstant = c.kind === 'constant' && c.public?.categories?.length === 1;
       return {
         ...rest,

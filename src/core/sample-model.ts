@@ -1,4 +1,4 @@
-import { CsvWriter } from './csv/writer';
+import { CsvWriter, type FormulaCells } from './csv/writer';
 import { FixtureWriter, type FixtureFormat } from './fixtures';
 import { loadTensorflow, type BackendPreference } from './model/backend';
 import { readModelFile } from './model/model-file';
@@ -15,6 +15,8 @@ export interface SampleModelOptions {
   format?: FixtureFormat;
   tableName?: string;
   backend?: BackendPreference;
+  /** CSV only: prefix cells that start like a spreadsheet formula with `'`. */
+  neutraliseFormulas?: boolean;
   signal?: AbortSignal;
 }
 
@@ -22,7 +24,7 @@ export interface SampleModelOptions {
  * Sample rows from a saved model file without the original data or retraining, streaming text in
  * the chosen format to `write`.
  */
-export async function sampleFromModel(options: SampleModelOptions, write: (text: string) => Promise<void>): Promise<void> {
+export async function sampleFromModel(options: SampleModelOptions, write: (text: string) => Promise<void>): Promise<{ formulaCells?: FormulaCells }> {
   const file = await readModelFile(options.model);
   const transformer = TableTransformer.fromJSON(file.transformer);
   let model: Tvae | undefined;
@@ -37,7 +39,8 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
   try {
     const columns = outputColumns(file.schema);
     const format = options.format ?? 'csv';
-    const csv = format === 'csv' ? CsvWriter.forSchema(file.schema, columns) : undefined;
+    if (options.neutraliseFormulas && format !== 'csv') throw new Error('neutralising formulas applies to CSV output only');
+    const csv = format === 'csv' ? CsvWriter.forSchema(file.schema, columns, { neutraliseFormulas: options.neutraliseFormulas }) : undefined;
     const fixture = format === 'csv' ? undefined : new FixtureWriter(format, columns, options.tableName);
     await write(csv ? csv.header() : fixture!.start());
     await sampleRows(
@@ -58,6 +61,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
       options.signal,
     );
     if (fixture) await write(fixture.end());
+    return csv ? { formulaCells: csv.formulaCells() } : {};
   } finally {
     await source.close();
     model?.dispose();

@@ -174,6 +174,7 @@ export async function generateCommand(deps: GenerateDeps, given?: vscode.Uri): P
     backend: settings.backend,
     holdoutFraction: settings.holdoutFraction,
     maxTrainingRows: settings.maxTrainingRows || undefined,
+    neutraliseFormulas: settings.neutraliseFormulas,
   };
   clearDiagnostics(uri, vscode.Uri.file(schemaFile));
   log().info(`Generate ${uri.fsPath} → ${target.outputs.csv} (mode ${choice.mode}${params.schemaFile ? `, schema ${params.schemaFile}` : ''}${target.force ? ', replacing' : ''})`);

@@ -114,7 +114,7 @@ export async function insertRowsCommand(extensionPath: string, given?: vscode.Ur
       (_progress, token) =>
         runSample(
           extensionPath,
-          { model: model.fsPath, rows, seed: Math.floor(Math.random() * 0xffffffff), format, tableName: tableName(model.fsPath), backend: settings.backend, literalOnly: true },
+          { model: model.fsPath, rows, seed: Math.floor(Math.random() * 0xffffffff), format, tableName: tableName(model.fsPath), backend: settings.backend, neutraliseFormulas: settings.neutraliseFormulas, literalOnly: true },
           token,
           workerLog,
         ),
@@ -160,7 +160,7 @@ export async function generateFixtureCommand(extensionPath: string, given?: vsco
       (_progress, token) =>
         runSample(
           extensionPath,
-          { model: model.fsPath, rows, seed: settings.seed, format, tableName: tableName(model.fsPath), backend: settings.backend, out: target.fsPath },
+          { model: model.fsPath, rows, seed: settings.seed, format, tableName: tableName(model.fsPath), backend: settings.backend, neutraliseFormulas: settings.neutraliseFormulas, out: target.fsPath },
           token,
           workerLog,
         ),

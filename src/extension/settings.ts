@@ -17,6 +17,7 @@ export interface Settings {
   outputNaming: OutputNaming;
   maxTrainingRows: number;
   insertRows: number;
+  neutraliseFormulas: boolean;
 }
 
 /** The `syntheticCsv.*` settings, read fresh for every run (for the CSV's folder). */
@@ -35,5 +36,6 @@ export function readSettings(scope?: vscode.Uri): Settings {
     outputNaming: c.get<OutputNaming>('outputNaming', 'ask'),
     maxTrainingRows: Math.floor(positive(c.get<number>('maxTrainingRows'), 250_000)),
     insertRows: Math.max(1, Math.floor(positive(c.get<number>('insertRows'), 10))),
+    neutraliseFormulas: c.get<boolean>('neutraliseFormulas', false),
   };
 }

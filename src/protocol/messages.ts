@@ -37,6 +37,8 @@ export interface GenerateParams {
   backend: BackendSetting;
   holdoutFraction: number;
   maxTrainingRows?: number;
+  /** Prefix cells that start like a spreadsheet formula with `'`. */
+  neutraliseFormulas?: boolean;
 }
 
 export interface SampleParams {
@@ -47,6 +49,8 @@ export interface SampleParams {
   format: FixtureFormat;
   tableName?: string;
   backend: BackendSetting;
+  /** CSV only: prefix cells that start like a spreadsheet formula with `'`. */
+  neutraliseFormulas?: boolean;
   /** Write the rows to this file (replacing it); otherwise they come back as text. */
   out?: string;
   /** For `ts`: only the array literal, without `export const … =`, to insert into code. */

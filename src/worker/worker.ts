@@ -81,6 +81,7 @@ async function runGenerate(id: number, params: GenerateParams, signal: AbortSign
     backend: params.backend,
     holdoutFraction: params.holdoutFraction,
     maxTrainingRows: params.maxTrainingRows,
+    neutraliseFormulas: params.neutraliseFormulas,
     privacy: params.mode === 'none' ? 'none' : { epsilon: params.epsilon ?? DEFAULT_EPSILON, delta: params.delta },
     generator: params.mode === 'dp-marginals' ? 'marginals' : 'tvae',
     signal,
@@ -139,10 +140,11 @@ async function runSample(id: number, params: SampleParams, signal: AbortSignal):
     format: params.format,
     tableName: params.tableName,
     backend: params.backend,
+    neutraliseFormulas: params.format === 'csv' && params.neutraliseFormulas,
     signal,
   };
   if (params.out) {
-    await writeFileAtomic(params.out, (write) => sampleFromModel(options, write), { overwrite: true });
+    await writeFileAtomic(params.out, async (write) => void (await sampleFromModel(options, write)), { overwrite: true });
     send({ type: 'sampled', id, rows: params.rows, file: params.out });
     return;
   }

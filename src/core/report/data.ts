@@ -225,7 +225,7 @@ export function buildReportData(input: ReportInput): ReportData {
     },
     utility: evaluation.utility ? cleanUtility(evaluation.utility) : null,
     privacy: buildPrivacy(evaluation, privacySection, card),
-    checklist: evaluation.checklist.map((c) => ({ id: c.id, label: c.label, verdict: c.verdict, value: c.value, threshold: c.threshold })),
+    checklist: [...evaluation.checklist.map((c) => ({ id: c.id, label: c.label, verdict: c.verdict, value: c.value, threshold: c.threshold })), ...formulaCheck(card)],
     columns,
     correlations,
     dcr: buildDcr(evaluation.privacy.dcrHistogram),
@@ -607,6 +607,23 @@ function describeGenerator(generator: unknown): string | null {
   const model = firstString(generator, ['model', 'architecture']);
   const parts = [name, version ? `v${version.replace(/^v/, '')}` : null, model && model !== name ? `(${model})` : null].filter(Boolean);
   return parts.length ? parts.join(' ') : null;
+}
+
+/** A checklist line when the synthetic file holds cells a spreadsheet would run as formulas (CSV injection). */
+function formulaCheck(card: Record<string, unknown> | undefined): ChecklistItem[] {
+  const output = isRecord(card?.output) ? card.output : null;
+  const f = output && isRecord(output.formulaCells) ? output.formulaCells : null;
+  if (!f || typeof f.count !== 'number' || f.count === 0) return [];
+  const columns = Array.isArray(f.columns) ? f.columns.map(String).join(', ') : '';
+  return [
+    {
+      id: 'formula-cells',
+      label: 'Cells a spreadsheet would run as formulas (CSV injection)',
+      verdict: f.neutralised ? 'pass' : 'warn',
+      value: `${f.count} in ${columns}${f.neutralised ? ", prefixed with '" : ''}`,
+      threshold: f.neutralised ? "neutralised with a leading '" : 'none, or neutralised (--neutralise-formulas)',
+    },
+  ];
 }
 
 function cardDate(card: Record<string, unknown> | undefined): string | null {

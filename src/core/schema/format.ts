@@ -4,6 +4,14 @@ import type { ColumnSchema, GroupSeparator, NumberFormat } from './types';
 /** A plain number as JavaScript reads it: `-1.5`, `.5`, `2.50E-01`. */
 export const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** A tab or CR before these stops a spreadsheet reading the cell as a formula (OWASP). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A cell a spreadsheet may run as a formula: it starts with =, +, -, @, tab or CR (numbers such as `-5` aside). */
+export function isFormulaLike(value: string): boolean {
+  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value);
+}
+
 /** One number as written: its value and the parts of its look. */
 export interface NumberReading {
   value: number;

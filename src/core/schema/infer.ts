@@ -3,7 +3,7 @@ import { readCsv, type CsvFileInfo, type ReadOptions } from '../csv/reader';
 import { detach, Random, Reservoir } from '../random';
 import { HyperLogLog } from './hll';
 import { DATE_FORMATS, daysFromCivil, formatDate, hasUtcOffset, isDatetimeFormat, parseDate, utcOffsetOf } from './dates';
-import { parseNumber, PLAIN_NUMBER, readNumber, type NumberReading } from './format';
+import { isFormulaLike, parseNumber, readNumber, type NumberReading } from './format';
 import { detectIdentifier } from './identifiers';
 import {
   SCHEMA_VERSION,
@@ -101,9 +101,6 @@ export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
   };
 }
 
-/** A tab or CR before these stops a spreadsheet reading the cell as a formula (OWASP). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
 /**
  * A value without the spaces around it. A leading tab or CR that defangs a formula (`\t=1+2`) is
  * kept: trimming it would re-arm the formula in the synthetic file.
@@ -113,7 +110,7 @@ export function trimValue(raw: string): string {
   if (n === 0) return raw;
   if (raw.charCodeAt(0) > 32 && raw.charCodeAt(n - 1) > 32) return raw;
   const trimmed = raw.trim();
-  if (FORMULA_START.test(trimmed) && !MISSING_TOKENS.has(trimmed) && !PLAIN_NUMBER.test(trimmed)) {
+  if (isFormulaLike(trimmed) && !MISSING_TOKENS.has(trimmed)) {
     const lead = raw.slice(0, raw.length - raw.trimStart().length);
     const guard = /[\t\r]/.exec(lead)?.[0];
     if (guard) return guard + trimmed;
@@ -124,11 +121,6 @@ export function trimValue(raw: string): string {
 /** Whether a value is missing in `column`: a missing token, or a stray the schema reads as missing. */
 export function isMissingValue(value: string, column?: Pick<ColumnSchema, 'readAsMissing'>): boolean {
   return (value.length <= 4 && MISSING_TOKENS.has(value)) || (column?.readAsMissing?.includes(value) ?? false);
-}
-
-/** A cell a spreadsheet would run as a formula (numbers such as `-5` aside). */
-export function isFormulaLike(value: string): boolean {
-  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value);
 }
 
 /** At most this many stray values (`Infinity`, a typo) in a numeric or date column are read as missing. */
