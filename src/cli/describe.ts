@@ -1,3 +1,4 @@
+import { formatNumber } from '../core/schema/format';
 import type { ColumnSchema, Schema } from '../core/schema/types';
 
 /** A schema as a terminal table: one line per column, then warnings and notes. */
@@ -15,6 +16,10 @@ export function describeSchema(schema: Schema): string {
   return out;
 }
 
+function shown(c: ColumnSchema, x: number | string | undefined): string {
+  return typeof x === 'number' && !c.number?.exponent ? formatNumber(x, { ...c.number!, fixed: false }, false) : String(x);
+}
+
 function percent(rate: number): string {
   if (rate === 0) return '-';
   return rate < 0.001 ? '<0.1%' : `${(rate * 100).toFixed(1)}%`;
@@ -28,7 +33,8 @@ function detail(c: ColumnSchema): string {
   switch (c.kind) {
     case 'continuous':
     case 'integer':
-      return `${c.min} .. ${c.max}` + (c.number && c.number.decimals > 0 ? `, ${c.number.decimals} dp` : '');
+      // In the column's own look ($2.44, 1.234,5, 12%), so the format read is visible.
+      return `${shown(c, c.min)} .. ${shown(c, c.max)}` + (c.number && c.number.decimals > 0 ? `, ${c.number.decimals} dp` : '');
     case 'date':
     case 'datetime':
       return `${c.min} .. ${c.max} (${c.dateFormat})`;

@@ -293,7 +293,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       software: { name: 'synthetic-csv', version: VERSION },
       createdAt: modelFile.createdAt,
       source: { file: path.basename(options.input), rows: learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n, columns: schema.columns.length },
-      output: { file: path.basename(outputs.csv), rows, columns: columns.map((c) => c.header ?? c.name), modelFile: path.basename(outputs.model), formulaCells },
+      output: { file: path.basename(outputs.csv), rows, columns: columns.map((c) => c.header ?? c.name), modelFile: path.basename(outputs.model), ...(formulaCells.count || formulaCells.neutralised ? { formulaCells } : {}) },
       generator: { name: generator, parameters: learned.parameters },
       backend: learned.backend,
       seed,
