@@ -112,7 +112,6 @@ function hasHeader(records: string[][], notes: string[]): boolean {
     );
     return true;
   }
-  if (numericColumns === 0 && firstNumeric < first.length) return true;
   notes.push(
     `The first row (${shown}) holds numbers or dates like the rows below, so the file is read as having no header row and the columns are named column_1, column_2, ...; ` +
       'if it is a header, run schema --header --out FILE and pass the schema with --schema.',
