@@ -113,7 +113,8 @@ function hasHeader(records: string[][], notes: string[]): boolean {
     return true;
   }
   notes.push(
-    `The first row (${shown}) holds numbers or dates like the rows below, so the file is read as having no header row and the columns are named column_1, column_2, ...; ` +
+    // No values here: this row is data, and notes travel to the metadata card.
+    'The first row holds numbers or dates like the rows below, so the file is read as having no header row and the columns are named column_1, column_2, ...; ' +
       'if it is a header, run schema --header --out FILE and pass the schema with --schema.',
   );
   return false;

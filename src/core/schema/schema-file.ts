@@ -55,6 +55,9 @@ function checkColumn(column: ColumnSchema, file: string): void {
   if ((column.kind === 'date' || column.kind === 'datetime') && !column.dateFormat) {
     fail(`kind "${column.kind}" needs a "dateFormat"`);
   }
+  if (column.number?.groupSeparator && column.number.groupSeparator === (column.number.decimalSeparator ?? '.')) {
+    fail(`number: the group separator ${JSON.stringify(column.number.groupSeparator)} is also the decimal separator`);
+  }
   const bounds = column.public?.bounds;
   if (bounds) {
     if (column.kind === 'date' || column.kind === 'datetime') {
