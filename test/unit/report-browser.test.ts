@@ -1,8 +1,10 @@
 /**
- * The evaluation report in a real browser (Debian Chromium through playwright-core): the offline
- * HTML file draws every chart under its strict CSP, shows hostile CSV strings as text, and renders
- * in light and dark; the webview variant posts its messages. Screenshots go to test-results/.
- * Needs dist/webview/report.js (`npm test` builds it first).
+ * The evaluation report in a real browser (Chromium through playwright-core): the offline HTML file
+ * draws every chart under its strict CSP, shows hostile CSV strings as text, and renders in light
+ * and dark; the webview variant posts its messages. Screenshots go to test-results/.
+ * Needs dist/webview/report.js (`npm test` builds it first). The browser tests run whenever a
+ * Chromium is found (test/helpers/chromium.ts) and are skipped, with the command that enables
+ * them, when none is; REQUIRE_BROWSER=1 (set by .ci/run) turns that skip into a failure.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,8 +20,10 @@ import { daysFromCivil } from '../../src/core/schema/dates';
 import type { ColumnKind, ColumnSchema, Schema } from '../../src/core/schema/types';
 import type { Table } from '../../src/core/table';
 import { tempDir } from '../helpers/files';
+import { browserTestOptions, findChromium, requireChromium } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = findChromium();
+const BROWSER = browserTestOptions(CHROMIUM);
 const XSS_CATEGORY = '<img src=x onerror=alert(1)>';
 const XSS_COLUMN = '<script>alert(2)</script>';
 const RESULTS = path.resolve(__dirname, '..', '..', 'test-results');
@@ -197,22 +201,27 @@ const card: Record<string, unknown> = {
 
 // ---------------------------------------------------------------------------------------------
 
-let browser: Browser;
+let browser: Browser | undefined;
 let data: ReportData;
 let dir: string;
 
-before(async () => {
+before(() => {
   assert.ok(fs.existsSync(reportScriptPath()), `missing ${reportScriptPath()}: run "npm run build" (npm test does) before this test`);
   assert.ok(fs.existsSync(reportStylePath()), `missing ${reportStylePath()}: run "npm run build"`);
   data = buildReportData({ schema, real: makeTable(600, 1, 0), synthetic: makeTable(600, 2, 1), evaluation, card });
   dir = tempDir();
   fs.mkdirSync(RESULTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
+});
+
+/** Launched by the first browser test, so that the tests without a browser never need one. */
+async function launchedBrowser(): Promise<Browser> {
+  browser ??= await chromium.launch({
+    executablePath: requireChromium(CHROMIUM),
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-});
+  return browser;
+}
 
 after(async () => {
   await browser?.close();
@@ -225,7 +234,7 @@ interface Watch {
 
 /** Open a page that records console errors, page errors, CSP violations and dialogs. */
 async function openPage(url: string, colorScheme: 'light' | 'dark', init?: string): Promise<{ page: Page; watch: Watch }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme });
+  const page = await (await launchedBrowser()).newPage({ viewport: { width: 1280, height: 900 }, colorScheme });
   const watch: Watch = { problems: [], dialogs: [] };
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') watch.problems.push(`console.${m.type()}: ${m.text()}`);
@@ -359,7 +368,7 @@ test('offline HTML: strict CSP, escaped data, bundle inlined', () => {
   assert.ok(!/sourceMappingURL/.test(html));
 });
 
-test('offline HTML in Chromium: charts drawn, no CSP errors, hostile strings shown as text, light and dark', { timeout: 60_000 }, async () => {
+test('offline HTML in Chromium: charts drawn, no CSP errors, hostile strings shown as text, light and dark', { timeout: 60_000, ...BROWSER }, async () => {
   // Kept in test-results/ (gitignored) next to the screenshots, to open by hand.
   const file = path.join(RESULTS, 'admissions.synthetic.report.html');
   fs.writeFileSync(file, renderReportHtml(data, { mode: 'file' }));
@@ -405,7 +414,7 @@ test('offline HTML in Chromium: charts drawn, no CSP errors, hostile strings sho
   assert.notEqual(backgrounds[0], backgrounds[1], `light and dark backgrounds differ (${backgrounds.join(' vs ')})`);
 });
 
-test('no differential privacy is stated loudly', { timeout: 30_000 }, async () => {
+test('no differential privacy is stated loudly', { timeout: 30_000, ...BROWSER }, async () => {
   const noDp = buildReportData({
     schema,
     real: makeTable(200, 3, 0),
@@ -425,7 +434,7 @@ test('no differential privacy is stated loudly', { timeout: 30_000 }, async () =
   await page.close();
 });
 
-test('webview mode: nonce CSP, buttons post typed messages', { timeout: 30_000 }, async () => {
+test('webview mode: nonce CSP, buttons post typed messages', { timeout: 30_000, ...BROWSER }, async () => {
   const scriptUri = pathToFileURL(reportScriptPath()).href;
   const styleUri = pathToFileURL(reportStylePath()).href;
   const html = renderReportHtml(data, { mode: 'webview', cspSource: 'file:', nonce: 'abc123XYZ', scriptUri, styleUri });
