@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { InputError } from '../core/csv/errors';
@@ -377,11 +378,13 @@ export async function main(argv: string[]): Promise<void> {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // A closed terminal (SIGHUP) stops a run like Ctrl+C does; kill -9 cannot be caught, and its
+  // leftovers are removed by the next run that writes in the same folder.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       removeUnfinishedOutputs();
       process.stderr.write(`synthetic-csv: stopped (${signal}); no partial output was left\n`);
-      process.exit(130);
+      process.exit(128 + os.constants.signals[signal]);
     });
   }
   try {

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCsv } from './csv/reader';
 import { CsvWriter, describeFormulaCells, type FormulaCells } from './csv/writer';
@@ -162,10 +161,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (path.resolve(outputs.csv) === path.resolve(options.input)) {
     throw new InputError('the output would replace the input file; choose another --out', { file: path.basename(options.input) });
   }
-  if (!fs.existsSync(path.dirname(path.resolve(outputs.csv)))) {
-    throw new Error(`the output folder ${path.dirname(outputs.csv)} does not exist`);
-  }
   const staged = new StagedOutputs(options.force ?? false);
+  // Before any long work: the folder is writable, and no output is in the way.
   staged.checkTargets(Object.values(outputs));
   const seed = options.seed ?? 0;
   const random = new Random(seed);
@@ -313,6 +310,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       card.evaluation = evaluation;
       const data = buildReportData({ schema, real: table, synthetic: syntheticTable, evaluation, card: card as unknown as Record<string, unknown> });
       await staged.writeText(outputs.report, renderReportHtml(data, { mode: 'file' }));
+    } else {
+      // A report of an earlier run must not sit beside outputs it does not describe.
+      staged.removeAtCommit(outputs.report);
     }
     await staged.writeText(outputs.card, JSON.stringify(card, null, 2) + '\n');
     await staged.commit();

@@ -1,10 +1,11 @@
 import * as path from 'node:path';
-import { readCsv, type ReadOptions } from './csv/reader';
+import { readCsv, type CsvHeader, type ReadOptions } from './csv/reader';
 import { InputError } from './csv/errors';
 import { detach } from './random';
 import { parseNumericValue } from './schema/format';
 import { isMissingValue, trimValue } from './schema/infer';
 import { MODELLED_KINDS, type ColumnSchema, type Schema } from './schema/types';
+import { outputColumns } from './sampler';
 
 /** A column held in typed arrays: numbers (dates as days or seconds) or category codes. */
 export type ColumnData =
@@ -72,7 +73,7 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
       header: schema.dialect.header,
       ...options,
       onHeader: (header) => {
-        positions = matchColumns(schema, header.names, display);
+        positions = matchColumns(schema, header, display);
         options.onHeader?.(header);
       },
     },
@@ -85,24 +86,44 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
 }
 
 /** Position in the file of each schema column (-1 when absent and not needed). */
-function matchColumns(schema: Schema, names: string[], display: string): number[] {
+function matchColumns(schema: Schema, header: CsvHeader, display: string): number[] {
+  const names = header.names;
   // Positional names (a file read without a header, or a schema made that way) match by position.
   const positional = (list: string[]): boolean => list.every((name, i) => name === `column_${i + 1}`);
   if (names.length === schema.columns.length && (positional(names) || positional(schema.columns.map((c) => c.name)))) {
     return schema.columns.map((c) => c.index);
   }
   const index = new Map(names.map((name, i) => [name, i]));
-  const positions = schema.columns.map((c) => index.get(c.name) ?? index.get(c.header ?? '\u0000') ?? -1);
+  const positions = schema.columns.map((c) => (isUnnamed(c.header) ? -1 : (index.get(c.name) ?? index.get(c.header ?? '\u0000') ?? -1)));
+  matchUnnamedColumns(schema, header, positions);
   const missing = schema.columns.filter((c, i) => positions[i] < 0 && isModelled(c)).map((c) => c.name);
   if (missing.length) {
     throw new InputError(`the schema's column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in this file; was the schema made for another file?`, { file: display, line: 1 });
   }
   const known = new Set(schema.columns.flatMap((c) => [c.name, c.header ?? c.name]));
-  const extra = names.filter((n) => !known.has(n));
+  const extra = names.filter((n, i) => !positions.includes(i) && !known.has(n));
   if (extra.length) {
     throw new InputError(`the file has column${extra.length > 1 ? 's' : ''} the schema does not describe: ${extra.slice(0, 5).map((m) => `"${m}"`).join(', ')}${extra.length > 5 ? ', ...' : ''}; infer the schema again`, { file: display, line: 1 });
   }
   return positions;
+}
+
+function isUnnamed(written: string | undefined): boolean {
+  return written !== undefined && written.trim() === '';
+}
+
+/**
+ * Columns with an empty header cell are named by their position (`unnamed_3`), which shifts when
+ * an earlier column is left out of a synthetic file: they are matched by their order among the
+ * unnamed columns instead. A source file holds all of them, a synthetic file those it writes.
+ */
+function matchUnnamedColumns(schema: Schema, header: CsvHeader, positions: number[]): void {
+  const inFile = header.written.flatMap((cell, i) => (isUnnamed(cell) ? [i] : []));
+  const inSchema = schema.columns.flatMap((c, k) => (isUnnamed(c.header) ? [k] : []));
+  const written = new Set(outputColumns(schema));
+  const candidates = inFile.length === inSchema.length ? inSchema : inSchema.filter((k) => written.has(schema.columns[k]));
+  // Any other count is left unmatched, and reported as missing or extra columns.
+  if (candidates.length === inFile.length) candidates.forEach((k, j) => (positions[k] = inFile[j]));
 }
 
 function grow<T extends Int32Array | Float64Array>(array: T): T {
