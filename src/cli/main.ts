@@ -129,7 +129,7 @@ export function buildProgram(): Command {
       if (!(FIXTURE_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${FIXTURE_FORMATS.join(', ')}`);
       return v as FixtureFormat;
     }, 'csv')
-    .option('--table <name>', 'table name for --format sql', 'synthetic_rows')
+    .option('--table <name>', 'table name for --format sql, quoted as given (schema.table for a qualified name)', 'synthetic_rows')
     .option('-o, --out <file>', 'write to this file instead of standard output')
     .option('-f, --force', 'replace --out if it exists')
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(', ')}`, backendValue, 'auto')

@@ -44,7 +44,7 @@ export class FixtureWriter {
           out += JSON.stringify(this.object(row)) + '\n';
           break;
         case 'sql':
-          out += `INSERT INTO ${sqlIdentifier(this.tableName)} (${this.keys.map(sqlIdentifier).join(', ')}) VALUES (${row.map((cell, i) => this.sqlValue(cell, i)).join(', ')});\n`;
+          out += `INSERT INTO ${sqlTableName(this.tableName)} (${this.keys.map(sqlIdentifier).join(', ')}) VALUES (${row.map((cell, i) => this.sqlValue(cell, i)).join(', ')});\n`;
           break;
       }
     }
@@ -58,7 +58,8 @@ export class FixtureWriter {
   }
 
   private object(row: (string | null)[]): Record<string, string | number | null> {
-    const o: Record<string, string | number | null> = {};
+    // No prototype: a column named "__proto__" is then an ordinary key, not the object's prototype.
+    const o: Record<string, string | number | null> = Object.create(null);
     row.forEach((cell, i) => (o[this.keys[i]] = cell === null ? null : this.numeric[i] && Number.isFinite(Number(cell)) ? Number(cell) : cell));
     return o;
   }
@@ -70,11 +71,23 @@ export class FixtureWriter {
   }
 }
 
+/** A column name as a standard SQL identifier: always quoted, so reserved words (`order`) work. */
 function sqlIdentifier(name: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A table name, possibly qualified (`schema.table`): each part quoted. */
+function sqlTableName(name: string): string {
+  return name.split('.').map(sqlIdentifier).join('.');
 }
 
 function tsObject(o: Record<string, string | number | null>): string {
-  const parts = Object.entries(o).map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${JSON.stringify(v)}`);
+  const parts = Object.entries(o).map(([k, v]) => `${tsKey(k)}: ${JSON.stringify(v)}`);
   return `{ ${parts.join(', ')} }`;
+}
+
+/** `__proto__: x` and `"__proto__": x` in a literal set the prototype; only a computed key is a property. */
+function tsKey(key: string): string {
+  if (key === '__proto__') return `[${JSON.stringify(key)}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key);
 }

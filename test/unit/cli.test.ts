@@ -569,10 +569,10 @@ test('sample writes rows from a saved model in csv, json, ndjson, sql and ts', {
     const lines = run.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 25);
     for (const line of lines) {
-      assert.match(line, new RegExp(`^INSERT INTO synthetic_rows \\(${OUTPUT_HEADER.join(', ')}\\) VALUES \\('P\\d+', \\d+, '[FM]', '\\w+', '2023-\\d\\d-\\d\\d', \\d+, (\\d+\\.\\d|NULL)\\);$`));
+      assert.match(line, new RegExp(`^INSERT INTO "synthetic_rows" \\(${OUTPUT_HEADER.map((h) => `"${h}"`).join(', ')}\\) VALUES \\('P\\d+', \\d+, '[FM]', '\\w+', '2023-\\d\\d-\\d\\d', \\d+, (\\d+\\.\\d|NULL)\\);$`));
     }
     const named = await sample('--format', 'sql', '--table', 'admissions');
-    assert.equal(named.stdout, run.stdout.replaceAll('INSERT INTO synthetic_rows ', 'INSERT INTO admissions '));
+    assert.equal(named.stdout, run.stdout.replaceAll('INSERT INTO "synthetic_rows" ', 'INSERT INTO "admissions" '));
   });
 
   await t.test('ts: an exported array literal of the same rows', async () => {
