@@ -71,6 +71,21 @@ test('empty, blank-only and header-only files are clear errors', async () => {
   await rejectsWith('a,b,c\n', (e) => e.line === 2 && /header row but no data rows/.test(e.message));
 });
 
+test('a file of white space only is refused: no header and no data', async () => {
+  await rejectsWith('   \n  \n \t \n', (e) => /only white space: no header and no data/.test(e.message));
+  // White space in data cells is only missing values once the header names something.
+  const { info } = await read('ok.csv', 'a,b\n , \n1,2\n');
+  assert.equal(info.rowCount, 2);
+});
+
+test('a NUL byte anywhere, past the sniffed head too, is refused with its line and column', async () => {
+  const lines = ['id,name', ...Array.from({ length: 6000 }, (_, i) => `${i},name ${i}`)];
+  lines[5000] = '4999,é\u0000x';
+  const text = lines.join('\n') + '\n';
+  assert.ok(text.indexOf('\u0000') > 64 * 1024, 'beyond the 64 KB head');
+  await rejectsWith(text, (e) => e.line === 5001 && e.column === 7 && /NUL byte/.test(e.message));
+});
+
 test('a binary file is refused', async () => {
   const bytes = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00]);
   await rejectsWith(bytes, (e) => /binary file/.test(e.message), 'archive.csv');

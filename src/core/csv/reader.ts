@@ -72,8 +72,11 @@ export async function readCsv(file: string, onRow: RowHandler, options: ReadOpti
   let header: CsvHeader | undefined;
   let rowCount = 0;
   let expectedFields = -1;
+  /** Whether any cell, header included, holds more than white space (checked until one does). */
+  let sawText = false;
 
   const parser = new CsvParser({ delimiter: dialect.delimiter, quote: dialect.quote, trackQuoted: true }, (record) => {
+    sawText ||= record.fields.some((field) => field.trim() !== '');
     if (!header) {
       expectedFields = record.fields.length;
       if (dialect.header) {
@@ -114,6 +117,12 @@ export async function readCsv(file: string, onRow: RowHandler, options: ReadOpti
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+      // The head was checked for binary content; a NUL byte further on is still not CSV text.
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        const at = await positionOf(file, (bom ? 3 : 0) + bytesRead + nul);
+        throw new InputError('a NUL byte (character code 0) is not CSV text: is the file corrupted, or partly binary?', { file: display, ...at });
+      }
       let text: string;
       try {
         text = decoder.decode(chunk, { stream: true });
@@ -141,6 +150,7 @@ export async function readCsv(file: string, onRow: RowHandler, options: ReadOpti
   }
 
   if (!header) throw new InputError('the file holds only blank lines', { file: display });
+  if (!sawText) throw new InputError('the file holds only white space: no header and no data', { file: display });
   if (rowCount === 0) {
     throw new InputError(dialect.header ? 'the file has a header row but no data rows' : 'the file has no data rows', {
       file: display,
@@ -249,7 +259,25 @@ function firstInvalidUtf8(chunk: Buffer): number {
 }
 
 async function encodingError(file: string, display: string, offset: number): Promise<InputError> {
-  // Only on the error path: re-read the start of the file to turn a byte offset into line/column.
+  const handle = await fs.promises.open(file, 'r');
+  const bad = Buffer.alloc(1);
+  try {
+    await handle.read(bad, 0, 1, offset);
+  } finally {
+    await handle.close();
+  }
+  return new InputError(
+    `the file is not valid UTF-8 (byte 0x${bad[0].toString(16).toUpperCase().padStart(2, '0')}); ` +
+      'it may be Latin-1 or Windows-1252: re-save it as UTF-8 (e.g. `iconv -f WINDOWS-1252 -t UTF-8`)',
+    { file: display, ...(await positionOf(file, offset)) },
+  );
+}
+
+/**
+ * Line and column of a byte offset. Only on error paths: it re-reads the file up to the offset.
+ * The column counts characters when the line so far is valid UTF-8, bytes otherwise.
+ */
+async function positionOf(file: string, offset: number): Promise<{ line: number; column: number }> {
   const handle = await fs.promises.open(file, 'r');
   try {
     let line = 1;
@@ -266,13 +294,17 @@ async function encodingError(file: string, display: string, offset: number): Pro
       }
       pos += bytesRead;
     }
-    const bad = Buffer.alloc(1);
-    await handle.read(bad, 0, 1, offset);
-    return new InputError(
-      `the file is not valid UTF-8 (byte 0x${bad[0].toString(16).toUpperCase().padStart(2, '0')}); ` +
-        'it may be Latin-1 or Windows-1252: re-save it as UTF-8 (e.g. `iconv -f WINDOWS-1252 -t UTF-8`)',
-      { file: display, line, column: offset - lineStart + 1 },
-    );
+    const before = Buffer.alloc(Math.min(offset - lineStart, 1 << 20));
+    await handle.read(before, 0, before.length, offset - before.length);
+    let column = offset - lineStart + 1;
+    if (before.length === offset - lineStart) {
+      try {
+        column = new TextDecoder('utf-8', { fatal: true }).decode(before).length + 1;
+      } catch {
+        // Invalid UTF-8 before the offset: count bytes.
+      }
+    }
+    return { line, column };
   } finally {
     await handle.close();
   }
