@@ -1,18 +1,25 @@
 import { formatNumber } from '../core/schema/format';
+import { percentForPeople } from '../core/percent';
 import type { ColumnSchema, Schema } from '../core/schema/types';
+
+/** Widths that keep every line readable in a terminal, whatever a cell or a name holds. */
+const NAME_WIDTH = 40;
+const VALUE_WIDTH = 24;
+const DETAIL_WIDTH = 80;
+const LINE_WIDTH = 200;
 
 /** A schema as a terminal table: one line per column, then warnings and notes. */
 export function describeSchema(schema: Schema): string {
-  const rows = schema.columns.map((c) => [c.name, c.kind + (c.exclude ? ' (excluded)' : ''), percent(c.missingRate), detail(c)]);
+  const rows = schema.columns.map((c) => [c.name, c.kind + (c.exclude ? ' (excluded)' : ''), percent(c.missingRate), clip(detail(c), DETAIL_WIDTH)]);
   const header = ['column', 'kind', 'missing', 'details'];
-  const widths = header.map((h, i) => Math.min(40, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const widths = header.map((h, i) => Math.min(NAME_WIDTH, Math.max(h.length, ...rows.map((r) => r[i].length))));
   const line = (cells: string[]): string => cells.map((cell, i) => (i < cells.length - 1 ? clip(cell, widths[i]).padEnd(widths[i]) : cell)).join('  ').trimEnd();
   let out = `${schema.source?.file ?? 'file'}: ${schema.rowCount} rows, ${schema.columns.length} columns, delimiter ${JSON.stringify(schema.dialect.delimiter)}\n\n`;
   out += line(header) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n';
   for (const r of rows) out += line(r) + '\n';
-  const warnings = schema.columns.flatMap((c) => (c.warnings ?? []).map((w) => `  ${c.name}: ${w}`));
+  const warnings = schema.columns.flatMap((c) => (c.warnings ?? []).map((w) => clip(`  ${clip(c.name, NAME_WIDTH)}: ${w}`, LINE_WIDTH)));
   if (warnings.length) out += `\nWarnings:\n${warnings.join('\n')}\n`;
-  if (schema.notes?.length) out += `\nNotes:\n${schema.notes.map((n) => `  ${n}`).join('\n')}\n`;
+  if (schema.notes?.length) out += `\nNotes:\n${schema.notes.map((n) => clip(`  ${n}`, LINE_WIDTH)).join('\n')}\n`;
   return out;
 }
 
@@ -21,8 +28,7 @@ function shown(c: ColumnSchema, x: number | string | undefined): string {
 }
 
 function percent(rate: number): string {
-  if (rate === 0) return '-';
-  return rate < 0.001 ? '<0.1%' : `${(rate * 100).toFixed(1)}%`;
+  return rate === 0 ? '-' : `${percentForPeople(rate, 1)}%`;
 }
 
 function clip(text: string, width: number): string {
@@ -41,7 +47,7 @@ function detail(c: ColumnSchema): string {
     case 'categorical':
     case 'boolean': {
       const cats = c.categories ?? [];
-      const shown = cats.slice(0, 4).map((k) => k.value).join(', ');
+      const shown = cats.slice(0, 4).map((k) => clip(k.value, VALUE_WIDTH)).join(', ');
       return `${cats.length} categories: ${shown}${cats.length > 4 ? ', ...' : ''}`;
     }
     case 'identifier':
@@ -49,6 +55,6 @@ function detail(c: ColumnSchema): string {
     case 'text':
       return `${c.distinctExact ? '' : '~'}${c.distinctCount} distinct, not learned`;
     case 'constant':
-      return c.categories?.[0] ? `always ${JSON.stringify(c.categories[0].value)}` : 'always missing';
+      return c.categories?.[0] ? `always ${JSON.stringify(clip(c.categories[0].value, VALUE_WIDTH))}` : 'always missing';
   }
 }

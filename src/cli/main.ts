@@ -89,7 +89,7 @@ export function buildProgram(): Command {
     .description('train on a CSV and write a synthetic twin, its metadata card and the model beside it')
     .argument('<file>', 'CSV file to learn from (it is never modified)')
     .option('-s, --schema <file>', 'schema JSON to use (from `synthetic-csv schema`, possibly edited)')
-    .option('-r, --rows <n>', 'synthetic rows to write (default: as many as the input)', positiveInt)
+    .option('-r, --rows <n>', 'synthetic rows to write (default: as many as the input; with differential privacy a noisy count of its rows, the exact count being private)', positiveInt)
     .option('-e, --epochs <n>', 'training epochs (default: chosen from the data size)', positiveInt)
     .option('--seed <n>', 'random seed: the same seed, data and backend give the same file', seedValue, 0)
     .option('-o, --out <file>', 'synthetic CSV path; the card, model and report are named after it')
@@ -288,7 +288,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
 function verdictLine(e: Evaluation): string {
   const mark = (v: string | null): string => (v === null ? 'n/a' : v.toUpperCase());
   return (
-    `Evaluation: fidelity ${mark(e.verdicts.fidelity)} (quality ${e.quality.score.toFixed(3)}), ` +
+    `Evaluation: fidelity ${mark(e.verdicts.fidelity)} (${Number.isFinite(e.quality.score) ? `quality ${e.quality.score.toFixed(3)}` : 'not enough rows to score'}), ` +
     `utility ${mark(e.verdicts.utility)}${e.utility?.ratio != null ? ` (${(e.utility.ratio * 100).toFixed(0)} % of real)` : ''}, ` +
     `privacy ${mark(e.verdicts.privacy)}`
   );

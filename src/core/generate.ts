@@ -29,7 +29,7 @@ export interface GenerateOptions {
   input: string;
   /** Use this schema instead of inferring one (a user-edited schema file). */
   schema?: Schema;
-  /** Synthetic rows to write; default: as many as the input has. */
+  /** Synthetic rows to write; default: as many as the input has (a noisy count with DP). */
   rows?: number;
   /** Training epochs; default chosen from the data size. */
   epochs?: number;

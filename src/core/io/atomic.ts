@@ -280,7 +280,7 @@ export class StagedOutputs {
       else existing.push(target);
     }
     if (existing.length && !this.overwrite) {
-      throw new Error(`${existing.map((t) => path.basename(t)).join(', ')} already exist${existing.length === 1 ? 's' : ''} (use --force to replace, or --out to choose another name)`);
+      throw new Error(`${existing.map((t) => path.basename(t)).join(', ')} already exist${existing.length === 1 ? 's' : ''} (use --force to replace, or choose another name)`);
     }
   }
 

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { readCsv, type CsvFileInfo, type ReadOptions } from '../csv/reader';
 import { detach, Random, Reservoir } from '../random';
 import { HyperLogLog } from './hll';
+import { percentForPeople } from '../percent';
 import { DATE_FORMATS, daysFromCivil, formatDate, hasUtcOffset, isDatetimeFormat, parseDate, utcOffsetOf } from './dates';
 import { isFormulaLike, parseNumber, readNumber, type NumberReading } from './format';
 import { detectIdentifier } from './identifiers';
@@ -430,7 +431,7 @@ export class ColumnStats {
       );
     }
     if (column.missingRate >= 0.5 && nonMissing > 0) {
-      warnings.push(`${(column.missingRate * 100).toFixed(0)} % of values are missing`);
+      warnings.push(`${percentForPeople(column.missingRate)} % of values are missing`);
     }
     if (warnings.length) column.warnings = warnings;
     return column;
