@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -768,4 +768,110 @@ test('Ctrl-C is honoured promptly while sample prepares a large output', { todo:
   assert.equal(run.code, 130);
   assert.deepEqual(listDir(dir), []);
   assert.ok(run.exitMs < 2000, `exited ${run.exitMs.toFixed(0)} ms after SIGINT`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hostile files and outputs (issue 14).
+
+test('empty header names: generate writes them back empty and evaluate reads the outputs', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const input = path.join(dir, 'unnamed.csv');
+  // A pandas-style index (dropped from the output), then unnamed columns after it.
+  const lines = [',ward,,sex,'];
+  for (let i = 0; i < 200; i++) lines.push(`${i},${['A', 'B', 'C'][i % 3]},${((i * 37) % 100) / 10},${i % 2 ? 'F' : 'M'},${(i * 7) % 9}`);
+  fs.writeFileSync(input, lines.join('\n') + '\n');
+  assertOk(await cli(['generate', input, ...GENERATE_FAST], { cwd: dir }));
+  const synthetic = path.join(dir, 'unnamed.synthetic.csv');
+  assert.equal(fs.readFileSync(synthetic, 'utf8').split('\n')[0], 'ward,,sex,', 'the header as written, without the row index');
+  const run = await cli(['evaluate', input, synthetic, '--json', path.join(dir, 'evaluation.json')], { cwd: dir });
+  assertOk(run);
+  const evaluation = JSON.parse(fs.readFileSync(path.join(dir, 'evaluation.json'), 'utf8'));
+  assert.deepEqual(evaluation.quality.columns.map((c: { column: string }) => c.column), ['ward', 'unnamed_3', 'sex', 'unnamed_5']);
+});
+
+test('generate --force --no-evaluate removes the report of the earlier run', { timeout: 60_000 }, async () => {
+  const { dir, input } = fixtureDir();
+  assertOk(await cli(['generate', input, ...GENERATE_FAST], { cwd: dir }));
+  assert.ok(listDir(dir).includes('admissions.synthetic.report.html'));
+  const run = await cli(['generate', input, ...GENERATE_FAST, '--force', '--no-evaluate'], { cwd: dir });
+  assertOk(run);
+  assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model']);
+  assert.doesNotMatch(run.stdout, /Report:/);
+});
+
+test('evaluate --json and --html write through a device or FIFO and never replace it', { timeout: 60_000 }, async (t) => {
+  const { dir, input } = fixtureDir();
+  const fifo = path.join(dir, 'evaluation.pipe');
+  spawnSyncOk('mkfifo', [fifo]);
+  const reader = new Promise<string>((resolve, reject) => {
+    let text = '';
+    fs.createReadStream(fifo, 'utf8')
+      .on('data', (d) => (text += d))
+      .on('end', () => resolve(text))
+      .on('error', reject);
+  });
+  assertOk(await cli(['evaluate', input, input, '--json', fifo, '--force'], { cwd: dir }));
+  assert.equal(JSON.parse(await reader).realRows, 300);
+  assert.ok(fs.lstatSync(fifo).isFIFO(), 'still a FIFO');
+
+  const device = path.join(dir, 'null');
+  if (!spawnSyncOk('mknod', [device, 'c', '1', '3'], true)) return t.skip('mknod needs root');
+  assertOk(await cli(['evaluate', input, input, '--json', device, '--html', device, '--force'], { cwd: dir }));
+  assert.ok(fs.lstatSync(device).isCharacterDevice(), 'still a device');
+  assert.deepEqual(listDir(dir), ['admissions.csv', 'evaluation.pipe', 'null']);
+});
+
+function spawnSyncOk(command: string, args: string[], mayFail = false): boolean {
+  const result = spawnSync(command, args, { stdio: 'ignore' });
+  if (result.status !== 0 && !mayFail) throw new Error(`${command} ${args.join(' ')} failed`);
+  return result.status === 0;
+}
+
+test('evaluate: an existing --json is refused with a hint that names only flags evaluate has', async () => {
+  const { dir, input } = fixtureDir();
+  const json = path.join(dir, 'evaluation.json');
+  fs.writeFileSync(json, '{}');
+  const message = assertCliError(await cli(['evaluate', input, input, '--json', json], { cwd: dir }));
+  assert.match(message, /evaluation\.json already exists \(use --force to replace, or choose another name\)/);
+  assert.doesNotMatch(message, /--out/);
+});
+
+test('a file too small to score says so instead of printing NaN', async () => {
+  const dir = tempDir();
+  const tiny = path.join(dir, 'tiny.csv');
+  fs.writeFileSync(tiny, 'a,b\n1,F\n2,M\n3,F\n');
+  const run = await cli(['evaluate', tiny, tiny, '--json', path.join(dir, 'e.json')], { cwd: dir });
+  assertOk(run);
+  assert.match(run.stderr, /fidelity \w+ \(not enough rows to score\)/);
+  assert.doesNotMatch(run.stderr + run.stdout, /NaN/);
+});
+
+test('an unwritable output folder fails before training, naming the folder', { timeout: 30_000 }, async () => {
+  const { dir, input } = fixtureDir();
+  // A "folder" that is a file: the same check catches read-only and permission errors (test/unit/atomic.test.ts).
+  const run = await cli(['generate', input, ...GENERATE_FAST, '--out', path.join(input, 'twin.csv')], { cwd: dir });
+  const message = assertCliError(run);
+  assert.match(message, /admissions\.csv is not a folder/);
+  assert.doesNotMatch(message, /\.tmp|EROFS|EACCES|ENOTDIR/);
+  assert.doesNotMatch(run.stderr, /^epoch/m);
+
+  const ro = tempDir();
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', ro], { stdio: 'ignore' });
+  if (mount.status !== 0) return;
+  try {
+    const readOnly = await cli(['generate', input, ...GENERATE_FAST, '--out', path.join(ro, 'twin.csv')], { cwd: dir });
+    assert.match(assertCliError(readOnly), new RegExp(`the output folder ${ro.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is on a read-only file system: choose another output folder`));
+    assert.doesNotMatch(readOnly.stderr, /^epoch/m);
+  } finally {
+    spawnSync('umount', [ro]);
+  }
+});
+
+test('a temporary file left by a killed run is removed by the next run in that folder', { timeout: 60_000 }, async () => {
+  const { dir, input } = fixtureDir();
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const leftover = `.admissions.synthetic.csv.synthetic-csv-${dead}-0badf00d.tmp`;
+  fs.writeFileSync(path.join(dir, leftover), 'x'.repeat(100_000));
+  assertOk(await cli(['generate', input, ...GENERATE_FAST, '--no-evaluate'], { cwd: dir }));
+  assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model']);
 });
