@@ -55,6 +55,19 @@ test('a FIFO is written through, never replaced by a file, even with overwrite',
   assert.equal(await reader, 'through the pipe\n');
   assert.ok(fs.lstatSync(fifo).isFIFO(), 'still a FIFO');
   assert.deepEqual(fs.readdirSync(dir), ['pipe'], 'no temporary file left');
+
+  // Through a symbolic link (as /dev/stdout leads to a pipe): the link stays a link.
+  const link = path.join(dir, 'link');
+  fs.symlinkSync(fifo, link);
+  const again = new Promise<string>((resolve) => {
+    let text = '';
+    fs.createReadStream(fifo, 'utf8')
+      .on('data', (d) => (text += d))
+      .on('end', () => resolve(text));
+  });
+  await writeTextAtomic(link, 'via the link\n');
+  assert.equal(await again, 'via the link\n');
+  assert.ok(fs.lstatSync(link).isSymbolicLink() && fs.lstatSync(fifo).isFIFO());
 });
 
 test('a character device (a null device made in a temporary folder) is written through', async (t) => {

@@ -54,11 +54,13 @@ export function inspectOutput(target: string): OutputTarget {
   let real = target;
   if (stats.isSymbolicLink()) {
     try {
-      real = fs.realpathSync(target);
-      stats = fs.statSync(real);
+      stats = fs.statSync(target);
     } catch {
       throw new Error(`${target} is a symbolic link to ${fs.readlinkSync(target)}, which does not exist: remove the link or choose another name (it is never replaced by a file)`);
     }
+    // A file is replaced where it really is; a device or pipe is opened through the link
+    // (/dev/stdout leads to /proc/self/fd/1, which has no real path when it is a pipe).
+    if (stats.isFile()) real = fs.realpathSync(target);
   }
   if (stats.isFile()) return { kind: 'file', path: real };
   if (stats.isCharacterDevice()) return { kind: 'stream', path: real, what: 'a character device' };
