@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { removeStaleTemporaryFiles } from '../core/io/atomic';
 import type { Schema } from '../core/schema/types';
 import {
   isFinalResponse,
@@ -145,7 +145,7 @@ export class WorkerJob {
     this.exited = true;
     for (const timer of this.timers) clearTimeout(timer);
     activeJobs.delete(this);
-    if (this.child.pid) this.removeTemporaryFiles(this.child.pid);
+    this.removeTemporaryFiles();
     const final = this.final;
     if (final?.type === 'cancelled' || (!final && this.cancelRequested)) {
       reject(new JobCancelled());
@@ -159,25 +159,10 @@ export class WorkerJob {
     }
   }
 
-  /** Temporary outputs of a killed worker: `.<name>.<pid>.<hex>.tmp` beside each output. */
-  private removeTemporaryFiles(pid: number): void {
+  /** Temporary outputs of the killed worker (and of any other dead run) beside each output. */
+  private removeTemporaryFiles(): void {
     for (const dir of this.hooks.outputDirs ?? []) {
-      let names: string[];
-      try {
-        names = fs.readdirSync(dir);
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        if (new RegExp(`^\\..+\\.${pid}\\.[0-9a-f]+\\.tmp$`).test(name)) {
-          try {
-            fs.rmSync(path.join(dir, name), { force: true });
-            this.hooks.log('info', `Removed the unfinished ${name}`);
-          } catch {
-            // Best effort.
-          }
-        }
-      }
+      for (const file of removeStaleTemporaryFiles(dir)) this.hooks.log('info', `Removed the unfinished ${path.basename(file)}`);
     }
   }
 }
