@@ -244,7 +244,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     if (options.evaluate ?? true) {
       phase('evaluate', 'Evaluating fidelity, utility and privacy');
       evaluation = await time('evaluate', async () => {
-        const synthetic = (syntheticTable = await loadTable(staged.stagedPath(outputs.csv), schema));
+        // Read back from its temporary file, but errors name the output, not the temporary file.
+        const synthetic = (syntheticTable = await loadTable(staged.stagedPath(outputs.csv), schema, { displayName: path.basename(outputs.csv) }));
         const holdoutTable = holdoutCount > 0 ? await loadTable(options.input, schema, { select: (row) => holdout[row] === 1 }) : undefined;
         const test = options.testFile ? await loadTable(options.testFile, { ...schema, rowCount: 0 }) : undefined;
         return evaluate(

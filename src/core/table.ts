@@ -46,7 +46,7 @@ export function holdsWholeNumbers(column: Pick<ColumnSchema, 'kind'>): boolean {
  * schema was made) is an error naming the line and column.
  */
 export async function loadTable(file: string, schema: Schema, options: LoadOptions = {}): Promise<Table> {
-  const display = path.basename(file);
+  const display = options.displayName ?? path.basename(file);
   const capacity = options.select ? 1024 : Math.max(schema.rowCount, 1);
   const builders = schema.columns.map((c) => new ColumnBuilder(c, capacity, display));
   let rowIndex = new Int32Array(capacity);

@@ -113,3 +113,8 @@ test('large files stream in chunks with correct line numbers across chunk bounda
   // Rows 0 and 1000 each add one extra physical line before row 1001.
   assert.equal(rows[1001].line, 1001 + 2 + 2);
 });
+
+test('errors can name a file by the name the user knows (an output read back from its temporary file)', async () => {
+  const staged = tempFile('.twin.csv.synthetic-csv-1-00000000.tmp', 'a,b\n1\n');
+  await assert.rejects(readCsv(staged, () => undefined, { displayName: 'twin.csv' }), (e: unknown) => e instanceof InputError && e.file === 'twin.csv' && !e.message.includes('.tmp'));
+});

@@ -33,6 +33,8 @@ export interface ReadOptions {
   header?: boolean;
   /** Called once with the header, before any row. */
   onHeader?: (header: CsvHeader) => void;
+  /** The name errors give the file (default: its base name), e.g. an output for its staged copy. */
+  displayName?: string;
   /** Called as bytes are consumed, for progress bars. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
@@ -48,7 +50,7 @@ const CHUNK_BYTES = 1024 * 1024;
  * and the longest record, whatever the file size. Errors name the file, line and column.
  */
 export async function readCsv(file: string, onRow: RowHandler, options: ReadOptions = {}): Promise<CsvFileInfo> {
-  const display = path.basename(file);
+  const display = options.displayName ?? path.basename(file);
   const stat = await statFile(file, display);
   if (stat.size === 0) throw new InputError('the file is empty', { file: display });
 
