@@ -134,8 +134,11 @@ function explainWriteError(error: unknown, folder: string, target?: string): unk
 // later run can tell its own leftovers from anything else and remove those of dead processes.
 
 const TAG = 'synthetic-csv';
-/** `.<name>.synthetic-csv-<pid>-<hex>.tmp` (and the `.<name>.<pid>.<hex>.tmp` of earlier versions). */
-const TEMP_NAME = /^\..*\.(?:synthetic-csv-)?(\d+)[.-][0-9a-f]{8}\.tmp$/;
+/**
+ * `.<name>.synthetic-csv-<pid>-<hex>.tmp`. The `.<name>.<pid>.<hex>.tmp` of earlier versions is
+ * not matched: another program could name its files so, and only our own are ever removed.
+ */
+const TEMP_NAME = /^\..*\.synthetic-csv-(\d+)-[0-9a-f]{8}\.tmp$/;
 /** `.synthetic-csv-<pid>-<hex>.commit`: the outputs a commit is renaming into place. */
 const COMMIT_NAME = /^\.synthetic-csv-(\d+)-[0-9a-f]{8}\.commit$/;
 
