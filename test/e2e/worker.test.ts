@@ -60,7 +60,7 @@ describe('worker client with the bundled worker', { timeout: 180_000 }, () => {
     await runSample(ROOT, { model: outputs.model, rows: 4, seed: 1, format: 'sql', tableName: 'patients', backend: 'auto', out: fixture }, undefined, quiet);
     const sql = fs.readFileSync(fixture, 'utf8').trim().split('\n');
     assert.equal(sql.length, 4);
-    assert.match(sql[0], /^INSERT INTO patients \(patient_id, age, /);
+    assert.match(sql[0], /^INSERT INTO "patients" \("patient_id", "age", /);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
