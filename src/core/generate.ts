@@ -6,7 +6,7 @@ import { StagedOutputs } from './io/atomic';
 import { loadTensorflow, type BackendPreference } from './model/backend';
 import { chunkSource, type ChunkSource } from './model/parallel';
 import type { AccountantKind } from './privacy/accountant';
-import { calibrateNoise, defaultDelta, epsilonByStep, histogramsOnlyRho, ledger, planBudget } from './privacy/budget';
+import { calibrateNoise, defaultDelta, epsilonByStep, histogramsOnlyRho, ledger, planBudget, type BudgetPlan } from './privacy/budget';
 import { calibrateToHistograms, trainingHistograms } from './privacy/calibrate';
 import { MarginalsSource } from './privacy/marginals';
 import { PAIR_VALUE_CELLS, privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
@@ -176,35 +176,28 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (n < 2) throw new InputError('needs at least two data rows to learn from', { file: path.basename(options.input) });
   const pairs = resolvePairs(schema, options);
 
-  // Holdout rows are chosen before anything is learned, and never trained on.
-  const holdoutFraction = options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION;
-  if (!(holdoutFraction >= 0 && holdoutFraction < 1)) throw new Error('the holdout fraction must be in [0, 1)');
-  const splitRandom = random.fork();
-  const holdout = new Uint8Array(n);
-  const holdoutCount = Math.floor(n * holdoutFraction);
-  const order = Array.from({ length: n }, (_, i) => i);
-  splitRandom.shuffle(order);
-  for (let i = 0; i < holdoutCount; i++) holdout[order[i]] = 1;
-  const maxTraining = options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS;
-  const trainingCandidates = n - holdoutCount;
-  const training = new Uint8Array(n);
-  let trainingRows = 0;
-  for (let i = holdoutCount; i < n && trainingRows < maxTraining; i++) {
-    training[order[i]] = 1;
-    trainingRows++;
-  }
-  const sampled = trainingRows < trainingCandidates;
-  const notes: string[] = [...(schema.notes ?? [])];
-  if (sampled) notes.push(`Trained on a random sample of ${trainingRows} of ${trainingCandidates} rows (maximum training rows ${maxTraining}).`);
-
-  phase('load', `Loading ${trainingRows} training rows`);
-  const table = await time('load', () => loadTable(options.input, schema, { select: (row) => training[row] === 1, signal: options.signal }));
-
   const dp = options.privacy && options.privacy !== 'none' ? options.privacy : undefined;
   const generator = options.generator ?? 'tvae';
   if (generator === 'marginals' && !dp) throw new Error('the marginals generator is a differentially private mode: give an epsilon');
+
+  // Holdout rows are chosen before anything is learned, and never trained on.
+  const holdoutFraction = options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION;
+  if (!(holdoutFraction >= 0 && holdoutFraction < 1)) throw new Error('the holdout fraction must be in [0, 1)');
+  const maxTraining = options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS;
+  const splitRandom = random.fork();
+  const plan = dp ? planPrivacy(dp, n, generator, schema) : undefined;
+  const split = dp
+    ? privateSplit(n, holdoutFraction, maxTraining, Number.isFinite(maxTraining) ? plan!.rhoTarget * SAMPLING_COUNT_SHARE : 0)
+    : seededSplit(n, holdoutFraction, maxTraining, splitRandom);
+  const { holdout, training, holdoutCount, trainingRows, sampled } = split;
+  const notes: string[] = [...(schema.notes ?? [])];
+  if (split.note) notes.push(split.note);
+
+  if (trainingRows === 0) throw new InputError('no rows are left to train on after the holdout: lower --holdout', { file: path.basename(options.input) });
+  phase('load', `Loading ${trainingRows} training rows`);
+  const table = await time('load', () => loadTable(options.input, schema, { select: (row) => training[row] === 1, signal: options.signal }));
   const learned = await time('learn', () =>
-    dp ? learnPrivately(schema, table, dp, generator, pairs, options, random, phase) : learnExactly(schema, table, options, random, phase),
+    dp ? learnPrivately(schema, table, dp, plan!, split.countRelease, generator, pairs, options, random, phase) : learnExactly(schema, table, options, random, phase),
   );
 
   const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
@@ -325,6 +318,108 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   } finally {
     learned.dispose();
   }
+}
+
+/** Which rows are held out and which are trained on (the rest are neither, when sampled). */
+interface Split {
+  holdout: Uint8Array;
+  training: Uint8Array;
+  holdoutCount: number;
+  trainingRows: number;
+  sampled: boolean;
+  note?: string;
+  /** DP only: the noisy count that set the sampling rate, charged to the ledger. */
+  countRelease?: ReleaseEntry;
+}
+
+/**
+ * Without privacy: a shuffle seeded by --seed, so that a run can be repeated exactly; the first
+ * `fraction` of the order is held out, the next rows up to `maxTraining` are trained on.
+ */
+function seededSplit(n: number, fraction: number, maxTraining: number, random: Random): Split {
+  const holdout = new Uint8Array(n);
+  const training = new Uint8Array(n);
+  const holdoutCount = Math.floor(n * fraction);
+  const order = Array.from({ length: n }, (_, i) => i);
+  random.shuffle(order);
+  for (let i = 0; i < holdoutCount; i++) holdout[order[i]] = 1;
+  let trainingRows = 0;
+  for (let i = holdoutCount; i < n && trainingRows < maxTraining; i++) {
+    training[order[i]] = 1;
+    trainingRows++;
+  }
+  const candidates = n - holdoutCount;
+  const sampled = trainingRows < candidates;
+  const note = sampled ? `Trained on a random sample of ${trainingRows} of ${candidates} rows (maximum training rows ${maxTraining}).` : undefined;
+  return { holdout, training, holdoutCount, trainingRows, sampled, note };
+}
+
+/** Share of the zCDP budget spent on the noisy count that sets --max-training-rows' sampling rate. */
+export const SAMPLING_COUNT_SHARE = 0.01;
+
+/**
+ * With privacy, the split must not be a function of the row count and a public seed: an adversary
+ * who knows every row but one and the seed would recompute both files' splits, which differ in
+ * many rows, and tell from the released histograms which file was used. Instead every row gets
+ * its own coins from the secure stream (never from --seed): held out with probability `fraction`,
+ * otherwise trained on with probability p. Without a given row, the training set is then
+ * distributed exactly as with it, minus that row.
+ *
+ * p = min(1, maxTraining / C), where C is a Gaussian-noised count of the rows not held out (rho
+ * `countRho`, charged to the ledger with the preprocessing). Why that is sound: C is itself a
+ * zCDP release; given C, p is fixed, and the training set of a file with one more row x is the
+ * training set without it, plus x with probability p (kept) or not (1 - p). The release computed
+ * from it is a mixture of two outputs, one identical to the output without x and one at most
+ * rho-divergent from it; Rényi divergence is quasi-convex, so the mixture is no more divergent than
+ * the worse of the two, and the guarantee computed for the training set holds for the file. No
+ * amplification by sampling is claimed. Composition with C's rho is adaptive composition.
+ */
+function privateSplit(n: number, fraction: number, maxTraining: number, countRho: number): Split {
+  const coins = Random.secure();
+  const holdout = new Uint8Array(n);
+  let holdoutCount = 0;
+  for (let i = 0; i < n; i++) {
+    if (coins.next() < fraction) {
+      holdout[i] = 1;
+      holdoutCount++;
+    }
+  }
+  // No cap (countRho 0): nothing to count, every row not held out is trained on.
+  const sigma = countRho > 0 ? Math.sqrt(1 / (2 * countRho)) : 0;
+  const noisyCandidates = countRho > 0 ? n - holdoutCount + sigma * coins.normal() : Infinity;
+  const rate = countRho > 0 ? Math.min(1, maxTraining / Math.max(1, noisyCandidates)) : 1;
+  const training = new Uint8Array(n);
+  let trainingRows = 0;
+  for (let i = 0; i < n; i++) {
+    if (!holdout[i] && (rate === 1 || coins.next() < rate)) {
+      training[i] = 1;
+      trainingRows++;
+    }
+  }
+  const sampled = rate < 1;
+  const note = sampled
+    ? `Trained on a random sample: each of about ${Math.round(noisyCandidates).toLocaleString('en-GB')} rows (a noisy count) kept with probability ${rate.toPrecision(3)}, for about ${maxTraining.toLocaleString('en-GB')} rows (maximum training rows).`
+    : undefined;
+  return {
+    holdout,
+    training,
+    holdoutCount,
+    trainingRows,
+    sampled,
+    note,
+    ...(countRho > 0 ? { countRelease: { column: '(all)', what: 'count of the rows not held out, which sets the sampling rate of --max-training-rows', rho: countRho, sigma } } : {}),
+  };
+}
+
+/** The privacy request checked and split, before any row is read for learning. */
+function planPrivacy(request: PrivacyRequest, rows: number, generator: 'tvae' | 'marginals', schema: Schema): BudgetPlan {
+  return planBudget({
+    epsilon: request.epsilon,
+    delta: request.delta ?? defaultDelta(rows),
+    rows,
+    generator,
+    thresholdedColumns: schema.columns.filter((c) => isModelled(c) && !isNumericColumn(c) && !c.public?.categories).length,
+  });
 }
 
 interface Learned {
@@ -461,31 +556,28 @@ async function learnPrivately(
   schema: Schema,
   table: Table,
   request: PrivacyRequest,
+  plan: BudgetPlan,
+  countRelease: ReleaseEntry | undefined,
   generator: 'tvae' | 'marginals',
   pairs: [number, number][],
   options: GenerateOptions,
   random: Random,
   phase: Phase,
 ): Promise<Learned> {
-  const thresholded = schema.columns.filter((c) => isModelled(c) && !isNumericColumn(c) && !c.public?.categories).length;
-  const plan = planBudget({
-    epsilon: request.epsilon,
-    delta: request.delta ?? defaultDelta(table.rowCount),
-    rows: table.rowCount,
-    generator,
-    thresholdedColumns: thresholded,
-  });
   const accountant = request.accountant ?? 'pld';
   // Batch sampling and noise come from the OS's secure source, never from the seed.
   const noise = Random.secure();
   phase('fit', 'Releasing column statistics with differential privacy');
-  const stats = privateStatistics(schema, table, {
-    rho: generator === 'marginals' ? histogramsOnlyRho(plan, accountant) : plan.rhoPreprocessing,
+  // The split's noisy count (if any) came out of the preprocessing budget.
+  const countRho = countRelease?.rho ?? 0;
+  const released = privateStatistics(schema, table, {
+    rho: (generator === 'marginals' ? histogramsOnlyRho(plan, accountant) : plan.rhoPreprocessing) - countRho,
     thresholdDelta: plan.thresholdDeltaPerColumn,
     random: noise,
     needsCounts: true,
     pairs,
   });
+  const stats: PrivateStatistics = countRelease ? { ...released, rho: released.rho + countRho, releases: [countRelease, ...released.releases] } : released;
   const structure = structuralSchema(schema, stats);
   const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
   const preprocessingAlone = ledger(stats.rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
