@@ -9,12 +9,13 @@ import type { AccountantKind } from './privacy/accountant';
 import { calibrateNoise, defaultDelta, epsilonByStep, histogramsOnlyRho, ledger, planBudget, type BudgetPlan } from './privacy/budget';
 import { calibrateToHistograms, trainingHistograms } from './privacy/calibrate';
 import { MarginalsSource } from './privacy/marginals';
-import { PAIR_VALUE_CELLS, privateStatistics, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
+import { PAIR_VALUE_CELLS, privateStatistics, type NumericHistogram, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
 import { modelToJson, type ModelFile } from './model/model-file';
 import { defaultEpochs, trainTvae, trainTvaeDp, TrainingCancelled, type EpochRecord, type TrainProgress } from './model/train';
 import { layoutFromSpans, TrainingData, type TvaeOptions } from './model/tvae';
 import { Random } from './random';
 import { outputColumns, sampleRows } from './sampler';
+import { neutralIdentifier } from './schema/identifiers';
 import { inferSchema } from './schema/infer';
 import type { Schema } from './schema/types';
 import { isModelled, isNumericColumn, loadTable, type Table } from './table';
@@ -85,13 +86,16 @@ export interface MetadataCard {
   version: 1;
   software: { name: 'synthetic-csv'; version: string };
   createdAt: string;
-  source: { file: string; rows: number; columns: number };
+  /** `rows` (exact) only without differential privacy; a private run releases no exact count. */
+  source: { file: string; rows?: number; columns: number };
   output: { file: string; rows: number; columns: string[]; modelFile: string; formulaCells?: FormulaCells };
   generator: { name: 'tvae' | 'marginals'; parameters: Record<string, unknown> };
   backend: { name: string; detail: string };
   seed: number;
-  training: { rows: number; sampled: boolean; note?: string; history: EpochRecord[] };
-  holdout: { fraction: number; rows: number; seed: number; encoding: 'bitset-base64'; members: string };
+  /** With differential privacy `rows` is the released (noisy) count and the history holds epoch and ε only. */
+  training: { rows: number; sampled: boolean; note?: string; history: EpochRecord[] | ReleasedEpoch[] };
+  /** How rows were held out: `seed` for the seeded shuffle without privacy; secure coins with it. */
+  holdout: { fraction: number; rows: number; draw: 'seeded shuffle' | 'secure coin per row'; seed?: number; encoding: 'bitset-base64'; members: string };
   privacy: PrivacyStatement;
   timings: Record<string, number>;
   /** Column kinds and handling (no per-value statistics, which would leak private data). */
@@ -100,9 +104,16 @@ export interface MetadataCard {
   evaluation?: Evaluation;
 }
 
+/** What a private run releases of each training epoch: privacy spent, never sizes, losses or times. */
+export type ReleasedEpoch = Pick<EpochRecord, 'epoch' | 'epsilon'>;
+
 export interface PrivacyStatement {
   differentiallyPrivate: boolean;
   statement: string;
+  /** The input file the guarantee is about, and the files it is compared with (its neighbours). */
+  about?: { file: string; neighbours: string };
+  /** The privacy unit: a row, unless rows are grouped by a person column. */
+  unit?: 'row';
   epsilon?: number;
   delta?: number;
   accountant?: string;
@@ -283,20 +294,27 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       version: 1,
       software: { name: 'synthetic-csv', version: VERSION },
       createdAt: modelFile.createdAt,
-      source: { file: path.basename(options.input), rows: learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n, columns: schema.columns.length },
+      source: { file: path.basename(options.input), ...(dp ? {} : { rows: n }), columns: schema.columns.length },
       output: { file: path.basename(outputs.csv), rows, columns: columns.map((c) => c.header ?? c.name), modelFile: path.basename(outputs.model), ...(formulaCells.count || formulaCells.neutralised ? { formulaCells } : {}) },
       generator: { name: generator, parameters: learned.parameters },
       backend: learned.backend,
       seed,
       training: {
-        rows: learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : table.rowCount,
+        rows: dp ? learned.noisyRowCount! : table.rowCount,
         sampled,
-        ...(sampled ? { note: notes[notes.length - 1] } : {}),
+        ...(split.note ? { note: split.note } : {}),
         history: learned.history,
       },
-      holdout: { fraction: holdoutFraction, rows: holdoutCount, seed, encoding: 'bitset-base64', members: bitset(holdout) },
+      holdout: {
+        fraction: holdoutFraction,
+        rows: holdoutCount,
+        ...(dp ? { draw: 'secure coin per row' as const } : { draw: 'seeded shuffle' as const, seed }),
+        encoding: 'bitset-base64',
+        members: bitset(holdout),
+      },
       privacy: learned.privacy,
-      timings,
+      // Fine timings would follow the exact row count: a private card keeps whole seconds.
+      timings: dp ? Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) : timings,
       columns: schema.columns.map((c) => ({ name: c.name, kind: c.kind, handling: handling(c, learned.privacy.differentiallyPrivate) })),
       notes,
     };
@@ -430,7 +448,7 @@ interface Learned {
   modelContent: Pick<ModelFile, 'tvae' | 'marginals' | 'marginalPairs'>;
   parameters: Record<string, unknown>;
   backend: { name: string; detail: string };
-  history: EpochRecord[];
+  history: EpochRecord[] | ReleasedEpoch[];
   privacy: PrivacyStatement;
   noisyRowCount?: number;
   dispose: () => void;
@@ -578,21 +596,38 @@ async function learnPrivately(
     pairs,
   });
   const stats: PrivateStatistics = countRelease ? { ...released, rho: released.rho + countRho, releases: [countRelease, ...released.releases] } : released;
-  const structure = structuralSchema(schema, stats);
+  const structure = structuralSchema(schema, stats, options.schema !== undefined);
   const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
   const preprocessingAlone = ledger(stats.rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
+  const accountantName = accountant === 'pld' ? 'privacy loss distribution (PLD)' : 'Rényi DP (RDP)';
+  const file = path.basename(options.input);
+  // The same words for both generators: which file, which neighbours, and that ε is a bound.
+  const guarantee = (epsilon: number, mechanisms: string): string =>
+    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing one row: ${mechanisms}. ε is an upper bound computed by the ${accountantName} accountant.`;
   const common = {
-    accountant: accountant === 'pld' ? 'privacy loss distribution (PLD), add/remove adjacency' : 'Rényi DP (RDP), add/remove adjacency',
-    declaredPublic: stats.publicFacts,
+    about: { file, neighbours: 'any file that differs from it by one row, added or removed' },
+    unit: 'row' as const,
+    accountant: `${accountantName}, add/remove adjacency`,
+    declaredPublic: [
+      ...stats.publicFacts,
+      ...(options.schema
+        ? ['The format facts of the schema you supplied (missing-value tokens, quoting, decimal places, identifier shapes): used as you declared them.']
+        : []),
+    ],
     notCovered: [
-      'The schema structure (column names, kinds, formats, missing-value tokens): you review and approve it; it is treated as public.',
-      'The evaluation, the HTML report, the exact row counts in them and the holdout row list: computed on the real data for the governance review, NOT differentially private. Remove the `evaluation` and `holdout` fields before publishing this card.',
+      'The schema structure: column names and order, the header, kinds, date formats, which columns are identifiers and of which type, and the CSV dialect (delimiter, quote, line ending, byte-order mark). It is read from the file, you review and approve it, and it is treated as public.',
+      ...(options.schema
+        ? []
+        : ['Output formats are not read from the rows: missing values are written as empty cells, values quoted only where needed, decimal places follow the released histograms, identifiers take a standard shape. Supply a schema (--schema) to declare them.']),
+      'The evaluation, the HTML report, the exact row counts in them and the holdout (its row count and row list): computed on the real data for the governance review, NOT differentially private. Remove the `evaluation` and `holdout` fields before publishing this card.',
+      'Timings, in whole seconds: they grow with the size of the file.',
       'Identifier columns are regenerated in their format from the schema, never from values.',
       ...(request.delta === undefined
         ? ['The default delta is a power of ten chosen from the order of magnitude of the row count (at most 1/(10 n)); give --delta to fix it independently of the data.']
         : []),
     ],
-    noiseSource: 'operating-system secure random numbers (not the --seed), so the noise cannot be recomputed',
+    noiseSource:
+      'operating-system secure random numbers (not the --seed), so the noise cannot be recomputed; the holdout and training-sample coins come from the same source',
   };
 
   if (generator === 'marginals') {
@@ -612,7 +647,7 @@ async function learnPrivately(
       noisyRowCount: stats.rowCount,
       privacy: {
         differentiallyPrivate: true,
-        statement: `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private: column histograms${pairs.length ? ' and joint histograms of the chosen pairs' : ''} released with the Gaussian mechanism.`,
+        statement: guarantee(epsilon, `column histograms${pairs.length ? ' and joint histograms of the chosen pairs' : ''} released with the Gaussian mechanism`),
         epsilon,
         delta: plan.delta,
         ...common,
@@ -678,12 +713,13 @@ async function learnPrivately(
       calibratedToRelease: calibrated.calibratedColumns.map((c) => structure.columns[c].name),
     },
     backend: { name: backend, detail },
-    // The loss is computed on private rows: only time and privacy spent are released.
-    history: trained.history.map((h) => ({ epoch: h.epoch, seconds: h.seconds, rowsPerSecond: h.rowsPerSecond, epsilon: h.epsilon }) as EpochRecord),
+    // The loss is computed on private rows, and an epoch's time and speed give the size of its
+    // Poisson-sampled batches: only the privacy spent is released.
+    history: trained.history.map((h): ReleasedEpoch => ({ epoch: h.epoch, epsilon: h.epsilon })),
     noisyRowCount: stats.rowCount,
     privacy: {
       differentiallyPrivate: true,
-      statement: `(ε = ${total.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private: DP-SGD training and private preprocessing, composed exactly.`,
+      statement: guarantee(total, 'column statistics released with the Gaussian mechanism, then DP-SGD training, the two composed'),
       epsilon: total,
       delta: plan.delta,
       noiseMultiplier: sigma,
@@ -705,28 +741,62 @@ async function learnPrivately(
 }
 
 /**
- * The schema as released with a private model: structure only (names, kinds, formats, tokens,
- * identifier shapes). Counts, ranges and category lists inferred from the rows are dropped;
- * constants are kept only when declared public, since a constant's value comes from the data.
+ * The schema as released with a private model: structure only (names, kinds, date formats, the
+ * dialect), which the user reviews and which the card lists as not covered. Counts, ranges and
+ * category lists inferred from the rows are dropped; constants are kept only when declared public,
+ * since a constant's value comes from the data. Facts that only format the output are not taken
+ * from the rows, where one row can change them (one blank cell sets a missing-value token, one
+ * long decimal the decimal places): they come from a schema the user supplied (a declaration), or
+ * else from the release (decimal places from the released histogram's resolution) or a neutral
+ * default (missing values written as empty cells, quoting only where needed, standard identifier
+ * shapes). Whether a column has missing values at all is the released histogram's to say.
  */
-function structuralSchema(schema: Schema, stats: PrivateStatistics): Schema {
+export function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: boolean): Schema {
   return {
     ...schema,
+    ...(schema.source ? { source: { file: schema.source.file } } : {}),
     rowCount: stats.rowCount,
     notes: [],
-    columns: schema.columns.map((c) => {
-      const { min: _min, max: _max, categories: _c, distinctCount: _d, text: _t, warnings: _w, readAsMissing: _r, formulaLike: _f, ...rest } = c;
+    columns: schema.columns.map((c, index) => {
+      const { min: _min, max: _max, categories: _c, distinctCount: _d, text: _t, warnings: _w, readAsMissing: _r, formulaLike: _f, missingQuoted, number, identifier, ...rest } = c;
       const publicConstant = c.kind === 'constant' && c.public?.categories?.length === 1;
+      const histogram = stats.histograms[index];
+      // The column's conventions (decimal comma, currency or % signs) are kept as structure; digit
+      // grouping (set by whichever values reach 1,000), padding and notation are not.
+      const conventions = number ? { ...(number.decimalSeparator ? { decimalSeparator: number.decimalSeparator } : {}), ...(number.prefix ? { prefix: number.prefix } : {}), ...(number.suffix ? { suffix: number.suffix } : {}) } : {};
+      const releasedNumber =
+        c.kind === 'continuous' && histogram?.type === 'numeric'
+          ? { decimals: decimalsForResolution(histogram), fixed: false, ...conventions }
+          : c.kind === 'integer'
+            ? { decimals: 0, fixed: false, ...conventions }
+            : undefined;
+      const format = declared ? number : releasedNumber;
       return {
         ...rest,
         missingCount: 0,
         missingRate: 0,
         distinctCount: 0,
         distinctExact: false,
+        missingToken: declared ? c.missingToken : '',
+        quoting: declared ? c.quoting : 'as-needed',
+        ...(declared && missingQuoted !== undefined ? { missingQuoted } : {}),
+        ...(format ? { number: format } : {}),
+        ...(identifier ? { identifier: declared ? identifier : neutralIdentifier(identifier) } : {}),
         ...(publicConstant ? { categories: [{ value: c.public!.categories![0], count: 0 }] } : {}),
       };
     }),
   };
+}
+
+/**
+ * Decimal places for a continuous column from its released histogram: one more than a bin's width
+ * needs (a tenth of a bin), at most 6. Bins are the resolution the release has; finer digits would
+ * only show the generator's own noise.
+ */
+export function decimalsForResolution(histogram: NumericHistogram): number {
+  const width = (histogram.edges[histogram.edges.length - 1] - histogram.edges[0]) / Math.max(1, histogram.counts.length);
+  if (!(width > 0)) return 0;
+  return Math.max(0, Math.min(6, Math.ceil(-Math.log10(width)) + 1));
 }
 
 function handling(c: Schema['columns'][number], differentiallyPrivate: boolean): string {

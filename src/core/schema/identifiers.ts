@@ -619,6 +619,49 @@ function personNamePattern(sample: string[]): string {
   return mostCommon(shapes) ?? 'Name';
 }
 
+/**
+ * The identifier as a differentially private release keeps it: its type and handling (the schema
+ * structure the user reviews), with a shape that is the same for every file of that type. The
+ * detected shape (lengths, case, email domain style, the row index's first value) is a fact of the
+ * private values, and one row can change it; the reason's shares are exact counts.
+ */
+export function neutralIdentifier(info: IdentifierInfo): IdentifierInfo {
+  const shape = ((): Pick<IdentifierInfo, 'pattern' | 'length'> => {
+    switch (info.type) {
+      case 'row-index':
+        return { pattern: '1..n' };
+      case 'uuid':
+        return { pattern: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx', length: 36 };
+      case 'nhs-number':
+        return { pattern: 'ddd ddd dddd', length: 10 };
+      case 'ssn':
+        return { pattern: 'ddd-dd-dddd', length: 11 };
+      case 'email':
+        return { pattern: emailPattern([]) };
+      case 'phone':
+        return { pattern: info.pattern && /^(?:\+44|0044|0)/.test(info.pattern) ? '07ddd dddddd' : 'ddd-ddd-dddd' };
+      case 'postcode':
+        return { pattern: postcodePattern([]) };
+      case 'person-name':
+        return { pattern: personNamePattern([]) };
+      case 'zero-padded':
+        return { pattern: 'd'.repeat(NEUTRAL_KEY_LENGTH), length: NEUTRAL_KEY_LENGTH };
+      case 'unique-key':
+        return { pattern: 'd'.repeat(NEUTRAL_KEY_LENGTH), length: NEUTRAL_KEY_LENGTH };
+    }
+  })();
+  return {
+    type: info.type,
+    direct: info.direct,
+    handling: info.handling,
+    ...shape,
+    reason: `a ${info.type} identifier; regenerated in a standard shape, since its values' shape is private`,
+  };
+}
+
+/** Width of regenerated keys and zero-padded numbers when their own width is private. */
+const NEUTRAL_KEY_LENGTH = 10;
+
 // ---------------------------------------------------------------------------------------------
 // Regeneration
 

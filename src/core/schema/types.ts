@@ -168,7 +168,8 @@ export interface Schema {
   $schema?: string;
   version: number;
   generator: string;
-  source?: { file: string; bytes: number };
+  /** The file the schema was inferred from; `bytes` is left out of private releases (an exact fact). */
+  source?: { file: string; bytes?: number };
   dialect: Dialect;
   /** Whether the header names were quoted in the file. */
   headerQuoted?: boolean;
