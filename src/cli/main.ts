@@ -274,7 +274,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         `Model:          ${outputs.model}\n` +
         (card.evaluation ? `Report:         ${outputs.report}\n${verdictLine(card.evaluation)}\n` : '') +
         (card.generator.name === 'tvae'
-          ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.training.rows} rows with ${card.backend.name}; `
+          ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.privacy.differentiallyPrivate ? 'about ' : ''}${card.training.rows} rows with ${card.backend.name}; `
           : `Column histograms${card.generator.parameters.pairs ? ' and chosen pairs' : ', columns independent'} (marginals generator); `) +
         `total ${duration((performance.now() - started) / 1000)}.\n` +
         (card.privacy.differentiallyPrivate ? `Privacy: ${card.privacy.statement}\n` : `WARNING: ${card.privacy.statement}\n`) +
