@@ -212,10 +212,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   );
 
   const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
-  const columns = outputColumns(schema);
+  // Written with the schema the model keeps: with privacy, its formats are neutral or declared.
+  const columns = outputColumns(learned.schema);
   try {
     phase('sample', `Sampling ${rows} rows`);
-    const writer = CsvWriter.forSchema(schema, columns, { neutraliseFormulas: options.neutraliseFormulas });
+    const writer = CsvWriter.forSchema(learned.schema, columns, { neutraliseFormulas: options.neutraliseFormulas });
     const source = await learned.source(rows);
     try {
       await time('sample', () =>

@@ -177,6 +177,7 @@ for (const generator of ['marginals', 'tvae'] as const) {
       assert.doesNotMatch(card.privacy.statement, /exactly/);
       assert.deepEqual(card.privacy.about, { file: 'clinic.csv', neighbours: 'any file that differs from it by one row, added or removed' });
       assert.equal(synthetic.split('\n')[0], header, 'the header is written as in the file');
+      assert.doesNotMatch(synthetic, /"/, 'no value needs quotes, so none is quoted (the file quoted every sex)');
     }
     // Fields that follow from noisy releases: counts, histograms, the transformer fitted to them,
     // the weights, the decimals read from the histogram's bins, and (DP-SGD) the sampling rate
