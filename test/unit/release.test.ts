@@ -6,6 +6,7 @@ import { generate } from '../../src/core/generate';
 import type { CategoricalHistogram } from '../../src/core/privacy/preprocess';
 import { readModelFile } from '../../src/core/model/model-file';
 import { Random } from '../../src/core/random';
+import { neutralIdentifier, regenerateIdentifiers } from '../../src/core/schema/identifiers';
 import { tempDir, tempFile } from '../helpers/files';
 
 /**
@@ -204,3 +205,51 @@ for (const generator of ['marginals', 'tvae'] as const) {
     assert.deepEqual(stripped[1].card, stripped[0].card, 'the public card');
   });
 }
+
+test('with privacy, --max-training-rows keeps each row with a rate set from a charged noisy count, and the holdout is not the seed\'s', async () => {
+  const { rows } = wards();
+  const input = tempFile('wards.csv', csv(rows));
+  const runs = [];
+  for (let i = 0; i < 2; i++) {
+    const { card } = await generate({
+      input,
+      out: path.join(tempDir(), 'wards.synthetic.csv'),
+      seed: SEED,
+      rows: 1,
+      maxTrainingRows: 600,
+      privacy: { epsilon: 1, delta: 1e-6 },
+      generator: 'marginals',
+      evaluate: false,
+    });
+    runs.push(card);
+  }
+  for (const card of runs) {
+    assert.equal(card.training.sampled, true);
+    assert.match(card.training.note!, /^Trained on a random sample: each of about [\d,]+ rows \(a noisy count\) kept with probability 0\.2\d+/);
+    // The noisy count's noise is small next to 2,400: about 600 rows are trained on.
+    assert.ok(Math.abs(card.training.rows - 600) < 120, `about 600 training rows, released ${card.training.rows}`);
+    const count = card.privacy.budget!.preprocessing.releases[0];
+    assert.match(count.what, /rows not held out/);
+    assert.ok(card.privacy.epsilon! <= 1 + 1e-9, 'the count is inside the budget');
+    assert.ok(Math.abs(card.holdout.rows - 600) < 120, `about a fifth held out (${card.holdout.rows})`);
+  }
+  assert.notEqual(runs[0].holdout.members, runs[1].holdout.members, 'the same seed does not give the same holdout');
+});
+
+test('neutral identifier shapes hold nothing of the values and still regenerate', () => {
+  const detected = [
+    { type: 'email', pattern: 'Name.Name99@example.org' },
+    { type: 'zero-padded', pattern: 'dddddd', length: 6 },
+    { type: 'unique-key', pattern: 'Pdddddd', length: 7 },
+    { type: 'row-index', pattern: '0..n-1' },
+    { type: 'phone', pattern: '+44 (0)7ddd dddddd' },
+    { type: 'uuid', pattern: 'XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX', length: 36 },
+  ] as const;
+  for (const d of detected) {
+    const info = neutralIdentifier({ ...d, direct: false, handling: 'regenerate', reason: '97.5% of values are such' });
+    assert.notEqual(info.pattern, d.pattern, `${d.type}: the detected shape is replaced`);
+    assert.doesNotMatch(info.reason, /\d/, `${d.type}: no shares in the reason`);
+    const values = regenerateIdentifiers(info, 50, new Random(1));
+    assert.equal(new Set(values).size, 50, `${d.type}: 50 distinct values`);
+  }
+});
