@@ -752,7 +752,7 @@ async function learnPrivately(
  * default (missing values written as empty cells, quoting only where needed, standard identifier
  * shapes). Whether a column has missing values at all is the released histogram's to say.
  */
-export function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: boolean): Schema {
+function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: boolean): Schema {
   return {
     ...schema,
     ...(schema.source ? { source: { file: schema.source.file } } : {}),

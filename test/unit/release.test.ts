@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { generate } from '../../src/core/generate';
-import type { CategoricalHistogram } from '../../src/core/privacy/preprocess';
+import { decimalsForResolution, generate } from '../../src/core/generate';
+import type { CategoricalHistogram, NumericHistogram } from '../../src/core/privacy/preprocess';
 import { readModelFile } from '../../src/core/model/model-file';
 import { Random } from '../../src/core/random';
 import { neutralIdentifier, regenerateIdentifiers } from '../../src/core/schema/identifiers';
@@ -171,6 +171,7 @@ for (const generator of ['marginals', 'tvae'] as const) {
       }
       const weight = model.schema.columns.find((c) => c.name === 'weight')!;
       assert.ok(weight.number!.decimals <= 3, `weight: decimals from the released histogram, not the one row with four (${weight.number!.decimals})`);
+      if (model.marginals) assert.equal(weight.number!.decimals, decimalsForResolution(model.marginals[weight.index] as NumericHistogram), 'weight: decimals from the bins');
       assert.doesNotMatch(JSON.stringify(model.schema.columns[0].identifier), /12345678901|\d+(\.\d+)?%/, 'identifier shape and reason hold nothing from the values');
       for (const h of card.training.history) assert.deepEqual(Object.keys(h).sort(), ['epoch', 'epsilon'], 'per-epoch sizes and times are not released');
       for (const v of Object.values(card.timings)) assert.ok(Number.isInteger(v), 'timings in whole seconds');
