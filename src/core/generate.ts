@@ -391,7 +391,9 @@ export const SAMPLING_COUNT_SHARE = 0.01;
  * from it is a mixture of two outputs, one identical to the output without x and one at most
  * rho-divergent from it; Rényi divergence is quasi-convex, so the mixture is no more divergent than
  * the worse of the two, and the guarantee computed for the training set holds for the file. No
- * amplification by sampling is claimed. Composition with C's rho is adaptive composition.
+ * amplification by sampling is claimed. Composition with C's rho is adaptive composition. x's
+ * holdout coin mixes once more: held out, nothing released depends on x (the holdout itself is
+ * listed as not covered); not held out, the argument above applies.
  */
 function privateSplit(n: number, fraction: number, maxTraining: number, countRho: number): Split {
   const coins = Random.secure();
