@@ -618,7 +618,7 @@ async function learnPrivately(
         : []),
     ],
     notCovered: [
-      'The schema structure: column names and order, the header, kinds, date formats, which columns are identifiers and of which type, the CSV dialect (delimiter, quote, line ending, byte-order mark) and the card\'s `notes` on how the file was read. It is read from the file, you review and approve it, and it is treated as public.',
+      'The schema structure: column names and order, the header, kinds, date formats, number conventions (a decimal comma, currency or % signs), which columns are identifiers and of which type, the CSV dialect (delimiter, quote, line ending, byte-order mark) and the card\'s `notes` on how the file was read. It is read from the file, you review and approve it, and it is treated as public.',
       ...(options.schema
         ? []
         : ['Output formats are not read from the rows: missing values are written as empty cells, values quoted only where needed, decimal places follow the released histograms, identifiers take a standard shape. Supply a schema (--schema) to declare them.']),
