@@ -467,3 +467,54 @@ test('evaluateQuality: 32k x 15 random table (timing)', (t) => {
   assert.equal(q.pairs.length, 105);
   assert.ok(q.score > 0.8 && q.score <= 1);
 });
+
+test('evaluateQuality: a wide table keeps counts, notable pairs and a grouped map, not every pair', () => {
+  // 90 numeric columns in 3 blocks of strongly related columns; the synthetic copy breaks block 2.
+  const random = new Random(7);
+  const rows = 120;
+  const columnsOf = (broken: boolean): ColumnData[] => {
+    const factors = [0, 1, 2].map(() => Array.from({ length: rows }, () => random.normal()));
+    return Array.from({ length: 90 }, (_, j) => {
+      const block = Math.floor(j / 30);
+      return num(Array.from({ length: rows }, (_, i) => (broken && block === 2 ? random.normal() : factors[block][i]) + 0.5 * random.normal()));
+    });
+  };
+  const names = Array.from({ length: 90 }, (_, j) => [`x${j}`, 'continuous'] as [string, ColumnKind]);
+  const schema = schemaOf(names);
+  const real = tableOf(columnsOf(false));
+  const synthetic = tableOf(columnsOf(true));
+  const q = evaluateQuality(schema, real, synthetic);
+
+  // Brute force over all 4,005 pairs: the same counted mean and the same worst pair.
+  const scores: number[] = [];
+  for (let p = 0; p < 90; p++) {
+    for (let r = p + 1; r < 90; r++) {
+      const rR = pearson((real.columns[p] as { values: Float64Array }).values, (real.columns[r] as { values: Float64Array }).values)!;
+      const rS = pearson((synthetic.columns[p] as { values: Float64Array }).values, (synthetic.columns[r] as { values: Float64Array }).values)!;
+      if (Math.abs(rR) > 0.5) scores.push(1 - Math.abs(rR - rS) / 2);
+    }
+  }
+  assert.deepEqual({ ...q.pairSummary, listed: undefined }, { total: 4005, computed: 4005, sampled: false, counted: scores.length, listed: undefined });
+  close(q.columnPairTrends, scores.reduce((a, b) => a + b, 0) / scores.length, 1e-9, 'full average');
+  assert.ok(q.pairs.length <= 150, `${q.pairs.length} pairs listed`);
+  close(q.pairs[0].score, Math.min(...scores), 1e-12, 'lowest score listed first');
+  assert.ok(q.pairs[0].columns.every((c) => Number(c.slice(1)) >= 60), 'the worst pair is in the broken block');
+
+  const map = q.correlationMap!;
+  assert.equal(map.grouped, true);
+  assert.equal(map.labels.length, 60);
+  assert.equal(map.real.length, 60);
+  assert.equal(map.groupSizes.reduce((a, b) => a + b, 0), 90);
+  assert.equal(map.labels[0], 'x0 … x1 (2 columns)');
+  // Block 2 (groups 40-59) lost its correlation: the largest difference there is large.
+  assert.ok(Math.abs(map.difference[50][55]!) > 0.4, `difference ${map.difference[50][55]}`);
+  assert.ok(Math.abs(map.difference[5][10]!) < 0.4, `difference ${map.difference[5][10]}`);
+  assert.ok(JSON.stringify(q).length < 200_000, `evaluation of 90 columns is ${JSON.stringify(q).length} bytes`);
+
+  // Over the budget, a seeded sample of the pairs is scored and the result says so.
+  const sampled = evaluateQuality(schema, real, synthetic, { pairRowVisits: 1 });
+  assert.equal(sampled.pairSummary.sampled, true);
+  assert.equal(sampled.pairSummary.computed, 1000);
+  assert.ok(Math.abs(sampled.columnPairTrends! - q.columnPairTrends!) < 0.03, `sampled ${sampled.columnPairTrends} vs ${q.columnPairTrends}`);
+  assert.deepEqual(evaluateQuality(schema, real, synthetic, { pairRowVisits: 1 }).pairSummary, sampled.pairSummary, 'seeded');
+});

@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildReportData, type ReportData } from '../../src/core/report/data';
 import { renderReportHtml, reportScriptPath, reportStylePath } from '../../src/core/report/render';
 import type { Evaluation } from '../../src/core/evaluate/types';
+import { evaluateQuality } from '../../src/core/evaluate/quality';
 import { Random } from '../../src/core/random';
 import { daysFromCivil } from '../../src/core/schema/dates';
 import type { ColumnKind, ColumnSchema, Schema } from '../../src/core/schema/types';
@@ -115,6 +116,9 @@ const evaluation: Evaluation = {
       { columns: ['age', 'length_of_stay'], metric: 'CorrelationSimilarity', score: 0.91, realAssociation: 0.55, meetsThreshold: true },
       { columns: ['ward', 'diagnosis'], metric: 'ContingencySimilarity', score: 0.76, realAssociation: 0.34, meetsThreshold: true },
     ],
+    pairSummary: { total: 21, computed: 21, sampled: false, counted: 2, listed: 'every pair' },
+    // Measured on the tables in before().
+    correlationMap: null,
     coverage: [
       { column: 'age', realMissingRate: 0, syntheticMissingRate: 0, missingValueSimilarity: 1, coverage: 0.96, coverageMetric: 'RangeCoverage' },
       { column: 'ward', realMissingRate: 0, syntheticMissingRate: 0, missingValueSimilarity: 1, coverage: 1, coverageMetric: 'CategoryCoverage' },
@@ -208,7 +212,10 @@ let dir: string;
 before(() => {
   assert.ok(fs.existsSync(reportScriptPath()), `missing ${reportScriptPath()}: run "npm run build" (npm test does) before this test`);
   assert.ok(fs.existsSync(reportStylePath()), `missing ${reportStylePath()}: run "npm run build"`);
-  data = buildReportData({ schema, real: makeTable(600, 1, 0), synthetic: makeTable(600, 2, 1), evaluation, card });
+  const real = makeTable(600, 1, 0);
+  const synthetic = makeTable(600, 2, 1);
+  evaluation.quality.correlationMap = evaluateQuality(schema, real, synthetic).correlationMap;
+  data = buildReportData({ schema, real, synthetic, evaluation, card });
   dir = tempDir();
   fs.mkdirSync(RESULTS, { recursive: true });
 });
@@ -319,7 +326,8 @@ test('report data edge cases: small integer ranges, constant and empty columns, 
   const real = table(['F', 'M'], [0, 0, 0, 1, 1, -1], [0, 1, 1, 2, 3, 3]);
   // The synthetic table lists its levels in another order, and has a value outside the real range.
   const synthetic = table(['M', 'F'], [0, 1, 1, 1, 0, 0], [0, 0, 1, 2, 2, 7]);
-  const minimal = { ...evaluation, quality: { ...evaluation.quality, columns: [], coverage: [], pairs: [] }, utility: undefined, fairness: undefined };
+  const { correlationMap } = evaluateQuality(small, real, synthetic);
+  const minimal = { ...evaluation, quality: { ...evaluation.quality, columns: [], coverage: [], pairs: [], correlationMap }, utility: undefined, fairness: undefined };
   const d = buildReportData({ schema: small, real, synthetic, evaluation: minimal });
 
   const children = d.columns[0].chart;

@@ -412,7 +412,13 @@ function correlationsSection(data: ReportData): HTMLElement | null {
     null,
     sectionHead(
       'Relationships between columns',
-      `Pearson correlation between numeric and date columns (blue negative, red positive). Column Pair Trends: ${pct(pairs)} over ${data.quality.pairsScored} pairs with a real trend.${c.omitted ? ` ${c.omitted} further numeric columns are not shown.` : ''}`,
+      `Pearson correlation between numeric and date columns (blue negative, red positive). Column Pair Trends: ${pct(pairs)} over ${int(data.quality.pairsScored)} pairs with a real trend` +
+        (data.quality.pairsComputed < data.quality.pairsTotal
+          ? `, from a random sample of ${int(data.quality.pairsComputed)} of the ${int(data.quality.pairsTotal)} column pairs (blank cells: no pair sampled).`
+          : '.') +
+        (c.grouped
+          ? ` The ${int(c.numericColumns)} columns are shown in ${c.columns.length} groups, in file order; each cell shows the strongest value (largest in size) among the pairs of its two groups.`
+          : ''),
     ),
     h('div', c.columns.length > 8 ? 'heatmaps wide' : 'heatmaps', cards),
   );

@@ -12,7 +12,7 @@
 import { Random } from '../random';
 import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
-import type { ColumnCoverage, ColumnPairScore, ColumnShapeScore, QualityResult } from './types';
+import type { ColumnCoverage, ColumnPairScore, ColumnShapeScore, CorrelationMap, PairSummary, QualityResult } from './types';
 
 export interface QualityOptions {
   /** Rows each table is subsampled to before ContingencySimilarity (SDMetrics reports: 50,000). */
@@ -30,6 +30,11 @@ export interface QualityOptions {
    * the synthetic range is off).
    */
   binning?: 'sdmetrics' | 'real-edges';
+  /**
+   * Row visits the pair scores may take (default PAIR_ROW_VISITS); beyond it a seeded sample of
+   * pairs is scored (at least MIN_SCORED_PAIRS) and the result says so.
+   */
+  pairRowVisits?: number;
 }
 
 /** As SDMetrics reports/utils.py DEFAULT_NUM_ROWS_SUBSAMPLE. */
@@ -44,6 +49,21 @@ const NUM_BINS = 10;
 const MAX_DECIMALS = 14;
 /** As SDMetrics utils.get_frequencies: weight given in the real data to a synthetic-only category. */
 const UNSEEN_CATEGORY_WEIGHT = 1e-6;
+/** Up to this many pairs every pair is listed; beyond, the notable ones (see PairSummary). */
+export const MAX_LISTED_PAIRS = 300;
+/** Pairs in each notable list: lowest scores, highest scores, strongest real association. */
+const NOTABLE_PAIRS = 50;
+/** Numeric columns in the correlation map before columns are grouped (60 x 60 cells at most). */
+export const MAX_MAP_GROUPS = 60;
+/**
+ * Row visits the pair scores may take: about 10 s on one core. 2,000 columns x 50 rows (2 million
+ * pairs) fit; 2,000 columns x 10,000 rows do not, and a sample of the pairs is scored.
+ */
+export const PAIR_ROW_VISITS = 2e9;
+/** The fixed cost of a pair (tables of cells, Cramer's V), in row visits. */
+const PAIR_FIXED_VISITS = 200;
+/** Pairs scored even when the rows alone exceed the budget. */
+const MIN_SCORED_PAIRS = 1000;
 /** Joint tables with more cells than this are counted in a Map instead of a dense array. */
 const DENSE_CELL_LIMIT = 1 << 22;
 
@@ -692,52 +712,110 @@ export function evaluateQuality(schema: Schema, real: Table, synthetic: Table, o
   };
 
   const scratch = new Scratch();
-  const pairs: ColumnPairScore[] = [];
-  // As SDMetrics ColumnPairTrends._generate_details: itertools.combinations of the columns.
-  for (let p = 0; p < columns.length; p++) {
-    for (let q = p + 1; q < columns.length; q++) {
-      const a = columns[p];
-      const b = columns[q];
-      const names: [string, string] = [a.name, b.name];
-      if (a.type === 'numeric' && b.type === 'numeric') {
-        // As SDMetrics column_pairs/statistical/correlation_similarity.py (Pearson):
-        // 1 - |r_R - r_S| / 2 on the rows where both values are present; the pair counts when
-        // |r_R| > threshold (ColumnPairTrends._compute_pair_score). A constant real column makes
-        // r_R undefined: no score, pair not counted (SDMetrics: ConstantInputError, NaN score).
-        // A constant synthetic column: SDMetrics also errors and drops the pair, which would hide
-        // a collapsed column; we take r_S = 0 (no linear trend, as SDMetrics <= 0.9 did for NaN).
-        const rR = pearson(a.real, b.real);
-        const rS = pearson(a.synthetic, b.synthetic);
-        const score = rR === null ? null : 1 - Math.abs(rR - (rS ?? 0)) / 2;
-        pairs.push({
-          columns: names,
-          metric: 'CorrelationSimilarity',
-          score,
-          realAssociation: rR === null ? null : Math.abs(rR),
-          meetsThreshold: rR !== null && Math.abs(rR) > correlationThreshold,
-          realCorrelation: rR,
-          syntheticCorrelation: rS,
-        });
-      } else {
-        // As SDMetrics ColumnPairTrends: categorical pairs and mixed pairs (numeric column binned)
-        // use ContingencySimilarity; the pair counts when Cramer's V of the real (subsampled)
-        // contingency table > threshold (contingency_similarity.py real_association_threshold).
-        const { score, association } = contingency(discreteOf(p), discreteOf(q), scratch);
-        pairs.push({
-          columns: names,
-          metric: 'ContingencySimilarity',
-          score,
-          realAssociation: association,
-          meetsThreshold: association !== null && association > associationThreshold,
-        });
+  const scorePair = (p: number, q: number): ColumnPairScore => {
+    const a = columns[p];
+    const b = columns[q];
+    const names: [string, string] = [a.name, b.name];
+    if (a.type === 'numeric' && b.type === 'numeric') {
+      // As SDMetrics column_pairs/statistical/correlation_similarity.py (Pearson):
+      // 1 - |r_R - r_S| / 2 on the rows where both values are present; the pair counts when
+      // |r_R| > threshold (ColumnPairTrends._compute_pair_score). A constant real column makes
+      // r_R undefined: no score, pair not counted (SDMetrics: ConstantInputError, NaN score).
+      // A constant synthetic column: SDMetrics also errors and drops the pair, which would hide
+      // a collapsed column; we take r_S = 0 (no linear trend, as SDMetrics <= 0.9 did for NaN).
+      const rR = pearson(a.real, b.real);
+      const rS = pearson(a.synthetic, b.synthetic);
+      const score = rR === null ? null : 1 - Math.abs(rR - (rS ?? 0)) / 2;
+      return {
+        columns: names,
+        metric: 'CorrelationSimilarity',
+        score,
+        realAssociation: rR === null ? null : Math.abs(rR),
+        meetsThreshold: rR !== null && Math.abs(rR) > correlationThreshold,
+        realCorrelation: rR,
+        syntheticCorrelation: rS,
+      };
+    }
+    // As SDMetrics ColumnPairTrends: categorical pairs and mixed pairs (numeric column binned)
+    // use ContingencySimilarity; the pair counts when Cramer's V of the real (subsampled)
+    // contingency table > threshold (contingency_similarity.py real_association_threshold).
+    const { score, association } = contingency(discreteOf(p), discreteOf(q), scratch);
+    return {
+      columns: names,
+      metric: 'ContingencySimilarity',
+      score,
+      realAssociation: association,
+      meetsThreshold: association !== null && association > associationThreshold,
+    };
+  };
+
+  // The pairs grow with the square of the columns: keep running sums, short lists and an
+  // aggregated map, never every pair (2,000 columns are 2 million pairs).
+  const totalPairs = (columns.length * (columns.length - 1)) / 2;
+  // A pair visits each table's rows about twice (Pearson's two passes), plus a fixed cost.
+  const visitsPerPair = 2 * (real.rowCount + synthetic.rowCount) + PAIR_FIXED_VISITS;
+  const pairBudget = Math.max(MIN_SCORED_PAIRS, Math.floor((options.pairRowVisits ?? PAIR_ROW_VISITS) / visitsPerPair));
+  const listAll = totalPairs <= MAX_LISTED_PAIRS && totalPairs <= pairBudget;
+  const everyPair: ColumnPairScore[] = [];
+  const worst = new Notable<ColumnPairScore>(NOTABLE_PAIRS);
+  const best = new Notable<ColumnPairScore>(NOTABLE_PAIRS);
+  const strongest = new Notable<ColumnPairScore>(NOTABLE_PAIRS);
+  const map = new CorrelationMapBuilder(columns);
+  let countedSum = 0;
+  let counted = 0;
+  let computed = 0;
+  const visit = (p: number, q: number): void => {
+    const pair = scorePair(p, q);
+    computed++;
+    if (pair.meetsThreshold && pair.score !== null) {
+      countedSum += pair.score;
+      counted++;
+    }
+    if (pair.metric === 'CorrelationSimilarity') map.add(p, q, pair.realCorrelation ?? null, pair.syntheticCorrelation ?? null);
+    if (listAll) {
+      everyPair.push(pair);
+      return;
+    }
+    if (pair.score !== null && pair.meetsThreshold) {
+      worst.offer(-pair.score, pair);
+      best.offer(pair.score, pair);
+    }
+    if (pair.score !== null && pair.realAssociation !== null) strongest.offer(pair.realAssociation, pair);
+  };
+  const sampled = totalPairs > pairBudget;
+  if (!sampled) {
+    // As SDMetrics ColumnPairTrends._generate_details: itertools.combinations of the columns.
+    for (let p = 0; p < columns.length; p++) for (let q = p + 1; q < columns.length; q++) visit(p, q);
+  } else {
+    // A seeded uniform sample of the pairs: its mean estimates the mean over all pairs.
+    const chosen = samplePairIndices(totalPairs, pairBudget, new Random((options.seed ?? 0) ^ 0x5eed));
+    let p = 0;
+    let rowStart = 0; // index of pair (p, p + 1)
+    for (const t of chosen) {
+      while (t >= rowStart + (columns.length - 1 - p)) {
+        rowStart += columns.length - 1 - p;
+        p++;
       }
+      visit(p, p + 1 + (t - rowStart));
     }
   }
+  let pairs: ColumnPairScore[];
+  let listed: string;
+  if (listAll) {
+    pairs = everyPair;
+    listed = 'every pair';
+  } else {
+    const union = new Set([...worst.items(), ...best.items(), ...strongest.items()]);
+    pairs = [...union].sort((x, y) => (x.score ?? 1) - (y.score ?? 1));
+    listed =
+      `the ${NOTABLE_PAIRS} lowest- and ${NOTABLE_PAIRS} highest-scoring pairs with a real trend and the ${NOTABLE_PAIRS} ` +
+      `with the strongest real association, lowest score first${sampled ? ', among the sampled pairs' : ''}`;
+  }
+  const pairSummary: PairSummary = { total: totalPairs, computed, sampled, counted, listed };
 
   const shapeValues = shapes.map((s) => s.score).filter((s): s is number => s !== null);
   const columnShapesScore = mean(shapeValues);
-  const counted = pairs.filter((p) => p.meetsThreshold && p.score !== null).map((p) => p.score as number);
-  const columnPairTrends = counted.length === 0 ? null : mean(counted);
+  const columnPairTrends = counted === 0 ? null : countedSum / counted;
   const properties = [columnShapesScore, columnPairTrends].filter((v): v is number => v !== null && !Number.isNaN(v));
   return {
     score: mean(properties),
@@ -745,6 +823,114 @@ export function evaluateQuality(schema: Schema, real: Table, synthetic: Table, o
     columnPairTrends,
     columns: shapes,
     pairs,
+    pairSummary,
+    correlationMap: map.build(),
     coverage,
   };
+}
+
+/**
+ * `count` distinct pair indices in [0, total), uniformly, ascending (Floyd's algorithm: memory
+ * grows with the sample, not with the number of pairs).
+ */
+function samplePairIndices(total: number, count: number, random: Random): Float64Array {
+  const chosen = new Set<number>();
+  for (let j = total - count; j < total; j++) {
+    const t = random.int(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Float64Array.from(chosen).sort();
+}
+
+/** The `size` items with the largest keys seen so far. */
+class Notable<T> {
+  private readonly kept: { key: number; item: T }[] = [];
+  constructor(private readonly size: number) {}
+  offer(key: number, item: T): void {
+    const kept = this.kept;
+    if (kept.length === this.size && key <= kept[kept.length - 1].key) return;
+    let i = kept.length;
+    while (i > 0 && kept[i - 1].key < key) i--;
+    kept.splice(i, 0, { key, item });
+    if (kept.length > this.size) kept.pop();
+  }
+  items(): T[] {
+    return this.kept.map((k) => k.item);
+  }
+}
+
+/** Map values keep 4 decimals: enough for colours and tooltips, and the card stays small. */
+function mapValue(x: number): number | null {
+  return Number.isNaN(x) ? null : Math.round(x * 1e4) / 1e4;
+}
+
+/** Accumulates the correlation heat maps, grouping columns beyond MAX_MAP_GROUPS (see CorrelationMap). */
+class CorrelationMapBuilder {
+  private readonly group: Int32Array;
+  private readonly sizes: number[];
+  private readonly names: string[][];
+  private readonly real: Float64Array;
+  private readonly synthetic: Float64Array;
+  private readonly difference: Float64Array;
+  private readonly numeric: number;
+
+  constructor(private readonly columns: ColumnPrep[]) {
+    const positions = columns.map((c, i) => (c.type === 'numeric' ? i : -1)).filter((i) => i >= 0);
+    this.numeric = positions.length;
+    const groups = Math.min(this.numeric, MAX_MAP_GROUPS);
+    this.group = new Int32Array(columns.length).fill(-1);
+    this.sizes = new Array<number>(groups).fill(0);
+    this.names = Array.from({ length: groups }, () => []);
+    positions.forEach((column, i) => {
+      const g = Math.floor((i * groups) / this.numeric);
+      this.group[column] = g;
+      this.sizes[g]++;
+      this.names[g].push(columns[column].name);
+    });
+    this.real = new Float64Array(groups * groups).fill(NaN);
+    this.synthetic = new Float64Array(groups * groups).fill(NaN);
+    this.difference = new Float64Array(groups * groups).fill(NaN);
+    // A group of one column: its diagonal cell is the column's correlation with itself.
+    positions.forEach((column) => {
+      const g = this.group[column];
+      if (this.sizes[g] !== 1) return;
+      const c = columns[column] as NumericPrep;
+      const self = (values: Float64Array): number => (pearson(values, values) === null ? NaN : 1);
+      const cell = g * groups + g;
+      this.real[cell] = self(c.real);
+      this.synthetic[cell] = self(c.synthetic);
+      if (!Number.isNaN(this.real[cell]) && !Number.isNaN(this.synthetic[cell])) this.difference[cell] = 0;
+    });
+  }
+
+  add(p: number, q: number, real: number | null, synthetic: number | null): void {
+    const groups = this.sizes.length;
+    const a = this.group[p];
+    const b = this.group[q];
+    const strongest = (m: Float64Array, value: number): void => {
+      for (const cell of [a * groups + b, b * groups + a]) {
+        const current = m[cell];
+        if (Number.isNaN(current) || Math.abs(value) > Math.abs(current)) m[cell] = value;
+      }
+    };
+    if (real !== null) strongest(this.real, real);
+    if (synthetic !== null) strongest(this.synthetic, synthetic);
+    if (real !== null && synthetic !== null) strongest(this.difference, synthetic - real);
+  }
+
+  build(): CorrelationMap | null {
+    if (this.numeric < 2) return null;
+    const groups = this.sizes.length;
+    const matrix = (m: Float64Array): (number | null)[][] =>
+      Array.from({ length: groups }, (_, i) => Array.from(m.subarray(i * groups, (i + 1) * groups), mapValue));
+    return {
+      labels: this.names.map((names) => (names.length === 1 ? names[0] : `${names[0]} … ${names[names.length - 1]} (${names.length} columns)`)),
+      groupSizes: [...this.sizes],
+      grouped: this.numeric > groups,
+      columns: this.numeric,
+      real: matrix(this.real),
+      synthetic: matrix(this.synthetic),
+      difference: matrix(this.difference),
+    };
+  }
 }

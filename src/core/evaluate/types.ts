@@ -42,13 +42,54 @@ export interface ColumnCoverage {
   coverageMetric: 'RangeCoverage' | 'CategoryCoverage' | null;
 }
 
+/**
+ * How many column pairs there are and which were scored. The pairs grow with the square of the
+ * column count (2,000 columns: 2 million pairs), so the evaluation keeps counts, a short list of
+ * notable pairs and an aggregated correlation map rather than every pair.
+ */
+export interface PairSummary {
+  /** Pairs of modelled columns: n (n - 1) / 2. */
+  total: number;
+  /** Pairs scored: all of them, or a seeded uniform sample when scoring all would be too slow. */
+  computed: number;
+  sampled: boolean;
+  /** Scored pairs with a real trend: the ones columnPairTrends averages. */
+  counted: number;
+  /** Why `pairs` lists what it lists. */
+  listed: string;
+}
+
+/**
+ * Pearson correlations of the numeric and date columns, for the heat maps. Up to MAX_MAP_GROUPS
+ * columns it is the full matrix; beyond, columns are grouped in schema order and each cell is
+ * the strongest value (largest magnitude, sign kept) among the scored pairs of its two groups.
+ */
+export interface CorrelationMap {
+  /** A column name per row, or "first … last (k columns)" for a group. */
+  labels: string[];
+  /** Columns in each group (all 1 when not grouped). */
+  groupSizes: number[];
+  grouped: boolean;
+  /** Numeric columns in the map. */
+  columns: number;
+  /** null where no scored pair defines the value (constant column, pair not sampled). */
+  real: (number | null)[][];
+  synthetic: (number | null)[][];
+  /** synthetic - real, per pair before grouping. */
+  difference: (number | null)[][];
+}
+
 export interface QualityResult {
   /** Mean of columnShapes and columnPairTrends (nanmean, as SDMetrics). */
   score: number;
   columnShapes: number;
   columnPairTrends: number | null;
   columns: ColumnShapeScore[];
+  /** Every pair for narrow tables; otherwise the notable ones (see pairSummary.listed). */
   pairs: ColumnPairScore[];
+  pairSummary: PairSummary;
+  /** Null with fewer than two numeric or date columns. */
+  correlationMap: CorrelationMap | null;
   coverage: ColumnCoverage[];
 }
 

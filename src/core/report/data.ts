@@ -6,7 +6,6 @@
  *
  * The result is plain JSON (no typed arrays, no NaN or Infinity: missing numbers are null).
  */
-import { pearson } from '../evaluate/quality';
 import * as path from 'node:path';
 import type {
   ChecklistItem,
@@ -86,15 +85,17 @@ export interface ReportColumn {
 }
 
 export interface CorrelationData {
-  /** Numeric and date columns, in schema order (at most MAX_CORRELATION_COLUMNS). */
+  /** Numeric and date columns in schema order, or groups of them ("first … last (k columns)"). */
   columns: string[];
-  /** Pearson r over pairwise complete rows; null where undefined (constant column, < 3 rows). */
+  /** Pearson r over pairwise complete rows; null where undefined (constant column, pair not scored). */
   real: (number | null)[][];
   synthetic: (number | null)[][];
   /** synthetic - real. */
   difference: (number | null)[][];
-  /** Numeric columns left out because of the size limit. */
-  omitted: number;
+  /** Columns were grouped (more than 60): each cell is the strongest value among its groups' pairs. */
+  grouped: boolean;
+  /** Numeric and date columns behind the map. */
+  numericColumns: number;
 }
 
 export interface DcrData {
@@ -161,7 +162,16 @@ export interface ReportData {
   columnsModelled: number;
   generator: string | null;
   verdicts: { fidelity: Verdict; utility: Verdict | null; privacy: Verdict };
-  quality: { score: number | null; columnShapes: number | null; columnPairTrends: number | null; pairsScored: number };
+  quality: {
+    score: number | null;
+    columnShapes: number | null;
+    columnPairTrends: number | null;
+    /** Pairs with a real trend that were scored (the ones Column Pair Trends averages). */
+    pairsScored: number;
+    /** All column pairs, and how many were scored (fewer when a sample was scored). */
+    pairsTotal: number;
+    pairsComputed: number;
+  };
   utility: ReportUtility | null;
   privacy: PrivacyData;
   checklist: ChecklistItem[];
@@ -185,7 +195,6 @@ export interface ReportInput {
 
 const HISTOGRAM_BINS = 30;
 const TOP_CATEGORIES = 20;
-const MAX_CORRELATION_COLUMNS = 30;
 const MAX_TRAINING_POINTS = 500;
 const MAX_RARE_CATEGORIES = 50;
 const MAX_LEDGER_ROWS = 200;
@@ -196,8 +205,10 @@ export function buildReportData(input: ReportInput): ReportData {
 
   const columns = modelled.map((column) => buildColumn(column.name, column.kind, real.columns[column.index], synthetic.columns[column.index], evaluation));
 
-  const correlationColumns = modelled.filter((c) => real.columns[c.index]?.type === 'numeric' && synthetic.columns[c.index]?.type === 'numeric');
-  const correlations = correlationColumns.length >= 2 ? buildCorrelations(correlationColumns, real, synthetic) : null;
+  const map = evaluation.quality.correlationMap;
+  const correlations: CorrelationData | null = map
+    ? { columns: map.labels, real: map.real, synthetic: map.synthetic, difference: map.difference, grouped: map.grouped, numericColumns: map.columns }
+    : null;
 
   const privacySection = isRecord(card?.privacy) ? card.privacy : null;
   const files = {
@@ -221,7 +232,9 @@ export function buildReportData(input: ReportInput): ReportData {
       score: num(evaluation.quality.score),
       columnShapes: num(evaluation.quality.columnShapes),
       columnPairTrends: num(evaluation.quality.columnPairTrends),
-      pairsScored: evaluation.quality.pairs.filter((p) => p.meetsThreshold && p.score !== null).length,
+      pairsScored: evaluation.quality.pairSummary.counted,
+      pairsTotal: evaluation.quality.pairSummary.total,
+      pairsComputed: evaluation.quality.pairSummary.computed,
     },
     utility: evaluation.utility ? cleanUtility(evaluation.utility) : null,
     privacy: buildPrivacy(evaluation, privacySection, card),
@@ -427,32 +440,6 @@ function categories(
     syntheticCategories: s.counts.size,
   };
 }
-
-// ---------------------------------------------------------------------------------------------
-// Correlations
-
-function buildCorrelations(columns: { name: string; index: number }[], real: Table, synthetic: Table): CorrelationData {
-  const used = columns.slice(0, MAX_CORRELATION_COLUMNS);
-  const matrix = (table: Table) => {
-    const values = used.map((c) => (table.columns[c.index] as { values: Float64Array }).values);
-    const m: (number | null)[][] = values.map(() => new Array<number | null>(values.length).fill(null));
-    for (let i = 0; i < values.length; i++) {
-      m[i][i] = pearson(values[i], values[i]) === null ? null : 1;
-      for (let j = i + 1; j < values.length; j++) m[i][j] = m[j][i] = pearson(values[i], values[j]);
-    }
-    return m;
-  };
-  const r = matrix(real);
-  const s = matrix(synthetic);
-  return {
-    columns: used.map((c) => c.name),
-    real: r,
-    synthetic: s,
-    difference: r.map((row, i) => row.map((x, j) => (x === null || s[i][j] === null ? null : round(s[i][j]! - x)))),
-    omitted: columns.length - used.length,
-  };
-}
-
 
 // ---------------------------------------------------------------------------------------------
 // Privacy, utility, fairness, card
