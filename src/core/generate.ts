@@ -24,6 +24,7 @@ import { VERSION } from './version';
 import { evaluate } from './evaluate/evaluate';
 import type { Evaluation } from './evaluate/types';
 import { buildReportData } from './report/data';
+import { assertSomethingToLearn } from './schema/learnable';
 import { renderReportHtml } from './report/render';
 
 export interface GenerateOptions {
@@ -185,6 +186,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     : await time('schema', () => inferSchema(options.input, { signal: options.signal }));
   const n = schema.rowCount;
   if (n < 2) throw new InputError('needs at least two data rows to learn from', { file: path.basename(options.input) });
+  assertSomethingToLearn(schema, path.basename(options.input));
   const pairs = resolvePairs(schema, options);
 
   const dp = options.privacy && options.privacy !== 'none' ? options.privacy : undefined;

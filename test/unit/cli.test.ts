@@ -874,4 +874,36 @@ test('a temporary file left by a killed run is removed by the next run in that f
   fs.writeFileSync(path.join(dir, leftover), 'x'.repeat(100_000));
   assertOk(await cli(['generate', input, ...GENERATE_FAST, '--no-evaluate'], { cwd: dir }));
   assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model']);
+
+test('a file with nothing to learn is refused before training, with and without DP', async () => {
+  const dir = tempDir();
+  const write = (name: string, text: string): string => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+  const identical = write('identical.csv', 'age,sex,admitted\n' + '54,F,2020-01-01\n'.repeat(60));
+  const idText = write('id-text.csv', 'id,note\n' + Array.from({ length: 60 }, (_, i) => `${i + 1},"seen in clinic on visit ${i}, pain ${i % 7} of 10"\n`).join(''));
+  const plain = write('plain.csv', 'age,sex\n' + Array.from({ length: 60 }, (_, i) => `${20 + i},${i % 2 ? 'F' : 'M'}\n`).join(''));
+  const schemaFile = path.join(dir, 'excluded.schema.json');
+  assertOk(await cli(['schema', plain, '--out', schemaFile]));
+  const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8'));
+  for (const column of schema.columns) column.exclude = true;
+  fs.writeFileSync(schemaFile, JSON.stringify(schema));
+
+  const cases: [string, string[], RegExp][] = [
+    ['identical', [identical], /age: constant.*sex: constant.*admitted: constant/],
+    ['id-text', [idText], /id: identifier.*note: free text/],
+    ['excluded', [plain, '--schema', schemaFile], /age: excluded in the schema; sex: excluded in the schema/],
+  ];
+  for (const [name, args, reasons] of cases) {
+    for (const dp of [[], ['--no-dp']]) {
+      const run = await cli(['generate', ...args, ...dp, '--epochs', '1', '--out', path.join(dir, `${name}${dp.length ? '-nodp' : ''}.synthetic.csv`)], { cwd: dir });
+      const message = assertCliError(run, { onlyLine: false });
+      assert.match(message, /nothing to learn/, `${name} ${dp.join(' ')}`);
+      assert.match(message, reasons, `${name} ${dp.join(' ')}`);
+      assert.doesNotMatch(message, /\.tmp|gradient/);
+      assert.doesNotMatch(run.stderr, /^epoch/m, 'refused before training');
+    }
+  }
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['excluded.schema.json', 'id-text.csv', 'identical.csv', 'plain.csv'], 'no output written');
 });
