@@ -8,6 +8,7 @@ import { defaultOutputs, existingOutputs, numberedOutputs, schemaFileFor, type O
 import { pickValue, type ValueItem } from './pick';
 import { readSettings, type Settings } from './settings';
 import { finishGenerate, runningJobs, startGenerate } from './workerClient';
+import { epsilonText } from '../core/privacy/epsilon-text';
 
 export interface RunChoice {
   mode: PrivacyMode;
@@ -117,7 +118,7 @@ async function chooseOutputs(input: string, settings: Settings): Promise<{ outpu
 function describeTraining(p: TrainingProgress): string {
   const parts = [vscode.l10n.t('epoch {0}/{1}', p.epoch, p.epochs), vscode.l10n.t('loss {0}', p.loss.toFixed(3))];
   if (p.etaSeconds > 0 && Number.isFinite(p.etaSeconds)) parts.push(vscode.l10n.t('ETA {0}', duration(p.etaSeconds)));
-  if (p.epsilon !== undefined) parts.push(`ε ${p.epsilon.toFixed(2)}`);
+  if (p.epsilon !== undefined) parts.push(epsilonText(p.epsilon));
   return parts.join(' · ');
 }
 
@@ -221,7 +222,7 @@ export async function generateCommand(deps: GenerateDeps, given?: vscode.Uri): P
     log().info(`Wrote ${summary.outputs.csv} (${summary.rows} rows, ${summary.epochsRun} epochs, ${summary.backend}) in ${duration(summary.seconds)}`);
     const openReport = vscode.l10n.t('Open Report');
     const openCsv = vscode.l10n.t('Open CSV');
-    const privacy = summary.differentiallyPrivate ? `ε = ${summary.epsilon}` : vscode.l10n.t('no privacy guarantee');
+    const privacy = summary.differentiallyPrivate && summary.epsilon !== undefined ? epsilonText(summary.epsilon) : summary.differentiallyPrivate ? vscode.l10n.t('differentially private') : vscode.l10n.t('no privacy guarantee');
     if (vscode.workspace.getConfiguration('syntheticCsv', uri).get<boolean>('openReportAfterRun', true)) {
       void deps.openReport(vscode.Uri.file(summary.outputs.csv));
     }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { log } from './log';
+import { epsilonText } from '../core/privacy/epsilon-text';
 import { csvForOutput, outputsFor } from './outputs';
 
 export interface Run {
@@ -107,7 +108,7 @@ export class RunsView implements vscode.TreeDataProvider<Run>, vscode.Disposable
     item.id = run.csv;
     item.resourceUri = vscode.Uri.file(run.csv);
     const parts = [run.mode];
-    if (run.epsilon !== undefined) parts.push(`ε ${run.epsilon}`);
+    if (run.epsilon !== undefined) parts.push(epsilonText(run.epsilon));
     if (run.quality !== undefined) parts.push(vscode.l10n.t('quality {0}%', (run.quality * 100).toFixed(0)));
     parts.push(ago(run.createdAt));
     item.description = parts.join(' · ');
@@ -115,7 +116,7 @@ export class RunsView implements vscode.TreeDataProvider<Run>, vscode.Disposable
     const tip = new vscode.MarkdownString();
     tip.appendMarkdown(`**${path.basename(run.csv)}**\n\n`);
     tip.appendMarkdown(`${vscode.l10n.t('From {0}, {1} rows', run.source, run.rows.toLocaleString('en-US'))}\n\n`);
-    tip.appendMarkdown(`${vscode.l10n.t('Mode: {0}', run.mode)}${run.epsilon !== undefined ? `, ε = ${run.epsilon}` : ''}\n\n`);
+    tip.appendMarkdown(`${vscode.l10n.t('Mode: {0}', run.mode)}${run.epsilon !== undefined ? `, ${epsilonText(run.epsilon)}` : ''}\n\n`);
     if (run.quality !== undefined) tip.appendMarkdown(`${vscode.l10n.t('Quality score: {0}%', (run.quality * 100).toFixed(1))}\n\n`);
     tip.appendMarkdown(`${vscode.l10n.t('Created {0}', run.createdAt.toLocaleString())}`);
     item.tooltip = tip;

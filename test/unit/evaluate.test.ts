@@ -66,3 +66,39 @@ test('fairness compares groups of the protected column', async () => {
   assert.deepEqual(e.fairness!.groups.map((g) => g.value).sort(), ['F', 'M']);
   assert.ok(CHECKLIST_THRESHOLDS.quality.pass > CHECKLIST_THRESHOLDS.quality.warn);
 });
+
+test('distance checks are judged against unseen real rows, and the DP guarantee comes first', async () => {
+  // Crowded data: few columns of few values, so unseen real people sit on top of training rows.
+  const crowded = (rows: number, seed: number): string => {
+    const random = new Random(seed);
+    const lines = ['sex,ward,lab,died'];
+    for (let i = 0; i < rows; i++) lines.push(`${random.next() < 0.5 ? 'F' : 'M'},${'ABC'[random.int(3)]},${(5 + random.normal() * (random.next() < 0.05 ? 8 : 1)).toFixed(2)},${random.next() < 0.2 ? 'Yes' : 'No'}`);
+    return lines.join('\n') + '\n';
+  };
+  const files = [tempFile('train.csv', crowded(1500, 1)), tempFile('holdout.csv', crowded(400, 2)), tempFile('synthetic.csv', crowded(1500, 3))];
+  const schema = await inferSchema(files[0]);
+  const [real, holdout, synthetic] = await Promise.all(files.map((f) => loadTable(f, schema)));
+  const e = await evaluate({
+    schema,
+    real,
+    synthetic,
+    holdout,
+    names: { real: 'train.csv', synthetic: 'synthetic.csv', holdout: 'holdout.csv' },
+    privacy: { differentiallyPrivate: true, epsilon: 2.99485350819493, delta: 1e-5 },
+  });
+  const unseen = e.privacy.holdoutDcrBaselineProtection!;
+  assert.ok(unseen < CHECKLIST_THRESHOLDS.dcrBaseline.warn, `holdout rows score ${unseen}: the absolute bar would fail real people`);
+  const dcr = e.checklist.find((c) => c.id === 'dcr-baseline')!;
+  assert.equal(dcr.verdict, 'pass', `${dcr.value} / ${dcr.threshold}`);
+  assert.match(dcr.value, /holdout rows: \d\.\d{3}\)$/);
+  assert.equal(e.verdicts.privacy, 'pass');
+  assert.equal(e.checklist[0].id, 'dp', 'the formal guarantee is the first line');
+  assert.equal(e.checklist[0].value, 'ε 2.99, δ 1.0e-5');
+
+  // Copies of the training rows of wider data are closer than unseen people are: still a failure.
+  const train = admissions(800, 1);
+  const copy = await setup(train);
+  const copied = await evaluate({ ...copy, names: { real: 'train.csv', synthetic: 'synthetic.csv', holdout: 'holdout.csv' } });
+  assert.ok(copied.privacy.holdoutDcrBaselineProtection! > 0.05);
+  assert.equal(copied.checklist.find((c) => c.id === 'dcr-baseline')!.verdict, 'fail');
+});

@@ -253,7 +253,7 @@ function summaryCards(data: ReportData): HTMLElement {
         ]
       : pr.dp.status === 'dp'
         ? [
-            h('div', 'big', pr.dp.epsilon === null ? 'DP' : `ε = ${fixed(pr.dp.epsilon, pr.dp.epsilon < 10 ? 2 : 1)}`),
+            h('div', 'big', pr.dp.epsilon === null ? 'DP' : `ε ${fixed(pr.dp.epsilon, pr.dp.epsilon < 10 ? 2 : 1)}`),
             h(
               'div',
               'big-label',
@@ -268,7 +268,11 @@ function summaryCards(data: ReportData): HTMLElement {
     h(
       'ul',
       'metric-list',
-      row('DCR protection', pct(pr.dcrBaselineProtection), 'Share of synthetic rows no closer to a real row than random data would be (higher is safer).'),
+      row(
+        'DCR protection',
+        `${pct(pr.dcrBaselineProtection)}${pr.holdoutDcrBaselineProtection !== null ? ` (unseen real rows: ${pct(pr.holdoutDcrBaselineProtection)})` : ''}`,
+        'Median distance to the closest training row, relative to random rows (higher is safer). Real rows the generator never saw give the value to compare with.',
+      ),
       row(
         'Membership-inference AUC',
         mia ? `${fixed(mia.auc, 2)}${mia.low !== null && mia.high !== null ? ` (${fixed(mia.low, 2)}–${fixed(mia.high, 2)})` : ''}` : DASH,
@@ -461,9 +465,18 @@ function privacySection(data: ReportData): HTMLElement {
   const details: HTMLElement[] = [
     h('h3', null, 'Privacy measurements'),
     kv([
+      pr.dp.status === 'dp'
+        ? ['Differential privacy guarantee', `ε ${pr.dp.epsilon === null ? '?' : fixed(pr.dp.epsilon, pr.dp.epsilon < 10 ? 2 : 1)}${pr.dp.delta !== null ? `, δ ${pr.dp.delta.toExponential(0)}` : ''}`, 'The formal evidence: a bound on what any one person can change. The measurements below are empirical.']
+        : pr.dp.status === 'none'
+          ? ['Differential privacy guarantee', 'none', 'Trained without differential privacy: only the empirical measurements below speak for privacy.']
+          : null,
       ['Exact copies of training rows', `${int(pr.exactCopies.count)} (${share(pr.exactCopies.rate)})`],
-      pr.holdoutExactCopies ? ['Exact matches with holdout rows (baseline)', `${int(pr.holdoutExactCopies.count)} (${share(pr.holdoutExactCopies.rate)})`, 'Coincidences expected for people the generator never saw.'] : null,
+      pr.holdoutCopiesOfTraining ? ['Holdout rows identical to a training row (baseline)', `${int(pr.holdoutCopiesOfTraining.count)} (${share(pr.holdoutCopiesOfTraining.rate)})`, 'How often real people the generator never saw coincide with a training row: the synthetic rate is judged against it.'] : null,
+      pr.holdoutExactCopies ? ['Exact matches with holdout rows', `${int(pr.holdoutExactCopies.count)} (${share(pr.holdoutExactCopies.rate)})`, 'Synthetic rows equal to a real person the generator never saw.'] : null,
       ['DCR baseline protection', pct(pr.dcrBaselineProtection), 'SDMetrics DCRBaselineProtection.'],
+      pr.holdoutDcrBaselineProtection !== null
+        ? ['DCR baseline protection of holdout rows (baseline)', pct(pr.holdoutDcrBaselineProtection), 'The same measure for real people the generator never saw: the synthetic value is judged against it.']
+        : null,
       pr.dcrOverfittingProtection !== null ? ['DCR overfitting protection', pct(pr.dcrOverfittingProtection), 'SDMetrics DCROverfittingProtection.'] : null,
       ['Median distance to closest training row', fixed(pr.medianDcrTrain, 3)],
       pr.medianDcrHoldout !== null ? ['Median distance to closest holdout row', fixed(pr.medianDcrHoldout, 3)] : null,
@@ -495,7 +508,7 @@ function privacySection(data: ReportData): HTMLElement {
   }
   blocks.push(h('div', 'panel padded', details));
 
-  const section = h('section', null, sectionHead('Privacy', 'Empirical checks of how close the synthetic rows come to real people.'), h('div', 'two-up', blocks));
+  const section = h('section', null, sectionHead('Privacy', 'The differential privacy guarantee first (the formal evidence), then empirical checks of how close the synthetic rows come to real people.'), h('div', 'two-up', blocks));
   if (data.ledger) section.appendChild(ledgerPanel(data));
   return section;
 }

@@ -5,6 +5,7 @@ import type { Table } from '../table';
 import { evaluatePrivacy, identifiersCarried, type PrivacyDetails } from './privacy';
 import { columnShapes, evaluateQuality } from './quality';
 import type { ChecklistItem, Evaluation, Verdict } from './types';
+import { epsilonText } from '../privacy/epsilon-text';
 import { defaultTarget, evaluateFairness, evaluateUtility } from './utility';
 
 export interface EvaluateInput {
@@ -40,6 +41,8 @@ export const CHECKLIST_THRESHOLDS = {
   exactCopiesExcess: { pass: 0.001, warn: 0.01 },
   dcrOverfitting: { pass: 0.9, warn: 0.7 },
   dcrBaseline: { pass: 0.3, warn: 0.1 },
+  /** DCR baseline protection as a share of the holdout rows' own value (real people never seen). */
+  dcrBaselineOfHoldout: { pass: 0.9, warn: 0.7 },
   membershipAuc: { pass: 0.55, warn: 0.6 },
   epsilon: { pass: 3, warn: 10 },
   rareCategories: { warn: 1 },
@@ -87,7 +90,7 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
     );
   }
 
-  const checklist = buildChecklist(quality.score, privacy, utility?.ratio ?? null, input.privacy, { train: real.rowCount, holdout: holdout?.rowCount ?? 0 });
+  const checklist = buildChecklist(quality.score, privacy, utility?.ratio ?? null, input.privacy, { holdout: holdout?.rowCount ?? 0, synthetic: synthetic.rowCount });
   const worst = (ids: string[]): Verdict => worstOf(checklist.filter((c) => ids.includes(c.id)).map((c) => c.verdict));
   return {
     version: 1,
@@ -116,7 +119,7 @@ function buildChecklist(
   privacy: PrivacyDetails,
   utilityRatio: number | null,
   dp: EvaluateInput['privacy'],
-  sizes: { train: number; holdout: number },
+  sizes: { holdout: number; synthetic: number },
 ): ChecklistItem[] {
   const t = CHECKLIST_THRESHOLDS;
   const items: ChecklistItem[] = [];
@@ -124,6 +127,26 @@ function buildChecklist(
   const lower = (value: number, pass: number, warn: number): Verdict => (value <= pass ? 'pass' : value <= warn ? 'warn' : 'fail');
   const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
 
+  // The formal guarantee is the privacy evidence: first, before the empirical checks.
+  if (dp) {
+    items.push(
+      dp.differentiallyPrivate && dp.epsilon !== undefined
+        ? {
+            id: 'dp',
+            label: 'Differential privacy guarantee: the formal bound on what any one person changes (the checks below are empirical)',
+            verdict: lower(dp.epsilon, t.epsilon.pass, t.epsilon.warn),
+            value: `${epsilonText(dp.epsilon)}${dp.delta !== undefined ? `, δ ${dp.delta.toExponential(1)}` : ''}`,
+            threshold: `pass ε ≤ ${t.epsilon.pass}, warn ε ≤ ${t.epsilon.warn}`,
+          }
+        : {
+            id: 'dp',
+            label: 'Differential privacy guarantee',
+            verdict: 'fail',
+            value: 'none: trained without differential privacy',
+            threshold: 'a formal (ε, δ) guarantee is required for release of sensitive data',
+          },
+    );
+  }
   items.push({
     id: 'quality',
     label: 'Fidelity: overall quality score (SDMetrics-compatible)',
@@ -140,35 +163,19 @@ function buildChecklist(
       threshold: `pass ≥ ${t.utilityRatio.pass * 100} %, warn ≥ ${t.utilityRatio.warn * 100} %`,
     });
   }
-  if (dp) {
-    items.push(
-      dp.differentiallyPrivate && dp.epsilon !== undefined
-        ? {
-            id: 'dp',
-            label: 'Differential privacy guarantee',
-            verdict: lower(dp.epsilon, t.epsilon.pass, t.epsilon.warn),
-            value: `ε = ${dp.epsilon.toFixed(2)}${dp.delta !== undefined ? `, δ = ${dp.delta.toExponential(1)}` : ''}`,
-            threshold: `pass ε ≤ ${t.epsilon.pass}, warn ε ≤ ${t.epsilon.warn}`,
-          }
-        : {
-            id: 'dp',
-            label: 'Differential privacy guarantee',
-            verdict: 'fail',
-            value: 'none: trained without differential privacy',
-            threshold: 'a formal (ε, δ) guarantee is required for release of sensitive data',
-          },
-    );
-  }
-  // In low-cardinality data a fresh row often equals some real row by chance. The holdout rate b
-  // measures that chance for h rows; for t training rows it is 1 - (1 - b)^(t/h).
-  const holdoutRate = privacy.holdoutExactCopies?.rate ?? 0;
-  const base = sizes.holdout > 0 ? 1 - Math.pow(1 - holdoutRate, sizes.train / sizes.holdout) : 0;
-  const excess = Math.max(0, privacy.exactCopies.rate - base);
+  // In low-cardinality data a fresh row often equals some training row by chance: unseen real
+  // people (holdout rows) measure that chance directly, with the same training rows. Their rate
+  // and the synthetic rate are samples (h and s rows): the excess allows three standard errors of
+  // their difference, so chance alone fails a good generator about once in 700 runs.
+  const unseen = privacy.holdoutCopiesOfTraining;
+  const base = unseen?.rate ?? 0;
+  const allowance = unseen && sizes.holdout > 0 && sizes.synthetic > 0 ? 3 * Math.sqrt(base * (1 - base) * (1 / sizes.holdout + 1 / sizes.synthetic)) : 0;
+  const excess = Math.max(0, privacy.exactCopies.rate - base - allowance);
   items.push({
     id: 'exact-copies',
-    label: 'Synthetic rows identical to a training row, beyond the rate expected by chance (from the holdout)',
+    label: 'Synthetic rows identical to a training row, beyond the rate of unseen real rows (holdout)',
     verdict: lower(excess, t.exactCopiesExcess.pass, t.exactCopiesExcess.warn),
-    value: `${privacy.exactCopies.count} rows (${pct(privacy.exactCopies.rate)}; expected by chance ${pct(base)})`,
+    value: `${privacy.exactCopies.count} rows (${pct(privacy.exactCopies.rate)}; holdout rows ${pct(base)}${allowance > 0 ? ` ± ${pct(allowance)}` : ''})`,
     threshold: `pass excess ≤ ${pct(t.exactCopiesExcess.pass)}, warn ≤ ${pct(t.exactCopiesExcess.warn)}`,
   });
   const overfitting = privacy.dcrOverfittingProtectionAdjusted ?? privacy.dcrOverfittingProtection;
@@ -182,12 +189,27 @@ function buildChecklist(
     });
   }
   if (privacy.dcrBaselineProtection !== null) {
+    // A crude measure: in data where real people resemble each other (few columns, common values)
+    // unseen real rows sit as close to the training rows as copies would. Judged against the
+    // holdout's own value, it fails only when the synthetic rows are closer than real people are.
+    const own = privacy.dcrBaselineProtection;
+    const unseen = privacy.holdoutDcrBaselineProtection ?? null;
+    const bar = (absolute: number, share: number): number => (unseen === null ? absolute : Math.min(absolute, share * unseen));
+    const passBar = bar(t.dcrBaseline.pass, t.dcrBaselineOfHoldout.pass);
+    const warnBar = Math.min(passBar, bar(t.dcrBaseline.warn, t.dcrBaselineOfHoldout.warn));
     items.push({
       id: 'dcr-baseline',
-      label: 'Distance to closest real record, relative to random data (DCR baseline protection)',
-      verdict: higher(privacy.dcrBaselineProtection, t.dcrBaseline.pass, t.dcrBaseline.warn),
-      value: privacy.dcrBaselineProtection.toFixed(3),
-      threshold: `pass ≥ ${t.dcrBaseline.pass}, warn ≥ ${t.dcrBaseline.warn}`,
+      label:
+        unseen === null
+          ? 'Distance to closest real record, relative to random data (DCR baseline protection)'
+          : 'Distance to closest real record, relative to random data (DCR baseline protection), compared with unseen real rows (holdout)',
+      verdict: higher(own, passBar, warnBar),
+      value: unseen === null ? own.toFixed(3) : `${own.toFixed(3)} (holdout rows: ${unseen.toFixed(3)})`,
+      threshold:
+        unseen === null
+          ? `pass ≥ ${t.dcrBaseline.pass}, warn ≥ ${t.dcrBaseline.warn}`
+          : `pass ≥ ${t.dcrBaseline.pass} or ≥ ${t.dcrBaselineOfHoldout.pass * 100} % of the holdout's value (${passBar.toFixed(3)}), ` +
+            `warn ≥ ${t.dcrBaseline.warn} or ≥ ${t.dcrBaselineOfHoldout.warn * 100} % of it (${warnBar.toFixed(3)})`,
     });
   }
   if (privacy.membershipInference) {

@@ -9,7 +9,9 @@
  *
  * - exactCopies: synthetic rows equal to some training row on every compared column (numbers
  *   compared exactly, missing equals missing, categories by text). holdoutExactCopies: the same
- *   against the holdout, i.e. how often unseen real people are matched by chance. With no compared
+ *   against the holdout, i.e. how often unseen real people are matched by chance.
+ *   holdoutCopiesOfTraining: holdout rows equal to some training row, the rate real people the
+ *   generator never saw have, to which the synthetic rate is compared. With no compared
  *   column at all, nothing counts as a copy.
  * - medianDcrTrain / medianDcrHoldout: median distance from each synthetic row to its closest
  *   training / holdout row.
@@ -19,6 +21,9 @@
  *   uniform on the training [min, max] (integer and date columns as whole numbers), categories
  *   uniform over the categories observed in training, missing values at the training missing rate
  *   of each column. null when the random median is 0.
+ * - holdoutDcrBaselineProtection (holdout only): the same ratio with the holdout rows in place of
+ *   the synthetic rows, min(median DCR(H -> T) / median DCR(Rand -> T), 1): the value real people
+ *   the generator never saw get, against which the synthetic value is judged.
  * - dcrOverfittingProtection (SDMetrics DCROverfittingProtection, holdout only): p = share of
  *   synthetic rows strictly closer to training than to holdout; score = min(2 (1 - p), 1).
  *   Like SDMetrics this compares against the whole training table, which favours training when it
@@ -120,9 +125,9 @@ export function evaluatePrivacy(schema: Schema, train: Table, synthetic: Table, 
   const trainKeys = new Set(rowKeys(train, compared));
   const syntheticKeys = rowKeys(synthetic, compared);
   const exactCopies = countIn(syntheticKeys, trainKeys, synthetic.rowCount);
-  const holdoutExactCopies = holdout
-    ? countIn(syntheticKeys, new Set(rowKeys(holdout, compared)), synthetic.rowCount)
-    : undefined;
+  const holdoutKeys = holdout ? rowKeys(holdout, compared) : undefined;
+  const holdoutExactCopies = holdoutKeys ? countIn(syntheticKeys, new Set(holdoutKeys), synthetic.rowCount) : undefined;
+  const holdoutCopiesOfTraining = holdoutKeys ? countIn(holdoutKeys, trainKeys, holdoutKeys.length) : undefined;
   const rareCategories = findRareCategories(schema, train, synthetic, rareThreshold);
 
   // Distances.
@@ -151,6 +156,7 @@ export function evaluatePrivacy(schema: Schema, train: Table, synthetic: Table, 
   const result: PrivacyDetails = {
     exactCopies,
     ...(holdoutExactCopies ? { holdoutExactCopies } : {}),
+    ...(holdoutCopiesOfTraining ? { holdoutCopiesOfTraining } : {}),
     dcrBaselineProtection,
     medianDcrTrain,
     medianNndr: median(nndr),
@@ -178,6 +184,9 @@ export function evaluatePrivacy(schema: Schema, train: Table, synthetic: Table, 
     const p0 = trainRows.n / (trainRows.n + holdoutRows.n);
     result.expectedCloserToTraining = p0;
     result.dcrOverfittingProtectionAdjusted = Math.min((1 - p) / (1 - p0), 1);
+    const holdoutToTrain = median(nearest(holdoutRows, trainRows).d1);
+    result.medianDcrHoldoutToTrain = holdoutToTrain;
+    result.holdoutDcrBaselineProtection = medianDcrRandom > 0 ? Math.min(holdoutToTrain / medianDcrRandom, 1) : null;
     const membership = membershipInference(trainAll, syntheticRows, holdoutRows, membershipRandom);
     if (membership) {
       result.membershipInference = membership;

@@ -117,7 +117,20 @@ export interface PrivacyResult {
   exactCopies: { count: number; rate: number };
   /** The same against holdout rows: the base rate of coincidences for unseen people. */
   holdoutExactCopies?: { count: number; rate: number };
+  /**
+   * Holdout rows identical to a training row: how often real people the generator never saw
+   * coincide with someone in training. The exact-copies check compares the synthetic rate with it.
+   */
+  holdoutCopiesOfTraining?: { count: number; rate: number };
   dcrBaselineProtection: number | null;
+  /**
+   * The same measure for the holdout rows in place of the synthetic ones: what real people the
+   * generator never saw score. Data where real rows sit close together scores low here too, so
+   * the checklist judges the synthetic value against this one.
+   */
+  holdoutDcrBaselineProtection?: number | null;
+  /** Median distance from each holdout row to its closest training row. */
+  medianDcrHoldoutToTrain?: number;
   dcrOverfittingProtection?: number | null;
   /** Median distance to closest record, synthetic to training (and to holdout, if given). */
   medianDcrTrain: number;

@@ -122,7 +122,11 @@ export interface LedgerData {
 export interface PrivacyData {
   exactCopies: { count: number; rate: number };
   holdoutExactCopies: { count: number; rate: number } | null;
+  /** Holdout rows identical to a training row: the rate the exact-copies check compares with. */
+  holdoutCopiesOfTraining: { count: number; rate: number } | null;
   dcrBaselineProtection: number | null;
+  /** The same measure for holdout rows (real people never seen): the value to compare with. */
+  holdoutDcrBaselineProtection: number | null;
   dcrOverfittingProtection: number | null;
   medianDcrTrain: number | null;
   medianDcrHoldout: number | null;
@@ -457,7 +461,9 @@ function buildPrivacy(evaluation: Evaluation, privacySection: Record<string, unk
   return {
     exactCopies: { count: p.exactCopies.count, rate: round(p.exactCopies.rate, 6) },
     holdoutExactCopies: p.holdoutExactCopies ? { count: p.holdoutExactCopies.count, rate: round(p.holdoutExactCopies.rate, 6) } : null,
+    holdoutCopiesOfTraining: p.holdoutCopiesOfTraining ? { count: p.holdoutCopiesOfTraining.count, rate: round(p.holdoutCopiesOfTraining.rate, 6) } : null,
     dcrBaselineProtection: num(p.dcrBaselineProtection),
+    holdoutDcrBaselineProtection: num(p.holdoutDcrBaselineProtection),
     dcrOverfittingProtection: num(p.dcrOverfittingProtection),
     medianDcrTrain: num(p.medianDcrTrain),
     medianDcrHoldout: num(p.medianDcrHoldout),
