@@ -660,7 +660,8 @@ function humanise(key: string): string {
 
 function text(value: unknown): string {
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(round(value, 6)) : String(value);
+  // Four significant digits: the ledger is read by people; the card keeps full precision.
+  if (typeof value === 'number') return Number.isFinite(value) ? String(round(value, 4)) : String(value);
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   try {
