@@ -23,6 +23,7 @@ import { loadTable } from '../core/table';
 import { buildReportData } from '../core/report/data';
 import { renderReportHtml } from '../core/report/render';
 import { generatePatientsCsv } from '../core/demo/patients';
+import { parseCondition, type Condition } from '../core/conditions';
 
 /** Simulated admissions in the demo: enough rows for DP-SGD to learn through its noise. */
 const DEMO_ROWS = 20_000;
@@ -135,9 +136,15 @@ export function buildProgram(): Command {
     .option('-f, --force', 'replace --out if it exists')
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(', ')}`, backendValue, 'auto')
     .option('--neutralise-formulas', "CSV: prefix cells that start like a spreadsheet formula (=, +, -, @) with ' (for files meant for spreadsheets)")
-    .action(async (model: string, options: { rows: number; seed: number; format: FixtureFormat; table: string; out?: string; force?: boolean; backend: BackendPreference; neutraliseFormulas?: boolean }) => {
+    .option(
+      '--where <condition>',
+      'only rows meeting a condition, e.g. "died_in_hospital=Yes" or "age>=80" (=, !=, >=, <=, >, <; repeat for several, all must hold)',
+      (value: string, previous: Condition[]) => [...previous, parseCondition(value)],
+      [] as Condition[],
+    )
+    .action(async (model: string, options: { rows: number; seed: number; format: FixtureFormat; table: string; out?: string; force?: boolean; backend: BackendPreference; neutraliseFormulas?: boolean; where: Condition[] }) => {
       if (options.neutraliseFormulas && options.format !== 'csv') throw new Error('--neutralise-formulas applies to --format csv only');
-      const sample = { model, rows: options.rows, seed: options.seed, format: options.format, tableName: options.table, backend: options.backend, neutraliseFormulas: options.neutraliseFormulas };
+      const sample = { model, rows: options.rows, seed: options.seed, format: options.format, tableName: options.table, backend: options.backend, neutraliseFormulas: options.neutraliseFormulas, where: options.where };
       let written: Awaited<ReturnType<typeof sampleFromModel>> = {};
       if (options.out) {
         await writeFileAtomic(options.out, async (write) => void (written = await sampleFromModel(sample, write)), { overwrite: options.force });

@@ -14,6 +14,21 @@ export function outputColumns(schema: Schema): ColumnSchema[] {
 const CHUNK_ROWS = 4096;
 
 /**
+ * Regenerated values of the identifier columns among `columns`, `rows` each (unique where the
+ * format requires), missing at the schema's rate.
+ */
+export function regeneratedIdentifiers(columns: ColumnSchema[], rows: number, random: Random): Map<string, (string | null)[]> {
+  const identifiers = new Map<string, (string | null)[]>();
+  for (const column of columns) {
+    if (column.kind !== 'identifier' || !column.identifier) continue;
+    const values: (string | null)[] = regenerateIdentifiers(column.identifier, rows, random);
+    for (let r = 0; r < rows; r++) if (random.next() < column.missingRate) values[r] = null;
+    identifiers.set(column.name, values);
+  }
+  return identifiers;
+}
+
+/**
  * Sample `rows` rows and hand them out in chunks of text cells (null = missing), in
  * `outputColumns(schema)` order. Memory stays bounded by the chunk size whatever `rows` is, apart
  * from regenerated identifier columns, which must be unique across the whole output.
@@ -36,13 +51,7 @@ export async function sampleRows(
   const identifierRandom = random.fork();
   const decodeRandom = random.fork();
   const columns = outputColumns(schema);
-  const identifiers = new Map<string, (string | null)[]>();
-  for (const column of columns) {
-    if (column.kind !== 'identifier' || !column.identifier) continue;
-    const values: (string | null)[] = regenerateIdentifiers(column.identifier, rows, identifierRandom);
-    for (let r = 0; r < rows; r++) if (identifierRandom.next() < column.missingRate) values[r] = null;
-    identifiers.set(column.name, values);
-  }
+  const identifiers = regeneratedIdentifiers(columns, rows, identifierRandom);
   // Chunks are requested ahead so that worker threads sample while this thread decodes.
   const chunks: { rows: number; matrix: Promise<Float32Array> }[] = [];
   let requested = 0;
