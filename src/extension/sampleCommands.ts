@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FixtureFormat } from '../core/fixtures';
+import { parseCondition } from '../core/conditions';
 import { isCancelled, reportError } from './errors';
 import { log, workerLog } from './log';
 import { readSettings } from './settings';
@@ -70,6 +71,27 @@ async function askRows(defaultRows: number, title: string): Promise<number | und
   return text === undefined ? undefined : Number(text.trim());
 }
 
+/** Optional conditions, separated by ";": [] when left empty, undefined when dismissed. */
+async function askConditions(title: string): Promise<string[] | undefined> {
+  const split = (v: string): string[] => v.split(';').map((c) => c.trim()).filter(Boolean);
+  const text = await vscode.window.showInputBox({
+    title,
+    prompt: vscode.l10n.t('Only rows that meet these conditions (optional), separated by ";"'),
+    placeHolder: vscode.l10n.t('e.g. died_in_hospital=Yes; age>=80'),
+    validateInput: (v) => {
+      for (const condition of split(v)) {
+        try {
+          parseCondition(condition);
+        } catch (error) {
+          return (error as Error).message.replace(/^--where /, '');
+        }
+      }
+      return undefined;
+    },
+  });
+  return text === undefined ? undefined : split(text);
+}
+
 async function pickFormat(suggested: FixtureFormat | undefined, title: string, formats: FixtureFormat[]): Promise<FixtureFormat | undefined> {
   const items = formats.map((f) => ({ label: FORMAT_LABELS[f], description: f === suggested ? vscode.l10n.t('matches the editor') : undefined, format: f }));
   return new Promise((resolve) => {
@@ -106,6 +128,8 @@ export async function insertRowsCommand(extensionPath: string, given?: vscode.Ur
   const settings = readSettings(editor.document.uri);
   const rows = await askRows(settings.insertRows, title);
   if (rows === undefined) return;
+  const where = await askConditions(title);
+  if (where === undefined) return;
   const format = await pickFormat(formatForLanguage(editor.document.languageId), title, ['json', 'ts', 'csv', 'sql', 'ndjson']);
   if (!format) return;
   try {
@@ -114,7 +138,7 @@ export async function insertRowsCommand(extensionPath: string, given?: vscode.Ur
       (_progress, token) =>
         runSample(
           extensionPath,
-          { model: model.fsPath, rows, seed: Math.floor(Math.random() * 0xffffffff), format, tableName: tableName(model.fsPath), backend: settings.backend, neutraliseFormulas: settings.neutraliseFormulas, literalOnly: true },
+          { model: model.fsPath, rows, seed: Math.floor(Math.random() * 0xffffffff), format, tableName: tableName(model.fsPath), backend: settings.backend, neutraliseFormulas: settings.neutraliseFormulas, literalOnly: true, where },
           token,
           workerLog,
         ),
@@ -126,7 +150,7 @@ export async function insertRowsCommand(extensionPath: string, given?: vscode.Ur
       for (const selection of editor.selections) edit.replace(selection, text);
     });
     if (!ok) throw new Error(vscode.l10n.t('The editor did not accept the edit.'));
-    log().info(`Inserted ${rows} ${format} rows from ${model.fsPath} into ${editor.document.uri.toString()}`);
+    log().info(`Inserted ${rows} ${format} rows${where.length ? ` where ${where.join(' and ')}` : ''} from ${model.fsPath} into ${editor.document.uri.toString()}`);
   } catch (error) {
     if (isCancelled(error)) return;
     reportError(error, [], vscode.l10n.t('Insert synthetic rows failed'));

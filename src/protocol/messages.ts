@@ -55,6 +55,8 @@ export interface SampleParams {
   out?: string;
   /** For `ts`: only the array literal, without `export const … =`, to insert into code. */
   literalOnly?: boolean;
+  /** Conditions every row must meet, as written (`age>=80`); checked against the model. */
+  where?: string[];
 }
 
 export type WorkerRequest =

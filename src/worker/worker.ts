@@ -8,6 +8,7 @@ import { InputError } from '../core/csv/errors';
 import { removeUnfinishedOutputs, writeFileAtomic } from '../core/io/atomic';
 import { generate } from '../core/generate';
 import { sampleFromModel } from '../core/sample-model';
+import { parseCondition } from '../core/conditions';
 import { DEFAULT_EPSILON } from '../core/privacy/budget';
 import { inferSchema } from '../core/schema/infer';
 import { readSchemaFile } from '../core/schema/schema-file';
@@ -142,6 +143,7 @@ async function runSample(id: number, params: SampleParams, signal: AbortSignal):
     backend: params.backend,
     neutraliseFormulas: params.format === 'csv' && params.neutraliseFormulas,
     signal,
+    where: (params.where ?? []).map(parseCondition),
   };
   if (params.out) {
     await writeFileAtomic(params.out, async (write) => void (await sampleFromModel(options, write)), { overwrite: true });

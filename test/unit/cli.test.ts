@@ -907,3 +907,30 @@ test('a file with nothing to learn is refused before training, with and without 
   }
   assert.deepEqual(fs.readdirSync(dir).sort(), ['excluded.schema.json', 'id-text.csv', 'identical.csv', 'plain.csv'], 'no output written');
 });
+
+test('sample --where draws only rows meeting every condition, and refuses impossible ones before sampling', { timeout: 60_000 }, async () => {
+  const { dir, model } = await trainedModel();
+  const run = await cli(['sample', model, '--rows', '40', '--where', 'ward=Oncology', '--where', 'age>=60', '--where', 'admitted>=2023-07-01'], { cwd: dir });
+  assertOk(run);
+  const records = parseCsv(run.stdout, { columns: true }) as Record<string, string>[];
+  assert.equal(records.length, 40);
+  for (const row of records) {
+    assert.equal(row.ward, 'Oncology');
+    assert.ok(Number(row.age) >= 60, `age ${row.age}`);
+    assert.ok(row.admitted >= '2023-07-01', `admitted ${row.admitted}`);
+  }
+  assert.equal(new Set(records.map((r) => r.patient_id)).size, 40, 'identifiers stay unique across rejection rounds');
+
+  const refused: [string, RegExp][] = [
+    ['wardx=Oncology', /there is no column "wardx"/],
+    ['ward=Paediatrics', /"Paediatrics" is not a category of "ward".*Cardiology/],
+    ['age>=500', /"age" ranges from .* to .* in the model: no row can meet this/],
+    ['patient_id=P10001', /"patient_id" is not learned by the model \(identifier/],
+    ['ward>=Oncology', /use = or != with one of its categories/],
+    ['age', /write a column, an operator/],
+  ];
+  for (const [where, message] of refused) {
+    const failed = await cli(['sample', model, '--rows', '5', '--where', where], { cwd: dir });
+    assert.match(assertCliError(failed), message, where);
+  }
+});
