@@ -192,6 +192,38 @@ async function dpEpochRatio(file: string): Promise<Record<string, unknown>> {
   return { plainSeconds, dpSeconds, ratio: dpSeconds / plainSeconds, dpDefaultSeconds: steady(dpDefault.history) };
 }
 
+/**
+ * The evaluation of a wide file (`columns` x `rows`, two thirds numeric, real and synthetic drawn
+ * alike): seconds, peak memory and the size of its JSON, which must not grow with the pairs.
+ */
+async function wideEvaluation(columns: number, rows: number): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synthetic-csv-wide-'));
+  const write = (name: string, seed: number): string => {
+    const random = new Random(seed);
+    const lines = [Array.from({ length: columns }, (_, j) => `c${j}`).join(',')];
+    for (let i = 0; i < rows; i++) {
+      const base = random.normal();
+      lines.push(Array.from({ length: columns }, (_, j) => (j % 3 === 2 ? 'abc'[random.int(3)] : (base * (j % 5) + random.normal()).toFixed(2))).join(','));
+    }
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    return file;
+  };
+  try {
+    const realFile = write('real.csv', 1);
+    const syntheticFile = write('synthetic.csv', 2);
+    const schema = await inferSchema(realFile);
+    const real = await loadTable(realFile, schema);
+    const synthetic = await loadTable(syntheticFile, schema);
+    const started = performance.now();
+    const e = await evaluate({ schema, real, synthetic, names: { real: 'real.csv', synthetic: 'synthetic.csv' } });
+    const seconds = (performance.now() - started) / 1000;
+    return { columns, rows, seconds, pairs: e.quality.pairSummary.total, pairsScored: e.quality.pairSummary.computed, jsonMb: JSON.stringify(e).length / 1e6, peakMb: peakMb() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const [task, ...args] = process.argv.slice(2);
   let result: Record<string, unknown>;
@@ -216,6 +248,9 @@ async function main(): Promise<void> {
       break;
     case 'generate':
       result = await endToEnd(args[0], args[1] ? Number(args[1]) : undefined);
+      break;
+    case 'wide':
+      result = await wideEvaluation(Number(args[0]), Number(args[1]));
       break;
     default:
       throw new Error(`unknown task ${task}`);
