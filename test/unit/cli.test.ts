@@ -874,6 +874,7 @@ test('a temporary file left by a killed run is removed by the next run in that f
   fs.writeFileSync(path.join(dir, leftover), 'x'.repeat(100_000));
   assertOk(await cli(['generate', input, ...GENERATE_FAST, '--no-evaluate'], { cwd: dir }));
   assert.deepEqual(listDir(dir), ['admissions.csv', 'admissions.synthetic.csv', 'admissions.synthetic.json', 'admissions.synthetic.model']);
+});
 
 test('a file with nothing to learn is refused before training, with and without DP', async () => {
   const dir = tempDir();
