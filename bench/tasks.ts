@@ -20,6 +20,7 @@ import { defaultDpBatch, DP_DEFAULTS, generate } from '../src/core/generate';
 import { sampleFromModel } from '../src/core/sample-model';
 import { evaluateQuality } from '../src/core/evaluate/quality';
 import { evaluate } from '../src/core/evaluate/evaluate';
+import { defaultTarget, evaluateUtility } from '../src/core/evaluate/utility';
 
 const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -141,24 +142,52 @@ async function endToEnd(file: string, epochs?: number): Promise<Record<string, u
   };
 }
 
-/** Fidelity of a private (or non-private) run, against the whole real file. */
-async function privateRun(file: string, generator: string, epsilon: string): Promise<Record<string, unknown>> {
+/**
+ * Fidelity of a private (or non-private) run, against the whole real file; with `rows`, the run
+ * learns from the file's first `rows` rows only (and is compared with them). Utility (train on
+ * synthetic, test on real) when a `<name>_test.csv` lies beside the file.
+ */
+async function privateRun(file: string, generator: string, epsilon: string, rows?: number): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const out = path.join(dir, 'synthetic.csv');
+  const testFile = file.replace(/\.csv$/, '_test.csv');
+  if (rows) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const head = path.join(dir, path.basename(file));
+    fs.writeFileSync(head, lines.slice(0, rows + 1).join('\n') + '\n');
+    file = head;
+  }
   const started = performance.now();
   const result = await generate({
     input: file,
     out,
     seed: 1,
     evaluate: false,
-    generator: generator as 'tvae' | 'marginals',
+    generator: generator as 'tvae' | 'marginals' | 'pgm',
     privacy: epsilon === 'none' ? 'none' : { epsilon: Number(epsilon) },
   });
   const seconds = (performance.now() - started) / 1000;
   const schema = await inferSchema(file);
-  const quality = evaluateQuality(schema, await loadTable(file, schema), await loadTable(out, schema));
+  const real = await loadTable(file, schema);
+  const synthetic = await loadTable(out, schema);
+  const quality = evaluateQuality(schema, real, synthetic);
+  const target = defaultTarget(schema);
+  const utility =
+    fs.existsSync(testFile) && target
+      ? evaluateUtility(schema, real, synthetic, await loadTable(testFile, { ...schema, rowCount: 0 }), { target: target.column, targetReason: target.reason, testSetName: path.basename(testFile) })
+      : undefined;
   fs.rmSync(dir, { recursive: true, force: true });
-  return { seconds, epsilon: result.card.privacy.epsilon ?? NaN, delta: result.card.privacy.delta ?? NaN, quality: quality.score, columnShapes: quality.columnShapes, columnPairTrends: quality.columnPairTrends ?? NaN };
+  const auc = (scores: unknown): number => ((scores as { rocAuc?: number | null }).rocAuc ?? NaN);
+  return {
+    seconds,
+    epsilon: result.card.privacy.epsilon ?? NaN,
+    delta: result.card.privacy.delta ?? NaN,
+    quality: quality.score,
+    columnShapes: quality.columnShapes,
+    columnPairTrends: quality.columnPairTrends ?? NaN,
+    tstrRocAuc: utility ? auc(utility.trainOnSynthetic) : NaN,
+    trtrRocAuc: utility ? auc(utility.trainOnReal) : NaN,
+  };
 }
 
 /** Seconds per epoch of ordinary and of DP-SGD training on the same data, in one process. */
@@ -241,7 +270,7 @@ async function main(): Promise<void> {
       result = await trainThroughput(args[0], Number(args[1] ?? 4));
       break;
     case 'private':
-      result = await privateRun(args[0], args[1], args[2]);
+      result = await privateRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined);
       break;
     case 'dpratio':
       result = await dpEpochRatio(args[0]);

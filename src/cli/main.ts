@@ -97,8 +97,8 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'synthetic CSV path; the card, model and report are named after it')
     .option('--epsilon <e>', `privacy budget epsilon (default ${DEFAULT_EPSILON}); smaller is more private`, positiveNumber)
     .option('--delta <d>', 'privacy delta (default 1e-5, or smaller for large files: at most 1/(10 n))', positiveNumber)
-    .option('--generator <name>', 'tvae (high fidelity) or marginals (independent columns, seconds)', (v: string) => {
-      if (v !== 'tvae' && v !== 'marginals') throw new InvalidArgumentError('must be tvae or marginals');
+    .option('--generator <name>', 'tvae (neural network), pgm (DP graphical model of privately chosen column pairs, seconds) or marginals (independent columns, seconds)', (v: string) => {
+      if (v !== 'tvae' && v !== 'marginals' && v !== 'pgm') throw new InvalidArgumentError('must be tvae, pgm or marginals');
       return v;
     }, 'tvae')
     .option('--pairs <list>', 'with --generator marginals: column pairs drawn jointly from a DP joint histogram, e.g. age:los,sex:ward', parsePairs)
@@ -227,7 +227,7 @@ interface GenerateCliOptions {
   evaluate?: boolean;
   epsilon?: number;
   delta?: number;
-  generator?: 'tvae' | 'marginals';
+  generator?: 'tvae' | 'marginals' | 'pgm';
   pairs?: [string, string][];
   accountant?: 'pld' | 'rdp';
   clip?: number;
@@ -247,7 +247,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
   if (!options.dp && (options.epsilon !== undefined || options.delta !== undefined)) {
     throw new Error('--no-dp cannot be combined with --epsilon or --delta');
   }
-  if (!options.dp && options.generator === 'marginals') throw new Error('the marginals generator is differentially private: drop --no-dp');
+  if (!options.dp && (options.generator === 'marginals' || options.generator === 'pgm')) throw new Error(`the ${options.generator} generator is differentially private: drop --no-dp`);
   const progress = new ProgressReporter();
   const started = performance.now();
   try {
@@ -285,7 +285,9 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         (card.evaluation ? `Report:         ${outputs.report}\n${verdictLine(card.evaluation)}\n` : '') +
         (card.generator.name === 'tvae'
           ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.privacy.differentiallyPrivate ? 'about ' : ''}${card.training.rows} rows with ${card.backend.name}; `
-          : `Column histograms${card.generator.parameters.pairs ? ' and chosen pairs' : ', columns independent'} (marginals generator); `) +
+          : card.generator.name === 'pgm'
+            ? `Graphical model of ${(card.generator.parameters.pairs as unknown[]).length} privately chosen column pairs (pgm generator); `
+            : `Column histograms${card.generator.parameters.pairs ? ' and chosen pairs' : ', columns independent'} (marginals generator); `) +
         `total ${duration((performance.now() - started) / 1000)}.\n` +
         (card.privacy.differentiallyPrivate ? `Privacy: ${card.privacy.statement}\n` : `WARNING: ${card.privacy.statement}\n`) +
         (card.output.formulaCells?.count ? `${card.output.formulaCells.neutralised ? 'Note' : 'WARNING'}: ${describeFormulaCells(card.output.formulaCells)}\n` : ''),

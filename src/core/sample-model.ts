@@ -5,6 +5,7 @@ import { readModelFile } from './model/model-file';
 import { Tvae } from './model/tvae';
 import { chunkSource, type ChunkSource } from './model/parallel';
 import { MarginalsSource } from './privacy/marginals';
+import { PgmSource } from './pgm/model';
 import { outputColumns, regeneratedIdentifiers, sampleRows } from './sampler';
 import { compileConditions, type Condition, type RowTest } from './conditions';
 import { Random } from './random';
@@ -40,6 +41,9 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
   let source: ChunkSource;
   if (file.generator === 'marginals') {
     source = new MarginalsSource(file.schema, file.marginals ?? [], transformer, file.marginalPairs ?? []);
+  } else if (file.generator === 'pgm') {
+    if (!file.pgm) throw new Error(`${options.model}: the model file has no fitted graphical model`);
+    source = new PgmSource(file.schema, file.pgm, transformer);
   } else {
     const { tf } = await loadTensorflow(options.backend ?? 'auto');
     model = Tvae.fromJSON(tf, file.tvae!);

@@ -3,8 +3,7 @@ import { Random } from './random';
 import { regenerateIdentifiers } from './schema/identifiers';
 import type { ColumnSchema, Schema } from './schema/types';
 import type { TableTransformer } from './transform/transformer';
-
-import type { ChunkSource } from './model/parallel';
+import type { ChunkSource } from './chunk-source';
 
 /** Output columns in file order: excluded columns and identifiers marked `drop` are absent. */
 export function outputColumns(schema: Schema): ColumnSchema[] {

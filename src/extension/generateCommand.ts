@@ -17,12 +17,14 @@ export interface RunChoice {
 }
 
 /** Privacy modes whose training is implemented; the others are listed and explained. */
-const AVAILABLE_MODES: ReadonlySet<PrivacyMode> = new Set(['dp-tvae', 'dp-marginals', 'none']);
+const AVAILABLE_MODES: ReadonlySet<PrivacyMode> = new Set(['dp-tvae', 'dp-pgm', 'dp-marginals', 'none']);
 
 export function modeLabel(mode: PrivacyMode): string {
   switch (mode) {
     case 'dp-tvae':
       return vscode.l10n.t('High fidelity: DP tVAE');
+    case 'dp-pgm':
+      return vscode.l10n.t('Graphical model: DP pairs (MST)');
     case 'dp-marginals':
       return vscode.l10n.t('Low fidelity: DP marginals');
     default:
@@ -34,16 +36,18 @@ export function modeLabel(mode: PrivacyMode): string {
 export async function pickRunOptions(csv: vscode.Uri, settings: Settings): Promise<RunChoice | undefined> {
   const title = vscode.l10n.t('Generate synthetic data from {0}', path.basename(csv.fsPath));
   const comingLater = vscode.l10n.t('Coming in the DP release: differentially private training is not available in this version yet. Choose "No privacy" for data that is not sensitive.');
-  const modes: ValueItem<PrivacyMode>[] = (['dp-tvae', 'dp-marginals', 'none'] as const).map((mode) => ({
+  const modes: ValueItem<PrivacyMode>[] = (['dp-tvae', 'dp-pgm', 'dp-marginals', 'none'] as const).map((mode) => ({
     value: mode,
     label: `${mode === 'none' ? '$(unlock)' : '$(shield)'} ${modeLabel(mode)}`,
     description: AVAILABLE_MODES.has(mode) ? undefined : vscode.l10n.t('coming in the DP release'),
     detail:
       mode === 'dp-tvae'
         ? vscode.l10n.t('A neural generator trained with differential privacy: best statistics, formal guarantee.')
-        : mode === 'dp-marginals'
-          ? vscode.l10n.t('Noisy low-dimensional marginals: fast, simpler data, formal guarantee.')
-          : vscode.l10n.t('Trains without any privacy guarantee. Only for data that is not sensitive.'),
+        : mode === 'dp-pgm'
+          ? vscode.l10n.t('Privately chosen column pairs measured with noise and fitted as one graphical model: seconds, keeps the strongest relationships, formal guarantee.')
+          : mode === 'dp-marginals'
+            ? vscode.l10n.t('Noisy low-dimensional marginals: fast, simpler data, formal guarantee.')
+            : vscode.l10n.t('Trains without any privacy guarantee. Only for data that is not sensitive.'),
     disabledReason: AVAILABLE_MODES.has(mode) ? undefined : comingLater,
   }));
   const dp = (mode: PrivacyMode): boolean => mode !== 'none';

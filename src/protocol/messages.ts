@@ -13,7 +13,7 @@ import type { GeneratePhase } from '../core/generate';
 import type { Schema } from '../core/schema/types';
 
 /** How the synthetic data is made. Only `none` is available until the differential privacy release. */
-export type PrivacyMode = 'dp-tvae' | 'dp-marginals' | 'none';
+export type PrivacyMode = 'dp-tvae' | 'dp-pgm' | 'dp-marginals' | 'none';
 
 export type BackendSetting = 'auto' | 'wasm' | 'tensorflow' | 'cpu';
 

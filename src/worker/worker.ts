@@ -84,7 +84,7 @@ async function runGenerate(id: number, params: GenerateParams, signal: AbortSign
     maxTrainingRows: params.maxTrainingRows,
     neutraliseFormulas: params.neutraliseFormulas,
     privacy: params.mode === 'none' ? 'none' : { epsilon: params.epsilon ?? DEFAULT_EPSILON, delta: params.delta },
-    generator: params.mode === 'dp-marginals' ? 'marginals' : 'tvae',
+    generator: params.mode === 'dp-marginals' ? 'marginals' : params.mode === 'dp-pgm' ? 'pgm' : 'tvae',
     signal,
     onPhase: (phase, message) => {
       log('info', message);

@@ -155,8 +155,8 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     const messages: string[] = [];
     const { card, outputs } = await generate({ input: file, out, epochs: 2, generator, privacy: { epsilon: 1 }, evaluate: false, onPhase: (_p, m) => messages.push(m) });
     assert.equal(card.privacy.differentiallyPrivate, true);
-    // 1,200 training rows: the tVAE run points to the marginals generator.
-    assert.equal(messages.some((m) => /--generator marginals/.test(m)), generator === 'tvae');
+    // 1,200 training rows: the tVAE run points to the pgm generator.
+    assert.equal(messages.some((m) => /--generator pgm/.test(m)), generator === 'tvae');
     // Both spend the whole budget: DP-SGD's noise and the histograms-only rho are calibrated to it.
     assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > 0.99, `epsilon ${card.privacy.epsilon}`);
     assert.ok(card.privacy.delta! <= 1 / (10 * 1200));

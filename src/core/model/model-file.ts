@@ -5,6 +5,7 @@ import type { Schema } from '../schema/types';
 import type { TransformerState } from '../transform/transformer';
 import type { TvaeWeights } from './tvae';
 import type { ColumnHistogram, PairHistogram } from '../privacy/preprocess';
+import type { PgmState } from '../pgm/model';
 
 /**
  * A trained model in one file: the schema (formats and kinds needed to write rows), the column
@@ -14,7 +15,7 @@ import type { ColumnHistogram, PairHistogram } from '../privacy/preprocess';
 export interface ModelFile {
   format: 'synthetic-csv-model';
   version: 1;
-  generator: 'tvae' | 'marginals';
+  generator: 'tvae' | 'marginals' | 'pgm';
   createdAt: string;
   software: string;
   backend: string;
@@ -28,6 +29,8 @@ export interface ModelFile {
   marginals?: (ColumnHistogram | undefined)[];
   /** Released joint histograms of the marginals generator's column pairs. */
   marginalPairs?: PairHistogram[];
+  /** The fitted graphical model, for the pgm generator. */
+  pgm?: PgmState;
   /** Differential-privacy statement carried with the model, as in the metadata card. */
   privacy: { differentiallyPrivate: boolean; epsilon?: number; delta?: number };
 }

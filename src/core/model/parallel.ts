@@ -7,14 +7,9 @@ import type { BackendPreference } from './backend';
 import type { SampleRequest, SampleResponse, SampleWorkerData } from './sample-worker';
 import type { Tvae } from './tvae';
 
-/**
- * Encoded rows chunk by chunk. Chunk k is drawn with its own seed (derived from the run's seed and
- * k), so the output is the same whether chunks are sampled here or in worker threads.
- */
-export interface ChunkSource {
-  sample(rows: number, seed: number): Promise<Float32Array>;
-  close(): Promise<void>;
-}
+import type { ChunkSource } from '../chunk-source';
+
+export type { ChunkSource };
 
 /** Sampling in this thread. */
 export class InlineSource implements ChunkSource {

@@ -33,7 +33,7 @@ export interface BudgetRequest {
   epsilon: number;
   delta: number;
   rows: number;
-  generator: 'tvae' | 'marginals';
+  generator: 'tvae' | 'marginals' | 'pgm';
   /** Categorical columns whose categories are not declared public (thresholded releases). */
   thresholdedColumns: number;
 }
@@ -101,9 +101,19 @@ export function calibrateNoise(plan: BudgetPlan, rhoSpent: number, q: number, st
  * is loose (adult.csv at ε 3: 2.80 spent), so the search gives the histograms the whole budget.
  */
 export function histogramsOnlyRho(plan: BudgetPlan, accountant: AccountantKind): number {
-  const withinTarget = (rho: number): boolean => ledger(rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant) <= plan.epsilon;
-  if (!withinTarget(plan.rhoTarget)) return plan.rhoTarget;
-  return monotoneBoundary(withinTarget, plan.rhoTarget, 2 * plan.rhoTarget, { relTol: 0.0005, geometric: true })[0];
+  return largestRhoWithin(plan, (rho) => ledger(rho, 0, 1, 0), accountant);
+}
+
+/**
+ * The largest total rho whose ledger (as `ledgerOf` spends it) stays within the target epsilon by
+ * the chosen accountant; the zCDP conversion behind rhoTarget is the starting point.
+ */
+export function largestRhoWithin(plan: BudgetPlan, ledgerOf: (rho: number) => PrivacyLedger, accountant: AccountantKind): number {
+  const withinTarget = (rho: number): boolean => ledgerOf(rho).epsilon(plan.accountingDelta, accountant) <= plan.epsilon;
+  // The accountant may be looser than the conversion (RDP for a ledger with non-Gaussian parts).
+  let lo = plan.rhoTarget;
+  while (!withinTarget(lo) && lo > plan.rhoTarget * 1e-6) lo /= 2;
+  return monotoneBoundary(withinTarget, lo, 2 * lo, { relTol: 0.0005, geometric: true })[0];
 }
 
 export function ledger(rhoPreprocessing: number, q: number, sigma: number, steps: number): PrivacyLedger {

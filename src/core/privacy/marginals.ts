@@ -2,7 +2,7 @@ import { Random } from '../random';
 import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
-import type { ChunkSource } from '../model/parallel';
+import type { ChunkSource } from '../chunk-source';
 import { valueInBin, type ColumnHistogram, type PairHistogram } from './preprocess';
 
 /**
@@ -53,46 +53,64 @@ export class MarginalsSource implements ChunkSource {
       slots[a] = slotsA;
       slots[b] = slotsB;
     }
-    const columns: ColumnData[] = this.schema.columns.map((_, i) => {
+    for (let i = 0; i < slots.length; i++) {
       const h = this.histograms[i];
-      if (!h) return { type: 'none' };
-      let drawn = slots[i];
-      if (!drawn) {
-        const weights = slotWeights(h);
-        drawn = new Int32Array(rows);
-        for (let r = 0; r < rows; r++) drawn[r] = random.categorical(weights);
-      }
-      if (h.type === 'categorical') {
-        return { type: 'categorical', codes: drawn.map((k) => (k === h.levels.length ? -1 : k)), levels: h.levels };
-      }
-      const bins = h.counts.length;
-      const values = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) {
-        const k = drawn[r];
-        if (k === bins + 1) values[r] = NaN;
-        else if (k === bins) values[r] = 0;
-        else values[r] = valueInBin(h, k, random.next());
-      }
-      return { type: 'numeric', values };
-    });
-    const table: Table = { rowCount: rows, columns, rowIndex: new Int32Array(0) };
+      if (!h || slots[i]) continue;
+      const weights = slotWeights(h);
+      const drawn = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) drawn[r] = random.categorical(weights);
+      slots[i] = drawn;
+    }
+    const table = tableFromSlots(this.schema, this.histograms, slots, rows, random);
     return Float32Array.from(this.transformer.encode(table, { component: 'argmax' }));
   }
 
   async close(): Promise<void> {}
 }
 
+/**
+ * Rows from a slot per row of each released histogram (value bins or levels, then zero and
+ * missing, as slotWeights orders them): a value bin becomes a value within it. Columns without a
+ * histogram or slots are left out. Shared by the generators that draw histogram slots.
+ */
+export function tableFromSlots(
+  schema: Schema,
+  histograms: readonly (ColumnHistogram | undefined)[],
+  slots: readonly (Int32Array | undefined)[],
+  rows: number,
+  random: Random,
+): Table {
+  const columns: ColumnData[] = schema.columns.map((_, i) => {
+    const h = histograms[i];
+    const drawn = slots[i];
+    if (!h || !drawn) return { type: 'none' };
+    if (h.type === 'categorical') {
+      return { type: 'categorical', codes: drawn.map((k) => (k === h.levels.length ? -1 : k)), levels: h.levels };
+    }
+    const bins = h.counts.length;
+    const values = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const k = drawn[r];
+      if (k === bins + 1) values[r] = NaN;
+      else if (k === bins) values[r] = 0;
+      else values[r] = valueInBin(h, k, random.next());
+    }
+    return { type: 'numeric', values };
+  });
+  return { rowCount: rows, columns, rowIndex: new Int32Array(0) };
+}
+
 /** A histogram's weight per slot: value bins or levels, then (numeric) zero, then missing. */
-function slotWeights(h: ColumnHistogram): number[] {
+export function slotWeights(h: ColumnHistogram): number[] {
   return h.type === 'categorical' ? [...h.counts, h.missing] : [...h.counts, h.zero, h.missing];
 }
 
-interface SlotDraw {
+export interface SlotDraw {
   draw: (random: Random) => number;
 }
 
 /** Per cell, a draw among its slots by their own weights (evenly if the release left them all empty). */
-function slotsByCell(cellOfSlot: number[], weights: number[]): SlotDraw[] {
+export function slotsByCell(cellOfSlot: number[], weights: number[]): SlotDraw[] {
   const cells = Math.max(...cellOfSlot) + 1;
   return Array.from({ length: cells }, (_, cell) => {
     const members = cellOfSlot.flatMap((c, slot) => (c === cell ? [slot] : []));

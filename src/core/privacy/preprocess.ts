@@ -37,7 +37,8 @@ export interface ReleaseEntry {
   column: string;
   what: string;
   rho: number;
-  sigma: number;
+  /** Standard deviation of the Gaussian noise; absent for other mechanisms (exponential). */
+  sigma?: number;
 }
 
 export interface NumericHistogram {
@@ -56,6 +57,8 @@ export interface NumericHistogram {
   missing: number;
   min: number;
   max: number;
+  /** Standard deviation of the noise in each released count (after averaging). */
+  sigma?: number;
 }
 
 /** The whole numbers [first, last] that bin k of an integer-valued histogram stands for (at least one). */
@@ -85,6 +88,8 @@ export interface CategoricalHistogram {
   levels: string[];
   counts: number[];
   missing: number;
+  /** Standard deviation of the noise in each released count. */
+  sigma?: number;
 }
 
 export type ColumnHistogram = NumericHistogram | CategoricalHistogram;
@@ -244,7 +249,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
           const rawMissing = missing + noise();
           releases.push({ column: column.name, what: 'counts of the public categories and of missing values', rho: rhoEach, sigma });
           totals.push(raw.reduce((a, b) => a + b, 0) + rawMissing);
-          histograms.push({ type: 'categorical', levels, counts: raw.map((c) => Math.max(0, c)), missing: Math.max(0, rawMissing) });
+          histograms.push({ type: 'categorical', levels, counts: raw.map((c) => Math.max(0, c)), missing: Math.max(0, rawMissing), sigma });
         } else {
           histograms.push(undefined);
         }
@@ -277,7 +282,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       // Released categories were selected for being large, which biases their sum upwards only
       // slightly (by the noise of the selected few); the row count uses the unclipped values.
       totals.push(noisyCounts.reduce((a, b) => a + b, 0) + rawMissing);
-      histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing });
+      histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing, sigma });
       facts.push(categoricalFacts(levels, histograms[histograms.length - 1] as CategoricalHistogram, otherLevel));
     }
   });
@@ -317,7 +322,7 @@ function cellsOf(h: ColumnHistogram): number[] {
 }
 
 /** Each row's slot in a released histogram, binned exactly as the histogram was. */
-function slotsOf(h: ColumnHistogram, data: Table['columns'][number], other: string): Int32Array {
+export function slotsOf(h: ColumnHistogram, data: Table['columns'][number], other: string): Int32Array {
   const rows = data.type === 'numeric' ? data.values.length : data.type === 'categorical' ? data.codes.length : 0;
   const slots = new Int32Array(rows);
   if (h.type === 'categorical') {
@@ -498,6 +503,7 @@ function cleanValueHistogram(counts: NoisyValueCounts, sigma: number): NumericHi
     missing: Math.max(0, counts.missing),
     min,
     max,
+    sigma,
   };
 }
 

@@ -1,0 +1,92 @@
+import type { ChunkSource } from '../chunk-source';
+import { Random } from '../random';
+import type { Schema } from '../schema/types';
+import type { TableTransformer } from '../transform/transformer';
+import { slotsByCell, slotWeights, tableFromSlots, type SlotDraw } from '../privacy/marginals';
+import type { ColumnHistogram } from '../privacy/preprocess';
+import type { ColumnDomain } from './domain';
+import { ForestSampler } from './forest';
+
+/**
+ * A fitted graphical model as the model file keeps it: everything is post-processing of released
+ * values (the histograms, the chosen tree and the estimate from its noisy marginals).
+ */
+export interface PgmState {
+  /** Released histograms (aligned with the schema): within a cell, values follow them. */
+  histograms: (ColumnHistogram | undefined)[];
+  /** One node per modelled column. */
+  domains: ColumnDomain[];
+  /**
+   * With a hub (a column of a few cells every other column is measured with, as a tree conditioned
+   * on it): its index in `domains`. The model's nodes are then the other domains, in order, each
+   * over (hub cell, own cell): cell = hub cell × own cells + own cell.
+   */
+  hub?: number;
+  /** Tree edges as [parent, child] model-node indices. */
+  edges: [number, number][];
+  /** Fitted probabilities: per node, and per edge (parent-major). */
+  nodeMarginals: number[][];
+  edgeMarginals: number[][];
+}
+
+/** Rows drawn from a fitted model, encoded like the tVAE's (a ChunkSource). */
+export class PgmSource implements ChunkSource {
+  private readonly sampler: ForestSampler;
+  private readonly within: SlotDraw[][];
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly state: PgmState,
+    private readonly transformer: TableTransformer,
+  ) {
+    for (const d of state.domains) {
+      if (!state.histograms[d.column]) throw new Error(`column ${schema.columns[d.column]?.name}: the pgm generator needs its released histogram`);
+    }
+    this.sampler = new ForestSampler(
+      { sizes: modelNodes(state).map((v) => nodeCells(state, v)), edges: state.edges },
+      { nodes: state.nodeMarginals.map((m) => Float64Array.from(m)), edges: state.edgeMarginals.map((m) => Float64Array.from(m)) },
+    );
+    this.within = state.domains.map((d) => slotsByCell(d.cellOfSlot, slotWeights(state.histograms[d.column]!)));
+  }
+
+  async sample(rows: number, seed: number): Promise<Float32Array> {
+    const random = new Random(seed);
+    const cells = domainCells(this.state, this.sampler.sample(rows, random), rows);
+    const slots: (Int32Array | undefined)[] = this.schema.columns.map(() => undefined);
+    this.state.domains.forEach((d, v) => {
+      const drawn = new Int32Array(rows);
+      const within = this.within[v];
+      const c = cells[v];
+      for (let r = 0; r < rows; r++) drawn[r] = within[c[r]].draw(random);
+      slots[d.column] = drawn;
+    });
+    const table = tableFromSlots(this.schema, this.state.histograms, slots, rows, random);
+    return Float32Array.from(this.transformer.encode(table, { component: 'argmax' }));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The domains the model's nodes stand for (all but the hub). */
+export function modelNodes(state: Pick<PgmState, 'domains' | 'hub'>): number[] {
+  return state.domains.map((_, v) => v).filter((v) => v !== state.hub);
+}
+
+/** Cells of the model node standing for domain v: its own, times the hub's when there is one. */
+export function nodeCells(state: Pick<PgmState, 'domains' | 'hub'>, v: number): number {
+  return state.domains[v].cells * (state.hub === undefined ? 1 : state.domains[state.hub].cells);
+}
+
+/** Each domain's cells from the model nodes' cells (the hub's from the first node's). */
+function domainCells(state: PgmState, sampled: Int32Array[], rows: number): Int32Array[] {
+  if (state.hub === undefined) return sampled;
+  const nodes = modelNodes(state);
+  const out: Int32Array[] = new Array(state.domains.length);
+  nodes.forEach((v, k) => {
+    const own = state.domains[v].cells;
+    out[v] = sampled[k].map((y) => y % own);
+  });
+  const first = state.domains[nodes[0]].cells;
+  out[state.hub] = sampled[0].map((y) => Math.floor(y / first));
+  return out;
+}

@@ -1,0 +1,232 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Random } from '../../src/core/random';
+import { estimate, ForestSampler, marginalsOf, orientForest, type Forest, type Measurement, type Potentials } from '../../src/core/pgm/forest';
+import { selectTree } from '../../src/core/pgm/mst';
+import { columnDomain } from '../../src/core/pgm/domain';
+import { generate } from '../../src/core/generate';
+import { readModelFile } from '../../src/core/model/model-file';
+import { sampleFromModel } from '../../src/core/sample-model';
+import { evaluateQuality } from '../../src/core/evaluate/quality';
+import { inferSchema } from '../../src/core/schema/infer';
+import { loadTable } from '../../src/core/table';
+import { tempDir, tempFile } from '../helpers/files';
+
+/** A tree of 4 nodes: 0-1, 1-2, 1-3 (sizes 2, 3, 2, 4). */
+function smallForest(): Forest {
+  return orientForest([2, 3, 2, 4], [
+    [0, 1],
+    [2, 1],
+    [1, 3],
+  ]);
+}
+
+function randomPotentials(forest: Forest, random: Random): Potentials {
+  return {
+    nodes: forest.sizes.map((s) => Float64Array.from({ length: s }, () => 2 * random.normal())),
+    edges: forest.edges.map(([p, c]) => Float64Array.from({ length: forest.sizes[p] * forest.sizes[c] }, () => 2 * random.normal())),
+  };
+}
+
+/** Marginals by enumerating every joint state. */
+function bruteForce(forest: Forest, theta: Potentials): { nodes: number[][]; edges: number[][] } {
+  const { sizes, edges } = forest;
+  const nodes = sizes.map((s) => new Array<number>(s).fill(0));
+  const edgeTables = edges.map(([p, c]) => new Array<number>(sizes[p] * sizes[c]).fill(0));
+  let z = 0;
+  const x = new Array<number>(sizes.length).fill(0);
+  const visit = (v: number): void => {
+    if (v === sizes.length) {
+      let logp = 0;
+      sizes.forEach((_, u) => (logp += theta.nodes[u][x[u]]));
+      edges.forEach(([p, c], e) => (logp += theta.edges[e][x[p] * sizes[c] + x[c]]));
+      const w = Math.exp(logp);
+      z += w;
+      sizes.forEach((_, u) => (nodes[u][x[u]] += w));
+      edges.forEach(([p, c], e) => (edgeTables[e][x[p] * sizes[c] + x[c]] += w));
+      return;
+    }
+    for (let k = 0; k < sizes[v]; k++) {
+      x[v] = k;
+      visit(v + 1);
+    }
+  };
+  visit(0);
+  return { nodes: nodes.map((m) => m.map((w) => w / z)), edges: edgeTables.map((m) => m.map((w) => w / z)) };
+}
+
+test('belief propagation gives the exact marginals of a tree model (checked by enumeration)', () => {
+  const forest = smallForest();
+  const random = new Random(7);
+  for (let trial = 0; trial < 5; trial++) {
+    const theta = randomPotentials(forest, random);
+    const exact = bruteForce(forest, theta);
+    const bp = marginalsOf(forest, theta);
+    exact.nodes.forEach((m, v) => m.forEach((p, i) => assert.ok(Math.abs(bp.nodes[v][i] - p) < 1e-12, `node ${v} cell ${i}`)));
+    exact.edges.forEach((m, e) => m.forEach((p, i) => assert.ok(Math.abs(bp.edges[e][i] - p) < 1e-12, `edge ${e} cell ${i}`)));
+  }
+});
+
+test('a forest with an isolated node and two components has exact marginals too', () => {
+  const forest = orientForest([3, 2, 2, 3], [[0, 1]]);
+  const theta = randomPotentials(forest, new Random(3));
+  const exact = bruteForce(forest, theta);
+  const bp = marginalsOf(forest, theta);
+  exact.nodes.forEach((m, v) => m.forEach((p, i) => assert.ok(Math.abs(bp.nodes[v][i] - p) < 1e-12)));
+});
+
+test('noise-free consistent marginals are reproduced by the estimate', () => {
+  const forest = smallForest();
+  const truth = marginalsOf(forest, randomPotentials(forest, new Random(11)));
+  const total = 10_000;
+  const measurements: Measurement[] = [
+    ...truth.nodes.map((m, v): Measurement => ({ kind: 'node', index: v, counts: m.map((p) => p * total), weights: new Float64Array(m.length).fill(1) })),
+    ...truth.edges.map((m, e): Measurement => ({ kind: 'edge', index: e, counts: m.map((p) => p * total), weights: new Float64Array(m.length).fill(1) })),
+  ];
+  const fitted = estimate(forest, measurements, total, { iterations: 5000 });
+  truth.edges.forEach((m, e) => m.forEach((p, i) => assert.ok(Math.abs(fitted.edges[e][i] - p) * total < 1, `edge ${e} cell ${i}: ${fitted.edges[e][i] * total} vs ${p * total}`)));
+  truth.nodes.forEach((m, v) => m.forEach((p, i) => assert.ok(Math.abs(fitted.nodes[v][i] - p) * total < 1)));
+});
+
+test('sampling reproduces the fitted marginals within sampling error', () => {
+  const forest = smallForest();
+  const truth = marginalsOf(forest, randomPotentials(forest, new Random(5)));
+  const rows = 100_000;
+  const cells = new ForestSampler(forest, truth).sample(rows, new Random(9));
+  forest.edges.forEach(([p, c], e) => {
+    const sc = forest.sizes[c];
+    const counts = new Float64Array(forest.sizes[p] * sc);
+    for (let r = 0; r < rows; r++) counts[cells[p][r] * sc + cells[c][r]]++;
+    truth.edges[e].forEach((prob, i) => {
+      const sd = Math.sqrt(rows * prob * (1 - prob));
+      assert.ok(Math.abs(counts[i] - rows * prob) <= 5 * sd + 1, `edge ${e} cell ${i}: ${counts[i]} vs ${rows * prob}`);
+    });
+  });
+});
+
+/** Cells of `rows` rows over 4 columns of 3 cells: 0 and 1 equal, 2 and 3 equal, the pairs independent. */
+function twoPairs(rows: number, random: Random): Int32Array[] {
+  const cells = [0, 1, 2, 3].map(() => new Int32Array(rows));
+  for (let r = 0; r < rows; r++) {
+    cells[0][r] = cells[1][r] = random.int(3);
+    cells[2][r] = cells[3][r] = random.int(3);
+  }
+  return cells;
+}
+
+const uniformOneWay = (sizes: number[]): Measurement[] =>
+  sizes.map((s, v) => ({ kind: 'node', index: v, counts: new Array<number>(s).fill(1000 / s), weights: new Array<number>(s).fill(1) }));
+
+test('the tree selection finds the related pairs at a generous epsilon', () => {
+  const sizes = [3, 3, 3, 3];
+  const cells = twoPairs(1000, new Random(1));
+  for (let trial = 0; trial < 5; trial++) {
+    const chosen = selectTree(sizes, cells, uniformOneWay(sizes), 1000, 1000, 1, 3, new Random(trial));
+    const keys = chosen.map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`);
+    assert.ok(keys.includes('0-1') && keys.includes('2-3'), `chosen ${keys}`);
+    assert.equal(chosen.length, 3, 'a spanning tree');
+  }
+});
+
+test('the tree selection depends on the rows only through the exponential mechanism: at a tiny epsilon it is a uniform choice', () => {
+  const sizes = [3, 3, 3, 3];
+  const cells = twoPairs(1000, new Random(2));
+  const firstPick = new Map<string, number>();
+  const runs = 3000;
+  const random = new Random(3);
+  for (let i = 0; i < runs; i++) {
+    const [[a, b]] = selectTree(sizes, cells, uniformOneWay(sizes), 1000, 1000, 1e-9, 1, random);
+    const key = `${a}-${b}`;
+    firstPick.set(key, (firstPick.get(key) ?? 0) + 1);
+  }
+  // Six pairs, each about runs / 6 (within 5 standard deviations).
+  assert.equal(firstPick.size, 6);
+  const expected = runs / 6;
+  for (const [key, count] of firstPick) assert.ok(Math.abs(count - expected) < 5 * Math.sqrt(expected), `${key}: ${count}`);
+});
+
+test('a numeric column\'s cells group its released bins by mass; empty slots join a cell and are never drawn', () => {
+  const domain = columnDomain(0, { type: 'numeric', edges: [0, 1, 2, 3, 4, 5], integerBins: false, counts: [0, 100, 100, 0, 0], zero: 0, missing: 0, min: 0, max: 5 });
+  assert.ok(domain.cells >= 2 && domain.cells <= 3, `${domain.cells} cells`);
+  assert.equal(domain.cellOfSlot.length, 7);
+  assert.notEqual(domain.cellOfSlot[1], domain.cellOfSlot[2], 'the two occupied bins are told apart');
+  const categorical = columnDomain(1, { type: 'categorical', levels: ['a', 'b', 'Other'], counts: [10, 20, 0], missing: 0 });
+  assert.equal(categorical.cells, 2, 'empty levels and missing add no cell');
+});
+
+function related(rows: number, seed: number): string {
+  const random = new Random(seed);
+  const lines = ['id,age,group,score,flag'];
+  for (let i = 0; i < rows; i++) {
+    const group = ['A', 'B', 'C'][random.int(3)];
+    const age = 20 + random.int(60);
+    const score = group === 'A' ? 10 + random.int(10) : group === 'B' ? 40 + random.int(10) : 70 + random.int(10);
+    const flag = age > 50 ? (random.next() < 0.9 ? 'yes' : 'no') : random.next() < 0.1 ? 'yes' : 'no';
+    lines.push(`P${String(i).padStart(5, '0')},${age},${group},${score},${flag}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+test('generate --generator pgm writes a valid private file that keeps the strong relationships, and sample works from its model', async () => {
+  const file = tempFile('related.csv', related(4000, 1));
+  const out = path.join(tempDir(), 'related.synthetic.csv');
+  const { card, outputs } = await generate({ input: file, out, generator: 'pgm', privacy: { epsilon: 3 }, evaluate: false, holdoutFraction: 0 });
+  assert.equal(card.generator.name, 'pgm');
+  assert.ok(card.privacy.differentiallyPrivate);
+  assert.ok(card.privacy.epsilon! <= 3 && card.privacy.epsilon! > 2.9, `epsilon ${card.privacy.epsilon}`);
+  const modelReleases = card.privacy.budget!.model!.releases;
+  assert.ok(modelReleases.some((r) => /exponential mechanism/.test(r.what)), 'the selection is on the card');
+  // flag (2 cells, the last categorical column) is the hub: a tree over the other 3, each pair with flag.
+  assert.equal(card.generator.parameters.hub, 'flag');
+  assert.equal(modelReleases.filter((r) => /joint histogram/.test(r.what)).length, 2, 'a spanning tree over the other 3 modelled columns');
+  const pairs = (card.generator.parameters.pairs as [string, string][]).map((p) => [...p].sort().join('-'));
+  assert.ok(pairs.includes('group-score'), `pairs ${pairs}`);
+  const schema = await inferSchema(file);
+  const quality = evaluateQuality(schema, await loadTable(file, schema), await loadTable(outputs.csv, schema));
+  assert.ok(quality.columnPairTrends! > 0.85, `pair trends ${quality.columnPairTrends}`);
+  const header = fs.readFileSync(outputs.csv, 'utf8').split('\n')[0];
+  assert.equal(header, 'id,age,group,score,flag');
+
+  const model = await readModelFile(outputs.model);
+  assert.equal(model.generator, 'pgm');
+  assert.ok(model.pgm && model.pgm.edges.length === 2 && model.pgm.hub !== undefined);
+  let text = '';
+  await sampleFromModel({ model: outputs.model, rows: 500, seed: 4 }, async (chunk) => {
+    text += chunk;
+  });
+  const lines = text.trim().split('\n');
+  assert.equal(lines.length, 501);
+  const rows = lines.slice(1).map((l) => l.split(','));
+  // The hub's relationship survives too: the old are flagged far more often than the young.
+  const flagged = (young: boolean): number => {
+    const group = rows.filter((r) => (Number(r[1]) <= 45) === young);
+    return group.filter((r) => r[4] === 'yes').length / group.length;
+  };
+  assert.ok(flagged(false) > flagged(true) + 0.4, `flagged ${flagged(false)} vs ${flagged(true)}`);
+  // The relationship survives sampling from the file: each group keeps its own score range.
+  const scoreByGroup = new Map<string, number[]>();
+  for (const r of rows) scoreByGroup.set(r[2], [...(scoreByGroup.get(r[2]) ?? []), Number(r[3])]);
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(mean(scoreByGroup.get('A')!) < mean(scoreByGroup.get('B')!) && mean(scoreByGroup.get('B')!) < mean(scoreByGroup.get('C')!));
+});
+
+test('pgm on a tiny file and on a wide file of unrelated columns stays quick and valid', async () => {
+  const tiny = tempFile('tiny.csv', 'a,b\n1,x\n2,y\n1,x\n2,y\n3,x\n2,y\n1,x\n3,y\n2,x\n1,y\n');
+  const small = await generate({ input: tiny, out: path.join(tempDir(), 'tiny.synthetic.csv'), generator: 'pgm', privacy: { epsilon: 1, delta: 1e-3 }, evaluate: false, holdoutFraction: 0 });
+  assert.equal(fs.readFileSync(small.outputs.csv, 'utf8').split('\n')[0], 'a,b');
+
+  const random = new Random(8);
+  const columns = 120;
+  const lines = [Array.from({ length: columns }, (_, j) => `c${j}`).join(',')];
+  for (let i = 0; i < 600; i++) lines.push(Array.from({ length: columns }, (_, j) => (j % 2 ? String(random.int(50)) : ['p', 'q', 'r'][random.int(3)])).join(','));
+  const wide = tempFile('wide.csv', lines.join('\n') + '\n');
+  const started = performance.now();
+  const { card, outputs } = await generate({ input: wide, out: path.join(tempDir(), 'wide.synthetic.csv'), generator: 'pgm', privacy: { epsilon: 1 }, evaluate: false, holdoutFraction: 0 });
+  const seconds = (performance.now() - started) / 1000;
+  assert.ok(seconds < 60, `${seconds} s`);
+  // A hub (a 3-level column) and a spanning tree over the other columns.
+  assert.equal(card.privacy.budget!.model!.releases.filter((r) => /joint histogram/.test(r.what)).length, columns - 2);
+  assert.equal(fs.readFileSync(outputs.csv, 'utf8').trim().split('\n').length, card.output.rows + 1);
+});
