@@ -103,7 +103,7 @@ function privacySection(): void {
   const adult = dataset('adult.csv');
   if (adult) {
     const r = task('dpratio', adult);
-    say(`DP-SGD epoch time on adult.csv, same network and batch size (500): ${f(r?.dpSeconds, 2)} s against ${f(r?.plainSeconds, 2)} s without DP: **${f(r?.ratio, 2)}x** (target at most 1.5x; SynthVAE with Opacus: 3.4-5x). With the DP defaults (${DP_DEFAULTS.model.decoderDims[0]} units, a ${DP_DEFAULTS.model.latentDim}-dimensional code, one component per number, batches of ${DP_DEFAULTS.expectedBatchSize}): ${f(r?.dpDefaultSeconds, 2)} s per epoch.`);
+    say(`DP-SGD epoch time on adult.csv, same network and batch size (500): ${f(r?.dpSeconds, 2)} s against ${f(r?.plainSeconds, 2)} s without DP: **${f(r?.ratio, 2)}x** (target at most 1.5x; SynthVAE with Opacus: 3.4-5x). With the DP defaults (${DP_DEFAULTS.model.decoderDims[0]} units, a ${DP_DEFAULTS.model.latentDim}-dimensional code, one component per number, batches of ${DP_DEFAULTS.samplingRate * 100} % of the rows): ${f(r?.dpDefaultSeconds, 2)} s per epoch.`);
     say();
   }
   say(`Fidelity (SDMetrics-compatible quality against the whole real file; delta = 1e-5 or 1/(10n) rounded down, whichever is smaller). Epsilon is what the ledger reports (PLD), preprocessing included. Private rows are the mean of ${PRIVATE_RUNS} runs (their noise is not seeded), with the range of pair trends.`);

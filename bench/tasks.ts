@@ -201,18 +201,18 @@ async function dpEpochRatio(file: string): Promise<Record<string, unknown>> {
   const plain = await trainTvae(tf, data, { epochs, seed: 3 });
   plain.model.dispose();
   const q = 500 / data.rows;
-  const dp = await trainTvaeDp(tf, data, { epochs, seed: 3, samplingRate: q, expectedBatchSize: 500, noiseMultiplier: 1, clippingNorm: 1, noiseRandom: new Random(4) });
+  const dp = await trainTvaeDp(tf, data, { epochs, seed: 3, samplingRate: q, expectedBatchSize: 500, noiseMultiplier: 1, clippingNorm: 1, noiseRandom: Random.secure() });
   dp.model.dispose();
   const batch = defaultDpBatch(data.rows);
   const dpDefault = await trainTvaeDp(tf, data, {
     epochs,
     seed: 3,
     model: DP_DEFAULTS.model,
-    samplingRate: batch / data.rows,
+    samplingRate: DP_DEFAULTS.samplingRate,
     expectedBatchSize: batch,
     noiseMultiplier: 1,
     clippingNorm: 1,
-    noiseRandom: new Random(4),
+    noiseRandom: Random.secure(),
   });
   dpDefault.model.dispose();
   const steady = (h: { seconds: number }[]): number => h.slice(1).reduce((s, e) => s + e.seconds, 0) / (h.length - 1);

@@ -7,8 +7,8 @@ import { removeUnfinishedOutputs, writeTextAtomic } from '../core/io/atomic';
 import { inferSchema } from '../core/schema/infer';
 import { readSchemaFile, schemaToJson } from '../core/schema/schema-file';
 import { checkRoundTrip } from '../core/transform/roundtrip';
-import { generate } from '../core/generate';
-import { DEFAULT_EPSILON } from '../core/privacy/budget';
+import { DP_DEFAULTS, generate } from '../core/generate';
+import { DEFAULT_DELTA, DEFAULT_EPSILON, MAX_EPSILON, privacyRequestProblem } from '../core/privacy/budget';
 import { sampleFromModel } from '../core/sample-model';
 import { FIXTURE_FORMATS, type FixtureFormat } from '../core/fixtures';
 import type { BackendPreference } from '../core/model/backend';
@@ -49,6 +49,31 @@ function backendValue(value: string): BackendPreference {
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number greater than 0');
+  return n;
+}
+
+/** A number as typed: NaN for anything that is not one ('', 'abc', '1e'). */
+function numberValue(value: string): number {
+  return value.trim() === '' ? NaN : Number(value);
+}
+
+function epsilonValue(value: string): number {
+  const n = numberValue(value);
+  const problem = privacyRequestProblem(n, DEFAULT_DELTA);
+  if (problem) throw new InvalidArgumentError(problem);
+  return n;
+}
+
+function deltaValue(value: string): number {
+  const n = numberValue(value);
+  const problem = privacyRequestProblem(DEFAULT_EPSILON, n);
+  if (problem) throw new InvalidArgumentError(problem);
+  return n;
+}
+
+function samplingRateValue(value: string): number {
+  const n = numberValue(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('must be a number greater than 0 and at most 1');
   return n;
 }
 
@@ -95,8 +120,9 @@ export function buildProgram(): Command {
     .option('-e, --epochs <n>', 'training epochs (default: chosen from the data size)', positiveInt)
     .option('--seed <n>', 'random seed: the same seed, data and backend give the same file', seedValue, 0)
     .option('-o, --out <file>', 'synthetic CSV path; the card, model and report are named after it')
-    .option('--epsilon <e>', `privacy budget epsilon (default ${DEFAULT_EPSILON}); smaller is more private`, positiveNumber)
-    .option('--delta <d>', 'privacy delta (default 1e-5, or smaller for large files: at most 1/(10 n))', positiveNumber)
+    .option('--epsilon <e>', `privacy budget epsilon, above 0 and at most ${MAX_EPSILON} (default ${DEFAULT_EPSILON}); smaller is more private`, epsilonValue)
+    .option('--delta <d>', `privacy delta (default ${DEFAULT_DELTA.toExponential(0)}, the same for every file); must be well below 1/n for n rows`, deltaValue)
+    .option('--sampling-rate <q>', `DP-SGD: chance that a row joins each training step (default ${DP_DEFAULTS.samplingRate})`, samplingRateValue)
     .option('--generator <name>', 'tvae (neural network), pgm (DP graphical model of privately chosen column pairs, seconds) or marginals (independent columns, seconds)', (v: string) => {
       if (v !== 'tvae' && v !== 'marginals' && v !== 'pgm') throw new InvalidArgumentError('must be tvae, pgm or marginals');
       return v;
@@ -232,6 +258,7 @@ interface GenerateCliOptions {
   accountant?: 'pld' | 'rdp';
   clip?: number;
   neutraliseFormulas?: boolean;
+  samplingRate?: number;
 }
 
 /** "a:b,c:d" -> [["a", "b"], ["c", "d"]]. */
@@ -244,8 +271,8 @@ function parsePairs(value: string): [string, string][] {
 }
 
 async function runGenerate(file: string, options: GenerateCliOptions): Promise<void> {
-  if (!options.dp && (options.epsilon !== undefined || options.delta !== undefined)) {
-    throw new Error('--no-dp cannot be combined with --epsilon or --delta');
+  if (!options.dp && (options.epsilon !== undefined || options.delta !== undefined || options.samplingRate !== undefined)) {
+    throw new Error('--no-dp cannot be combined with --epsilon, --delta or --sampling-rate');
   }
   if (!options.dp && (options.generator === 'marginals' || options.generator === 'pgm')) throw new Error(`the ${options.generator} generator is differentially private: drop --no-dp`);
   const progress = new ProgressReporter();
@@ -265,7 +292,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
       maxTrainingRows: options.maxTrainingRows,
       evaluate: options.evaluate ?? true,
       privacy: options.dp
-        ? { epsilon: options.epsilon ?? DEFAULT_EPSILON, delta: options.delta, accountant: options.accountant, clippingNorm: options.clip }
+        ? { epsilon: options.epsilon ?? DEFAULT_EPSILON, delta: options.delta, accountant: options.accountant, clippingNorm: options.clip, samplingRate: options.samplingRate }
         : 'none',
       generator: options.generator,
       pairs: options.pairs,

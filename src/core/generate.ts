@@ -6,8 +6,9 @@ import { StagedOutputs } from './io/atomic';
 import { loadTensorflow, type BackendPreference } from './model/backend';
 import { chunkSource, type ChunkSource } from './model/parallel';
 import type { AccountantKind } from './privacy/accountant';
-import { calibrateNoise, defaultDelta, epsilonByStep, histogramsOnlyRho, largestRhoWithin, ledger, planBudget, type BudgetPlan } from './privacy/budget';
+import { calibrateNoise, DEFAULT_DELTA, epsilonByStep, histogramsOnlyRho, largestRhoWithin, ledger, planBudget, type BudgetPlan } from './privacy/budget';
 import { calibrateToHistograms, trainingHistograms } from './privacy/calibrate';
+import { discreteGaussianNoise } from './privacy/discrete-gaussian';
 import { MarginalsSource } from './privacy/marginals';
 import { PAIR_VALUE_CELLS, privateStatistics, type NumericHistogram, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
 import { modelToJson, type ModelFile } from './model/model-file';
@@ -83,8 +84,10 @@ export interface OutputPaths {
 
 export interface PrivacyRequest {
   epsilon: number;
-  /** Default: 1e-5, or 1/(10 n) rounded down to a power of ten when smaller. */
+  /** Default DEFAULT_DELTA (1e-6), whatever the file; it must be well below 1/n. */
   delta?: number;
+  /** DP-SGD's Poisson sampling rate q (default DP_DEFAULTS.samplingRate): a public choice. */
+  samplingRate?: number;
   accountant?: AccountantKind;
   clippingNorm?: number;
 }
@@ -207,7 +210,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (!(holdoutFraction >= 0 && holdoutFraction < 1)) throw new Error('the holdout fraction must be in [0, 1)');
   const maxTraining = options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS;
   const splitRandom = random.fork();
-  const plan = dp ? planPrivacy(dp, n, generator, schema) : undefined;
+  const plan = dp ? planPrivacy(dp, generator, schema) : undefined;
   const split = dp
     ? privateSplit(n, holdoutFraction, maxTraining, Number.isFinite(maxTraining) ? plan!.rhoTarget * SAMPLING_COUNT_SHARE : 0)
     : seededSplit(n, holdoutFraction, maxTraining, splitRandom);
@@ -418,7 +421,7 @@ function privateSplit(n: number, fraction: number, maxTraining: number, countRho
   }
   // No cap (countRho 0): nothing to count, every row not held out is trained on.
   const sigma = countRho > 0 ? Math.sqrt(1 / (2 * countRho)) : 0;
-  const noisyCandidates = countRho > 0 ? n - holdoutCount + sigma * coins.normal() : Infinity;
+  const noisyCandidates = countRho > 0 ? n - holdoutCount + discreteGaussianNoise(coins, sigma)() : Infinity;
   const rate = countRho > 0 ? Math.min(1, maxTraining / Math.max(1, noisyCandidates)) : 1;
   const training = new Uint8Array(n);
   let trainingRows = 0;
@@ -444,11 +447,10 @@ function privateSplit(n: number, fraction: number, maxTraining: number, countRho
 }
 
 /** The privacy request checked and split, before any row is read for learning. */
-function planPrivacy(request: PrivacyRequest, rows: number, generator: GeneratorName, schema: Schema): BudgetPlan {
+function planPrivacy(request: PrivacyRequest, generator: GeneratorName, schema: Schema): BudgetPlan {
   return planBudget({
     epsilon: request.epsilon,
-    delta: request.delta ?? defaultDelta(rows),
-    rows,
+    delta: request.delta ?? DEFAULT_DELTA,
     generator,
     thresholdedColumns: schema.columns.filter((c) => isModelled(c) && !isNumericColumn(c) && !c.public?.categories).length,
   });
@@ -527,7 +529,7 @@ async function learnExactly(schema: Schema, table: Table, options: GenerateOptio
  *   noisy weights (code 16: adult 0.769 / rhc 0.773 at ε 3 and 10; code 2: 0.791 / 0.798; code 3
  *   and 4 in between). With that code a wider layer pays (128 units: adult 0.809 at ε 3, 0.848 at
  *   ε 10 against 0.791 and 0.830 with 64; 256 no better);
- * - large batches (8 % of the rows, at most 2000) and a high learning rate: noise per parameter
+ * - large batches (8 % of the rows) and a high learning rate: noise per parameter
  *   falls with the batch, and the few steps must count (20 epochs or 5: no better; 1e-2: no better);
  * - the KL term's weight rises over the first half, so the latent code is put to use before the
  *   prior pulls it in (without it, DP training collapsed to independent columns).
@@ -537,9 +539,11 @@ async function learnExactly(schema: Schema, table: Table, options: GenerateOptio
  */
 export const DP_DEFAULTS = {
   clippingNorm: 1,
-  /** Expected batch: 8 % of the rows, at most 2000 (13 steps an epoch on adult.csv). */
+  /**
+   * Poisson sampling rate q, fixed whatever the file (13 steps an epoch), so the noise is
+   * calibrated before any data is seen; the expected batch is 8 % of the rows.
+   */
   samplingRate: 0.08,
-  expectedBatchSize: 2000,
   epochs: 10,
   klWarmupShare: 0.5,
   model: { learningRate: 6e-3, encoderDims: [128], decoderDims: [128], latentDim: 2 } satisfies Partial<TvaeOptions>,
@@ -555,7 +559,7 @@ export const SMALL_FOR_DP_SGD = 3000;
 
 /** The default expected batch of DP training on `rows` (released) rows. */
 export function defaultDpBatch(rows: number): number {
-  return Math.max(1, Math.min(DP_DEFAULTS.expectedBatchSize, Math.round(DP_DEFAULTS.samplingRate * rows)));
+  return Math.max(1, Math.round(DP_DEFAULTS.samplingRate * rows));
 }
 
 /** Column indices of the requested pairs, checked against the schema before any work. */
@@ -597,7 +601,15 @@ async function learnPrivately(
   phase: Phase,
 ): Promise<Learned> {
   const accountant = request.accountant ?? 'pld';
-  // Batch sampling and noise come from the OS's secure source, never from the seed.
+  // q and the steps are public choices, never derived from the data, so the noise multiplier
+  // (calibrated below, after the quick checks of preprocessing) depends on public facts only and
+  // the ledger accounts exactly what runs.
+  const q = request.samplingRate ?? DP_DEFAULTS.samplingRate;
+  if (!(q > 0 && q <= 1)) throw new Error(`the sampling rate must be greater than 0 and at most 1 (got ${q})`);
+  const epochs = options.epochs ?? DP_DEFAULTS.epochs;
+  const stepsPerEpoch = Math.max(1, Math.round(1 / q));
+  const steps = epochs * stepsPerEpoch;
+  // Every DP draw (noise, thresholds, batch coins) comes from this CSPRNG stream, never from the seed.
   const noise = Random.secure();
   const pgmBudget = generator === 'pgm' ? splitPgmBudget(largestRhoWithin(plan, (rho) => pgmLedger(splitPgmBudget(rho)), accountant)) : undefined;
   phase('fit', 'Releasing column statistics with differential privacy');
@@ -607,6 +619,7 @@ async function learnPrivately(
     rho: (generator === 'marginals' ? histogramsOnlyRho(plan, accountant) : (pgmBudget?.preprocessing ?? plan.rhoPreprocessing)) - countRho,
     thresholdDelta: plan.thresholdDeltaPerColumn,
     random: noise,
+    delta: plan.delta,
     needsCounts: true,
     pairs,
   });
@@ -637,12 +650,13 @@ async function learnPrivately(
       'The evaluation, the HTML report, the exact row counts in them and the holdout (its row count and row list): computed on the real data for the governance review, NOT differentially private. Remove the `evaluation` and `holdout` fields before publishing this card.',
       'Timings, in whole seconds: they grow with the size of the file.',
       'Identifier columns are regenerated in their format from the schema, never from values.',
-      ...(request.delta === undefined
-        ? ['The default delta is a power of ten chosen from the order of magnitude of the row count (at most 1/(10 n)); give --delta to fix it independently of the data.']
-        : []),
     ],
     noiseSource:
-      'operating-system secure random numbers (not the --seed), so the noise cannot be recomputed; the holdout and training-sample coins come from the same source',
+      generator === 'tvae'
+        ? "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); DP-SGD: Box-Muller normals on 53-bit uniforms, floating-point noise (see Mironov 2012); Poisson batch, holdout and training-sample coins: 53-bit uniforms from the same source"
+        : generator === 'pgm'
+          ? "Node's crypto CSPRNG (not the --seed), buffered; column histograms: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); pair marginals: Box-Muller normals on 53-bit uniforms, floating-point noise (see Mironov 2012); selection, holdout and training-sample coins: 53-bit uniforms from the same source"
+          : "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); holdout and training-sample coins: 53-bit uniforms from the same source",
   };
 
   if (generator === 'marginals') {
@@ -720,12 +734,6 @@ async function learnPrivately(
   const matrix = transformer.encode(table, { component: 'sample', seed: random.nextUint32() });
   const data = new TrainingData(matrix, table.rowCount, layoutFromSpans(transformer.spans, transformer.width));
   const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
-  const requestedBatch = options.model?.batchSize;
-  const expectedBatchSize = requestedBatch !== undefined ? Math.min(requestedBatch, stats.rowCount) : defaultDpBatch(stats.rowCount);
-  const q = Math.min(1, expectedBatchSize / stats.rowCount);
-  const epochs = options.epochs ?? DP_DEFAULTS.epochs;
-  const stepsPerEpoch = Math.max(1, Math.round(1 / q));
-  const steps = epochs * stepsPerEpoch;
   const clippingNorm = request.clippingNorm ?? DP_DEFAULTS.clippingNorm;
   phase('fit', `Calibrating noise for ε = ${plan.epsilon}, δ = ${plan.delta.toExponential(1)} over ${steps} steps`);
   const sigma = calibrateNoise(plan, stats.rho, q, steps, accountant);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { BackendSetting, PrivacyMode } from '../protocol/messages';
+import { DEFAULT_DELTA, DEFAULT_EPSILON } from '../core/privacy/budget';
 
 export type OutputNaming = 'ask' | 'number' | 'overwrite';
 
@@ -26,8 +27,8 @@ export function readSettings(scope?: vscode.Uri): Settings {
   const positive = (value: number | undefined, fallback: number): number => (typeof value === 'number' && value >= 0 ? value : fallback);
   return {
     mode: c.get<PrivacyMode>('mode', 'none'),
-    epsilon: positive(c.get<number>('epsilon'), 1),
-    delta: positive(c.get<number>('delta'), 1e-6),
+    epsilon: positive(c.get<number>('epsilon'), DEFAULT_EPSILON),
+    delta: positive(c.get<number>('delta'), DEFAULT_DELTA),
     rows: Math.floor(positive(c.get<number>('rows'), 0)),
     epochs: Math.floor(positive(c.get<number>('epochs'), 0)),
     seed: Math.floor(positive(c.get<number>('seed'), 0)),

@@ -8,6 +8,7 @@ import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
 import { applyQuantileMap, TableTransformer } from '../../src/core/transform/transformer';
+import { seededSecure } from '../helpers/random';
 import { tempFile } from '../helpers/files';
 
 test('histogram cleaning drops an isolated noise bin in a tail but keeps a thinning real tail', () => {
@@ -34,7 +35,7 @@ test('numeric bounds are not stretched by noise in empty grid bins', async () =>
   const table = await loadTable(file, schema);
   let stretched = 0;
   for (let run = 0; run < 200; run++) {
-    const stats = privateStatistics(schema, table, { rho: 0.01, thresholdDelta: 1e-6, random: new Random(1000 + run), needsCounts: true });
+    const stats = privateStatistics(schema, table, { rho: 0.01, thresholdDelta: 1e-6, random: seededSecure(1000 + run), needsCounts: true });
     const h = stats.histograms[0] as NumericHistogram;
     if (h.min < 16 || h.max > 128) stretched++;
   }

@@ -253,6 +253,46 @@ test('errors are one line on stderr, "synthetic-csv: error: ...", with a non-zer
     assert.deepEqual(listDir(dir), ['admissions.csv']);
   });
 
+  await t.test('privacy requests the accountants cannot honour are refused, never printed as Infinity or NaN', async () => {
+    const { dir, input } = fixtureDir();
+    const cases: [string[], RegExp][] = [
+      [['--epsilon', '1000'], /--epsilon <e>' argument '1000' is invalid\. epsilon 1000 is above the maximum of 50/],
+      [['--epsilon', '1e5'], /argument '1e5' is invalid\. epsilon 100000 is above the maximum of 50/],
+      [['--epsilon', '1e9'], /argument '1e9' is invalid\. epsilon 1000000000 is above the maximum of 50/],
+      [['--epsilon', 'NaN'], /argument 'NaN' is invalid\. epsilon must be a number/],
+      [['--epsilon', 'Infinity'], /argument 'Infinity' is invalid\. epsilon Infinity is above the maximum of 50/],
+      [['--epsilon', 'lots'], /argument 'lots' is invalid\. epsilon must be a number/],
+      [['--epsilon', '0'], /argument '0' is invalid\. epsilon must be greater than 0/],
+      [['--delta', '0'], /--delta <d>' argument '0' is invalid\. delta must be greater than 0/],
+      [['--delta', '1'], /argument '1' is invalid\. delta must be greater than 0 and below 1\/n/],
+      [['--sampling-rate', '0'], /--sampling-rate <q>' argument '0' is invalid/],
+    ];
+    for (const [args, pattern] of cases) {
+      const run = await cli(['generate', input, ...args], { cwd: dir });
+      assertUsageError(run, pattern);
+      assert.doesNotMatch(run.stderr + run.stdout, /ε = (Infinity|NaN)|"epsilon": null/);
+    }
+    // A delta that passes the syntax but not the file: checked against the noisy row count.
+    const message = assertCliError(await cli(['generate', input, '--generator', 'marginals', '--delta', '0.01'], { cwd: dir }), { onlyLine: false });
+    assert.match(message, /delta 0\.01 is not below 1\/n for a file of about [\d,]+ rows \(a noisy count\)/);
+    assert.match((await cli(['generate', '--help'])).stdout, /at most 50/);
+    assert.deepEqual(listDir(dir), ['admissions.csv']);
+  });
+
+  await t.test('a file too small for the privacy budget is refused before training, naming the rows needed', async () => {
+    const { dir, input } = fixtureDir();
+    fs.writeFileSync(input, fixtureCsv(25));
+    for (const args of [[], ['--generator', 'marginals', '--epsilon', '0.5']]) {
+      const run = await cli(['generate', input, ...args], { cwd: dir });
+      const message = assertCliError(run, { onlyLine: false });
+      assert.match(message, /too few rows for this privacy budget: the file has about \d+ training rows \(a noisy count\).* at least [\d,]+ rows\. Use a larger file, a larger --epsilon, or --generator marginals/);
+      assert.doesNotMatch(run.stderr, /^epoch/m);
+    }
+    fs.writeFileSync(input, fixtureCsv());
+    assert.match(assertCliError(await cli(['generate', input, '--max-training-rows', '5'], { cwd: dir }), { onlyLine: false }), /too few rows/);
+    assert.deepEqual(listDir(dir), ['admissions.csv']);
+  });
+
   await t.test('bad option values are rejected by commander before any work', async () => {
     const { dir, input } = fixtureDir();
     const cases: [string[], RegExp][] = [

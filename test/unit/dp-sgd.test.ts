@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { loadTensorflow, type Tf } from '../../src/core/model/backend';
-import { dpTrainStep, perExampleGradients, poissonBatch, type DpSgdOptions } from '../../src/core/model/dp-sgd';
+import { DP_CHUNK_ROWS, dpTrainStep, perExampleGradients, poissonBatch, type DpSgdOptions } from '../../src/core/model/dp-sgd';
 import { layoutFromSpans, TrainingData, Tvae } from '../../src/core/model/tvae';
 import { Random } from '../../src/core/random';
+import { seededSecure } from '../helpers/random';
 import type { OutputSpan } from '../../src/core/transform/transformer';
 
 /**
@@ -119,7 +120,7 @@ test('per-example norms and clipped sums equal per-example backward passes', asy
   const { layout, data } = fixture(40);
   const model = new Tvae(tf, layout, SMALL, 7);
   // A few ordinary steps first, so that sigma and the weights are not at their initial values.
-  const r = new Random(3);
+  const r = seededSecure(3);
   for (let s = 0; s < 5; s++) model.trainStep(data, poissonBatch(data.rows, 0.5, r), r);
   const rows = Array.from({ length: 24 }, (_, i) => i);
   const batch = model.batchTensors(data, rows, new Random(4));
@@ -150,17 +151,17 @@ test('without noise or clipping, a DP step follows the gradient of the sum over 
   const { tf } = await loadTensorflow();
   const { layout, data } = fixture(60);
   const model = new Tvae(tf, layout, SMALL, 8);
-  const rows = poissonBatch(data.rows, 0.4, new Random(5));
+  const rows = poissonBatch(data.rows, 0.4, seededSecure(5));
   const expectedBatchSize = 0.4 * data.rows;
   assert.ok(rows.length > 0 && rows.length !== expectedBatchSize);
   const captured = captureGradients(model);
   const options: DpSgdOptions = { samplingRate: 0.4, noiseMultiplier: 0, clippingNorm: 1e12, expectedBatchSize };
-  const result = dpTrainStep(tf, model, data, rows, new Random(6), options);
+  const result = dpTrainStep(tf, model, data, rows, seededSecure(6), options);
   assert.equal(result.clippedFraction, 0);
   assert.equal(result.batchSize, rows.length);
   // The reference runs on the parameters before the step: a fresh model from the same seed.
   const fresh = new Tvae(tf, layout, SMALL, 8);
-  const batch = fresh.batchTensors(data, rows, new Random(6));
+  const batch = fresh.batchTensors(data, rows, seededSecure(6));
   const names = fresh.variables().map((v) => v.name);
   const reference = { grads: {} as Record<string, Float32Array>, loss: 0 };
   tf.tidy(() => {
@@ -190,7 +191,7 @@ test('an empty batch takes a noise-only step on every trained parameter', async 
   const before = model.variables().map((v) => (v.dataSync() as Float32Array).slice());
   const captured = captureGradients(model);
   const options: DpSgdOptions = { samplingRate: 0.1, noiseMultiplier: 1.5, clippingNorm: 2, expectedBatchSize: 3 };
-  const result = dpTrainStep(tf, model, data, new Int32Array(0), new Random(1), options);
+  const result = dpTrainStep(tf, model, data, new Int32Array(0), seededSecure(1), options);
   assert.deepEqual(result, { loss: 0, reconstruction: 0, kl: 0, clippedFraction: 0, batchSize: 0 });
   assert.equal(Object.keys(captured).length, model.variables().length);
   // Every coordinate is N(0, (σ·C / B)²) = N(0, 1).
@@ -207,7 +208,7 @@ test('DP steps are deterministic for a seed and do not leak tensors', async () =
   const options: DpSgdOptions = { samplingRate: 0.2, noiseMultiplier: 1.1, clippingNorm: 1, expectedBatchSize: 16 };
   const run = (seed: number, counts?: number[]) => {
     const model = new Tvae(tf, layout, SMALL, 10);
-    const random = new Random(seed);
+    const random = seededSecure(seed);
     const results = [];
     for (let s = 0; s < 6; s++) {
       // The fourth step is empty: the noise-only path must not leak either.
@@ -238,7 +239,7 @@ test('fixed sigma: DP training leaves the noise scales alone', async () => {
   const model = new Tvae(tf, layout, SMALL, 11);
   const sigma = model.parameterGroups().sigma;
   const before = Array.from(sigma.dataSync());
-  const random = new Random(2);
+  const random = seededSecure(2);
   const options: DpSgdOptions = { samplingRate: 0.3, noiseMultiplier: 1, clippingNorm: 1, expectedBatchSize: 12, clipSigma: false };
   for (let s = 0; s < 3; s++) dpTrainStep(tf, model, data, poissonBatch(data.rows, 0.3, random), random, options);
   assert.deepEqual(Array.from(sigma.dataSync()), before);
@@ -246,15 +247,15 @@ test('fixed sigma: DP training leaves the noise scales alone', async () => {
 });
 
 test('Poisson sampling: independent rows, expected size q·N, deterministic', () => {
-  const a = poissonBatch(10000, 0.05, new Random(1));
-  const b = poissonBatch(10000, 0.05, new Random(1));
+  const a = poissonBatch(10000, 0.05, seededSecure(1));
+  const b = poissonBatch(10000, 0.05, seededSecure(1));
   assert.deepEqual(a, b);
   assert.ok(Math.abs(a.length - 500) < 4 * Math.sqrt(500 * 0.95), `size ${a.length}`);
   for (let i = 1; i < a.length; i++) assert.ok(a[i] > a[i - 1] && a[i] < 10000);
-  assert.equal(poissonBatch(100, 0, new Random(1)).length, 0);
-  assert.equal(poissonBatch(100, 1, new Random(1)).length, 100);
+  assert.equal(poissonBatch(100, 0, seededSecure(1)).length, 0);
+  assert.equal(poissonBatch(100, 1, seededSecure(1)).length, 100);
   // The realised size varies from step to step, and is sometimes zero.
-  const sizes = Array.from({ length: 200 }, (_, s) => poissonBatch(30, 0.1, new Random(s)).length);
+  const sizes = Array.from({ length: 200 }, (_, s) => poissonBatch(30, 0.1, seededSecure(s)).length);
   assert.ok(new Set(sizes).size > 3 && sizes.includes(0), `sizes ${[...new Set(sizes)].join(', ')}`);
 });
 
@@ -276,5 +277,25 @@ test('one example moves the clipped sum by at most C', async () => {
   }
   disposeBatch(tf, full);
   disposeBatch(tf, less);
+  model.dispose();
+});
+
+test('a Poisson batch larger than a chunk (q·N of a large file) gives the clipped sum of one pass', async () => {
+  const { tf } = await loadTensorflow();
+  const { layout, data } = fixture(DP_CHUNK_ROWS + 700);
+  const model = new Tvae(tf, layout, SMALL, 13);
+  const rows = Int32Array.from({ length: data.rows }, (_, i) => i);
+  // The same latent noise in both: the chunks draw it in row order from the same stream.
+  const batch = model.batchTensors(data, rows, seededSecure(2));
+  const onePass = perExampleGradients(tf, model, batch, { clippingNorm: 0.5 });
+  disposeBatch(tf, batch);
+  const captured = captureGradients(model);
+  const expectedBatchSize = data.rows;
+  const result = dpTrainStep(tf, model, data, rows, seededSecure(2), { samplingRate: 1, noiseMultiplier: 0, clippingNorm: 0.5, expectedBatchSize });
+  assert.equal(result.batchSize, data.rows);
+  const names = Object.keys(onePass.clippedSum);
+  const scaled = Object.fromEntries(names.map((n) => [n, onePass.clippedSum[n].map((v) => v / expectedBatchSize)]));
+  const error = relativeError(flatten(captured, names), flatten(scaled, names));
+  assert.ok(error <= 1e-5, `relative error ${error}`);
   model.dispose();
 });

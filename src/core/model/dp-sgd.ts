@@ -1,5 +1,5 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
-import type { Random } from '../random';
+import type { SecureRandom } from '../random';
 import type { Tf } from './backend';
 import type { BackwardTap } from './layers';
 import type { StepLosses, TrainingData, Tvae } from './tvae';
@@ -19,12 +19,16 @@ import type { StepLosses, TrainingData, Tvae } from './tvae';
  *   them (a probe holding the same values), whose gradient has ∂L_i/∂σ in row i;
  * - flat clipping over all parameters: c_i = min(1, C/(|g_i| + 1e-6)); the clipped sums are
  *   aᵀ(c⊙d), Σ_i c_i d_i and Σ_i c_i ∂L_i/∂σ, built in the backend with explicit transposes;
- * - Gaussian noise N(0, (σ_noise·C)²) on every summed coordinate, drawn from the seeded `Random`;
+ * - Gaussian noise N(0, (σ_noise·C)²) on every summed coordinate, from the secure stream
+ *   (SecureRandom: Node's CSPRNG; Box-Muller on 53-bit uniforms, floating-point noise);
  *   then the sum is divided by the public expected batch size q·N (never by the realised size,
  *   which would leak the sampled count: Opacus issues #571, #819), and Adam takes the step.
  *
  * Sampling is Poisson (`poissonBatch`): each row joins a step independently with probability q,
- * which is what the RDP/PRV accountants assume. An empty batch still takes a noise-only step.
+ * which is what the RDP/PRV accountants assume, with coins from the secure stream. An empty batch
+ * still takes a noise-only step. A large batch (q·N of a 250,000-row file is 20,000 rows) is
+ * processed in chunks of DP_CHUNK_ROWS whose clipped sums add up: clipping is per example, so the
+ * sum is the same as in one pass.
  */
 
 export interface DpSgdOptions {
@@ -59,7 +63,7 @@ type Scalar = TfCore.Scalar;
 type Batch = ReturnType<Tvae['batchTensors']>;
 
 /** Rows of a Poisson-sampled batch: each of `rows` independently with probability q. */
-export function poissonBatch(rows: number, q: number, random: Random): Int32Array {
+export function poissonBatch(rows: number, q: number, random: SecureRandom): Int32Array {
   if (!(q >= 0 && q <= 1)) throw new Error(`sampling rate must be in [0, 1], got ${q}`);
   let out = new Int32Array(Math.max(16, Math.ceil(rows * q * 1.2) + 16));
   let n = 0;
@@ -214,7 +218,7 @@ export function perExampleGradients(
  * gradients, Gaussian noise, division by the expected batch size, Adam. The returned losses are
  * means over the realised batch, for progress display only: they are not privatised.
  */
-export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: ArrayLike<number>, random: Random, options: DpSgdOptions): DpStepResult {
+export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: ArrayLike<number>, random: SecureRandom, options: DpSgdOptions): DpStepResult {
   const { clippingNorm: C, noiseMultiplier, expectedBatchSize } = options;
   if (!(options.samplingRate > 0 && options.samplingRate <= 1)) throw new Error(`sampling rate must be in (0, 1], got ${options.samplingRate}`);
   if (!(C > 0)) throw new Error(`clipping norm must be positive, got ${C}`);
@@ -222,7 +226,6 @@ export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: Array
   if (!(expectedBatchSize > 0)) throw new Error(`expected batch size must be positive, got ${expectedBatchSize}`);
   const targets = targetsOf(model, options.clipSigma ?? true);
   const n = rows.length;
-  const batch = n > 0 ? model.batchTensors(data, rows, random) : undefined;
   // Noise for every coordinate in a fixed order, already divided by the expected batch size.
   const noiseScale = (noiseMultiplier * C) / expectedBatchSize;
   const noise = (variable: TfCore.Variable): Float32Array | undefined => {
@@ -231,27 +234,48 @@ export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: Array
     for (let i = 0; i < z.length; i++) z[i] = random.normal() * noiseScale;
     return z;
   };
+  const variables = targets.flatMap((t) => (t.bias ? [t.weight, t.bias] : [t.weight]));
+  // Clipped sums over the batch, chunk by chunk, kept outside tidy until the step is taken.
+  let sums: TfCore.NamedTensorMap | undefined;
+  let summary: TfCore.Tensor1D | undefined;
   try {
-    const summary = tf.tidy(() => {
-      const sums = batch ? clippedSums(tf, model, batch, targets, C, 1 / expectedBatchSize) : undefined;
+    for (let start = 0; start < n; start += DP_CHUNK_ROWS) {
+      const part = Int32Array.from({ length: Math.min(DP_CHUNK_ROWS, n - start) }, (_, i) => rows[start + i]);
+      const batch = model.batchTensors(data, part, random);
+      try {
+        const [next, nextSummary] = tf.tidy(() => {
+          const chunk = clippedSums(tf, model, batch, targets, C, 1 / expectedBatchSize);
+          const clipped = tf.sum(tf.cast(tf.greater(chunk.norms, C), 'float32'));
+          const stats = tf.stack([chunk.loss, chunk.reconstruction, chunk.kl, clipped]) as Tensor1D;
+          const added: TfCore.NamedTensorMap = {};
+          for (const v of variables) added[v.name] = sums ? tf.add(sums[v.name], chunk.grads[v.name]) : chunk.grads[v.name];
+          return [added, summary ? (tf.add(summary, stats) as Tensor1D) : stats] as const;
+        });
+        if (sums) tf.dispose(Object.values(sums));
+        if (summary) summary.dispose();
+        sums = next;
+        summary = nextSummary;
+      } finally {
+        tf.dispose([batch.x, batch.valueMask, batch.segmentMask, batch.epsilon]);
+      }
+    }
+    tf.tidy(() => {
       const named: TfCore.NamedTensorMap = {};
-      for (const target of targets) {
-        for (const variable of target.bias ? [target.weight, target.bias] : [target.weight]) {
-          const g = sums ? sums.grads[variable.name] : tf.zeros(variable.shape);
-          const z = noise(variable);
-          named[variable.name] = z ? tf.add(g, tf.tensor(z, variable.shape)) : g;
-        }
+      for (const variable of variables) {
+        const g = sums ? sums[variable.name] : tf.zeros(variable.shape);
+        const z = noise(variable);
+        named[variable.name] = z ? tf.add(g, tf.tensor(z, variable.shape)) : g;
       }
       model.applyGradients(named);
-      if (!sums) return undefined;
-      const clipped = tf.sum(tf.cast(tf.greater(sums.norms, C), 'float32'));
-      return tf.stack([sums.loss, sums.reconstruction, sums.kl, clipped]);
     });
     if (!summary) return { loss: 0, reconstruction: 0, kl: 0, clippedFraction: 0, batchSize: 0 };
     const [loss, reconstruction, kl, clipped] = summary.dataSync();
-    summary.dispose();
     return { loss: loss / n, reconstruction: reconstruction / n, kl: kl / n, clippedFraction: clipped / n, batchSize: n };
   } finally {
-    if (batch) tf.dispose([batch.x, batch.valueMask, batch.segmentMask, batch.epsilon]);
+    if (sums) tf.dispose(Object.values(sums));
+    if (summary) summary.dispose();
   }
 }
+
+/** Rows per forward/backward pass of a DP step: bounds memory whatever q·N is. */
+export const DP_CHUNK_ROWS = 4096;

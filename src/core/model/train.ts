@@ -1,4 +1,4 @@
-import { Random } from '../random';
+import { Random, type SecureRandom } from '../random';
 import type { Tf } from './backend';
 import { Tvae, type StepLosses, type TrainingData, type TvaeOptions } from './tvae';
 import { dpTrainStep, poissonBatch, type DpSgdOptions } from './dp-sgd';
@@ -192,8 +192,8 @@ export interface DpTrainOptions {
   expectedBatchSize: number;
   noiseMultiplier: number;
   clippingNorm: number;
-  /** Randomness of batch sampling and noise: must be unpredictable (Random.secure()). */
-  noiseRandom: Random;
+  /** Randomness of batch sampling and noise: the secure stream (Random.secure()). */
+  noiseRandom: SecureRandom;
   /** Privacy spent after `steps` steps, for progress and the history (from the accountant). */
   epsilonAfter?: (steps: number) => number;
   /** Epochs over which the KL term's weight rises linearly from 0 to 1 (0: no warm-up). */

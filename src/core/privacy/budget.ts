@@ -22,17 +22,31 @@ export const DEFAULT_EPSILON = 3;
 const SIGMA_MAX = 1000;
 
 /**
- * Default delta: 1e-5, or smaller for large files so it stays at most 1/(10 n). Only the order of
- * magnitude of the row count is used.
+ * Default delta, the same for every file (a delta chosen from the row count would itself depend on
+ * the data). It must stay well below 1/n: preprocessing checks it against the released row count.
  */
-export function defaultDelta(rows: number): number {
-  return Math.min(1e-5, 10 ** -Math.ceil(Math.log10(10 * Math.max(rows, 1))));
+export const DEFAULT_DELTA = 1e-6;
+
+/**
+ * The largest epsilon accepted. Above it the guarantee means little (e^50 is a likelihood ratio
+ * of 5e21), and the accountants leave the range where they are tested: at epsilon 1000 the zCDP
+ * conversion overflowed to Infinity and at 1e5 to NaN. Tested up to this value in budget tests.
+ */
+export const MAX_EPSILON = 50;
+
+/** Why an (epsilon, delta) request cannot be met, or undefined when it is a valid request. */
+export function privacyRequestProblem(epsilon: number, delta: number): string | undefined {
+  if (typeof epsilon !== 'number' || Number.isNaN(epsilon)) return `epsilon must be a number (got ${epsilon})`;
+  if (!(epsilon > 0)) return `epsilon must be greater than 0 (got ${epsilon})`;
+  if (!(epsilon <= MAX_EPSILON)) return `epsilon ${epsilon} is above the maximum of ${MAX_EPSILON}: a guarantee that weak protects nothing; ask for ${MAX_EPSILON} or less`;
+  if (typeof delta !== 'number' || Number.isNaN(delta)) return `delta must be a number (got ${delta})`;
+  if (!(delta > 0 && delta < 1)) return `delta must be greater than 0 and below 1/n, the number of rows (got ${delta}); the default is ${DEFAULT_DELTA}`;
+  return undefined;
 }
 
 export interface BudgetRequest {
   epsilon: number;
   delta: number;
-  rows: number;
   generator: 'tvae' | 'marginals' | 'pgm';
   /** Categorical columns whose categories are not declared public (thresholded releases). */
   thresholdedColumns: number;
@@ -49,12 +63,10 @@ export interface BudgetPlan {
 
 /** Check a request and split it. Errors are for the user: they run before any work. */
 export function planBudget(request: BudgetRequest): BudgetPlan {
-  const { epsilon, delta, rows } = request;
-  if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new Error(`epsilon must be a positive number (got ${epsilon})`);
-  if (!(delta > 0 && delta < 1)) throw new Error(`delta must be between 0 and 1 (got ${delta})`);
-  if (delta >= 1 / rows) {
-    throw new Error(`delta ${delta} is not below 1/n = ${(1 / rows).toExponential(2)} for ${rows} rows: a guarantee that weak allows releasing whole records; use delta ≤ ${defaultDelta(rows).toExponential(0)}`);
-  }
+  const { epsilon, delta } = request;
+  const problem = privacyRequestProblem(epsilon, delta);
+  if (problem) throw new Error(problem);
+  // delta against 1/n is checked on the released row count (privateStatistics).
   const thresholdDelta = request.thresholdedColumns > 0 ? delta * THRESHOLD_DELTA_SHARE : 0;
   const accountingDelta = delta - thresholdDelta;
   const rhoTarget = zcdpRho(epsilon, accountingDelta);

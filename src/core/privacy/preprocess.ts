@@ -1,4 +1,5 @@
-import { Random } from '../random';
+import type { Random, SecureRandom } from '../random';
+import { discreteGaussianNoise } from './discrete-gaussian';
 import type { ColumnSchema, Schema } from '../schema/types';
 import { holdsWholeNumbers, isModelled, isNumericColumn, type Table } from '../table';
 import type { ColumnFacts } from '../transform/transformer';
@@ -10,15 +11,17 @@ import { parseDate } from '../schema/dates';
  *
  * Each modelled column releases one or two noisy histograms. A row falls in exactly one bin of a
  * histogram (missing values have a bin of their own), so each histogram has L2 sensitivity 1 under
- * adding or removing a row, and a Gaussian of standard deviation sigma costs rho = 1 / (2 sigma^2)
- * in zero-concentrated DP (Bun and Steinke 2016). Everything afterwards (levels, bounds, mixture
+ * adding or removing a row, and Gaussian noise of standard deviation sigma costs rho = 1 / (2 sigma^2)
+ * in zero-concentrated DP (Bun and Steinke 2016). Counts get discrete Gaussian noise
+ * (privacy/discrete-gaussian.ts), which costs the same, drawn from the secure stream. Everything afterwards (levels, bounds, mixture
  * modes, point masses, row count) is post-processing of these histograms.
  *
  * - categorical: counts of the categories seen in the data. Which categories exist is itself
  *   private, so only those whose noisy count clears a threshold are released (the "stability"
  *   histogram); the chance that a category held by a single person clears it is at most
  *   `thresholdDelta` per column, which is added to the guarantee's delta. The rest map to an
- *   explicit "other" level. With public categories the list is known and nothing is thresholded.
+ *   explicit "other" level, whose count is post-processing of released values (see
+ *   remainderCount). With public categories the list is known and nothing is thresholded.
  * - numeric and dates: bounds come from public bounds, or from a histogram over a fixed grid of
  *   powers of two (data-independent bins); then a histogram of equal bins (one per integer when
  *   the range allows) plus an exact-zero bin gives the shape. A numeric column without public
@@ -117,6 +120,8 @@ export interface PrivateStatistics {
   histograms: (ColumnHistogram | undefined)[];
   /** Row count estimated from the histograms (post-processing, no extra budget). */
   rowCount: number;
+  /** The first release: the noisy row count itself (Other levels are computed from it). */
+  releasedRowCount: number;
   rho: number;
   /** Probability mass added to delta by thresholded category releases. */
   thresholdDelta: number;
@@ -132,8 +137,13 @@ export interface PreprocessOptions {
   rho: number;
   /** Per-column chance that a category held by one person is released (added to delta). */
   thresholdDelta: number;
-  /** Noise source: must be unpredictable for the guarantee to hold (see noiseRandom). */
-  random: Random;
+  /** Noise source: a cryptographically secure stream, or the guarantee does not hold. */
+  random: SecureRandom;
+  /**
+   * The guarantee's delta, checked against the released row count before anything else is
+   * released: a delta of 1/n or more allows publishing a whole record.
+   */
+  delta?: number;
   /** Whether the generator needs category counts even when categories are public (marginals). */
   needsCounts: boolean;
   /** Column pairs (schema indices, each column in at most one pair) whose joint is released too. */
@@ -183,13 +193,27 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const pairs = options.pairs ?? [];
   const totalHistograms = plan.reduce((a, b) => a + b, 0) + 1 + pairs.length;
   const rhoEach = options.rho / totalHistograms;
-  const sigma = rhoEach > 0 ? Math.sqrt(1 / (2 * rhoEach)) : Infinity;
-  const noise = (): number => sigma * options.random.normal();
+  if (!(rhoEach > 0) || !Number.isFinite(rhoEach)) throw new Error(`the preprocessing budget must be a positive number (got rho ${options.rho})`);
+  const sigma = Math.sqrt(1 / (2 * rhoEach));
+  const noise = discreteGaussianNoise(options.random, sigma);
   let thresholdDelta = 0;
   const noisyCount = table.rowCount + noise();
   releases.push({ column: '(all)', what: 'row count', rho: rhoEach, sigma });
-  const totals: number[] = [noisyCount];
-  // Enough rows per bin to stand above the noise: about 8 sigma of expected count per bin.
+  // Checks on the released count only (post-processing), before anything else is released.
+  checkReleasedSize(noisyCount, sigma, options.delta);
+  // Estimates of the row count, each with its noise variance (a histogram's total carries the
+  // noise of every slot), combined by inverse variance at the end.
+  const totals: { value: number; variance: number }[] = [{ value: noisyCount, variance: sigma * sigma }];
+  const pushTotal = (counts: NoisyValueCounts, variance: number): void => {
+    const slots = counts.raw.length + 1 + (hasZeroBin(counts.min, counts.max, counts.integerBins) ? 1 : 0);
+    totals.push({ value: counts.total, variance: slots * variance });
+  };
+  // Enough rows per bin to stand above the noise: about 8 sigma of expected count per bin. The
+  // bin count is chosen from the released row count, so it only decides WHICH histogram each
+  // column releases next; whichever is chosen, a row still falls in exactly one of its slots
+  // (L2 sensitivity 1) and gets noise of the same sigma, fixed by the schema before any data was
+  // read. Each release is therefore rhoEach-zCDP whatever came before, and zCDP composes
+  // adaptively (Bun and Steinke 2016, Lemma 2.3): the ledger's sum of fixed rhos holds.
   const valueBins = Math.max(8, Math.min(VALUE_BINS, Math.floor(noisyCount / (8 * sigma))));
 
   const facts: (ColumnFacts | undefined)[] = [];
@@ -210,17 +234,17 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         publicFacts.push(`${column.name}: bounds ${column.public!.bounds!.min} .. ${column.public!.bounds!.max}`);
         const counts = noisyValueCounts(data.values, bounds, integer, noise, valueBins);
         releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
-        totals.push(counts.total);
+        pushTotal(counts, sigma * sigma);
         histogram = cleanValueHistogram(counts, sigma);
       } else {
         const octaves = octaveBounds(data.values, noise, sigma);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
         const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins);
         releases.push({ column: column.name, what: 'histogram of values within those bounds, with zero and missing bins', rho: rhoEach, sigma });
-        totals.push(first.total);
+        pushTotal(first, sigma * sigma);
         const zoom = zoomedBounds(first, sigma);
         const second = noisyValueCounts(data.values, zoom ?? octaves, integer, noise, valueBins);
-        totals.push(second.total);
+        pushTotal(second, sigma * sigma);
         if (zoom) {
           releases.push({ column: column.name, what: 'histogram of values within bounds narrowed from the previous one', rho: rhoEach, sigma });
           histogram = cleanValueHistogram(second, sigma);
@@ -248,7 +272,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
           const raw = levels.map((l) => (counts.get(l) ?? 0) + noise());
           const rawMissing = missing + noise();
           releases.push({ column: column.name, what: 'counts of the public categories and of missing values', rho: rhoEach, sigma });
-          totals.push(raw.reduce((a, b) => a + b, 0) + rawMissing);
+          totals.push({ value: raw.reduce((a, b) => a + b, 0) + rawMissing, variance: (raw.length + 1) * sigma * sigma });
           histograms.push({ type: 'categorical', levels, counts: raw.map((c) => Math.max(0, c)), missing: Math.max(0, rawMissing), sigma });
         } else {
           histograms.push(undefined);
@@ -261,32 +285,36 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       const threshold = 1 + sigma * normalQuantile(1 - columnDelta);
       const levels: string[] = [];
       const noisyCounts: number[] = [];
-      let otherCount = 0;
       for (const [value, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
         const noisy = count + noise();
         if (noisy >= threshold) {
           levels.push(value);
           noisyCounts.push(noisy);
-        } else {
-          otherCount += count;
         }
       }
-      // "Other" is always a level: whether anything was suppressed must not show.
-      const otherLevel = levels.includes(other) ? other : (levels.push(other), noisyCounts.push(0), other);
-      const otherIndex = levels.indexOf(otherLevel);
-      noisyCounts[otherIndex] = noisyCounts[otherIndex] + otherCount + noise();
-      const rawMissing = missing + noise();
-      const noisyMissing = Math.max(0, rawMissing);
-      releases.push({ column: column.name, what: `category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; the rest become "${other}"`, rho: rhoEach, sigma });
+      const noisyMissing = Math.max(0, missing + noise());
+      // "Other" is always a level: whether anything was suppressed must not show. Its count is
+      // NOT a new count of the suppressed rows (that would count such a row twice, once in its
+      // own noisy count and again in Other, with fresh noise: two Gaussian releases charged as
+      // one; pbc at a stated 0.999 was truly 1.024). It is what the released row count leaves
+      // after the released categories and missing values: post-processing, no privacy cost.
+      const remainder = remainderCount(noisyCount, noisyCounts, noisyMissing);
+      const otherIndex = levels.indexOf(other);
+      if (otherIndex >= 0) noisyCounts[otherIndex] += remainder;
+      else {
+        levels.push(other);
+        noisyCounts.push(remainder);
+      }
+      const otherLevel = other;
+      releases.push({ column: column.name, what: `category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts (no further release)`, rho: rhoEach, sigma });
       const clipped = noisyCounts.map((c) => Math.max(0, c));
-      // Released categories were selected for being large, which biases their sum upwards only
-      // slightly (by the noise of the selected few); the row count uses the unclipped values.
-      totals.push(noisyCounts.reduce((a, b) => a + b, 0) + rawMissing);
+      // No row-count estimate from this column: its total is the released row count by construction.
       histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing, sigma });
       facts.push(categoricalFacts(levels, histograms[histograms.length - 1] as CategoricalHistogram, otherLevel));
     }
   });
-  const rowCount = totals.length ? Math.max(1, Math.round(totals.reduce((a, b) => a + b, 0) / totals.length)) : table.rowCount;
+  const weight = totals.reduce((a, t) => a + 1 / t.variance, 0);
+  const rowCount = Math.max(1, Math.round(totals.reduce((a, t) => a + t.value / t.variance, 0) / weight));
   const pairHistograms = pairs.map(([a, b]): PairHistogram => {
     const ha = histograms[a];
     const hb = histograms[b];
@@ -300,7 +328,46 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
     releases.push({ column: `${schema.columns[a].name} x ${schema.columns[b].name}`, what: 'joint histogram of the pair', rho: rhoEach, sigma });
     return { columns: [a, b], cellOfSlot, counts: Array.from(counts, (c) => Math.max(0, c + noise())) };
   });
-  return { facts, histograms, rowCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms };
+  return { facts, histograms, rowCount, releasedRowCount: noisyCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms };
+}
+
+/**
+ * The count of a thresholded column's "Other" level: the released row count minus the released
+ * category counts and the released missing count, at least 0. A function of released values only.
+ */
+export function remainderCount(noisyRows: number, releasedCounts: readonly number[], releasedMissing: number): number {
+  return Math.max(0, noisyRows - releasedCounts.reduce((a, b) => a + b, 0) - releasedMissing);
+}
+
+/** How far above the noise a column held in one octave stands, to be located by the bounds grid. */
+const LOCATE_MARGIN_SIGMAS = 3;
+
+/**
+ * Rows the preprocessing needs at noise sigma: enough that a numeric column whose values all lie
+ * in one octave clears the bounds grid's threshold by LOCATE_MARGIN_SIGMAS noise deviations.
+ * Below it the bounds are decided by noise (ages in the hundreds of billions, every date in 1970).
+ * Depends on sigma only, which the budget and the schema fix before any data is read.
+ */
+export function rowsNeeded(sigma: number): number {
+  return Math.ceil(gridThreshold(sigma) + LOCATE_MARGIN_SIGMAS * sigma);
+}
+
+/** Too few rows for the budget, or a delta too large for the file: said before any work. */
+function checkReleasedSize(noisyRows: number, sigma: number, delta: number | undefined): void {
+  const needed = rowsNeeded(sigma);
+  const about = Math.max(0, Math.round(noisyRows)).toLocaleString('en-GB');
+  // A delta too large even for the smallest workable file is the request's fault; otherwise too
+  // few rows is the clearer message (the count of a tiny file is mostly noise).
+  if (delta !== undefined && (delta >= 1 / needed || (noisyRows >= needed && delta >= 1 / noisyRows))) {
+    throw new Error(
+      `delta ${delta} is not below 1/n for a file of about ${about} rows (a noisy count): a guarantee that weak allows releasing whole records; use a delta well below ${(1 / Math.max(needed, noisyRows)).toExponential(1)}, e.g. the default 1e-6.`,
+    );
+  }
+  if (noisyRows < needed) {
+    throw new Error(
+      `too few rows for this privacy budget: the file has about ${about} training rows (a noisy count), and each released count carries noise of standard deviation ${sigma.toFixed(1)}, so its column statistics need at least ${needed.toLocaleString('en-GB')} rows. Use a larger file, a larger --epsilon, or --generator marginals (it spends the whole budget on these counts).`,
+    );
+  }
 }
 
 /** Neighbouring value bins of a numeric column grouped into at most this many joint cells. */
@@ -351,7 +418,8 @@ function numericSlot(x: number, min: number, max: number, bins: number, integerB
   if (Number.isNaN(x)) return bins + 1;
   if (x === 0 && hasZeroBin(min, max, integerBins)) return bins;
   const clamped = Math.min(Math.max(x, min), max);
-  return integerBins ? Math.round(clamped) - Math.round(min) : Math.min(bins - 1, Math.floor(((clamped - min) / (max - min)) * bins));
+  // Halves first: max - min overflows for bounds at both ends of the double range.
+  return integerBins ? Math.round(clamped) - Math.round(min) : Math.min(bins - 1, Math.floor(((clamped / 2 - min / 2) / (max / 2 - min / 2)) * bins));
 }
 
 /** With counts, missingness is kept only when the release shows enough of it. */
@@ -381,15 +449,34 @@ function publicBounds(column: ColumnSchema): { min: number; max: number } | unde
   return { min, max };
 }
 
-/** Fixed grid: (-inf, -2^40], ..., (-2^-8, 0), [0, 0], (0, 2^-8), ..., [2^40, inf). */
-const GRID_POWERS = Array.from({ length: 49 }, (_, i) => i - 8); // 2^-8 .. 2^40
+/**
+ * Fixed grid: (-inf, -2^1023], ..., (-2^-8, 0), [0, 0], (0, 2^-8), ..., [2^1023, inf): every
+ * finite double lies inside a bin, so no value is clamped to the grid (epoch milliseconds and
+ * 18-digit identifiers included). One bin per power of two up to 2^64, then one per 64 powers:
+ * every bin is a chance for noise to pass the occupancy threshold, so 2,000 bins of one octave
+ * would raise it by half a noise deviation for every column; magnitudes past 2^64 are located
+ * coarsely. Values nearer zero than 2^-8 share the bins next to zero, whose edges contain them.
+ */
+const GRID_POWERS = [
+  ...Array.from({ length: 73 }, (_, i) => i - 8), // 2^-8 .. 2^64, one octave each
+  ...Array.from({ length: 14 }, (_, i) => 128 + 64 * i), // 2^128 .. 2^960
+  1023,
+];
+const GRID_BINS = 2 * GRID_POWERS.length + 3;
 
 function gridBin(x: number): number {
   const powers = GRID_POWERS.length;
   if (x === 0) return powers + 1;
   const magnitude = Math.abs(x);
-  let k = 0;
-  while (k < powers && magnitude >= 2 ** GRID_POWERS[k]) k++;
+  // k = number of grid powers at or below |x| (binary search).
+  let lo = 0;
+  let hi = powers;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (magnitude >= 2 ** GRID_POWERS[mid]) lo = mid + 1;
+    else hi = mid;
+  }
+  const k = lo;
   // k = index of the first power above |x|: positive bins above zero, negative below.
   return x > 0 ? powers + 2 + k : powers - k;
 }
@@ -431,24 +518,30 @@ function zoomedBounds(counts: NoisyValueCounts, sigma: number): { min: number; m
   return hi > lo ? { min: lo, max: hi } : undefined;
 }
 
+/** The threshold above which a bounds-grid bin counts as occupied (see octaveBounds). */
+function gridThreshold(sigma: number): number {
+  return sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / GRID_BINS);
+}
+
 function octaveBounds(values: Float64Array, noise: () => number, sigma: number): { min: number; max: number } {
-  const bins = 2 * GRID_POWERS.length + 3;
+  const bins = GRID_BINS;
   const counts = new Float64Array(bins);
   for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
   const noisy = Array.from(counts, (c) => c + noise());
   // Post-processing: a bin is occupied when its noisy count is clearly above noise. One empty bin
   // crossing the threshold would stretch the bounds to its power of two and flatten the column's
   // histogram, so the threshold holds the chance that any of the empty bins crosses it to 1e-3.
-  const threshold = sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / bins);
+  const threshold = gridThreshold(sigma);
   let lo = noisy.findIndex((c) => c > threshold);
   let hi = bins - 1 - [...noisy].reverse().findIndex((c) => c > threshold);
-  if (lo < 0) {
-    lo = hi = noisy.indexOf(Math.max(...noisy));
-  }
+  // No bin clearly above the noise (values spread thinly over several octaves, or mostly
+  // missing): the fullest noisy bin is still the likeliest place of the values (pbc at ε 1:
+  // cholesterol's fullest octave holds 4 sigma).
+  if (lo < 0) lo = hi = noisy.indexOf(Math.max(...noisy));
   let [min] = gridEdges(lo);
   let [, max] = gridEdges(hi);
-  if (!Number.isFinite(min)) min = -(2 ** 40);
-  if (!Number.isFinite(max)) max = 2 ** 40;
+  if (!Number.isFinite(min)) min = -Number.MAX_VALUE;
+  if (!Number.isFinite(max)) max = Number.MAX_VALUE;
   if (min === max) max = min + 1;
   return { min, max };
 }
@@ -474,8 +567,8 @@ function noisyValueCounts(values: Float64Array, bounds: { min: number; max: numb
   // spike (day 30 of a 30-day follow-up) with its neighbour, and the bin cannot say which holds it.
   const integerBins = integer && max - min + 1 <= Math.min(MAX_INTEGER_BINS, 2 * maxBins);
   const bins = integerBins ? Math.round(max - min) + 1 : maxBins;
-  const width = integerBins ? 1 : (max - min) / bins;
-  const edges = Array.from({ length: bins + 1 }, (_, i) => (integerBins ? Math.round(min) + i : min + i * width));
+  const width = integerBins ? 1 : max / bins - min / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => (integerBins ? Math.round(min) + i : i === bins ? max : min + i * width));
   // Slots: value bins, then the exact-zero bin, then missing (numericSlot).
   const slots = new Float64Array(bins + 2);
   const zeroBin = hasZeroBin(min, max, integerBins);
