@@ -214,8 +214,11 @@ test('generate --generator pgm writes a valid private file that keeps the strong
 
 test('pgm on a tiny file and on a wide file of unrelated columns stays quick and valid', async () => {
   const tiny = tempFile('tiny.csv', 'a,b\n1,x\n2,y\n1,x\n2,y\n3,x\n2,y\n1,x\n3,y\n2,x\n1,y\n');
-  const small = await generate({ input: tiny, out: path.join(tempDir(), 'tiny.synthetic.csv'), generator: 'pgm', privacy: { epsilon: 1, delta: 1e-3 }, evaluate: false, holdoutFraction: 0 });
-  assert.equal(fs.readFileSync(small.outputs.csv, 'utf8').split('\n')[0], 'a,b');
+  // Ten rows cannot carry statistics through the noise: refused, naming the rows needed (issue 11).
+  await assert.rejects(
+    generate({ input: tiny, out: path.join(tempDir(), 'tiny.synthetic.csv'), generator: 'pgm', privacy: { epsilon: 1, delta: 1e-3 }, evaluate: false, holdoutFraction: 0 }),
+    /too few rows for this privacy budget: .* need at least \d+ rows/,
+  );
 
   const random = new Random(8);
   const columns = 120;
@@ -223,7 +226,8 @@ test('pgm on a tiny file and on a wide file of unrelated columns stays quick and
   for (let i = 0; i < 600; i++) lines.push(Array.from({ length: columns }, (_, j) => (j % 2 ? String(random.int(50)) : ['p', 'q', 'r'][random.int(3)])).join(','));
   const wide = tempFile('wide.csv', lines.join('\n') + '\n');
   const started = performance.now();
-  const { card, outputs } = await generate({ input: wide, out: path.join(tempDir(), 'wide.synthetic.csv'), generator: 'pgm', privacy: { epsilon: 1 }, evaluate: false, holdoutFraction: 0 });
+  // ε 3: at ε 1 each of the 240 histograms' counts would carry noise of 101 on 600 rows (refused).
+  const { card, outputs } = await generate({ input: wide, out: path.join(tempDir(), 'wide.synthetic.csv'), generator: 'pgm', privacy: { epsilon: 3 }, evaluate: false, holdoutFraction: 0 });
   const seconds = (performance.now() - started) / 1000;
   assert.ok(seconds < 60, `${seconds} s`);
   // A hub (a 3-level column) and a spanning tree over the other columns.
