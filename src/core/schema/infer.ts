@@ -42,16 +42,31 @@ export const MISSING_TOKENS: ReadonlySet<string> = new Set([
  * - An integer column whose name says it holds codes (`CODE`, `icd_code`, `snomed`) with at most
  *   CATEGORICAL_STRING_MAX distinct values is categorical.
  * - A string column is categorical when it has at most CATEGORICAL_STRING_MAX distinct values
- *   and each appears CATEGORICAL_MIN_MEAN_COUNT times on average; otherwise it is free text.
+ *   and each appears CATEGORICAL_MIN_MEAN_COUNT times on average.
+ * - A code-like string column (drug names, ICD-10, NDC, postcode districts) is categorical with up
+ *   to CATEGORICAL_CODES_MAX distinct values when each appears CODES_MIN_MEAN_COUNT times on
+ *   average and its values are short labels, not prose (at most CODES_MAX_MEAN_WORDS words on
+ *   average). Anything else is free text.
  */
 export const INFERENCE_RULES = {
   CATEGORICAL_INTEGER_MAX: 10,
   CATEGORICAL_STRING_MAX: 200,
   CATEGORICAL_MIN_MEAN_COUNT: 5,
+  CATEGORICAL_CODES_MAX: 5000,
+  CODES_MIN_MEAN_COUNT: 2.5,
+  CODES_MAX_MEAN_WORDS: 4,
   /** Exact counts are kept for this many distinct values per column; beyond, an estimate. */
-  DISTINCT_TRACK_MAX: 1000,
+  DISTINCT_TRACK_MAX: 5000,
   SAMPLE_SIZE: 1000,
 } as const;
+
+/** Mean number of words per value: codes and labels have a few, notes have sentences. */
+function meanWords(values: readonly string[]): number {
+  if (values.length === 0) return 0;
+  let words = 0;
+  for (const value of values) words += value.split(/\s+/).filter(Boolean).length;
+  return words / values.length;
+}
 
 const BOOLEAN_PAIRS: ReadonlyArray<readonly [string, string]> = [
   ['yes', 'no'],
@@ -578,6 +593,18 @@ export class ColumnStats {
       ) {
         column.categories = this.categoryList(undefined);
         if (numbers?.leadingZero) warnings.push('codes with leading zeros are kept as text categories');
+        return 'categorical';
+      }
+      if (
+        distinct.count <= INFERENCE_RULES.CATEGORICAL_CODES_MAX &&
+        nonMissing / distinct.count >= INFERENCE_RULES.CODES_MIN_MEAN_COUNT &&
+        meanWords(this.sample.items) <= INFERENCE_RULES.CODES_MAX_MEAN_WORDS
+      ) {
+        column.categories = this.categoryList(undefined);
+        warnings.push(
+          `${distinct.count} distinct short values, each seen ${(nonMissing / distinct.count).toFixed(1)} times on average: learned as codes; ` +
+            'set "kind": "text" in the schema to treat it as free text instead',
+        );
         return 'categorical';
       }
     }

@@ -88,6 +88,11 @@ export interface CategoricalColumnState {
   /** Index of the level that takes values outside `levels`; without it they are an error. */
   otherLevel?: number;
   imputeLevel?: number;
+  /**
+   * Rare values pooled into `otherLevel` beyond the level cap (no DP only): a row decoded there
+   * draws one of them by frequency, so the column's distribution keeps its long tail.
+   */
+  tail?: { values: string[]; counts: number[] };
 }
 
 export type ColumnState = NumericColumnState | CategoricalColumnState;
@@ -115,6 +120,8 @@ export interface CategoricalFacts {
   otherLevel?: string;
   /** Without a missing indicator, a missing value encodes as this level (DP: rare missingness). */
   imputeLevel?: string;
+  /** Values pooled into `otherLevel`, drawn back by frequency when decoding. */
+  tail?: { values: string[]; counts: number[] };
 }
 
 export type ColumnFacts = NumericFacts | CategoricalFacts;
@@ -134,6 +141,8 @@ export interface FitOptions {
   mixtureSamples?: number;
   /** A value holding at least this share of a numeric column's values becomes a point mass. */
   spikeShare?: number;
+  /** Most one-hot levels per categorical column (DEFAULT_LEVEL_CAP). */
+  levelCap?: number;
 }
 
 export interface EncodeOptions {
@@ -187,7 +196,7 @@ export class TableTransformer {
         return { type: 'numeric', values: spikes.length ? present.filter((x) => !spikes.includes(x)) : present, spikes, min, max, hasMissing: present.length < data.values.length };
       }
       if (data.type !== 'categorical') throw new Error(`column ${column.name}: expected categorical data`);
-      return { type: 'categorical', levels: data.levels.slice(), hasMissing: data.codes.some((c) => c < 0) };
+      return categoricalFacts(data.levels, data.codes, options.levelCap ?? DEFAULT_LEVEL_CAP);
     });
     return TableTransformer.fromFacts(schema, facts, options);
   }
@@ -238,6 +247,7 @@ export class TableTransformer {
           missingStart,
           ...(otherLevel >= 0 ? { otherLevel } : {}),
           ...(imputeLevel >= 0 ? { imputeLevel } : {}),
+          ...(fact.tail && otherLevel >= 0 ? { tail: { values: fact.tail.values.slice(), counts: fact.tail.counts.slice() } } : {}),
         });
       }
     });
@@ -356,11 +366,49 @@ export class TableTransformer {
           }
           codes[r] = argmax(matrix, base + state.categoryStart, n);
         }
-        out[state.column] = { type: 'categorical', codes, levels: state.levels };
+        const tail = state.tail;
+        if (tail && state.otherLevel !== undefined) {
+          // The pooled level stands for its rare values: each row gets one of them by frequency.
+          for (let r = 0; r < rows; r++) if (codes[r] === state.otherLevel) codes[r] = n + (random ? random.categorical(tail.counts) : 0);
+          out[state.column] = { type: 'categorical', codes, levels: state.levels.concat(tail.values) };
+        } else {
+          out[state.column] = { type: 'categorical', codes, levels: state.levels };
+        }
       }
     }
     return out;
   }
+}
+
+/**
+ * Most levels a categorical column is one-hot encoded with (no DP; under DP the release threshold
+ * already pools rare values). The output layer's width, and so training time, grows with it.
+ */
+export const DEFAULT_LEVEL_CAP = 100;
+
+/** A marker level for the pooled rare values; decoding replaces it, so it never reaches the output. */
+const TAIL_LEVEL = '\u0000rare values';
+
+/** Exact categorical facts; beyond `cap` levels, the rarest values are pooled into one level. */
+function categoricalFacts(levels: readonly string[], codes: Int32Array, cap: number): CategoricalFacts {
+  const counts = new Array<number>(levels.length).fill(0);
+  let hasMissing = false;
+  for (const code of codes) {
+    if (code < 0) hasMissing = true;
+    else counts[code]++;
+  }
+  const seen = levels.map((_, i) => i).filter((i) => counts[i] > 0);
+  if (seen.length <= cap) return { type: 'categorical', levels: levels.slice(), hasMissing };
+  const byFrequency = seen.sort((a, b) => counts[b] - counts[a] || (levels[a] < levels[b] ? -1 : 1));
+  const kept = byFrequency.slice(0, cap - 1);
+  const pooled = byFrequency.slice(cap - 1);
+  return {
+    type: 'categorical',
+    levels: [...kept.map((i) => levels[i]), TAIL_LEVEL],
+    hasMissing,
+    otherLevel: TAIL_LEVEL,
+    tail: { values: pooled.map((i) => levels[i]), counts: pooled.map((i) => counts[i]) },
+  };
 }
 
 /** Point masses: values holding at least `share` of the column (at most a handful). */
