@@ -142,6 +142,7 @@ export function buildProgram(): Command {
     .option('--test <file>', 'real test CSV for utility (default: the holdout rows)')
     .option('--no-evaluate', 'skip the evaluation and the HTML report')
     .option('--neutralise-formulas', "prefix cells that start like a spreadsheet formula (=, +, -, @) with ' (for files meant for spreadsheets)")
+    .option('--blank-text', 'leave free-text columns blank instead of placeholder text at the real length distribution')
     .option('-f, --force', 'replace existing outputs')
     .action(async (file: string, options: GenerateCliOptions) => {
       await runGenerate(file, options);
@@ -259,6 +260,7 @@ interface GenerateCliOptions {
   clip?: number;
   neutraliseFormulas?: boolean;
   samplingRate?: number;
+  blankText?: boolean;
 }
 
 /** "a:b,c:d" -> [["a", "b"], ["c", "d"]]. */
@@ -300,6 +302,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
       protectedColumn: options.protected,
       testFile: options.test,
       neutraliseFormulas: options.neutraliseFormulas,
+      blankText: options.blankText,
       onPhase: (_phase, message) => progress.phase(message),
       onProgress: (p) => progress.training(p),
     });

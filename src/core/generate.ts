@@ -1,3 +1,4 @@
+import { lengthHistogram } from './placeholder-text';
 import * as path from 'node:path';
 import { readCsv } from './csv/reader';
 import { CsvWriter, describeFormulaCells, type FormulaCells } from './csv/writer';
@@ -66,6 +67,8 @@ export interface GenerateOptions {
   pairs?: [string, string][];
   /** Prefix cells that start like a spreadsheet formula with `'` (for files meant for spreadsheets). */
   neutraliseFormulas?: boolean;
+  /** Leave free-text columns blank instead of filling them with placeholder text. */
+  blankText?: boolean;
   signal?: AbortSignal;
   onPhase?: (phase: GeneratePhase, message: string) => void;
   onProgress?: (progress: TrainProgress) => void;
@@ -330,7 +333,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       privacy: learned.privacy,
       // Fine timings would follow the exact row count: a private card keeps whole seconds.
       timings: dp ? Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) : timings,
-      columns: schema.columns.map((c) => ({ name: c.name, kind: c.kind, handling: handling(c, learned.privacy.differentiallyPrivate) })),
+      columns: schema.columns.map((c, i) => ({ name: c.name, kind: c.kind, handling: handling({ ...c, placeholderLengths: learned.schema.columns[i]?.placeholderLengths }, learned.privacy.differentiallyPrivate) })),
       notes,
     };
     if (evaluation && syntheticTable) {
@@ -501,7 +504,10 @@ async function learnExactly(schema: Schema, table: Table, options: GenerateOptio
   phase('fit', 'Calibrating the model to the training columns');
   const calibrated = calibrateToHistograms(trained.model, transformer, trainingHistograms(schema, table), schema.columns.length, random.nextUint32());
   return {
-    schema: modelSchema(schema),
+    schema: withPlaceholderLengths(
+      modelSchema(schema),
+      table.columns.map((data, index) => (!options.blankText && schema.columns[index].kind === 'text' && data.type === 'none' && data.lengths ? lengthHistogram(data.lengths) : undefined)),
+    ),
     transformer: calibrated.transformer,
     source: (rows) => chunkSource(trained.model, options.backend ?? 'auto', rows),
     modelContent: { tvae: trained.model.toJSON() },
@@ -622,9 +628,10 @@ async function learnPrivately(
     delta: plan.delta,
     needsCounts: true,
     pairs,
+    textLengths: !options.blankText,
   });
   const stats: PrivateStatistics = countRelease ? { ...released, rho: released.rho + countRho, releases: [countRelease, ...released.releases] } : released;
-  const structure = structuralSchema(schema, stats, options.schema !== undefined);
+  const structure = withPlaceholderLengths(structuralSchema(schema, stats, options.schema !== undefined), stats.textLengths);
   const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
   const preprocessingAlone = ledger(stats.rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
   const accountantName = accountant === 'pld' ? 'privacy loss distribution (PLD)' : 'Rényi DP (RDP)';
@@ -864,9 +871,14 @@ export function decimalsForResolution(histogram: NumericHistogram): number {
 function handling(c: Schema['columns'][number], differentiallyPrivate: boolean): string {
   if (c.exclude) return 'excluded';
   if (c.kind === 'identifier') return c.identifier?.handling === 'drop' ? 'dropped' : 'regenerated in the same format, not learned';
-  if (c.kind === 'text') return 'not learned; left blank';
+  if (c.kind === 'text') return c.placeholderLengths ? 'not learned; placeholder text (neutral filler words, not from the data) at the real length distribution' : 'not learned; left blank';
   if (c.kind === 'constant') return differentiallyPrivate && !(c.public?.categories?.length === 1) ? 'left blank (its value is private unless declared public)' : 'repeated';
   return 'learned';
+}
+
+/** Free-text columns with a length histogram get placeholder text; the rest stay blank. */
+function withPlaceholderLengths(schema: Schema, lengths: readonly (number[] | undefined)[]): Schema {
+  return { ...schema, columns: schema.columns.map((c, i) => (lengths[i] ? { ...c, placeholderLengths: lengths[i] } : c)) };
 }
 
 /** The schema as the model file keeps it: per-category counts dropped (only the levels are needed). */

@@ -1,3 +1,4 @@
+import { placeholderText } from './placeholder-text';
 import { columnTexts } from './output';
 import { Random } from './random';
 import { regenerateIdentifiers } from './schema/identifiers';
@@ -33,7 +34,8 @@ export function regeneratedIdentifiers(columns: ColumnSchema[], rows: number, ra
  * from regenerated identifier columns, which must be unique across the whole output.
  *
  * Columns the model does not learn: identifiers are regenerated in the same format (never learned
- * from values), missing at the schema's rate; free-text columns are left blank (missing);
+ * from values), missing at the schema's rate; free-text columns get placeholder text at the
+ * model's length distribution (`placeholderLengths`), or are left blank (missing) without one;
  * constants repeat their value.
  */
 export async function sampleRows(
@@ -49,6 +51,7 @@ export async function sampleRows(
   const chunkSeeds = random.fork();
   const identifierRandom = random.fork();
   const decodeRandom = random.fork();
+  const textRandom = random.fork();
   const columns = outputColumns(schema);
   const identifiers = regeneratedIdentifiers(columns, rows, identifierRandom);
   // Chunks are requested ahead so that worker threads sample while this thread decodes.
@@ -69,6 +72,8 @@ export async function sampleRows(
       const decoded = transformer.decode(matrix, n, schema.columns.length, decodeRandom);
       const texts = columns.map((column) => {
         if (column.kind === 'identifier') return identifiers.get(column.name)!.slice(done, done + n);
+        const lengths = column.kind === 'text' ? column.placeholderLengths : undefined;
+        if (lengths) return Array.from({ length: n }, () => placeholderText(lengths, textRandom));
         return columnTexts(column, decoded[column.index], n) ?? new Array<string | null>(n).fill(null);
       });
       const cells: (string | null)[][] = new Array(n);

@@ -11,7 +11,7 @@ import { outputColumns } from './sampler';
 export type ColumnData =
   | { type: 'numeric'; values: Float64Array } // NaN marks a missing value
   | { type: 'categorical'; codes: Int32Array; levels: string[] } // -1 marks a missing value
-  | { type: 'none' }; // not learned: identifiers, text, constants, excluded columns
+  | { type: 'none'; lengths?: Int32Array }; // not learned: identifiers, text (value lengths, -1 missing), constants, excluded columns
 
 export interface Table {
   rowCount: number;
@@ -133,7 +133,7 @@ function grow<T extends Int32Array | Float64Array>(array: T): T {
 }
 
 class ColumnBuilder {
-  private readonly mode: 'numeric' | 'date' | 'categorical' | 'none';
+  private readonly mode: 'numeric' | 'date' | 'categorical' | 'lengths' | 'none';
   private numbers: Float64Array | undefined;
   private codes: Int32Array | undefined;
   private readonly levelIndex = new Map<string, number>();
@@ -145,11 +145,14 @@ class ColumnBuilder {
     capacity: number,
     private readonly file: string,
   ) {
-    if (!isModelled(column)) this.mode = 'none';
+    // Free text is not learned, only its lengths are kept (for placeholder text).
+    if (column.kind === 'text' && !column.exclude) this.mode = 'lengths';
+    else if (!isModelled(column)) this.mode = 'none';
     else if (column.kind === 'date' || column.kind === 'datetime') this.mode = 'date';
     else if (isNumericColumn(column)) this.mode = 'numeric';
     else this.mode = 'categorical';
     if (this.mode === 'numeric' || this.mode === 'date') this.numbers = new Float64Array(capacity);
+    if (this.mode === 'lengths') this.codes = new Int32Array(capacity);
     if (this.mode === 'categorical') {
       this.codes = new Int32Array(capacity);
       for (const category of column.public?.categories ?? column.categories?.map((c) => c.value) ?? []) {
@@ -169,6 +172,11 @@ class ColumnBuilder {
     if (this.mode === 'none') return;
     const value = trimValue(raw);
     const missing = isMissingValue(value, this.column);
+    if (this.mode === 'lengths') {
+      if (this.size === this.codes!.length) this.codes = grow(this.codes!);
+      this.codes![this.size++] = missing ? -1 : value.length;
+      return;
+    }
     if (this.mode === 'categorical') {
       if (this.size === this.codes!.length) this.codes = grow(this.codes!);
       let code = -1;
@@ -209,6 +217,7 @@ class ColumnBuilder {
 
   finish(rows: number): ColumnData {
     if (this.mode === 'none') return { type: 'none' };
+    if (this.mode === 'lengths') return { type: 'none', lengths: this.codes!.slice(0, rows) };
     if (this.mode === 'categorical') return { type: 'categorical', codes: this.codes!.slice(0, rows), levels: this.levels };
     return { type: 'numeric', values: this.numbers!.slice(0, rows) };
   }

@@ -180,6 +180,7 @@ export async function generateCommand(deps: GenerateDeps, given?: vscode.Uri): P
     holdoutFraction: settings.holdoutFraction,
     maxTrainingRows: settings.maxTrainingRows || undefined,
     neutraliseFormulas: settings.neutraliseFormulas,
+    blankText: settings.blankText,
   };
   clearDiagnostics(uri, vscode.Uri.file(schemaFile));
   log().info(`Generate ${uri.fsPath} → ${target.outputs.csv} (mode ${choice.mode}${params.schemaFile ? `, schema ${params.schemaFile}` : ''}${target.force ? ', replacing' : ''})`);

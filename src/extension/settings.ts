@@ -19,6 +19,7 @@ export interface Settings {
   maxTrainingRows: number;
   insertRows: number;
   neutraliseFormulas: boolean;
+  blankText: boolean;
 }
 
 /** The `syntheticCsv.*` settings, read fresh for every run (for the CSV's folder). */
@@ -38,5 +39,6 @@ export function readSettings(scope?: vscode.Uri): Settings {
     maxTrainingRows: Math.floor(positive(c.get<number>('maxTrainingRows'), 250_000)),
     insertRows: Math.max(1, Math.floor(positive(c.get<number>('insertRows'), 10))),
     neutraliseFormulas: c.get<boolean>('neutraliseFormulas', false),
+    blankText: c.get<boolean>('blankText', false),
   };
 }

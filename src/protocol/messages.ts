@@ -39,6 +39,8 @@ export interface GenerateParams {
   maxTrainingRows?: number;
   /** Prefix cells that start like a spreadsheet formula with `'`. */
   neutraliseFormulas?: boolean;
+  /** Leave free-text columns blank instead of placeholder text. */
+  blankText?: boolean;
 }
 
 export interface SampleParams {

@@ -83,6 +83,7 @@ async function runGenerate(id: number, params: GenerateParams, signal: AbortSign
     holdoutFraction: params.holdoutFraction,
     maxTrainingRows: params.maxTrainingRows,
     neutraliseFormulas: params.neutraliseFormulas,
+    blankText: params.blankText,
     privacy: params.mode === 'none' ? 'none' : { epsilon: params.epsilon ?? DEFAULT_EPSILON, delta: params.delta },
     generator: params.mode === 'dp-marginals' ? 'marginals' : params.mode === 'dp-pgm' ? 'pgm' : 'tvae',
     signal,

@@ -1,3 +1,4 @@
+import { lengthHistogram } from '../placeholder-text';
 import type { Random, SecureRandom } from '../random';
 import { discreteGaussianNoise } from './discrete-gaussian';
 import type { ColumnSchema, Schema } from '../schema/types';
@@ -116,6 +117,8 @@ export interface PairHistogram {
 export interface PrivateStatistics {
   /** Aligned with schema.columns; undefined for columns that are not modelled. */
   facts: (ColumnFacts | undefined)[];
+  /** Aligned with schema.columns: free-text columns' noisy length histograms (placeholder-text.ts). */
+  textLengths: (number[] | undefined)[];
   /** Noisy histograms (counts clipped at 0), for the marginals generator and the ledger. */
   histograms: (ColumnHistogram | undefined)[];
   /** Row count estimated from the histograms (post-processing, no extra budget). */
@@ -149,6 +152,8 @@ export interface PreprocessOptions {
   /** Column pairs (schema indices, each column in at most one pair) whose joint is released too. */
   pairs?: [number, number][];
   otherLabel?: string;
+  /** Release free-text columns' length histograms, for placeholder text. */
+  textLengths?: boolean;
 }
 
 export const DEFAULT_OTHER_LABEL = 'Other';
@@ -191,7 +196,8 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) : 0));
   // One more release first: a noisy row count, which sets the histograms' resolution.
   const pairs = options.pairs ?? [];
-  const totalHistograms = plan.reduce((a, b) => a + b, 0) + 1 + pairs.length;
+  const texts = schema.columns.map((column, index) => (options.textLengths && column.kind === 'text' && !column.exclude ? index : -1)).filter((i) => i >= 0);
+  const totalHistograms = plan.reduce((a, b) => a + b, 0) + 1 + pairs.length + texts.length;
   const rhoEach = options.rho / totalHistograms;
   if (!(rhoEach > 0) || !Number.isFinite(rhoEach)) throw new Error(`the preprocessing budget must be a positive number (got rho ${options.rho})`);
   const sigma = Math.sqrt(1 / (2 * rhoEach));
@@ -328,7 +334,15 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
     releases.push({ column: `${schema.columns[a].name} x ${schema.columns[b].name}`, what: 'joint histogram of the pair', rho: rhoEach, sigma });
     return { columns: [a, b], cellOfSlot, counts: Array.from(counts, (c) => Math.max(0, c + noise())) };
   });
-  return { facts, histograms, rowCount, releasedRowCount: noisyCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms };
+  const textLengths = schema.columns.map((): number[] | undefined => undefined);
+  for (const index of texts) {
+    const data = table.columns[index];
+    const raw = lengthHistogram(data.type === 'none' && data.lengths ? data.lengths : []).map((c) => c + noise());
+    releases.push({ column: schema.columns[index].name, what: 'histogram of value lengths (powers of two) and of missing values, for placeholder text', rho: rhoEach, sigma });
+    const counts = [...cleanHistogram(raw.slice(0, -1), sigma), Math.max(0, raw[raw.length - 1])];
+    if (counts.some((c) => c > 0)) textLengths[index] = counts;
+  }
+  return { facts, textLengths, histograms, rowCount, releasedRowCount: noisyCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms };
 }
 
 /**

@@ -148,6 +148,11 @@ export interface ColumnSchema {
   /** Text kind: length statistics of the values. */
   text?: { maxLength: number; meanLength: number };
   /**
+   * Text kind, in a model's schema: counts of values per length bin and of missing values
+   * (placeholder-text.ts), exact or released privately. Absent: the column is left blank.
+   */
+  placeholderLengths?: number[];
+  /**
    * Facts the user declares public knowledge (not learned from the private rows), so they cost no
    * privacy budget. `bounds` applies to numeric and date kinds, `categories` to categorical ones.
    */
