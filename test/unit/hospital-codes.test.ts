@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { evaluate } from '../../src/core/evaluate/evaluate';
 import { generate } from '../../src/core/generate';
+import { buildReportData } from '../../src/core/report/data';
 import { LENGTH_BIN_EDGES, lengthHistogram, placeholderText, PLACEHOLDER_WORDS } from '../../src/core/placeholder-text';
 import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
@@ -128,6 +130,19 @@ test('generation fills codes and placeholder text (never real words); --blank-te
   assert.ok(Math.abs(shortShare(synthetic) - shortShare(notes)) < 0.05, `${shortShare(synthetic)} vs ${shortShare(notes)}`);
   const card = JSON.parse(fs.readFileSync(path.join(dir, 'synthetic.json'), 'utf8'));
   assert.match(JSON.stringify(card), /placeholder text/);
+
+  // The report's chart of the code column: the top values and the rest, compact whatever the levels.
+  const schema = await inferSchema(file);
+  const real = await loadTable(file, schema);
+  const syntheticTable = await loadTable(out, schema);
+  const evaluation = await evaluate({ schema, real, synthetic: syntheticTable, names: { real: 'real', synthetic: 'synthetic' } });
+  const data = buildReportData({ schema, real, synthetic: syntheticTable, evaluation });
+  const chart = data.columns.find((c) => c.name === 'drug')?.chart;
+  assert.ok(chart?.type === 'categories');
+  assert.equal(chart.labels.length, 20);
+  assert.equal(chart.realCategories, CODES);
+  assert.ok(chart.otherReal !== null && chart.otherReal > 0.3 && chart.otherSynthetic !== null && chart.otherSynthetic > 0.3);
+  assert.ok(JSON.stringify(chart).length < 2000, 'the chart carries 21 bars, not 600');
 
   const blankOut = path.join(dir, 'blank.csv');
   await generate({ input: file, out: blankOut, epochs: 1, privacy: 'none', evaluate: false, seed: 2, blankText: true });

@@ -151,7 +151,9 @@ export function categoriesChart(canvas: HTMLCanvasElement, c: CategoriesChart, p
   const real = c.real.map((x) => x * 100);
   const synthetic = c.synthetic.map((x) => x * 100);
   if (c.otherReal !== null) {
-    labels.push('Other');
+    // Named apart from any real category called "Other" (DP's pooled level is one).
+    const rest = c.realCategories - c.labels.length;
+    labels.push(rest > 0 ? `(the other ${rest.toLocaleString('en')} values)` : '(other values)');
     real.push((c.otherReal ?? 0) * 100);
     synthetic.push((c.otherSynthetic ?? 0) * 100);
   }
