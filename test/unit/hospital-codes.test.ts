@@ -11,6 +11,7 @@ import { evaluate } from '../../src/core/evaluate/evaluate';
 import { generate } from '../../src/core/generate';
 import { buildReportData } from '../../src/core/report/data';
 import { LENGTH_BIN_EDGES, lengthHistogram, placeholderText, PLACEHOLDER_WORDS } from '../../src/core/placeholder-text';
+import { softmaxTargets, trainingHistograms } from '../../src/core/privacy/calibrate';
 import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
@@ -88,6 +89,12 @@ test('beyond the level cap, rare codes are pooled and decoded back to real rare 
   const values = Array.from(column.codes, (c) => column.levels[c]);
   assert.ok(values.every((v) => drugs.includes(v)), 'every decoded code is a real value');
   assert.ok(new Set(values).size > DEFAULT_LEVEL_CAP, 'rare values come back, not one pooled value');
+  // Calibration to the training columns reaches the capped column too (its pooled level included).
+  const targets = softmaxTargets(transformer, trainingHistograms(schema, table));
+  const target = targets[transformer.spans.filter((s) => s.kind !== 'value').indexOf(span)];
+  assert.ok(target, 'the capped column is calibrated');
+  const pooledShare = 1 - Array.from(target.subarray(0, DEFAULT_LEVEL_CAP - 1)).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(target[DEFAULT_LEVEL_CAP - 1] - pooledShare) < 1e-9 && pooledShare > 0.3);
   const tv = totalVariationComplement(values, drugs);
   assert.ok(tv > 0.85, String(tv)); // the pooled tail is redrawn, so only its sampling noise is lost
 });

@@ -47,12 +47,21 @@ export function softmaxTargets(transformer: TableTransformer, histograms: readon
       targets.push(present + h.missing > 0 ? Float64Array.of(present / (present + h.missing), h.missing / (present + h.missing)) : undefined);
       continue;
     }
-    // A category span: the release lists the same levels in the same order (it made them).
-    if (h.type !== 'categorical' || state.type !== 'categorical' || h.levels.length !== span.size || !(present > 0)) {
+    // A category span: levels matched by name; values the span pools (no DP, beyond the level
+    // cap) count towards its pooled level.
+    if (h.type !== 'categorical' || state.type !== 'categorical' || !(present > 0)) {
       targets.push(undefined);
       continue;
     }
-    targets.push(Float64Array.from(h.counts, (c) => c / present));
+    const slot = new Map(state.levels.map((level, k) => [level, k]));
+    const target = new Float64Array(span.size);
+    let matched = true;
+    h.levels.forEach((level, i) => {
+      const k = slot.get(level) ?? state.otherLevel;
+      if (k === undefined) matched = false;
+      else target[k] += h.counts[i] / present;
+    });
+    targets.push(matched ? target : undefined);
   }
   return targets;
 }
