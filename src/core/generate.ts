@@ -18,7 +18,7 @@ import { PgmSource } from './pgm/model';
 import { defaultEpochs, trainTvae, trainTvaeDp, TrainingCancelled, type EpochRecord, type TrainProgress } from './model/train';
 import { layoutFromSpans, TrainingData, type TvaeOptions } from './model/tvae';
 import { Random } from './random';
-import { outputColumns, sampleRows } from './sampler';
+import { outputColumns, sampleRows, type SampleStats } from './sampler';
 import { neutralIdentifier } from './schema/identifiers';
 import { inferSchema } from './schema/infer';
 import type { Schema } from './schema/types';
@@ -29,6 +29,7 @@ import { evaluate } from './evaluate/evaluate';
 import type { Evaluation } from './evaluate/types';
 import { buildReportData } from './report/data';
 import { assertSomethingToLearn } from './schema/learnable';
+import { planRules, type RuleCardEntry } from './rules/plan';
 import { renderReportHtml } from './report/render';
 
 export interface GenerateOptions {
@@ -114,6 +115,10 @@ export interface MetadataCard {
   timings: Record<string, number>;
   /** Column kinds and handling (no per-value statistics, which would leak private data). */
   columns: { name: string; kind: string; handling: string }[];
+  /** Each rule, how it was established and how it is kept. */
+  rules: RuleCardEntry[];
+  /** Rows drawn again because they broke an enforced rule the construction could not cover. */
+  redrawn?: { rows: number; share: number; stillBroken: number };
   notes: string[];
   evaluation?: Evaluation;
 }
@@ -224,9 +229,18 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (trainingRows === 0) throw new InputError('no rows are left to train on after the holdout: lower --holdout', { file: path.basename(options.input) });
   phase('load', `Loading ${trainingRows} training rows`);
   const table = await time('load', () => loadTable(options.input, schema, { select: (row) => training[row] === 1, signal: options.signal }));
+  // Rules are kept by construction around any generator: it learns the rewritten table.
+  const rulePlan = await time('rules', () => planRules(schema, table, { input: options.input, differentiallyPrivate: !!dp, seed }));
+  notes.push(...rulePlan.notes);
+  const layer = rulePlan.layer;
+  const learningSchema = layer.learningSchema(schema, dp ? undefined : table);
+  const learningTable = layer.forward(schema, table);
   const learned = await time('learn', () =>
-    dp ? learnPrivately(schema, table, dp, plan!, split.countRelease, generator, pairs, options, random, phase) : learnExactly(schema, table, options, random, phase),
+    dp
+      ? learnPrivately(learningSchema, learningTable, dp, plan!, split.countRelease, generator, pairs, options, random, phase)
+      : learnExactly(learningSchema, learningTable, options, random, phase),
   );
+  const outputSchema = layer.outputSchema(learned.schema, schema);
 
   const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
   // Written with the schema the model keeps: with privacy, its formats are neutral or declared.
@@ -235,12 +249,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     phase('sample', `Sampling ${rows} rows`);
     const writer = CsvWriter.forSchema(learned.schema, columns, { neutraliseFormulas: options.neutraliseFormulas });
     const source = await learned.source(rows);
+    let sampleStats: SampleStats | undefined;
     try {
       await time('sample', () =>
         staged.write(outputs.csv, async (write) => {
           await write(writer.header());
-          await sampleRows(
-            learned.schema,
+          sampleStats = await sampleRows(
+            outputSchema,
             learned.transformer,
             source,
             rows,
@@ -251,6 +266,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
               await write(text);
             },
             options.signal,
+            layer,
           );
         }),
       );
@@ -272,7 +288,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
         const test = options.testFile ? await loadTable(options.testFile, { ...schema, rowCount: 0 }) : undefined;
         return evaluate(
           {
-            schema,
+            schema: { ...schema, rules: rulePlan.rules },
             real: table,
             synthetic,
             holdout: holdoutTable,
@@ -300,8 +316,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       software: VERSION,
       backend: learned.backend.name,
       seed,
-      schema: learned.schema,
+      schema: outputSchema,
       transformer: learned.transformer.toJSON(),
+      ...(layer.isEmpty ? {} : { rules: layer.toJSON() }),
       ...learned.modelContent,
       privacy: { differentiallyPrivate: learned.privacy.differentiallyPrivate, epsilon: learned.privacy.epsilon, delta: learned.privacy.delta },
     };
@@ -334,11 +351,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       // Fine timings would follow the exact row count: a private card keeps whole seconds.
       timings: dp ? Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) : timings,
       columns: schema.columns.map((c, i) => ({ name: c.name, kind: c.kind, handling: handling({ ...c, placeholderLengths: learned.schema.columns[i]?.placeholderLengths }, learned.privacy.differentiallyPrivate) })),
+      rules: rulePlan.card,
+      ...(sampleStats && sampleStats.rejected > 0 ? { redrawn: { rows: sampleStats.rejected, share: sampleStats.rejected / sampleStats.drawn, stillBroken: sampleStats.stillBroken } } : {}),
       notes,
     };
     if (evaluation && syntheticTable) {
       card.evaluation = evaluation;
-      const data = buildReportData({ schema, real: table, synthetic: syntheticTable, evaluation, card: card as unknown as Record<string, unknown> });
+      const data = buildReportData({ schema: { ...schema, rules: rulePlan.rules }, real: table, synthetic: syntheticTable, evaluation, card: card as unknown as Record<string, unknown> });
       await staged.writeText(outputs.report, renderReportHtml(data, { mode: 'file' }));
     } else {
       // A report of an earlier run must not sit beside outputs it does not describe.

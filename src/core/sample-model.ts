@@ -11,6 +11,7 @@ import { compileConditions, type Condition, type RowTest } from './conditions';
 import { Random } from './random';
 import type { ColumnSchema, Schema } from './schema/types';
 import { TableTransformer } from './transform/transformer';
+import { RuleLayer } from './rules/layer';
 
 export interface SampleModelOptions {
   model: string;
@@ -37,13 +38,14 @@ const MAX_CANDIDATES = 2_000_000;
 export async function sampleFromModel(options: SampleModelOptions, write: (text: string) => Promise<void>): Promise<{ formulaCells?: FormulaCells }> {
   const file = await readModelFile(options.model);
   const transformer = TableTransformer.fromJSON(file.transformer);
+  const rules = file.rules ? RuleLayer.fromJSON(file.rules) : undefined;
   let model: Tvae | undefined;
   let source: ChunkSource;
   if (file.generator === 'marginals') {
-    source = new MarginalsSource(file.schema, file.marginals ?? [], transformer, file.marginalPairs ?? []);
+    source = new MarginalsSource(rules ? rules.learningSchema(file.schema) : file.schema, file.marginals ?? [], transformer, file.marginalPairs ?? []);
   } else if (file.generator === 'pgm') {
     if (!file.pgm) throw new Error(`${options.model}: the model file has no fitted graphical model`);
-    source = new PgmSource(file.schema, file.pgm, transformer);
+    source = new PgmSource(rules ? rules.learningSchema(file.schema) : file.schema, file.pgm, transformer);
   } else {
     const { tf } = await loadTensorflow(options.backend ?? 'auto');
     model = Tvae.fromJSON(tf, file.tvae!);
@@ -72,7 +74,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
       await emit(rows);
     } else {
       await write(csv ? csv.header() : fixture!.start());
-      await sampleRows(file.schema, transformer, source, options.rows, options.seed ?? 0, emit, options.signal);
+      await sampleRows(file.schema, transformer, source, options.rows, options.seed ?? 0, emit, options.signal, rules);
     }
     if (fixture) await write(fixture.end());
     return csv ? { formulaCells: csv.formulaCells() } : {};

@@ -5,6 +5,8 @@ import { regenerateIdentifiers } from './schema/identifiers';
 import type { ColumnSchema, Schema } from './schema/types';
 import type { TableTransformer } from './transform/transformer';
 import type { ChunkSource } from './chunk-source';
+import type { RuleLayer } from './rules/layer';
+import type { ColumnData } from './table';
 
 /** Output columns in file order: excluded columns and identifiers marked `drop` are absent. */
 export function outputColumns(schema: Schema): ColumnSchema[] {
@@ -29,6 +31,21 @@ export function regeneratedIdentifiers(columns: ColumnSchema[], rows: number, ra
 }
 
 /**
+ * Rows that break a rule the construction could not cover are drawn again, at most this many
+ * times per chunk (each time 1.5 times as many rows as are missing, plus 16); rows still broken
+ * after that are kept and counted, never silently dropped.
+ */
+export const REDRAW_LIMIT = 5;
+
+export interface SampleStats {
+  /** Rows drawn in all, and rows drawn again because they broke an enforced rule. */
+  drawn: number;
+  rejected: number;
+  /** Rows written although they break an enforced rule (redraws exhausted). */
+  stillBroken: number;
+}
+
+/**
  * Sample `rows` rows and hand them out in chunks of text cells (null = missing), in
  * `outputColumns(schema)` order. Memory stays bounded by the chunk size whatever `rows` is, apart
  * from regenerated identifier columns, which must be unique across the whole output.
@@ -46,7 +63,9 @@ export async function sampleRows(
   seed: number,
   onChunk: (cells: (string | null)[][], done: number) => Promise<void> | void,
   signal?: AbortSignal,
-): Promise<void> {
+  rules?: RuleLayer,
+): Promise<SampleStats> {
+  const stats: SampleStats = { drawn: 0, rejected: 0, stillBroken: 0 };
   const random = new Random(seed);
   const chunkSeeds = random.fork();
   const identifierRandom = random.fork();
@@ -54,6 +73,29 @@ export async function sampleRows(
   const textRandom = random.fork();
   const columns = outputColumns(schema);
   const identifiers = regeneratedIdentifiers(columns, rows, identifierRandom);
+  const redrawBroken = async (decoded: ColumnData[], n: number): Promise<void> => {
+    const broken = (columns: ColumnData[], rows: number): number[] => {
+      const test = rules!.rowTest(schema, { rowCount: rows, columns, rowIndex: new Int32Array(0) });
+      const out: number[] = [];
+      for (let r = 0; r < rows; r++) if (!test(r)) out.push(r);
+      return out;
+    };
+    let bad = broken(decoded, n);
+    for (let attempt = 0; bad.length && attempt < REDRAW_LIMIT; attempt++) {
+      stats.rejected += bad.length;
+      const m = Math.ceil(bad.length * 1.5) + 16;
+      const extra = transformer.decode(await source.sample(m, chunkSeeds.nextUint32()), m, schema.columns.length, decodeRandom);
+      stats.drawn += m;
+      rules!.inverse(schema, extra, m);
+      const good = new Set(Array.from({ length: m }, (_, r) => r));
+      for (const r of broken(extra, m)) good.delete(r);
+      const replacements = [...good];
+      const filled = bad.slice(0, replacements.length);
+      filled.forEach((row, k) => copyRow(decoded, row, extra, replacements[k]));
+      bad = bad.slice(replacements.length);
+    }
+    stats.stillBroken += bad.length;
+  };
   // Chunks are requested ahead so that worker threads sample while this thread decodes.
   const chunks: { rows: number; matrix: Promise<Float32Array> }[] = [];
   let requested = 0;
@@ -70,6 +112,11 @@ export async function sampleRows(
       const n = chunk.rows;
       const matrix = await chunk.matrix;
       const decoded = transformer.decode(matrix, n, schema.columns.length, decodeRandom);
+      stats.drawn += n;
+      if (rules && !rules.isEmpty) {
+        rules.inverse(schema, decoded, n);
+        await redrawBroken(decoded, n);
+      }
       const texts = columns.map((column) => {
         if (column.kind === 'identifier') return identifiers.get(column.name)!.slice(done, done + n);
         const lengths = column.kind === 'text' ? column.placeholderLengths : undefined;
@@ -85,8 +132,31 @@ export async function sampleRows(
       done += n;
       await onChunk(cells, done);
     }
+    return stats;
   } finally {
     // Settle what is still in flight so no worker reply arrives after we return.
     await Promise.allSettled(chunks.map((c) => c.matrix));
   }
+}
+
+/** Copy row `from` of `source` into row `to` of `target` (categories matched by value). */
+function copyRow(target: ColumnData[], to: number, source: ColumnData[], from: number): void {
+  target.forEach((column, c) => {
+    const other = source[c];
+    if (column.type === 'numeric' && other.type === 'numeric') column.values[to] = other.values[from];
+    else if (column.type === 'categorical' && other.type === 'categorical') {
+      const code = other.codes[from];
+      if (code < 0) {
+        column.codes[to] = -1;
+        return;
+      }
+      let k = column.levels.indexOf(other.levels[code]);
+      if (k < 0) {
+        // Level lists may be shared with the transformer: extend a copy.
+        target[c] = column = { ...column, levels: [...column.levels, other.levels[code]] };
+        k = column.levels.length - 1;
+      }
+      column.codes[to] = k;
+    }
+  });
 }

@@ -561,7 +561,7 @@ function binNumeric(column: NumericPrep): DiscreteColumn {
 }
 
 /** Sorted row numbers of a seeded uniform sample of k of n rows; null when n <= k. */
-function subsampleRows(n: number, k: number, random: Random): Int32Array | null {
+export function subsampleRows(n: number, k: number, random: Random): Int32Array | null {
   if (n <= k) return null;
   const perm = new Int32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;

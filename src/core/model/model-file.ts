@@ -4,6 +4,7 @@ import { InputError } from '../csv/errors';
 import type { Schema } from '../schema/types';
 import type { TransformerState } from '../transform/transformer';
 import type { TvaeWeights } from './tvae';
+import type { RuleLayerState } from '../rules/layer';
 import type { ColumnHistogram, PairHistogram } from '../privacy/preprocess';
 import type { PgmState } from '../pgm/model';
 
@@ -31,6 +32,8 @@ export interface ModelFile {
   marginalPairs?: PairHistogram[];
   /** The fitted graphical model, for the pgm generator. */
   pgm?: PgmState;
+  /** The rule layer: rules kept by construction, with their mappings, so `sample` keeps them too. */
+  rules?: RuleLayerState;
   /** Differential-privacy statement carried with the model, as in the metadata card. */
   privacy: { differentiallyPrivate: boolean; epsilon?: number; delta?: number };
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import jsonSchema from '../../../schemas/synthetic-csv-schema.json';
 import { InputError } from '../csv/errors';
+import { checkRules } from '../rules/check';
 import { parseDate } from './dates';
 import { SCHEMA_VERSION, type ColumnSchema, type Schema } from './types';
 
@@ -40,6 +41,7 @@ export function parseSchema(text: string, file = 'schema.json'): Schema {
     names.add(column.name);
     checkColumn(column, file);
   });
+  checkRules(schema, file);
   return schema;
 }
 

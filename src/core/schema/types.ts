@@ -182,4 +182,60 @@ export interface Schema {
   columns: ColumnSchema[];
   /** Repairs and observations made while reading, in words. */
   notes?: string[];
+  /**
+   * Logical rules every row should keep (dates in order, computed columns, codes that fix their
+   * chapter). Absent: not yet looked for (generation mines them from the training rows); an
+   * empty list: none. See src/core/rules/.
+   */
+  rules?: Rule[];
 }
+
+export const RULE_KINDS = ['determines', 'order', 'difference', 'sum', 'missingWhen'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+interface RuleCommon {
+  /** `inferred`: proposed by schema inference from the rows; `declared`: stated by the user (public). */
+  source: 'inferred' | 'declared';
+  /** true: kept by construction in every synthetic row; false: soft, only reported. */
+  enforce: boolean;
+  /** Share of the real rows that keep the rule (when it was measured). */
+  realShare?: number;
+}
+
+/**
+ * `from` fixes `to`: each value of `from` (or each value in `when`) goes with one value of `to`
+ * (education → education_num, a code → its chapter, admission method Maternity → sex F).
+ * `combinations` lists the pairs when declared; otherwise they are learned with the model.
+ */
+export interface DeterminesRule extends RuleCommon {
+  kind: 'determines';
+  from: string;
+  to: string;
+  when?: string[];
+  combinations?: [string, string][];
+}
+
+/** `low` ≤ `high` (< when strict) wherever both are present. */
+export interface OrderRule extends RuleCommon {
+  kind: 'order';
+  low: string;
+  high: string;
+  strict?: boolean;
+}
+
+/** `column` = of[0] − of[1] (difference) or of[0] + of[1] (sum); date differences in days (seconds for date-times). */
+export interface ArithmeticRule extends RuleCommon {
+  kind: 'difference' | 'sum';
+  column: string;
+  of: [string, string];
+}
+
+/** `column` is missing unless `parent` has one of `presentOnlyWhen` (death date only when died = Yes). */
+export interface MissingWhenRule extends RuleCommon {
+  kind: 'missingWhen';
+  column: string;
+  parent: string;
+  presentOnlyWhen: string[];
+}
+
+export type Rule = DeterminesRule | OrderRule | ArithmeticRule | MissingWhenRule;

@@ -1,0 +1,387 @@
+/**
+ * The rule layer between the table and any generator (tvae, marginals, ...): enforced rules are
+ * kept by construction, so no generator has to learn them.
+ * - order: the later column is learned as an offset ≥ 0 from the latest of its earlier columns
+ *   (b − a before fitting, a + offset after sampling; strict orders add one unit);
+ * - difference / sum: the computed column is not learned but derived from its inputs;
+ * - determines: the dependent column is set from its determinant through a mapping kept in the
+ *   model file (declared combinations, or the training rows' pairs without DP);
+ * - missingWhen: the column is blanked when its parent's value does not allow it.
+ * Rules the construction cannot cover (an order on a computed column, ...) are checked on every
+ * sampled row and broken rows drawn again, a bounded number of times (sampler.ts).
+ */
+import { parseDate } from '../schema/dates';
+import type { ColumnSchema, DeterminesRule, Rule, Schema } from '../schema/types';
+import type { Table, ColumnData } from '../table';
+import { describeRule, majorityMapping, normaliseValue, ruleColumns, ruleTest, valueText } from './check';
+
+export interface RuleLayerState {
+  version: 1;
+  /** Every enforced rule; sampled rows are checked against all of them. */
+  rules: Rule[];
+  /** Columns learned as offsets from the latest of their parents, in the order they are restored. */
+  offsets: { column: string; parents: string[]; gap: number }[];
+  /** Computed columns, in the order they are derived (index into `rules`). */
+  derived: number[];
+  /** Determines rules applied, in order, each with its pairs (value of from → value of to, null = missing). */
+  mappings: { rule: number; pairs: [string, string | null][] }[];
+  /** missingWhen rules applied (index into `rules`). */
+  missingness: number[];
+  /** Enforced rules kept only by checking sampled rows, in words. */
+  checkedOnly: string[];
+  /** Enforced rules that cannot be kept (a determines rule without pairs under DP), in words. */
+  notKept: string[];
+}
+
+export interface PlanOptions {
+  /**
+   * Where a determines rule without declared combinations takes its pairs: the training rows
+   * (without DP), or nowhere (under DP the rule is then only checked).
+   */
+  mappingsFromRows: boolean;
+}
+
+export class RuleLayer {
+  private constructor(readonly state: RuleLayerState) {}
+
+  static fromJSON(state: RuleLayerState): RuleLayer {
+    return new RuleLayer(state);
+  }
+
+  toJSON(): RuleLayerState {
+    return this.state;
+  }
+
+  get isEmpty(): boolean {
+    return this.state.rules.length === 0;
+  }
+
+  /** A test per kept rule for sampled rows in the output layout (false: the row breaks a rule). */
+  rowTest(schema: Schema, table: Table): (row: number) => boolean {
+    const tests = this.state.rules.flatMap((rule, i) => {
+      if (this.state.notKept.includes(describeRule(rule))) return [];
+      const mapping = this.state.mappings.find((m) => m.rule === i);
+      return [ruleTest(schema, rule, table, mapping ? new Map(mapping.pairs) : undefined)];
+    });
+    return (row) => tests.every((test) => test(row));
+  }
+
+  /** How each enforced rule is kept, in words (for the card). */
+  describe(): { rule: string; how: string }[] {
+    const { rules, offsets, derived, mappings, missingness } = this.state;
+    return rules.map((rule, i) => {
+      let how = 'checked on every sampled row; broken rows are drawn again';
+      if (this.state.notKept.includes(describeRule(rule))) how = 'not kept: its pairs are neither declared nor released';
+      if (derived.includes(i)) how = 'derived from its inputs, not learned';
+      else if (missingness.includes(i)) how = 'missing values drawn from the parent column';
+      else if (mappings.some((m) => m.rule === i)) how = 'dependent column set from its determinant';
+      else if (rule.kind === 'order' && offsets.some((o) => o.column === rule.high && o.parents.includes(rule.low))) how = `${rule.high} learned as an offset from ${rule.low}`;
+      return { rule: describeRule(rule), how };
+    });
+  }
+
+  /** Plan the construction for the enforced `rules` of `schema`, mappings from `table` when allowed. */
+  static plan(schema: Schema, rules: Rule[], table: Table | undefined, options: PlanOptions): RuleLayer {
+    const enforced = rules.filter((r) => r.enforce);
+    const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+    const derived: number[] = [];
+    const derivedColumns = new Set<string>();
+    // Computed columns in an order where inputs come first (checkRules has refused circles).
+    const pending = enforced.map((r, i) => ({ r, i })).filter(({ r }) => r.kind === 'difference' || r.kind === 'sum');
+    const computed = new Set(pending.map(({ r }) => (r as { column: string }).column));
+    while (pending.length) {
+      const k = pending.findIndex(({ r }) => (r as { of: string[] }).of.every((o) => !computed.has(o) || derivedColumns.has(o)));
+      const [{ r, i }] = pending.splice(k < 0 ? 0 : k, 1);
+      derived.push(i);
+      derivedColumns.add((r as { column: string }).column);
+    }
+
+    // Offsets: each later column from all its earlier columns that are learned (not computed).
+    const parentsOf = new Map<string, { parents: Set<string>; strict: boolean }>();
+    for (const rule of enforced) {
+      if (rule.kind !== 'order' || derivedColumns.has(rule.high) || derivedColumns.has(rule.low)) continue;
+      let entry = parentsOf.get(rule.high);
+      if (!entry) parentsOf.set(rule.high, (entry = { parents: new Set(), strict: false }));
+      entry.parents.add(rule.low);
+      if (rule.strict) entry.strict = true;
+    }
+    const offsets: RuleLayerState['offsets'] = [];
+    const placed = new Set<string>();
+    // Restore order: a column after its parents; parents in a circle (a ≤ b ≤ a) lose the edge that closes it.
+    const visiting = new Set<string>();
+    const place = (column: string): void => {
+      if (placed.has(column) || visiting.has(column)) return;
+      visiting.add(column);
+      const entry = parentsOf.get(column);
+      const parents = entry ? [...entry.parents].filter((p) => !visiting.has(p)) : [];
+      for (const p of parents) place(p);
+      visiting.delete(column);
+      placed.add(column);
+      if (parents.length) offsets.push({ column, parents, gap: entry!.strict ? unitOf(schema.columns[index.get(column)!]) : 0 });
+    };
+    for (const column of parentsOf.keys()) place(column);
+    const offsetColumns = new Set(offsets.map((o) => o.column));
+
+    const mappings: RuleLayerState['mappings'] = [];
+    const checkedOnly: string[] = [];
+    const notKept: string[] = [];
+    const determines = enforced.map((r, i) => ({ r, i })).filter(({ r }) => r.kind === 'determines') as { r: DeterminesRule; i: number }[];
+    const setBy = new Map<string, string>();
+    for (const { r, i } of determines) {
+      if (derivedColumns.has(r.to) || offsetColumns.has(r.to)) continue;
+      // from → to after to → from adds nothing when the pairs are one to one, and is a circle otherwise.
+      if (reaches(setBy, r.from, r.to)) continue;
+      const from = schema.columns[index.get(r.from)!];
+      const to = schema.columns[index.get(r.to)!];
+      let pairs: [string, string | null][] | undefined;
+      if (r.combinations) pairs = r.combinations.map(([f, t]) => [normaliseValue(from, f), normaliseValue(to, t)]);
+      else if (options.mappingsFromRows && table) {
+        const when = r.when ? new Set(r.when.map((v) => normaliseValue(from, v))) : undefined;
+        const fromData = table.columns[index.get(r.from)!];
+        pairs = [...majorityMapping(fromData, table.columns[index.get(r.to)!], table.rowCount)].filter(([key]) => !when || when.has(key));
+      }
+      if (!pairs) {
+        notKept.push(describeRule(r));
+        continue;
+      }
+      mappings.push({ rule: i, pairs });
+      setBy.set(r.to, r.from);
+    }
+    const missingness = enforced.map((r, i) => ({ r, i })).filter(({ r }) => r.kind === 'missingWhen').map(({ i }) => i);
+
+    enforced.forEach((rule, i) => {
+      const covered =
+        derived.includes(i) ||
+        missingness.includes(i) ||
+        mappings.some((m) => m.rule === i) ||
+        (rule.kind === 'order' && offsets.some((o) => o.column === rule.high && o.parents.includes(rule.low)));
+      if (!covered && !notKept.includes(describeRule(rule))) checkedOnly.push(describeRule(rule));
+    });
+    return new RuleLayer({ version: 1, rules: enforced, offsets, derived, mappings, missingness, checkedOnly, notKept });
+  }
+
+  /**
+   * The schema the generator learns: offset columns become numbers (days for dates), computed
+   * columns are left out. Public bounds of an offset follow from its columns' public bounds.
+   */
+  learningSchema(schema: Schema, table?: Table): Schema {
+    const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+    const derived = new Set(this.state.derived.map((i) => (this.state.rules[i] as { column: string }).column));
+    const offsets = new Map(this.state.offsets.map((o) => [o.column, o]));
+    const learning = table ? this.forward(schema, table) : undefined;
+    return {
+      ...schema,
+      columns: schema.columns.map((column, i) => {
+        if (derived.has(column.name)) return { ...column, exclude: true };
+        const offset = offsets.get(column.name);
+        if (!offset) return column;
+        const { dateFormat: _f, public: declared, min: _min, max: _max, ...rest } = column;
+        const parents = offset.parents.map((p) => schema.columns[index.get(p)!]);
+        const lows = parents.map((p) => p.public?.bounds?.min);
+        const high = declared?.bounds?.max;
+        const publicBounds =
+          high !== undefined && lows.every((l) => l !== undefined)
+            ? { min: 0, max: Math.max(0, toNumber(column, high) - Math.min(...parents.map((p, k) => toNumber(p, lows[k]!))) - offset.gap) }
+            : undefined;
+        const values = learning?.columns[i];
+        const range = values?.type === 'numeric' ? finiteRange(values.values) : undefined;
+        return {
+          ...rest,
+          kind: column.kind === 'continuous' ? 'continuous' : 'integer',
+          number: { decimals: column.kind === 'continuous' ? (column.number?.decimals ?? 0) : 0, fixed: false },
+          ...(range ? { min: range[0], max: range[1] } : {}),
+          ...(publicBounds ? { public: { bounds: publicBounds } } : {}),
+        } satisfies ColumnSchema;
+      }),
+    };
+  }
+
+  /** The rows as the generator learns them (see learningSchema). */
+  forward(schema: Schema, table: Table): Table {
+    const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+    const columns = table.columns.slice();
+    for (const i of this.state.derived) columns[index.get((this.state.rules[i] as { column: string }).column)!] = { type: 'none' };
+    for (const { column, parents, gap } of this.state.offsets) {
+      const high = numbers(table.columns[index.get(column)!]);
+      const lows = parents.map((p) => numbers(table.columns[index.get(p)!]));
+      const out = new Float64Array(table.rowCount);
+      for (let r = 0; r < table.rowCount; r++) {
+        const base = latest(lows, r);
+        out[r] = Number.isNaN(high[r]) || base === -Infinity ? NaN : high[r] - base - gap;
+      }
+      columns[index.get(column)!] = { type: 'numeric', values: out };
+    }
+    return { ...table, columns };
+  }
+
+  /** Sampled columns (in the learning layout) back to rows that keep the rules, in place. */
+  inverse(schema: Schema, columns: ColumnData[], rows: number): void {
+    const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+    const at = (name: string): number => index.get(name)!;
+    // Rules are kept on the values as written (whole days, the column's decimals), not on the
+    // model's unrounded numbers: a stay of 4.6 days would otherwise print as 5 beside dates 4 apart.
+    for (const name of new Set(this.state.rules.flatMap(ruleColumns))) {
+      const data = columns[at(name)];
+      if (data.type === 'numeric') columns[at(name)] = { type: 'numeric', values: data.values.map((x) => asWritten(schema.columns[at(name)], x)) };
+    }
+    for (const { column, parents, gap } of this.state.offsets) {
+      const offset = numbers(columns[at(column)]);
+      const written = schema.columns[at(column)];
+      const lows = parents.map((p) => numbers(columns[at(p)]));
+      const out = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const base = latest(lows, r);
+        out[r] = Number.isNaN(offset[r]) || base === -Infinity ? NaN : asWritten(written, base + gap + Math.max(0, offset[r]));
+      }
+      columns[at(column)] = { type: 'numeric', values: out };
+    }
+    for (const { rule, pairs } of this.state.mappings) {
+      const r = this.state.rules[rule] as DeterminesRule;
+      const mapping = new Map(pairs);
+      const from = columns[at(r.from)];
+      const toIndex = at(r.to);
+      columns[toIndex] = setValues(columns[toIndex], rows, (row) => {
+        const key = valueText(from, row);
+        return key !== null && mapping.has(key) ? { value: mapping.get(key)! } : undefined;
+      });
+    }
+    this.blankMissing(schema, columns, rows);
+    for (const i of this.state.derived) {
+      const rule = this.state.rules[i] as { kind: 'difference' | 'sum'; column: string; of: [string, string] };
+      const a = numbers(columns[at(rule.of[0])]);
+      const b = numbers(columns[at(rule.of[1])]);
+      const decimals = schema.columns[at(rule.column)].number?.decimals ?? 0;
+      const scale = Math.pow(10, decimals);
+      const out = new Float64Array(rows);
+      const sign = rule.kind === 'sum' ? 1 : -1;
+      for (let r = 0; r < rows; r++) out[r] = Math.round((a[r] + sign * b[r]) * scale) / scale;
+      if (schema.columns[at(rule.column)].kind === 'integer') for (let r = 0; r < rows; r++) out[r] = Math.round(out[r]);
+      columns[at(rule.column)] = { type: 'numeric', values: out };
+    }
+    this.blankMissing(schema, columns, rows);
+  }
+
+  private blankMissing(schema: Schema, columns: ColumnData[], rows: number): void {
+    const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+    for (const i of this.state.missingness) {
+      const rule = this.state.rules[i] as { column: string; parent: string; presentOnlyWhen: string[] };
+      const parentColumn = schema.columns[index.get(rule.parent)!];
+      const allowed = new Set(rule.presentOnlyWhen.map((v) => normaliseValue(parentColumn, v)));
+      const parent = columns[index.get(rule.parent)!];
+      const target = index.get(rule.column)!;
+      columns[target] = setValues(columns[target], rows, (row) => (allowed.has(valueText(parent, row) ?? '\u0000') ? undefined : { value: null }));
+    }
+  }
+
+  /**
+   * The output schema: the learned schema (structure only under DP) with the original definition
+   * of each column the layer rewrote.
+   */
+  outputSchema(learned: Schema, original: Schema): Schema {
+    const touched = new Set([...this.state.offsets.map((o) => o.column), ...this.state.derived.map((i) => (this.state.rules[i] as { column: string }).column)]);
+    return {
+      ...learned,
+      columns: learned.columns.map((column, i) => {
+        if (!touched.has(column.name)) return column;
+        const source = original.columns[i];
+        const structureOnly = column.min === undefined;
+        const { min: _min, max: _max, ...rest } = source;
+        return {
+          ...(structureOnly ? rest : source),
+          missingCount: column.missingCount,
+          missingRate: column.missingRate,
+          distinctCount: column.distinctCount,
+          distinctExact: column.distinctExact,
+        };
+      }),
+    };
+  }
+}
+
+/** A value as the writer will print it: whole days, seconds and integers; a number at its decimals. */
+function asWritten(column: ColumnSchema, x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (column.kind === 'date' || column.kind === 'datetime' || column.kind === 'integer') return Math.round(x);
+  if (column.number?.exponent) return x;
+  const scale = Math.pow(10, column.number?.decimals ?? 6);
+  return Math.round(x * scale) / scale;
+}
+
+/** One step of a column: a day for dates, a second for date-times, the last written decimal otherwise. */
+function unitOf(column: ColumnSchema): number {
+  if (column.kind === 'date' || column.kind === 'datetime' || column.kind === 'integer') return 1;
+  return Math.pow(10, -(column.number?.decimals ?? 0));
+}
+
+function toNumber(column: ColumnSchema, value: number | string): number {
+  if (typeof value === 'number') return value;
+  return parseDate(value, column.dateFormat!) ?? NaN;
+}
+
+function finiteRange(values: Float64Array): [number, number] | undefined {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const x of values) {
+    if (Number.isNaN(x)) continue;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return min <= max ? [min, max] : undefined;
+}
+
+/** Latest present value among the columns in a row; -Infinity when all are missing. */
+function latest(columns: Float64Array[], row: number): number {
+  let best = -Infinity;
+  for (const c of columns) {
+    const x = c[row];
+    if (!Number.isNaN(x) && x > best) best = x;
+  }
+  return best;
+}
+
+function numbers(data: ColumnData): Float64Array {
+  if (data.type !== 'numeric') throw new Error('rule layer: expected a numeric column');
+  return data.values;
+}
+
+/** Whether following `setBy` (column → its determinant) from `start` arrives at `target`. */
+function reaches(setBy: Map<string, string>, start: string, target: string): boolean {
+  for (let at: string | undefined = start, steps = 0; at !== undefined && steps <= setBy.size; at = setBy.get(at), steps++) {
+    if (at === target) return true;
+  }
+  return false;
+}
+
+/** A copy of a column with some rows' values replaced (null: missing); categories are added as needed. */
+function setValues(data: ColumnData, rows: number, replace: (row: number) => { value: string | null } | undefined): ColumnData {
+  if (data.type === 'numeric') {
+    const values = data.values.slice();
+    for (let r = 0; r < rows; r++) {
+      const change = replace(r);
+      if (change) values[r] = change.value === null ? NaN : Number(change.value);
+    }
+    return { type: 'numeric', values };
+  }
+  if (data.type === 'categorical') {
+    const levels = data.levels.slice();
+    const codeOf = new Map(levels.map((l, i) => [l, i]));
+    const codes = data.codes.slice();
+    for (let r = 0; r < rows; r++) {
+      const change = replace(r);
+      if (!change) continue;
+      if (change.value === null) {
+        codes[r] = -1;
+        continue;
+      }
+      let code = codeOf.get(change.value);
+      if (code === undefined) {
+        codeOf.set(change.value, (code = levels.length));
+        levels.push(change.value);
+      }
+      codes[r] = code;
+    }
+    return { type: 'categorical', codes, levels };
+  }
+  return data;
+}
+

@@ -1,0 +1,300 @@
+/**
+ * Rules found in the rows: proposed when they hold in (almost) every row AND would break often if
+ * the columns were unrelated (measured by pairing each row with another row's value), so
+ * `age ≤ income` or "a code column determines a constant" are never proposed.
+ *
+ * Bounded work on wide files (MINING_LIMITS): candidates come from at most 40 numeric/date
+ * columns (orders: 780 pairs; differences and sums: 40 × 39 × 38 triples, each first tried on
+ * 32 rows) and at most 40 key columns of at most 200 distinct values (determines: 1,560 ordered
+ * pairs; missingWhen: parents of at most 20 values for at most 100 columns with missing values), counted on a sample of at most 50,000 rows.
+ * The shares of the rules kept are then measured on every row of the table.
+ */
+import { subsampleRows } from '../evaluate/quality';
+import { Random } from '../random';
+import type { ColumnSchema, Rule, Schema } from '../schema/types';
+import { isModelled, isNumericColumn, type ColumnData, type Table } from '../table';
+import { arithmeticTolerance, countBroken, unitClass } from './check';
+
+export const MINING_LIMITS = {
+  numericColumns: 40,
+  keyColumns: 40,
+  keyValues: 200,
+  parentValues: 20,
+  /** Columns with missing values whose parent is looked for. */
+  missingTargets: 100,
+  sampleRows: 50_000,
+  /** A rule binding fewer rows than this is not proposed. */
+  minRows: 20,
+  /** Shuffled, the rule must break in at least this share of the rows it binds... */
+  chanceShare: 0.05,
+  /** ...and in at least this many rows. */
+  chanceRows: 10,
+  /** Proposed as soft (reported, not enforced) when real rows break it, up to this share. */
+  softShare: 0.001,
+  /** Differences and sums are first tried on this many rows. */
+  quickRows: 32,
+} as const;
+
+/**
+ * Propose the rules `table` keeps (aligned with `schema`), each with the share of rows that keep
+ * it. Exact rules are enforced; rules a few rows break (at most MINING_LIMITS.softShare) are soft.
+ */
+export function mineRules(schema: Schema, table: Table, seed = 0): Rule[] {
+  const random = new Random(seed);
+  const rows = subsampleRows(table.rowCount, MINING_LIMITS.sampleRows, random) ?? Int32Array.from({ length: table.rowCount }, (_, i) => i);
+  const modelled = schema.columns.map((c, i) => ({ c, i })).filter(({ c, i }) => isModelled(c) && table.columns[i].type !== 'none');
+  const numeric = modelled.filter(({ c }) => isNumericColumn(c)).slice(0, MINING_LIMITS.numericColumns);
+  const keys = modelled
+    .filter(({ c }) => isKeyCandidate(c))
+    .slice(0, MINING_LIMITS.keyColumns)
+    .map(({ c, i }) => ({ c, i, coded: codeColumn(table.columns[i], rows) }))
+    .filter((k) => k.coded.levels.length <= MINING_LIMITS.keyValues + 1);
+  const found: Rule[] = [
+    ...mineOrders(numeric, table, rows, random),
+    ...mineArithmetic(numeric, table, rows, random),
+    ...mineDeterminers(keys, rows.length),
+    ...mineMissingness(modelled, keys, table, rows),
+  ];
+  // Shares on every row, not just the sample; a rule the full table breaks too often is dropped.
+  const kept: Rule[] = [];
+  for (const rule of found) {
+    const { broken, share } = countBroken(schema, rule, table);
+    if (broken > MINING_LIMITS.softShare * table.rowCount) continue;
+    kept.push({ ...rule, enforce: broken === 0, realShare: share });
+  }
+  return kept;
+}
+
+function isKeyCandidate(c: ColumnSchema): boolean {
+  if (c.kind === 'categorical' || c.kind === 'boolean') return true;
+  return (c.kind === 'integer' || c.kind === 'continuous') && c.distinctExact && c.distinctCount <= MINING_LIMITS.keyValues;
+}
+
+interface Coded {
+  /** Code per sampled row; levels.length - 1... : `levels[code]`, null for missing. */
+  codes: Int32Array;
+  levels: (string | null)[];
+}
+
+/** Sampled rows of a key column as small integer codes, missing being a value of its own. */
+function codeColumn(data: ColumnData, rows: Int32Array): Coded {
+  const index = new Map<string | null, number>();
+  const levels: (string | null)[] = [];
+  const codes = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k];
+    const value =
+      data.type === 'categorical' ? (data.codes[r] < 0 ? null : data.levels[data.codes[r]]) : data.type === 'numeric' && !Number.isNaN(data.values[r]) ? String(data.values[r]) : null;
+    let code = index.get(value);
+    if (code === undefined) {
+      index.set(value, (code = levels.length));
+      levels.push(value);
+      if (levels.length > MINING_LIMITS.keyValues + 1) break;
+    }
+    codes[k] = code;
+  }
+  return { codes, levels };
+}
+
+type Numeric = { c: ColumnSchema; i: number };
+
+const base = { source: 'inferred' as const, enforce: true };
+
+function mineOrders(numeric: Numeric[], table: Table, rows: Int32Array, random: Random): Rule[] {
+  const rules: Rule[] = [];
+  for (let x = 0; x < numeric.length; x++) {
+    for (let y = x + 1; y < numeric.length; y++) {
+      const a = numeric[x];
+      const b = numeric[y];
+      if (unitClass(a.c) !== unitClass(b.c)) continue;
+      const va = (table.columns[a.i] as { values: Float64Array }).values;
+      const vb = (table.columns[b.i] as { values: Float64Array }).values;
+      let below = 0;
+      let above = 0;
+      const both: number[] = [];
+      for (const r of rows) {
+        const p = va[r];
+        const q = vb[r];
+        if (Number.isNaN(p) || Number.isNaN(q)) continue;
+        both.push(r);
+        if (p < q) below++;
+        else if (p > q) above++;
+      }
+      if (both.length < MINING_LIMITS.minRows) continue;
+      const tolerated = MINING_LIMITS.softShare * both.length;
+      const [low, high, lowValues, highValues] =
+        above <= tolerated && below > tolerated ? [a, b, va, vb] : below <= tolerated && above > tolerated ? [b, a, vb, va] : [];
+      if (!low) continue;
+      // Unrelated columns: each row's low value against another row's high value.
+      const partner = both.slice();
+      random.shuffle(partner);
+      let chance = 0;
+      for (let k = 0; k < both.length; k++) if (lowValues![both[k]] > highValues![partner[k]]) chance++;
+      if (!isUnlikelyByChance(chance, both.length)) continue;
+      rules.push({ kind: 'order', ...base, low: low.c.name, high: high!.c.name });
+    }
+  }
+  return rules;
+}
+
+function isUnlikelyByChance(brokenWhenShuffled: number, bound: number): boolean {
+  return brokenWhenShuffled >= MINING_LIMITS.chanceRows && brokenWhenShuffled >= MINING_LIMITS.chanceShare * bound;
+}
+
+/**
+ * c = a − b and c = a + b among numeric columns. A date column is never the result (discharge =
+ * admission + stay is found as stay = discharge − admission); a sum of two dates means nothing.
+ */
+function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, random: Random): Rule[] {
+  const rules: Rule[] = [];
+  const seen = new Set<string>();
+  const values = (n: Numeric): Float64Array => (table.columns[n.i] as { values: Float64Array }).values;
+  for (const c of numeric) {
+    if (unitClass(c.c) !== 'number') continue;
+    const tolerance = arithmeticTolerance(c.c);
+    const vc = values(c);
+    for (const a of numeric) {
+      if (a === c) continue;
+      for (const b of numeric) {
+        if (b === c || b === a) continue;
+        const sameUnit = unitClass(a.c) === unitClass(b.c);
+        for (const kind of ['difference', 'sum'] as const) {
+          if (kind === 'sum' && (b.i < a.i || unitClass(a.c) !== 'number' || !sameUnit)) continue;
+          if (kind === 'difference' && !sameUnit) continue;
+          const key = [c.i, a.i, b.i].sort((p, q) => p - q).join(',');
+          if (seen.has(key)) continue;
+          const va = values(a);
+          const vb = values(b);
+          const sign = kind === 'sum' ? 1 : -1;
+          const holds = (r: number, s: number): boolean => Math.abs(vc[r] - (va[r] + sign * vb[s])) <= tolerance;
+          let tried = 0;
+          let ok = true;
+          for (let k = 0; k < rows.length && tried < MINING_LIMITS.quickRows; k++) {
+            const r = rows[k];
+            if (Number.isNaN(va[r]) || Number.isNaN(vb[r])) continue;
+            tried++;
+            if (!holds(r, r)) {
+              ok = false;
+              break;
+            }
+          }
+          if (!ok || tried < Math.min(MINING_LIMITS.quickRows, MINING_LIMITS.minRows)) continue;
+          const bound: number[] = [];
+          let broken = 0;
+          for (const r of rows) {
+            if (Number.isNaN(va[r]) || Number.isNaN(vb[r])) continue;
+            bound.push(r);
+            if (!holds(r, r)) broken++;
+          }
+          if (bound.length < MINING_LIMITS.minRows || broken > MINING_LIMITS.softShare * bound.length) continue;
+          const partner = bound.slice();
+          random.shuffle(partner);
+          let chance = 0;
+          for (let k = 0; k < bound.length; k++) if (!Number.isNaN(vb[partner[k]]) && !holds(bound[k], partner[k])) chance++;
+          if (!isUnlikelyByChance(chance, bound.length)) continue;
+          seen.add(key);
+          rules.push({ kind, ...base, column: c.c.name, of: [a.c.name, b.c.name] });
+        }
+      }
+    }
+  }
+  return rules;
+}
+
+type Key = { c: ColumnSchema; i: number; coded: Coded };
+
+/**
+ * `from` determines `to` when each value of `from` goes with one value of `to` (TANE's g3 error
+ * at most the soft share), and unrelated columns would not: 1 − Σ max share of `to` per value
+ * of `from`, with `to`'s overall distribution, must be large. Otherwise the values of `from`
+ * with at least 10 expected breaks that do fix `to` make a rule for those values only.
+ */
+function mineDeterminers(keys: Key[], n: number): Rule[] {
+  const rules: Rule[] = [];
+  for (const from of keys) {
+    const kf = from.coded.levels.length;
+    for (const to of keys) {
+      if (to === from) continue;
+      const kt = to.coded.levels.length;
+      if (kt < 2 || kf < 2) continue;
+      const cells = new Int32Array(kf * kt);
+      const toTotals = new Int32Array(kt);
+      const fromTotals = new Int32Array(kf);
+      for (let k = 0; k < n; k++) {
+        cells[from.coded.codes[k] * kt + to.coded.codes[k]]++;
+        toTotals[to.coded.codes[k]]++;
+        fromTotals[from.coded.codes[k]]++;
+      }
+      const topShare = Math.max(...toTotals) / n;
+      if (n / kf < 5) continue; // nearly a key: every value alone fixes everything
+      let errors = 0;
+      const fixed: { level: number; broken: number; expected: number }[] = [];
+      for (let f = 0; f < kf; f++) {
+        let max = 0;
+        let at = 0;
+        for (let t = 0; t < kt; t++) if (cells[f * kt + t] > max) [max, at] = [cells[f * kt + t], t];
+        const broken = fromTotals[f] - max;
+        errors += broken;
+        fixed.push({ level: f, broken, expected: fromTotals[f] * (1 - toTotals[at] / n) });
+      }
+      const chance = n * (1 - topShare);
+      if (errors <= MINING_LIMITS.softShare * n && isUnlikelyByChance(chance, n)) {
+        rules.push({ kind: 'determines', ...base, from: from.c.name, to: to.c.name });
+        continue;
+      }
+      const partial = fixed.filter((f) => f.broken === 0 && from.coded.levels[f.level] !== null && f.expected >= MINING_LIMITS.chanceRows && fromTotals[f.level] >= MINING_LIMITS.minRows);
+      // A handful of values of a number fixing another column is a pattern, not a rule a reader would state.
+      if (partial.length && partial.length < kf && !isNumericColumn(from.c)) {
+        rules.push({ kind: 'determines', ...base, from: from.c.name, to: to.c.name, when: partial.map((f) => from.coded.levels[f.level]!) });
+      }
+    }
+  }
+  return rules;
+}
+
+/**
+ * `column` missing unless `parent` takes one of a few values: the parent's values with which the
+ * column is never present must cover rows where, unrelated, it would be present at least 10
+ * times. One rule per column: the parent that explains the most rows.
+ */
+function mineMissingness(modelled: Numeric[], keys: Key[], table: Table, rows: Int32Array): Rule[] {
+  const rules: Rule[] = [];
+  const targets = modelled.filter(({ c }) => c.missingCount > 0).slice(0, MINING_LIMITS.missingTargets);
+  for (const target of targets) {
+    const present = new Uint8Array(rows.length);
+    let presentCount = 0;
+    const data = table.columns[target.i];
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      const missing = data.type === 'numeric' ? Number.isNaN(data.values[r]) : data.type === 'categorical' ? data.codes[r] < 0 : true;
+      if (!missing) {
+        present[k] = 1;
+        presentCount++;
+      }
+    }
+    if (presentCount === 0 || presentCount === rows.length) continue;
+    let best: { parent: Key; allowed: string[]; covered: number } | undefined;
+    for (const parent of keys) {
+      if (parent.i === target.i || parent.coded.levels.length > MINING_LIMITS.parentValues) continue;
+      const seenPresent = new Uint8Array(parent.coded.levels.length);
+      const totals = new Int32Array(parent.coded.levels.length);
+      for (let k = 0; k < rows.length; k++) {
+        totals[parent.coded.codes[k]]++;
+        if (present[k]) seenPresent[parent.coded.codes[k]] = 1;
+      }
+      let covered = 0;
+      const allowed: string[] = [];
+      parent.coded.levels.forEach((level, code) => {
+        if (seenPresent[code]) {
+          if (level !== null) allowed.push(level);
+        } else covered += totals[code];
+      });
+      if (seenPresent.some((s, code) => s && parent.coded.levels[code] === null)) continue; // present with a missing parent
+      const expected = (covered * presentCount) / rows.length;
+      if (!allowed.length || !isUnlikelyByChance(expected, covered) || covered < MINING_LIMITS.minRows) continue;
+      if (!best || covered > best.covered) best = { parent, allowed, covered };
+    }
+    if (best) rules.push({ kind: 'missingWhen', ...base, column: target.c.name, parent: best.parent.c.name, presentOnlyWhen: best.allowed });
+  }
+  return rules;
+}
