@@ -1,6 +1,7 @@
 import { formatNumber } from '../core/schema/format';
 import { percentForPeople } from '../core/percent';
-import type { ColumnSchema, Schema } from '../core/schema/types';
+import { describeRule } from '../core/rules/check';
+import type { ColumnSchema, Rule, Schema } from '../core/schema/types';
 
 /** Widths that keep every line readable in a terminal, whatever a cell or a name holds. */
 const NAME_WIDTH = 40;
@@ -20,6 +21,11 @@ export function describeSchema(schema: Schema): string {
   const warnings = schema.columns.flatMap((c) => (c.warnings ?? []).map((w) => clip(`  ${clip(c.name, NAME_WIDTH)}: ${w}`, LINE_WIDTH)));
   if (warnings.length) out += `\nWarnings:\n${warnings.join('\n')}\n`;
   if (schema.notes?.length) out += `\nNotes:\n${schema.notes.map((n) => clip(`  ${n}`, LINE_WIDTH)).join('\n')}\n`;
+  if (schema.rules?.length) {
+    const share = (r: Rule): string => (r.realShare === undefined ? '' : ` (${r.realShare === 1 ? 'every row' : `${percentForPeople(r.realShare, 2)} % of rows`})`);
+    out += `\nRules (${schema.rules.length}; set "enforce": false to keep one only as a report, or remove it):\n`;
+    out += schema.rules.map((r) => clip(`  ${r.enforce ? 'enforced' : 'soft    '}  ${describeRule(r)}  [${r.source}]${share(r)}`, LINE_WIDTH)).join('\n') + '\n';
+  }
   return out;
 }
 

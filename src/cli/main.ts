@@ -100,7 +100,7 @@ export function buildProgram(): Command {
     .option('--header', 'the first row is the header (default: detected)')
     .option('--no-header', 'the first row is data, not a header')
     .action(async (file: string, options: { out?: string; force?: boolean; summary?: boolean; header?: boolean }) => {
-      const schema = await inferSchema(file, { header: options.header });
+      const schema = await inferSchema(file, { header: options.header, rules: true });
       if (options.out) {
         await writeTextAtomic(options.out, schemaToJson(schema), { overwrite: options.force });
         process.stderr.write(`Schema of ${schema.rowCount} rows x ${schema.columns.length} columns written to ${options.out}\n`);

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     summaryCards(data),
     explainSection(),
     checklist(data),
+    rulesSection(data),
     columnsSection(data),
     correlationsSection(data),
     privacySection(data),
@@ -563,6 +564,27 @@ function trainingSection(data: ReportData): HTMLElement | null {
   }
   if (!cards.length) return null;
   return h('section', null, sectionHead('Training', `${points.length} epochs recorded in the metadata card.`), h('div', 'two-up', cards));
+}
+
+function rulesSection(data: ReportData): HTMLElement | null {
+  const r = data.rules;
+  if (!r) return null;
+  const head = h('tr', null, h('th', null, 'Rule'), h('th', null, 'Source'), h('th', null, 'Enforced'), h('th', 'numeric', 'Real rows keeping it'), h('th', 'numeric', 'Synthetic rows keeping it'));
+  const rows = r.rules.map((rule) =>
+    h(
+      'tr',
+      null,
+      h('td', 'wrap', rule.rule),
+      h('td', null, rule.source),
+      h('td', null, rule.enforce ? 'yes' : 'soft (reported only)'),
+      h('td', 'numeric', pct(rule.real.share, 2)),
+      h('td', 'numeric', h('span', `pill plain tone-${rule.synthetic.broken === 0 ? 'pass' : rule.enforce ? 'fail' : 'warn'}`, pct(rule.synthetic.share, 2))),
+    ),
+  );
+  const lead =
+    `${r.mined ? 'Rules mined from the real file (they hold in every real row and would often break by chance). ' : ''}` +
+    `${pct(r.syntheticRowsBreakingAny.share, 2)} of synthetic rows break at least one enforced rule (real file: ${pct(r.realRowsBreakingAny.share, 2)}).`;
+  return h('section', null, sectionHead('Rules', lead), h('div', 'panel table-wrap', h('table', null, h('thead', null, head), h('tbody', null, rows))));
 }
 
 function fairnessSection(data: ReportData): HTMLElement | null {

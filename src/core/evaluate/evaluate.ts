@@ -4,8 +4,9 @@ import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import { evaluatePrivacy, identifiersCarried, type PrivacyDetails } from './privacy';
 import { columnShapes, evaluateQuality } from './quality';
-import type { ChecklistItem, Evaluation, Verdict } from './types';
+import type { ChecklistItem, Evaluation, RulesResult, Verdict } from './types';
 import { epsilonText } from '../privacy/epsilon-text';
+import { evaluateRules } from './rules';
 import { defaultTarget, evaluateFairness, evaluateUtility } from './utility';
 
 export interface EvaluateInput {
@@ -46,6 +47,8 @@ export const CHECKLIST_THRESHOLDS = {
   membershipAuc: { pass: 0.55, warn: 0.6 },
   epsilon: { pass: 3, warn: 10 },
   rareCategories: { warn: 1 },
+  /** A soft rule kept in this share fewer synthetic rows than real ones warns. */
+  softRuleDrop: 0.01,
 } as const;
 
 /** Fidelity, privacy and utility of a synthetic table, with the release checklist. */
@@ -61,6 +64,7 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
   const { schema, real, synthetic, holdout } = input;
 
   const quality = await timed('quality', () => evaluateQuality(schema, real, synthetic, { seed }));
+  const rules = await timed('rules', () => evaluateRules(schema, real, synthetic, seed));
   const privacy: PrivacyDetails = await timed('privacy', () => evaluatePrivacy(schema, real, synthetic, { holdout, seed }));
   if (input.files) privacy.identifiersCarried = await timed('identifiers', () => carriedIdentifiers(schema, input.files!));
 
@@ -90,7 +94,7 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
     );
   }
 
-  const checklist = buildChecklist(quality.score, privacy, utility?.ratio ?? null, input.privacy, { holdout: holdout?.rowCount ?? 0, synthetic: synthetic.rowCount });
+  const checklist = buildChecklist(quality.score, privacy, utility?.ratio ?? null, input.privacy, { holdout: holdout?.rowCount ?? 0, synthetic: synthetic.rowCount }, rules);
   const worst = (ids: string[]): Verdict => worstOf(checklist.filter((c) => ids.includes(c.id)).map((c) => c.verdict));
   return {
     version: 1,
@@ -104,9 +108,10 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
     privacy,
     ...(utility ? { utility } : {}),
     ...(fairness ? { fairness } : {}),
+    rules,
     checklist,
     verdicts: {
-      fidelity: worst(['quality']),
+      fidelity: worst(['quality', 'rules']),
       utility: utility ? worst(['utility']) : null,
       privacy: worst(['dp', 'exact-copies', 'dcr-overfitting', 'dcr-baseline', 'membership', 'identifiers', 'rare-categories']),
     },
@@ -120,6 +125,7 @@ function buildChecklist(
   utilityRatio: number | null,
   dp: EvaluateInput['privacy'],
   sizes: { holdout: number; synthetic: number },
+  rules: RulesResult,
 ): ChecklistItem[] {
   const t = CHECKLIST_THRESHOLDS;
   const items: ChecklistItem[] = [];
@@ -154,6 +160,22 @@ function buildChecklist(
     value: quality.toFixed(3),
     threshold: `pass ≥ ${t.quality.pass}, warn ≥ ${t.quality.warn}`,
   });
+  if (rules.rules.length) {
+    // An enforced rule broken in the synthetic file fails; a soft rule kept clearly less often than
+    // in the real rows warns.
+    const broken = rules.rules.filter((r) => r.enforce && r.synthetic.broken > 0);
+    const softWorse = rules.rules.filter((r) => !r.enforce && r.synthetic.share < r.real.share - t.softRuleDrop);
+    const enforced = rules.rules.filter((r) => r.enforce).length;
+    items.push({
+      id: 'rules',
+      label: `Rules${rules.mined ? ' mined from the real file' : ''} (dates in order, computed columns, ...) kept in the synthetic rows`,
+      verdict: broken.length ? 'fail' : softWorse.length ? 'warn' : 'pass',
+      value: broken.length
+        ? `${broken.length} of ${enforced} enforced rules broken (${pct(rules.syntheticRowsBreakingAny.share)} of rows), e.g. ${broken[0].rule}`
+        : `all ${enforced} enforced rules kept${softWorse.length ? `; ${softWorse.length} soft rule(s) kept less often than in the real rows` : ''}`,
+      threshold: `enforced rules: no row may break one; soft rules: warn when kept in ${t.softRuleDrop * 100} points fewer rows than in the real file`,
+    });
+  }
   if (utilityRatio !== null) {
     items.push({
       id: 'utility',

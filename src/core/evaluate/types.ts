@@ -186,6 +186,26 @@ export interface FairnessResult {
   groups: FairnessGroup[];
 }
 
+export interface RuleScore {
+  /** The rule in words. */
+  rule: string;
+  kind: 'determines' | 'order' | 'difference' | 'sum' | 'missingWhen';
+  source: 'inferred' | 'declared';
+  enforce: boolean;
+  /** Share of rows that keep the rule, and rows that break it. */
+  real: { share: number; broken: number };
+  synthetic: { share: number; broken: number };
+}
+
+export interface RulesResult {
+  /** The rules were mined from the real rows (no schema listed any). */
+  mined: boolean;
+  rules: RuleScore[];
+  /** Rows that break at least one enforced rule. */
+  realRowsBreakingAny: { count: number; share: number };
+  syntheticRowsBreakingAny: { count: number; share: number };
+}
+
 export type Verdict = 'pass' | 'warn' | 'fail';
 
 export interface ChecklistItem {
@@ -208,6 +228,8 @@ export interface Evaluation {
   privacy: PrivacyResult;
   utility?: UtilityResult;
   fairness?: FairnessResult;
+  /** Logical rules (dates in order, computed columns, ...) kept in real and synthetic rows. */
+  rules?: RulesResult;
   checklist: ChecklistItem[];
   verdicts: { fidelity: Verdict; utility: Verdict | null; privacy: Verdict };
   timings: Record<string, number>;

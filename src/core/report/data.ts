@@ -13,6 +13,7 @@ import type {
   Evaluation,
   FairnessResult,
   RegressionScores,
+  RulesResult,
   UtilityResult,
   Verdict,
 } from '../evaluate/types';
@@ -185,6 +186,8 @@ export interface ReportData {
   training: TrainingPoint[] | null;
   ledger: LedgerData | null;
   fairness: ReportFairness | null;
+  /** Each rule with the share of real and synthetic rows that keep it (null: none checked). */
+  rules: RulesResult | null;
 }
 
 export interface ReportInput {
@@ -249,6 +252,7 @@ export function buildReportData(input: ReportInput): ReportData {
     training: buildTraining(card),
     ledger: privacySection ? buildLedger(privacySection) : null,
     fairness: evaluation.fairness ? cleanFairness(evaluation.fairness) : null,
+    rules: evaluation.rules?.rules.length ? evaluation.rules : null,
   };
 }
 

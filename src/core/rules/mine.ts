@@ -42,11 +42,8 @@ export const MINING_LIMITS = {
 export function mineRules(schema: Schema, table: Table, seed = 0): Rule[] {
   const random = new Random(seed);
   const rows = subsampleRows(table.rowCount, MINING_LIMITS.sampleRows, random) ?? Int32Array.from({ length: table.rowCount }, (_, i) => i);
-  const modelled = schema.columns.map((c, i) => ({ c, i })).filter(({ c, i }) => isModelled(c) && table.columns[i].type !== 'none');
-  const numeric = modelled.filter(({ c }) => isNumericColumn(c)).slice(0, MINING_LIMITS.numericColumns);
-  const keys = modelled
-    .filter(({ c }) => isKeyCandidate(c))
-    .slice(0, MINING_LIMITS.keyColumns)
+  const { modelled, numeric, keyColumns } = candidateColumns(schema, (i) => table.columns[i].type !== 'none');
+  const keys = keyColumns
     .map(({ c, i }) => ({ c, i, coded: codeColumn(table.columns[i], rows) }))
     .filter((k) => k.coded.levels.length <= MINING_LIMITS.keyValues + 1);
   const found: Rule[] = [
@@ -63,6 +60,15 @@ export function mineRules(schema: Schema, table: Table, seed = 0): Rule[] {
     kept.push({ ...rule, enforce: broken === 0, realShare: share });
   }
   return kept;
+}
+
+/** The columns mining looks at (within MINING_LIMITS), so a caller can load only those. */
+export function candidateColumns(schema: Schema, loaded: (index: number) => boolean = () => true): { modelled: Numeric[]; numeric: Numeric[]; keyColumns: Numeric[]; all: Set<number> } {
+  const modelled = schema.columns.map((c, i) => ({ c, i })).filter(({ c, i }) => isModelled(c) && loaded(i));
+  const numeric = modelled.filter(({ c }) => isNumericColumn(c)).slice(0, MINING_LIMITS.numericColumns);
+  const keyColumns = modelled.filter(({ c }) => isKeyCandidate(c)).slice(0, MINING_LIMITS.keyColumns);
+  const targets = modelled.filter(({ c }) => c.missingCount > 0).slice(0, MINING_LIMITS.missingTargets);
+  return { modelled: targets, numeric, keyColumns, all: new Set([...numeric, ...keyColumns, ...targets].map(({ i }) => i)) };
 }
 
 function isKeyCandidate(c: ColumnSchema): boolean {
@@ -257,10 +263,9 @@ function mineDeterminers(keys: Key[], n: number): Rule[] {
  * column is never present must cover rows where, unrelated, it would be present at least 10
  * times. One rule per column: the parent that explains the most rows.
  */
-function mineMissingness(modelled: Numeric[], keys: Key[], table: Table, rows: Int32Array): Rule[] {
+function mineMissingness(modelled: Numeric[] /* columns with missing values */, keys: Key[], table: Table, rows: Int32Array): Rule[] {
   const rules: Rule[] = [];
-  const targets = modelled.filter(({ c }) => c.missingCount > 0).slice(0, MINING_LIMITS.missingTargets);
-  for (const target of targets) {
+  for (const target of modelled) {
     const present = new Uint8Array(rows.length);
     let presentCount = 0;
     const data = table.columns[target.i];

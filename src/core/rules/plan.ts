@@ -76,7 +76,10 @@ export async function planRules(schema: Schema, table: Table, options: { input: 
     const kept = !rule.enforce ? 'soft: only reported' : (how.get(text) ?? 'not used');
     return { rule: text, kind: rule.kind, source: rule.source, enforce: rule.enforce, established, kept };
   });
-  return { rules: candidates, layer, card, notes };
+  // What the evaluation holds the synthetic rows to: a rule the run could not use is only reported.
+  const unused = new Set(layer.state.notKept);
+  const rules = candidates.map((rule) => ((dp && rule.source !== 'declared') || unused.has(describeRule(rule)) ? { ...rule, enforce: false } : rule));
+  return { rules, layer, card, notes };
 }
 
 /** The file line where data row `row` (0-based) starts. */

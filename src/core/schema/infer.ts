@@ -14,9 +14,13 @@ import {
   type DateFormat,
   type GroupSeparator,
   type NumberFormat,
+  type Rule,
   type Schema,
   NUMERIC_KINDS,
 } from './types';
+import { subsampleRows } from '../evaluate/quality';
+import { candidateColumns, mineRules } from '../rules/mine';
+import { loadTable } from '../table';
 
 /** Tokens that mean "no value" in real files, quoted or not. */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set([
@@ -78,7 +82,14 @@ const BOOLEAN_PAIRS: ReadonlyArray<readonly [string, string]> = [
 
 export interface InferOptions extends ReadOptions {
   seed?: number;
+  /**
+   * Also propose the rules the rows keep (schema `rules`): a second pass reads at most
+   * RULE_MINING_ROWS random rows of at most the columns mining looks at (rules/mine.ts).
+   */
+  rules?: boolean;
 }
+
+export const RULE_MINING_ROWS = 20_000;
 
 /** Read `file` once and describe every column. Memory is bounded whatever the file size. */
 export async function inferSchema(file: string, options: InferOptions = {}): Promise<Schema> {
@@ -92,7 +103,19 @@ export async function inferSchema(file: string, options: InferOptions = {}): Pro
     },
     { ...options, trackQuoted: true },
   );
-  return buildSchema(info, stats ?? []);
+  const schema = buildSchema(info, stats ?? []);
+  if (options.rules) schema.rules = await proposeRules(file, schema, options);
+  return schema;
+}
+
+async function proposeRules(file: string, schema: Schema, options: InferOptions): Promise<Rule[]> {
+  const needed = candidateColumns(schema).all;
+  const narrowed = { ...schema, columns: schema.columns.map((c, i) => (needed.has(i) ? c : { ...c, exclude: true })) };
+  const picked = subsampleRows(schema.rowCount, RULE_MINING_ROWS, new Random(options.seed ?? 0));
+  const chosen = picked ? new Uint8Array(schema.rowCount) : undefined;
+  if (picked) for (const r of picked) chosen![r] = 1;
+  const table = await loadTable(file, narrowed, { signal: options.signal, ...(chosen ? { select: (row: number) => chosen[row] === 1 } : {}) });
+  return mineRules(narrowed, table, options.seed ?? 0);
 }
 
 export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
