@@ -1,0 +1,247 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { generate } from '../../src/core/generate';
+import { evaluate } from '../../src/core/evaluate/evaluate';
+import { Random } from '../../src/core/random';
+import { countBroken, describeRule } from '../../src/core/rules/check';
+import { RuleLayer } from '../../src/core/rules/layer';
+import { mineRules } from '../../src/core/rules/mine';
+import { sampleFromModel } from '../../src/core/sample-model';
+import { inferSchema } from '../../src/core/schema/infer';
+import { parseSchema, schemaToJson } from '../../src/core/schema/schema-file';
+import type { Rule, Schema } from '../../src/core/schema/types';
+import { loadTable, type Table } from '../../src/core/table';
+import { tempDir, tempFile } from '../helpers/files';
+
+const CODES: [string, string][] = [
+  ['C34.9', 'C'],
+  ['C50.9', 'C'],
+  ['I21.4', 'I'],
+  ['I50.0', 'I'],
+  ['J18.9', 'J'],
+  ['J44.1', 'J'],
+  ['O80.9', 'O'],
+  ['E11.5', 'E'],
+];
+
+/** Admissions: dates in order, a stay that is their difference, maternity only for women, a code that fixes its chapter, a death date only for deaths. */
+function hospitalCsv(rows: number, seed = 1): string {
+  const random = new Random(seed);
+  const lines = ['age,sex,method,code,chapter,admitted,discharged,stay,died,death_date,weight'];
+  const day = (n: number): string => new Date(Date.UTC(2022, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+  for (let i = 0; i < rows; i++) {
+    const maternity = random.next() < 0.15;
+    const method = maternity ? 'Maternity' : random.next() < 0.6 ? 'Emergency' : 'Elective';
+    const sex = maternity || random.next() < 0.5 ? 'F' : 'M';
+    const [code, chapter] = maternity ? CODES[6] : CODES[random.int(CODES.length)];
+    const admitted = random.int(700);
+    const stay = random.int(maternity ? 3 : 30);
+    const died = random.next() < 0.2 ? 'Yes' : 'No';
+    const death = died === 'Yes' ? day(admitted + stay + random.int(60)) : '';
+    lines.push([20 + random.int(70), sex, method, code, chapter, day(admitted), day(admitted + stay), stay, died, death, (50 + random.next() * 50).toFixed(1)].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function load(file: string, schema?: Schema): Promise<{ schema: Schema; table: Table }> {
+  const s = schema ?? (await inferSchema(file));
+  return { schema: s, table: await loadTable(file, s) };
+}
+
+const has = (rules: Rule[], text: string): boolean => rules.some((r) => describeRule(r) === text);
+
+test('mining proposes the rules a hospital file keeps, each with its share, and none that would hold by chance', async () => {
+  const { schema, table } = await load(tempFile('h.csv', hospitalCsv(800)));
+  const rules = mineRules(schema, table);
+  const texts = rules.map(describeRule);
+  assert.ok(has(rules, 'admitted ≤ discharged'), texts.join('\n'));
+  assert.ok(has(rules, 'discharged ≤ death_date'), texts.join('\n'));
+  assert.ok(has(rules, 'stay = discharged − admitted'), texts.join('\n'));
+  assert.ok(has(rules, 'code determines chapter'), texts.join('\n'));
+  assert.ok(has(rules, 'method determines sex (when method is "Maternity")'), texts.join('\n'));
+  assert.ok(has(rules, 'death_date present only when died is "Yes"'), texts.join('\n'));
+  // age (20-89) is always below weight (50-100) only sometimes; age ≤ a column of thousands would
+  // hold in every row yet say nothing: neither is proposed.
+  assert.ok(!texts.some((t) => t.includes('age') && t.includes('weight')), texts.join('\n'));
+  for (const rule of rules) {
+    assert.equal(rule.source, 'inferred');
+    assert.equal(rule.realShare, 1);
+    assert.equal(rule.enforce, true);
+  }
+});
+
+test('a relation that holds because the ranges do not overlap is not proposed', async () => {
+  const random = new Random(3);
+  const lines = ['small,large'];
+  for (let i = 0; i < 300; i++) lines.push(`${random.int(100)},${1000 + random.int(5000)}`);
+  const { schema, table } = await load(tempFile('r.csv', lines.join('\n') + '\n'));
+  assert.deepEqual(mineRules(schema, table).map(describeRule), []);
+});
+
+test('inferSchema with rules lists them; schema --summary style files round-trip through the JSON Schema', async () => {
+  const file = tempFile('h.csv', hospitalCsv(400));
+  const schema = await inferSchema(file, { rules: true });
+  assert.ok(schema.rules && schema.rules.length >= 5);
+  const again = parseSchema(schemaToJson(schema));
+  assert.deepEqual(again.rules, schema.rules);
+});
+
+function withRules(schema: Schema, rules: unknown[]): string {
+  return JSON.stringify({ ...schema, rules });
+}
+
+test('bad rules: a missing field, an unknown column, a column from itself, a circle of strict orders, a circle of formulas', async () => {
+  const { schema } = await load(tempFile('h.csv', hospitalCsv(100)));
+  const common = { source: 'declared', enforce: true };
+  assert.throws(() => parseSchema(withRules(schema, [{ kind: 'order', low: 'admitted', ...common }])), /rules\/0 .*high/);
+  assert.throws(() => parseSchema(withRules(schema, [{ kind: 'order', low: 'admitted', high: 'leaving', ...common }])), /rule 1 \(admitted ≤ leaving\): there is no column "leaving"/);
+  assert.throws(() => parseSchema(withRules(schema, [{ kind: 'difference', column: 'stay', of: ['stay', 'admitted'], ...common }])), /derived from or compared with itself/);
+  assert.throws(
+    () =>
+      parseSchema(
+        withRules(schema, [
+          { kind: 'order', low: 'admitted', high: 'discharged', ...common },
+          { kind: 'order', low: 'discharged', high: 'death_date', strict: true, ...common },
+          { kind: 'order', low: 'death_date', high: 'admitted', ...common },
+        ]),
+      ),
+    /contradicting orders .*discharged < death_date.*death_date ≤ admitted.*admitted ≤ discharged|contradicting orders .*admitted ≤ discharged/,
+  );
+  // a ≤ b ≤ a only says they are equal: allowed.
+  parseSchema(withRules(schema, [{ kind: 'order', low: 'admitted', high: 'discharged', ...common }, { kind: 'order', low: 'discharged', high: 'admitted', ...common }]));
+  assert.throws(
+    () =>
+      parseSchema(
+        withRules(schema, [
+          { kind: 'sum', column: 'stay', of: ['age', 'weight'], ...common },
+          { kind: 'difference', column: 'age', of: ['stay', 'weight'], ...common },
+        ]),
+      ),
+    /derived from each other in a circle: stay = age \+ weight; age = stay − weight/,
+  );
+  assert.throws(() => parseSchema(withRules(schema, [{ kind: 'order', low: 'admitted', high: 'age', ...common }])), /two dates, two date-times or two numbers/);
+});
+
+test('the rule layer keeps every rule whatever the generator returns (offsets, derived columns, mappings, missingness)', async () => {
+  const { schema, table } = await load(tempFile('h.csv', hospitalCsv(500)));
+  const rules = mineRules(schema, table);
+  const layer = RuleLayer.plan(schema, rules, table, { mappingsFromRows: true });
+  const learning = layer.learningSchema(schema, table);
+  assert.equal(learning.columns.find((c) => c.name === 'stay')!.exclude, true);
+  assert.equal(learning.columns.find((c) => c.name === 'discharged')!.kind, 'integer');
+  const forward = layer.forward(schema, table);
+  const offsets = (forward.columns[schema.columns.findIndex((c) => c.name === 'discharged')] as { values: Float64Array }).values;
+  assert.ok([...offsets].every((x) => x >= 0 && x < 30));
+  // A generator that learned nothing: every column shuffled on its own, offsets made negative at times.
+  const random = new Random(9);
+  const scrambled = forward.columns.map((column) => {
+    const order = random.shuffle(Array.from({ length: table.rowCount }, (_, i) => i));
+    if (column.type === 'numeric') return { type: 'numeric' as const, values: Float64Array.from(order, (i) => column.values[i] - (random.next() < 0.3 ? 5 : 0)) };
+    if (column.type === 'categorical') return { ...column, codes: Int32Array.from(order, (i) => column.codes[i]) };
+    return column;
+  });
+  const broken = rules.filter((r) => r.kind === 'determines').map((rule) => countBroken(schema, rule, { ...table, columns: scrambled }).broken);
+  assert.ok(broken.some((b) => b > 0));
+  layer.inverse(schema, scrambled, table.rowCount);
+  for (const rule of rules) assert.equal(countBroken(schema, rule, { ...table, columns: scrambled }).broken, 0, describeRule(rule));
+});
+
+test('generate keeps declared rules with any generator, and sample keeps them from the model file', async () => {
+  const file = tempFile('h.csv', hospitalCsv(1500));
+  const base = await inferSchema(file);
+  const declared: Rule[] = [
+    { kind: 'order', low: 'admitted', high: 'discharged', source: 'declared', enforce: true },
+    { kind: 'order', low: 'discharged', high: 'death_date', source: 'declared', enforce: true },
+    { kind: 'difference', column: 'stay', of: ['discharged', 'admitted'], source: 'declared', enforce: true },
+    { kind: 'determines', from: 'method', to: 'sex', when: ['Maternity'], combinations: [['Maternity', 'F']], source: 'declared', enforce: true },
+    { kind: 'determines', from: 'code', to: 'chapter', combinations: CODES, source: 'declared', enforce: true },
+    { kind: 'missingWhen', column: 'death_date', parent: 'died', presentOnlyWhen: ['Yes'], source: 'declared', enforce: true },
+  ];
+  const schema = { ...base, rules: declared };
+  const dir = tempDir();
+  // The marginals generator draws every column on its own: without the layer nearly every row would break a rule.
+  const { outputs, card } = await generate({ input: file, schema, out: path.join(dir, 's.csv'), generator: 'marginals', privacy: { epsilon: 5 }, holdoutFraction: 0.2 });
+  const synthetic = await loadTable(outputs.csv, base);
+  for (const rule of declared) assert.equal(countBroken(base, rule, synthetic).broken, 0, describeRule(rule));
+  assert.equal(card.evaluation!.rules!.syntheticRowsBreakingAny.count, 0);
+  assert.equal(card.evaluation!.checklist.find((c) => c.id === 'rules')!.verdict, 'pass');
+  assert.deepEqual(
+    card.rules.map((r) => r.established),
+    declared.map(() => 'declared in the schema (public knowledge, no privacy cost)'),
+  );
+  assert.match(card.rules[0].kept, /discharged learned as an offset from admitted/);
+  assert.match(card.rules[2].kept, /derived from its inputs/);
+
+  let text = '';
+  await sampleFromModel({ model: outputs.model, rows: 700, seed: 4 }, async (t) => {
+    text += t;
+  });
+  const sampledFile = tempFile('sampled.csv', text);
+  const sampled = await loadTable(sampledFile, base);
+  assert.equal(sampled.rowCount, 700);
+  for (const rule of declared) assert.equal(countBroken(base, rule, sampled).broken, 0, describeRule(rule));
+});
+
+test('under DP a rule inferred from the private rows is not used, and the card says so', async () => {
+  const file = tempFile('h.csv', hospitalCsv(600));
+  const schema = await inferSchema(file, { rules: true });
+  const { card } = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 5 }, evaluate: false });
+  assert.ok(card.rules.length > 0);
+  for (const entry of card.rules) {
+    assert.match(entry.established, /NOT used under differential privacy/);
+    assert.equal(entry.kept, 'not used');
+  }
+});
+
+test('a declared rule the real rows break stops the run before training, with the count and the first line', async () => {
+  const text = hospitalCsv(300).split('\n');
+  // Line 6 of the file: a discharge before the admission.
+  const fields = text[5].split(',');
+  [fields[5], fields[6]] = [fields[6], '2021-01-01'];
+  text[5] = fields.join(',');
+  const file = tempFile('bad.csv', text.join('\n'));
+  const base = await inferSchema(file);
+  const schema = { ...base, rules: [{ kind: 'order', low: 'admitted', high: 'discharged', source: 'declared', enforce: true } as Rule] };
+  const phases: string[] = [];
+  await assert.rejects(
+    generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), holdoutFraction: 0, epochs: 1, onPhase: (p) => phases.push(p) }),
+    /the declared rule "admitted ≤ discharged" is broken by 1 of 300 training rows, the first on line 6\. Fix the data, remove the rule from the schema, or set its "enforce" to false/,
+  );
+  assert.ok(!phases.includes('train'));
+  // Kept as soft: the run goes ahead and the evaluation reports it.
+  const soft = { ...base, rules: [{ ...schema.rules[0], enforce: false }] };
+  const { card } = await generate({ input: file, schema: soft, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 5 }, holdoutFraction: 0 });
+  const score = card.evaluation!.rules!.rules[0];
+  assert.equal(score.enforce, false);
+  assert.equal(score.real.broken, 1);
+});
+
+test('evaluate on any pair of files mines the rules from the real file and fails the checklist when the synthetic file breaks them', async () => {
+  const real = tempFile('real.csv', hospitalCsv(600, 1));
+  const lines = hospitalCsv(600, 2).split('\n');
+  // Another tool's output: a tenth of the rows discharged before admission.
+  for (let i = 1; i < 60; i++) {
+    const f = lines[i].split(',');
+    [f[5], f[6]] = [f[6], f[5]];
+    lines[i] = f.join(',');
+  }
+  const syntheticFile = tempFile('other-tool.csv', lines.join('\n'));
+  const schema = await inferSchema(real);
+  const evaluation = await evaluate({
+    schema,
+    real: await loadTable(real, schema),
+    synthetic: await loadTable(syntheticFile, schema),
+    names: { real: 'real.csv', synthetic: 'other-tool.csv' },
+  });
+  assert.equal(evaluation.rules!.mined, true);
+  const order = evaluation.rules!.rules.find((r) => r.rule === 'admitted ≤ discharged')!;
+  assert.equal(order.real.share, 1);
+  assert.ok(order.synthetic.broken > 0 && order.synthetic.broken <= 59);
+  const item = evaluation.checklist.find((c) => c.id === 'rules')!;
+  assert.equal(item.verdict, 'fail');
+  assert.match(item.value, /enforced rules broken/);
+  assert.equal(evaluation.verdicts.fidelity, 'fail');
+  fs.rmSync(syntheticFile);
+});
