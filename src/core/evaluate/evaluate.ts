@@ -173,7 +173,7 @@ function buildChecklist(
       value: broken.length
         ? `${broken.length} of ${enforced} enforced rules broken (${pct(rules.syntheticRowsBreakingAny.share)} of rows), e.g. ${broken[0].rule}`
         : `all ${enforced} enforced rules kept${softWorse.length ? `; ${softWorse.length} soft rule(s) kept less often than in the real rows` : ''}`,
-      threshold: `enforced rules: no row may break one; soft rules: warn when kept in ${t.softRuleDrop * 100} points fewer rows than in the real file`,
+      threshold: `enforced rules: no row may break one; soft rules: warn when kept in more than ${t.softRuleDrop * 100} percentage point fewer rows than in the real file`,
     });
   }
   if (utilityRatio !== null) {
