@@ -14,6 +14,7 @@ import { parseSchema, schemaToJson } from '../../src/core/schema/schema-file';
 import type { Rule, Schema } from '../../src/core/schema/types';
 import { loadTable, type Table } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
+import { describeSchema } from '../../src/cli/describe';
 
 const CODES: [string, string][] = [
   ['C34.9', 'C'],
@@ -86,6 +87,9 @@ test('inferSchema with rules lists them; schema --summary style files round-trip
   assert.ok(schema.rules && schema.rules.length >= 5);
   const again = parseSchema(schemaToJson(schema));
   assert.deepEqual(again.rules, schema.rules);
+  const summary = describeSchema(schema);
+  assert.match(summary, /Rules \(\d+; set "enforce": false/);
+  assert.match(summary, /enforced  admitted ≤ discharged  \[inferred\] \(every row\)/);
 });
 
 function withRules(schema: Schema, rules: unknown[]): string {
