@@ -249,3 +249,30 @@ test('evaluate on any pair of files mines the rules from the real file and fails
   assert.equal(evaluation.verdicts.fidelity, 'fail');
   fs.rmSync(syntheticFile);
 });
+
+test('a sum is mined and derived; a strict order keeps a gap of one step', async () => {
+  const random = new Random(5);
+  const lines = ['first,second,total,start,end'];
+  for (let i = 0; i < 400; i++) {
+    const a = random.int(50);
+    const b = random.int(50);
+    const start = random.int(100);
+    lines.push(`${a},${b},${a + b},${start},${start + 1 + random.int(20)}`);
+  }
+  const { schema, table } = await load(tempFile('s.csv', lines.join('\n') + '\n'));
+  const mined = mineRules(schema, table);
+  assert.ok(has(mined, 'total = first + second'), mined.map(describeRule).join('\n'));
+  const rules: Rule[] = [
+    { kind: 'sum', column: 'total', of: ['first', 'second'], source: 'declared', enforce: true },
+    { kind: 'order', low: 'start', high: 'end', strict: true, source: 'declared', enforce: true },
+  ];
+  const layer = RuleLayer.plan(schema, rules, table, { mappingsFromRows: true });
+  const forward = layer.forward(schema, table);
+  const columns = forward.columns.map((c) => (c.type === 'numeric' ? { type: 'numeric' as const, values: c.values.map(() => -3) } : c));
+  layer.inverse(schema, columns, table.rowCount);
+  const at = (name: string): Float64Array => (columns[schema.columns.findIndex((c) => c.name === name)] as { values: Float64Array }).values;
+  // Every offset came back negative: the end is one step after the start, and the total the sum.
+  assert.ok(at('end').every((e, r) => e === at('start')[r] + 1));
+  assert.ok(at('total').every((t, r) => t === at('first')[r] + at('second')[r]));
+  for (const rule of rules) assert.equal(countBroken(schema, rule, { ...table, columns }).broken, 0, describeRule(rule));
+});

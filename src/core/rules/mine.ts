@@ -155,7 +155,9 @@ function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, rand
   const rules: Rule[] = [];
   const seen = new Set<string>();
   const values = (n: Numeric): Float64Array => (table.columns[n.i] as { values: Float64Array }).values;
-  for (const c of numeric) {
+  // c = a − b is also a = c + b: the result is taken as the rightmost column (totals and stays
+  // are written after their parts).
+  for (const c of numeric.slice().reverse()) {
     if (unitClass(c.c) !== 'number') continue;
     const tolerance = arithmeticTolerance(c.c);
     const vc = values(c);
