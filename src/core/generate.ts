@@ -29,7 +29,7 @@ import { evaluate } from './evaluate/evaluate';
 import type { Evaluation } from './evaluate/types';
 import { buildReportData } from './report/data';
 import { assertSomethingToLearn } from './schema/learnable';
-import { planRules, type RuleCardEntry } from './rules/plan';
+import { pairsFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry } from './rules/plan';
 import { renderReportHtml } from './report/render';
 
 export interface GenerateOptions {
@@ -232,7 +232,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   // Rules are kept by construction around any generator: it learns the rewritten table.
   const rulePlan = await time('rules', () => planRules(schema, table, { input: options.input, differentiallyPrivate: !!dp, seed }));
   notes.push(...rulePlan.notes);
-  const layer = rulePlan.layer;
+  let layer = rulePlan.layer;
   const learningSchema = layer.learningSchema(schema, dp ? undefined : table);
   const learningTable = layer.forward(schema, table);
   const learned = await time('learn', () =>
@@ -241,6 +241,15 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       : learnExactly(learningSchema, learningTable, options, random, phase),
   );
   const outputSchema = layer.outputSchema(learned.schema, schema);
+  if (layer.pendingPairs.length) {
+    const presample = await learned.source(PAIR_SAMPLE_ROWS);
+    try {
+      layer = await pairsFromModel(layer, presample, learned.transformer, outputSchema, random.nextUint32());
+    } finally {
+      await presample.close();
+    }
+  }
+  const ruleReport = rulePlan.report(layer);
 
   const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
   // Written with the schema the model keeps: with privacy, its formats are neutral or declared.
@@ -288,7 +297,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
         const test = options.testFile ? await loadTable(options.testFile, { ...schema, rowCount: 0 }) : undefined;
         return evaluate(
           {
-            schema: { ...schema, rules: rulePlan.rules },
+            schema: { ...schema, rules: ruleReport.rules },
             real: table,
             synthetic,
             holdout: holdoutTable,
@@ -351,13 +360,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       // Fine timings would follow the exact row count: a private card keeps whole seconds.
       timings: dp ? Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) : timings,
       columns: schema.columns.map((c, i) => ({ name: c.name, kind: c.kind, handling: handling({ ...c, placeholderLengths: learned.schema.columns[i]?.placeholderLengths }, learned.privacy.differentiallyPrivate) })),
-      rules: rulePlan.card,
+      rules: ruleReport.card,
       ...(sampleStats && sampleStats.rejected > 0 ? { redrawn: { rows: sampleStats.rejected, share: sampleStats.rejected / sampleStats.drawn, stillBroken: sampleStats.stillBroken } } : {}),
       notes,
     };
     if (evaluation && syntheticTable) {
       card.evaluation = evaluation;
-      const data = buildReportData({ schema: { ...schema, rules: rulePlan.rules }, real: table, synthetic: syntheticTable, evaluation, card: card as unknown as Record<string, unknown> });
+      const data = buildReportData({ schema: { ...schema, rules: ruleReport.rules }, real: table, synthetic: syntheticTable, evaluation, card: card as unknown as Record<string, unknown> });
       await staged.writeText(outputs.report, renderReportHtml(data, { mode: 'file' }));
     } else {
       // A report of an earlier run must not sit beside outputs it does not describe.

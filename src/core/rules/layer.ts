@@ -23,8 +23,11 @@ export interface RuleLayerState {
   offsets: { column: string; parents: string[]; gap: number }[];
   /** Computed columns, in the order they are derived (index into `rules`). */
   derived: number[];
-  /** Determines rules applied, in order, each with its pairs (value of from → value of to, null = missing). */
-  mappings: { rule: number; pairs: [string, string | null][] }[];
+  /**
+   * Determines rules applied, in order, each with its pairs (value of from → value of to, null =
+   * missing); `fromModel`: read off the DP generator's own rows.
+   */
+  mappings: { rule: number; pairs: [string, string | null][]; fromModel?: boolean }[];
   /** missingWhen rules applied (index into `rules`). */
   missingness: number[];
   /** Enforced rules kept only by checking sampled rows, in words. */
@@ -32,6 +35,9 @@ export interface RuleLayerState {
   /** Enforced rules that cannot be kept (a determines rule without pairs under DP), in words. */
   notKept: string[];
 }
+
+/** Share of sampled rows whose determinant's majority must be clear for pairs read off a generator. */
+export const PAIRS_CLEAR_SHARE = 0.9;
 
 export interface PlanOptions {
   /**
@@ -66,14 +72,70 @@ export class RuleLayer {
     return (row) => tests.every((test) => test(row));
   }
 
+  /** Determines rules still without pairs (declared without combinations, under DP). */
+  get pendingPairs(): number[] {
+    return this.state.rules.flatMap((rule, i) => (rule.kind === 'determines' && this.state.notKept.includes(describeRule(rule)) ? [i] : []));
+  }
+
+  /**
+   * The layer with the pending determines rules' pairs read off rows the generator sampled (and
+   * the layer's `inverse` applied): the majority value of `to` for each value of `from`. Under DP
+   * this is post-processing of the released model, so it costs nothing.
+   */
+  withPairsFrom(schema: Schema, sampled: ColumnData[], rows: number): RuleLayer {
+    const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+    const mappings = this.state.mappings.slice();
+    const done = new Set<string>();
+    for (const i of this.pendingPairs) {
+      const rule = this.state.rules[i] as DeterminesRule;
+      const fromColumn = schema.columns[index.get(rule.from)!];
+      const when = rule.when ? new Set(rule.when.map((v) => normaliseValue(fromColumn, v))) : undefined;
+      const from = sampled[index.get(rule.from)!];
+      const to = sampled[index.get(rule.to)!];
+      const counts = new Map<string, Map<string | null, number>>();
+      for (let r = 0; r < rows; r++) {
+        const key = valueText(from, r);
+        if (key === null || (when && !when.has(key))) continue;
+        let inner = counts.get(key);
+        if (!inner) counts.set(key, (inner = new Map()));
+        const value = valueText(to, r);
+        inner.set(value, (inner.get(value) ?? 0) + 1);
+      }
+      // Pairs a generator that did not learn the dependence would give (every value of `from`
+      // with the commonest `to`) would distort the column: used only when, for rows holding 90 %
+      // of the values, the majority already has more than half its value's rows.
+      let total = 0;
+      let clear = 0;
+      const pairs: [string, string | null][] = [];
+      for (const [key, inner] of counts) {
+        let best: string | null = null;
+        let bestCount = 0;
+        let sum = 0;
+        for (const [value, count] of inner) {
+          sum += count;
+          if (count > bestCount) [best, bestCount] = [value, count];
+        }
+        total += sum;
+        if (bestCount * 2 > sum) clear += sum;
+        pairs.push([key, best]);
+      }
+      if (total === 0 || clear < PAIRS_CLEAR_SHARE * total) continue;
+      mappings.push({ rule: i, pairs, fromModel: true });
+      done.add(describeRule(rule));
+    }
+    return new RuleLayer({ ...this.state, mappings, notKept: this.state.notKept.filter((text) => !done.has(text)) });
+  }
+
   /** How each enforced rule is kept, in words (for the card). */
   describe(): { rule: string; how: string }[] {
     const { rules, offsets, derived, mappings, missingness } = this.state;
     return rules.map((rule, i) => {
       let how = 'checked on every sampled row; broken rows are drawn again';
-      if (this.state.notKept.includes(describeRule(rule))) how = 'not kept: its pairs are neither declared nor released';
+      if (this.state.notKept.includes(describeRule(rule))) how = "not kept: its pairs are not declared and the DP generator's rows do not show them clearly (declare its combinations)";
       if (derived.includes(i)) how = 'derived from its inputs, not learned';
       else if (missingness.includes(i)) how = 'missing values drawn from the parent column';
+      else if (mappings.some((m) => m.rule === i && m.fromModel))
+        how = "dependent column set from its determinant, with the pairs the DP generator's own rows hold (post-processing, no privacy cost)";
       else if (mappings.some((m) => m.rule === i)) how = 'dependent column set from its determinant';
       else if (rule.kind === 'order' && offsets.some((o) => o.column === rule.high && o.parents.includes(rule.low))) how = `${rule.high} learned as an offset from ${rule.low}`;
       return { rule: describeRule(rule), how };

@@ -16,6 +16,9 @@ import type { Table } from '../table';
 import { countBroken, describeRule } from './check';
 import { RuleLayer } from './layer';
 import { mineRules } from './mine';
+import type { ChunkSource } from '../model/parallel';
+import { Random } from '../random';
+import type { TableTransformer } from '../transform/transformer';
 
 export interface RuleCardEntry {
   rule: string;
@@ -29,11 +32,14 @@ export interface RuleCardEntry {
 }
 
 export interface RulePlan {
-  /** Every rule, with the training rows' shares (without DP): what the evaluation checks. */
-  rules: Rule[];
+  /** The layer as planned before learning (DP determines rules may still need their pairs). */
   layer: RuleLayer;
-  card: RuleCardEntry[];
   notes: string[];
+  /**
+   * With the final layer: every rule with the training rows' shares (without DP), as the
+   * evaluation checks them, and the card's entries.
+   */
+  report: (final: RuleLayer) => { rules: Rule[]; card: RuleCardEntry[] };
 }
 
 export async function planRules(schema: Schema, table: Table, options: { input: string; differentiallyPrivate: boolean; seed?: number }): Promise<RulePlan> {
@@ -62,25 +68,45 @@ export async function planRules(schema: Schema, table: Table, options: { input: 
   );
   const usable = candidates.filter((rule) => !dp || rule.source === 'declared');
   const layer = RuleLayer.plan(schema, usable, dp ? undefined : table, { mappingsFromRows: !dp });
-  const how = new Map(layer.describe().map((d) => [d.rule, d.how]));
-  const card = candidates.map((rule): RuleCardEntry => {
-    const text = describeRule(rule);
-    const established =
-      rule.source === 'declared'
-        ? 'declared in the schema (public knowledge, no privacy cost)'
-        : dp
-          ? 'inferred from the private rows: NOT used under differential privacy (declare it in the schema to use it)'
-          : mined
-            ? 'mined from the training rows (no differential privacy)'
-            : 'inferred from the rows by `synthetic-csv schema` (no differential privacy)';
-    const kept = !rule.enforce ? 'soft: only reported' : (how.get(text) ?? 'not used');
-    return { rule: text, kind: rule.kind, source: rule.source, enforce: rule.enforce, established, kept };
-  });
-  // What the evaluation holds the synthetic rows to: a rule the run could not use is only reported.
-  const unused = new Set(layer.state.notKept);
-  const rules = candidates.map((rule) => ((dp && rule.source !== 'declared') || unused.has(describeRule(rule)) ? { ...rule, enforce: false } : rule));
-  return { rules, layer, card, notes };
+  const established = (rule: Rule): string =>
+    rule.source === 'declared'
+      ? 'declared in the schema (public knowledge, no privacy cost)'
+      : dp
+        ? 'inferred from the private rows: NOT used under differential privacy (declare it in the schema to use it)'
+        : mined
+          ? 'mined from the training rows (no differential privacy)'
+          : 'inferred from the rows by `synthetic-csv schema` (no differential privacy)';
+  return {
+    layer,
+    notes,
+    report: (final: RuleLayer) => {
+      const how = new Map(final.describe().map((d) => [d.rule, d.how]));
+      const card = candidates.map((rule): RuleCardEntry => {
+        const text = describeRule(rule);
+        const kept = !rule.enforce ? 'soft: only reported' : (how.get(text) ?? 'not used');
+        return { rule: text, kind: rule.kind, source: rule.source, enforce: rule.enforce, established: established(rule), kept };
+      });
+      // What the evaluation holds the synthetic rows to: a rule the run could not use is only reported.
+      const unused = new Set(final.state.notKept);
+      const rules = candidates.map((rule) => ((dp && rule.source !== 'declared') || unused.has(describeRule(rule)) ? { ...rule, enforce: false } : rule));
+      return { rules, card };
+    },
+  };
 }
+
+/**
+ * Under DP, the pairs of declared determines rules without combinations, read off rows the
+ * trained generator samples (post-processing of the release, no privacy cost).
+ */
+export async function pairsFromModel(layer: RuleLayer, source: ChunkSource, transformer: TableTransformer, schema: Schema, seed: number): Promise<RuleLayer> {
+  const rows = PAIR_SAMPLE_ROWS;
+  const decoded = transformer.decode(await source.sample(rows, seed), rows, schema.columns.length, new Random(seed));
+  layer.inverse(schema, decoded, rows);
+  return layer.withPairsFrom(schema, decoded, rows);
+}
+
+/** Rows sampled to read a determines rule's pairs off a DP generator. */
+export const PAIR_SAMPLE_ROWS = 20_000;
 
 /** The file line where data row `row` (0-based) starts. */
 async function lineOfDataRow(file: string, row: number): Promise<number> {
