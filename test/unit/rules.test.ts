@@ -11,7 +11,7 @@ import { mineRules } from '../../src/core/rules/mine';
 import { sampleFromModel } from '../../src/core/sample-model';
 import { inferSchema } from '../../src/core/schema/infer';
 import { parseSchema, schemaToJson } from '../../src/core/schema/schema-file';
-import type { Rule, Schema } from '../../src/core/schema/types';
+import type { DeterminesRule, Rule, Schema } from '../../src/core/schema/types';
 import { loadTable, type Table } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
 import { describeSchema } from '../../src/cli/describe';
@@ -280,12 +280,13 @@ test('a sum is mined and derived; a strict order keeps a gap of one step', async
 test('under DP a declared determines rule without combinations takes its pairs from the generator only when they are clear', async () => {
   const file = tempFile('h.csv', hospitalCsv(3000));
   const base = await inferSchema(file);
-  const schema = { ...base, rules: [{ kind: 'determines', from: 'code', to: 'chapter', source: 'declared', enforce: true } as Rule] };
+  const rule: DeterminesRule = { kind: 'determines', from: 'code', to: 'chapter', source: 'declared', enforce: true };
+  const schema = { ...base, rules: [rule] };
   // Drawn jointly (a DP joint histogram of the pair): the pairs read off its rows are the real ones.
   const joint = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), generator: 'marginals', pairs: [['code', 'chapter']], privacy: { epsilon: 5 }, holdoutFraction: 0.2 });
   assert.match(joint.card.rules[0].kept, /pairs the DP generator's own rows hold/);
   const synthetic = await loadTable(joint.outputs.csv, base);
-  assert.equal(countBroken(base, { ...schema.rules[0], combinations: CODES }, synthetic).broken, 0);
+  assert.equal(countBroken(base, { ...rule, combinations: CODES }, synthetic).broken, 0);
   // Drawn independently: every code would get the commonest chapter; the rule is reported, not kept.
   const apart = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 5 }, holdoutFraction: 0.2 });
   assert.match(apart.card.rules[0].kept, /not kept: its pairs are not declared/);

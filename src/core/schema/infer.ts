@@ -114,7 +114,8 @@ async function proposeRules(file: string, schema: Schema, options: InferOptions)
   const picked = subsampleRows(schema.rowCount, RULE_MINING_ROWS, new Random(options.seed ?? 0));
   const chosen = picked ? new Uint8Array(schema.rowCount) : undefined;
   if (picked) for (const r of picked) chosen![r] = 1;
-  const table = await loadTable(file, narrowed, { signal: options.signal, ...(chosen ? { select: (row: number) => chosen[row] === 1 } : {}) });
+  const { rules: _rules, seed: _seed, ...read } = options;
+  const table = await loadTable(file, narrowed, { ...read, ...(chosen ? { select: (row: number) => chosen[row] === 1 } : {}) });
   return mineRules(narrowed, table, options.seed ?? 0);
 }
 
