@@ -282,7 +282,8 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
     if (presentCount === 0 || presentCount === rows.length) continue;
     let best: { parent: Key; allowed: string[]; covered: number } | undefined;
     for (const parent of keys) {
-      if (parent.i === target.i || parent.coded.levels.length > MINING_LIMITS.parentValues) continue;
+      // As for determines: a few values of a number blanking a column is a pattern, not a rule.
+      if (parent.i === target.i || parent.coded.levels.length > MINING_LIMITS.parentValues || isNumericColumn(parent.c)) continue;
       const seenPresent = new Uint8Array(parent.coded.levels.length);
       const totals = new Int32Array(parent.coded.levels.length);
       for (let k = 0; k < rows.length; k++) {
