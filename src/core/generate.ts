@@ -253,10 +253,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
   // Written with the schema the model keeps: with privacy, its formats are neutral or declared.
-  const columns = outputColumns(learned.schema);
+  const columns = outputColumns(outputSchema);
   try {
     phase('sample', `Sampling ${rows} rows`);
-    const writer = CsvWriter.forSchema(learned.schema, columns, { neutraliseFormulas: options.neutraliseFormulas });
+    const writer = CsvWriter.forSchema(outputSchema, columns, { neutraliseFormulas: options.neutraliseFormulas });
     const source = await learned.source(rows);
     let sampleStats: SampleStats | undefined;
     try {

@@ -346,10 +346,20 @@ export class RuleLayer {
       columns: learned.columns.map((column, i) => {
         if (!touched.has(column.name)) return column;
         const source = original.columns[i];
-        const structureOnly = column.min === undefined;
-        const { min: _min, max: _max, ...rest } = source;
+        if (column.min === undefined) {
+          // Private model: the learned column's structure (formats from the release or neutral),
+          // with the kind and date format the column is written in.
+          const { dateFormat: _f, exclude: _e, ...structure } = column;
+          return {
+            ...structure,
+            kind: source.kind,
+            ...(source.dateFormat ? { dateFormat: source.dateFormat } : {}),
+            ...(source.exclude ? { exclude: true } : {}),
+            ...(source.kind === 'date' || source.kind === 'datetime' ? { number: undefined } : {}),
+          };
+        }
         return {
-          ...(structureOnly ? rest : source),
+          ...source,
           missingCount: column.missingCount,
           missingRate: column.missingRate,
           distinctCount: column.distinctCount,
