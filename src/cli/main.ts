@@ -6,6 +6,7 @@ import { InputError } from '../core/csv/errors';
 import { removeUnfinishedOutputs, writeTextAtomic } from '../core/io/atomic';
 import { inferSchema } from '../core/schema/infer';
 import { readSchemaFile, schemaToJson } from '../core/schema/schema-file';
+import { withPrivacyUnit } from '../core/schema/privacy-unit';
 import { checkRoundTrip } from '../core/transform/roundtrip';
 import { DP_DEFAULTS, generate } from '../core/generate';
 import { DEFAULT_DELTA, DEFAULT_EPSILON, MAX_EPSILON, privacyRequestProblem } from '../core/privacy/budget';
@@ -83,6 +84,9 @@ function positiveInt(value: string): number {
   return n;
 }
 
+const PRIVACY_UNIT_HELP = 'whom the guarantee protects: a column identifying people (e.g. subject_id: each person with all of their rows) or row (default: the schema\'s, inferred)';
+const MAX_ROWS_HELP = 'with a privacy unit column: keep at most k rows per person, dropping the rest at random (default: chosen privately)';
+
 export function buildProgram(): Command {
   const program = new Command('synthetic-csv')
     .description('Differentially private synthetic twins of CSV files, with an evaluation report.')
@@ -99,8 +103,10 @@ export function buildProgram(): Command {
     .option('--summary', 'print a readable table instead of JSON')
     .option('--header', 'the first row is the header (default: detected)')
     .option('--no-header', 'the first row is data, not a header')
-    .action(async (file: string, options: { out?: string; force?: boolean; summary?: boolean; header?: boolean }) => {
-      const schema = await inferSchema(file, { header: options.header, rules: true });
+    .option('--privacy-unit <column|row>', PRIVACY_UNIT_HELP)
+    .option('--max-rows-per-unit <k>', MAX_ROWS_HELP, positiveInt)
+    .action(async (file: string, options: { out?: string; force?: boolean; summary?: boolean; header?: boolean; privacyUnit?: string; maxRowsPerUnit?: number }) => {
+      const schema = withPrivacyUnit(await inferSchema(file, { header: options.header, rules: true }), options.privacyUnit, options.maxRowsPerUnit);
       if (options.out) {
         await writeTextAtomic(options.out, schemaToJson(schema), { overwrite: options.force });
         process.stderr.write(`Schema of ${schema.rowCount} rows x ${schema.columns.length} columns written to ${options.out}\n`);
@@ -127,6 +133,8 @@ export function buildProgram(): Command {
       if (v !== 'tvae' && v !== 'marginals' && v !== 'pgm') throw new InvalidArgumentError('must be tvae, pgm or marginals');
       return v;
     }, 'tvae')
+    .option('--privacy-unit <column|row>', PRIVACY_UNIT_HELP)
+    .option('--max-rows-per-unit <k>', MAX_ROWS_HELP, positiveInt)
     .option('--pairs <list>', 'with --generator marginals: column pairs drawn jointly from a DP joint histogram, e.g. age:los,sex:ward', parsePairs)
     .option('--accountant <name>', 'pld (tighter, default) or rdp', (v: string) => {
       if (v !== 'pld' && v !== 'rdp') throw new InvalidArgumentError('must be pld or rdp');
@@ -261,6 +269,8 @@ interface GenerateCliOptions {
   neutraliseFormulas?: boolean;
   samplingRate?: number;
   blankText?: boolean;
+  privacyUnit?: string;
+  maxRowsPerUnit?: number;
 }
 
 /** "a:b,c:d" -> [["a", "b"], ["c", "d"]]. */
@@ -297,6 +307,8 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         ? { epsilon: options.epsilon ?? DEFAULT_EPSILON, delta: options.delta, accountant: options.accountant, clippingNorm: options.clip, samplingRate: options.samplingRate }
         : 'none',
       generator: options.generator,
+      privacyUnit: options.privacyUnit,
+      maxRowsPerUnit: options.maxRowsPerUnit,
       pairs: options.pairs,
       target: options.target,
       protectedColumn: options.protected,

@@ -11,7 +11,9 @@ import { calibrateNoise, DEFAULT_DELTA, epsilonByStep, histogramsOnlyRho, larges
 import { calibrateToHistograms, trainingHistograms } from './privacy/calibrate';
 import { discreteGaussianNoise } from './privacy/discrete-gaussian';
 import { MarginalsSource } from './privacy/marginals';
-import { PAIR_VALUE_CELLS, privateStatistics, type NumericHistogram, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
+import { PAIR_VALUE_CELLS, privateStatistics, releaseCount, type NumericHistogram, type PrivateStatistics, type ReleaseEntry } from './privacy/preprocess';
+import { bindUnits, type BoundedUnits } from './privacy/units';
+import { unitColumn, withPrivacyUnit } from './schema/privacy-unit';
 import { modelToJson, type ModelFile } from './model/model-file';
 import { fitPgm, pgmLedger, splitPgmBudget } from './pgm/mst';
 import { PgmSource } from './pgm/model';
@@ -64,6 +66,12 @@ export interface GenerateOptions {
    * seconds) or `marginals` (independent columns from DP histograms, seconds).
    */
   generator?: GeneratorName;
+  /**
+   * Privacy unit: a column identifying people (the guarantee then covers each person with all of
+   * their rows) or 'row'; default: the schema's. `maxRowsPerUnit` bounds each person's rows.
+   */
+  privacyUnit?: string;
+  maxRowsPerUnit?: number;
   /** Marginals generator only: column pairs (by name) released and drawn jointly. */
   pairs?: [string, string][];
   /** Prefix cells that start like a spreadsheet formula with `'` (for files meant for spreadsheets). */
@@ -126,13 +134,26 @@ export interface MetadataCard {
 /** What a private run releases of each training epoch: privacy spent, never sizes, losses or times. */
 export type ReleasedEpoch = Pick<EpochRecord, 'epoch' | 'epsilon'>;
 
+/** Whom a DP guarantee protects: each row, or each person identified by a column. */
+export type PrivacyUnitStatement =
+  | 'row'
+  | {
+      column: string;
+      maxRowsPerUnit: number;
+      /** How k was set, and what happened to the rows past it. */
+      maxRowsChosen: string;
+      extraRows: string;
+      /** Number of people, released with noise (rounded). */
+      noisyUnits: number;
+    };
+
 export interface PrivacyStatement {
   differentiallyPrivate: boolean;
   statement: string;
   /** The input file the guarantee is about, and the files it is compared with (its neighbours). */
   about?: { file: string; neighbours: string };
   /** The privacy unit: a row, unless rows are grouped by a person column. */
-  unit?: 'row';
+  unit?: PrivacyUnitStatement;
   epsilon?: number;
   delta?: number;
   accountant?: string;
@@ -201,15 +222,20 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   phase('schema', `Reading ${path.basename(options.input)}`);
   // A given schema may come from another file: the row count is this file's own.
-  const schema = options.schema
+  const given = options.schema
     ? { ...options.schema, rowCount: (await readCsv(options.input, () => undefined, { signal: options.signal, header: options.schema.dialect.header })).rowCount }
     : await time('schema', () => inferSchema(options.input, { signal: options.signal }));
+  const schema = withPrivacyUnit(given, options.privacyUnit, options.maxRowsPerUnit);
   const n = schema.rowCount;
   if (n < 2) throw new InputError('needs at least two data rows to learn from', { file: path.basename(options.input) });
   assertSomethingToLearn(schema, path.basename(options.input));
   const pairs = resolvePairs(schema, options);
 
   const dp = options.privacy && options.privacy !== 'none' ? options.privacy : undefined;
+  const unitName = dp ? unitColumn(schema) : undefined;
+  if (unitName && options.generator === 'pgm') {
+    throw new Error(`the pgm generator does not bound each person's rows yet: with the privacy unit ${unitName}, use --generator marginals or tvae (or --privacy-unit row)`);
+  }
   const generator = options.generator ?? 'tvae';
   if (generator !== 'tvae' && !dp) throw new Error(`the ${generator} generator is a differentially private mode: give an epsilon`);
 
@@ -219,8 +245,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const maxTraining = options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS;
   const splitRandom = random.fork();
   const plan = dp ? planPrivacy(dp, generator, schema) : undefined;
+  // With a privacy unit a row count has no bound on one person's effect, so no count sets a
+  // sampling rate: bounding each person to k rows limits the training rows instead.
+  if (unitName && options.maxTrainingRows !== undefined) {
+    throw new Error('--max-training-rows samples rows, which a person-level guarantee cannot account for: use --max-rows-per-unit to bound the rows of each person');
+  }
   const split = dp
-    ? privateSplit(n, holdoutFraction, maxTraining, Number.isFinite(maxTraining) ? plan!.rhoTarget * SAMPLING_COUNT_SHARE : 0)
+    ? privateSplit(n, holdoutFraction, maxTraining, Number.isFinite(maxTraining) && !unitName ? plan!.rhoTarget * SAMPLING_COUNT_SHARE : 0)
     : seededSplit(n, holdoutFraction, maxTraining, splitRandom);
   const { holdout, training, holdoutCount, trainingRows, sampled } = split;
   const notes: string[] = [...(schema.notes ?? [])];
@@ -228,13 +259,15 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   if (trainingRows === 0) throw new InputError('no rows are left to train on after the holdout: lower --holdout', { file: path.basename(options.input) });
   phase('load', `Loading ${trainingRows} training rows`);
-  const table = await time('load', () => loadTable(options.input, schema, { select: (row) => training[row] === 1, signal: options.signal }));
+  const table = await time('load', () => loadTable(options.input, schema, { select: (row) => training[row] === 1, signal: options.signal, unitColumn: unitName }));
   // Rules are kept by construction around any generator: it learns the rewritten table.
   const rulePlan = await time('rules', () => planRules(schema, table, { input: options.input, differentiallyPrivate: !!dp, seed }));
   notes.push(...rulePlan.notes);
   let layer = rulePlan.layer;
   const learningSchema = layer.learningSchema(schema, dp ? undefined : table);
-  const learningTable = layer.forward(schema, table);
+  // The rewrite keeps the rows in order: each keeps its person.
+  const forwarded = layer.forward(schema, table);
+  const learningTable = table.units ? { ...forwarded, units: table.units } : forwarded;
   const learned = await time('learn', () =>
     dp
       ? learnPrivately(learningSchema, learningTable, dp, plan!, split.countRelease, generator, pairs, options, random, phase)
@@ -251,7 +284,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   }
   const ruleReport = rulePlan.report(layer);
 
-  const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? learned.noisyRowCount! : n);
+  const rows = options.rows ?? (learned.privacy.differentiallyPrivate ? (learned.estimatedRows ?? learned.noisyRowCount!) : n);
   // Written with the schema the model keeps: with privacy, its formats are neutral or declared.
   const columns = outputColumns(outputSchema);
   try {
@@ -498,6 +531,12 @@ interface Learned {
   history: EpochRecord[] | ReleasedEpoch[];
   privacy: PrivacyStatement;
   noisyRowCount?: number;
+  /**
+   * With a privacy unit: the input's rows before bounding, estimated privately (output size). Both
+   * estimates fall short (the release cannot see a few people with many rows through its noise,
+   * the bounded count leaves their extra rows out): the larger is the better.
+   */
+  estimatedRows?: number;
   dispose: () => void;
 }
 
@@ -591,6 +630,12 @@ export const DP_DEFAULTS = {
  */
 export const SMALL_FOR_DP_SGD = 3000;
 
+/**
+ * Share of preprocessing's budget spent on the rows-per-person histogram (privacy unit): about what
+ * one column's release gets; it sets the bound k and the number of people DP-SGD samples from.
+ */
+export const UNIT_SIZES_SHARE = 0.1;
+
 /** The default expected batch of DP training on `rows` (released) rows. */
 export function defaultDpBatch(rows: number): number {
   return Math.max(1, Math.round(DP_DEFAULTS.samplingRate * rows));
@@ -646,19 +691,56 @@ async function learnPrivately(
   // Every DP draw (noise, thresholds, batch coins) comes from this CSPRNG stream, never from the seed.
   const noise = Random.secure();
   const pgmBudget = generator === 'pgm' ? splitPgmBudget(largestRhoWithin(plan, (rho) => pgmLedger(splitPgmBudget(rho)), accountant)) : undefined;
-  phase('fit', 'Releasing column statistics with differential privacy');
   // The split's noisy count (if any) came out of the preprocessing budget.
   const countRho = countRelease?.rho ?? 0;
-  const released = privateStatistics(schema, table, {
-    rho: (generator === 'marginals' ? histogramsOnlyRho(plan, accountant) : (pgmBudget?.preprocessing ?? plan.rhoPreprocessing)) - countRho,
+  let rhoHistograms = (generator === 'marginals' ? histogramsOnlyRho(plan, accountant) : (pgmBudget?.preprocessing ?? plan.rhoPreprocessing)) - countRho;
+  // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
+  // then has sensitivity k, and DP-SGD samples people.
+  const unitName = unitColumn(schema);
+  let units: BoundedUnits | undefined;
+  if (unitName) {
+    phase('fit', `Bounding the rows of each person identified by ${unitName}`);
+    const rhoUnits = rhoHistograms * UNIT_SIZES_SHARE;
+    rhoHistograms -= rhoUnits;
+    const declared = schema.privacyUnit !== 'row' ? schema.privacyUnit?.maxRowsPerUnit : undefined;
+    units = bindUnits(table, {
+      column: unitName,
+      rho: rhoUnits,
+      maxRowsPerUnit: declared,
+      random: noise,
+      sigma1: Math.sqrt(releaseCount(schema, { needsCounts: true, pairs, textLengths: !options.blankText }) / (2 * rhoHistograms)),
+    });
+  }
+  phase('fit', 'Releasing column statistics with differential privacy');
+  const released = privateStatistics(schema, units?.table ?? table, {
+    rho: rhoHistograms,
     thresholdDelta: plan.thresholdDeltaPerColumn,
     random: noise,
     delta: plan.delta,
     needsCounts: true,
     pairs,
     textLengths: !options.blankText,
+    maxRowsPerUnit: units?.maxRowsPerUnit,
   });
-  const stats: PrivateStatistics = countRelease ? { ...released, rho: released.rho + countRho, releases: [countRelease, ...released.releases] } : released;
+  // The split's count and the rows-per-person releases are part of preprocessing's budget and ledger.
+  const extra = [...(countRelease ? [countRelease] : []), ...(units?.releases ?? [])];
+  const stats: PrivateStatistics = extra.length ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0), releases: [...extra, ...released.releases] } : released;
+  const preprocessingRho = stats.rho;
+  const releases = stats.releases;
+  const unit: PrivacyUnitStatement = units
+    ? {
+        column: unitName!,
+        maxRowsPerUnit: units.maxRowsPerUnit,
+        maxRowsChosen:
+          units.chosen === 'declared'
+            ? 'declared in the schema or on the command line'
+            : 'chosen privately from a noisy histogram of rows per person (in the ledger): the largest bound at which the people holding more rows outweigh the noise each extra row per person adds',
+        extraRows: 'dropped at random, each person\'s kept rows chosen with secure random coins',
+        noisyUnits: units.noisyUnits,
+      }
+    : 'row';
+  const neighbour = units ? `one person (all rows with one ${unitName} value)` : 'one row';
+  const unitWords = units ? `; it protects each person identified by ${unitName}, with up to ${units.maxRowsPerUnit.toLocaleString('en-GB')} of their rows` : '';
   const structure = withPlaceholderLengths(structuralSchema(schema, stats, options.schema !== undefined), stats.textLengths);
   const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
   const preprocessingAlone = ledger(stats.rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
@@ -666,11 +748,11 @@ async function learnPrivately(
   const file = path.basename(options.input);
   // The same words for both generators: which file, which neighbours, and that ε is a bound.
   const guarantee = (epsilon: number, mechanisms: string): string =>
-    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing one row: ${mechanisms}. ε is an upper bound computed by the ${accountantName} accountant.`;
+    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing ${neighbour}${unitWords}: ${mechanisms}. ε is an upper bound computed by the ${accountantName} accountant.`;
   const common = {
-    about: { file, neighbours: 'any file that differs from it by one row, added or removed' },
-    unit: 'row' as const,
-    accountant: `${accountantName}, add/remove adjacency`,
+    about: { file, neighbours: `any file that differs from it by ${neighbour}, added or removed` },
+    unit,
+    accountant: `${accountantName}, add/remove ${neighbour}`,
     declaredPublic: [
       ...stats.publicFacts,
       ...(options.schema
@@ -709,13 +791,14 @@ async function learnPrivately(
       backend: { name: 'none', detail: `no neural network: DP histograms${pairs.length ? ' of columns and of the chosen pairs' : ', columns independent'}` },
       history: [],
       noisyRowCount: stats.rowCount,
+      ...(units ? { estimatedRows: Math.max(units.estimatedRows, stats.rowCount) } : {}),
       privacy: {
         differentiallyPrivate: true,
         statement: guarantee(epsilon, `column histograms${pairs.length ? ' and joint histograms of the chosen pairs' : ''} released with the Gaussian mechanism`),
         epsilon,
         delta: plan.delta,
         ...common,
-        budget: { preprocessing: { rho: stats.rho, epsilonAlone: preprocessingAlone, releases: stats.releases }, thresholdDelta: stats.thresholdDelta, accountingDelta: plan.accountingDelta },
+        budget: { preprocessing: { rho: preprocessingRho, epsilonAlone: preprocessingAlone, releases }, thresholdDelta: stats.thresholdDelta, accountingDelta: plan.accountingDelta },
       },
       dispose: () => undefined,
     };
@@ -760,20 +843,24 @@ async function learnPrivately(
     };
   }
 
-  if (stats.rowCount < SMALL_FOR_DP_SGD) {
+  // With a privacy unit the people are the samples DP-SGD averages over.
+  if ((units?.noisyUnits ?? stats.rowCount) < SMALL_FOR_DP_SGD) {
     phase(
       'fit',
-      `Note: with about ${stats.rowCount.toLocaleString('en-GB')} rows, DP-SGD learns little through its noise; --generator pgm usually does better on files this small, in seconds.`,
+      `Note: with about ${units ? `${units.noisyUnits.toLocaleString('en-GB')} people and ` : ''}${stats.rowCount.toLocaleString('en-GB')} rows, DP-SGD learns little through its noise; --generator pgm usually does better on files this small, in seconds.`,
     );
   }
-  const matrix = transformer.encode(table, { component: 'sample', seed: random.nextUint32() });
-  const data = new TrainingData(matrix, table.rowCount, layoutFromSpans(transformer.spans, transformer.width));
+  const trainingTable = units?.table ?? table;
+  const matrix = transformer.encode(trainingTable, { component: 'sample', seed: random.nextUint32() });
+  const data = new TrainingData(matrix, trainingTable.rowCount, layoutFromSpans(transformer.spans, transformer.width));
   const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
+  // DP-SGD samples units (people, or rows) at rate q: the expected batch counts them (noisy count).
+  const sampledUnits = units?.noisyUnits ?? stats.rowCount;
   const clippingNorm = request.clippingNorm ?? DP_DEFAULTS.clippingNorm;
   phase('fit', `Calibrating noise for ε = ${plan.epsilon}, δ = ${plan.delta.toExponential(1)} over ${steps} steps`);
-  const sigma = calibrateNoise(plan, stats.rho, q, steps, accountant);
+  const sigma = calibrateNoise(plan, preprocessingRho, q, steps, accountant);
   phase('train', `Training with DP-SGD for ${epochs} epochs (noise multiplier ${sigma.toFixed(3)}, clipping ${clippingNorm}, ${backend})`);
-  const spentAfter = epsilonByStep(plan, stats.rho, q, sigma, stepsPerEpoch, epochs, accountant);
+  const spentAfter = epsilonByStep(plan, preprocessingRho, q, sigma, stepsPerEpoch, epochs, accountant);
   const trained = await trainTvaeDp(tf, data, {
     epochs,
     seed: random.nextUint32(),
@@ -781,11 +868,12 @@ async function learnPrivately(
       ...DP_DEFAULTS.model,
       ...options.model,
       // Batches are Poisson samples of this expected size (recorded as such in the card).
-      batchSize: Math.round(q * stats.rowCount),
+      batchSize: Math.round(q * sampledUnits),
     },
     klWarmupEpochs: epochs * DP_DEFAULTS.klWarmupShare,
     samplingRate: q,
-    expectedBatchSize: q * stats.rowCount,
+    expectedBatchSize: q * sampledUnits,
+    ...(units ? { units: units.groups } : {}),
     noiseMultiplier: sigma,
     clippingNorm,
     noiseRandom: noise,
@@ -814,20 +902,21 @@ async function learnPrivately(
     // Poisson-sampled batches: only the privacy spent is released.
     history: trained.history.map((h): ReleasedEpoch => ({ epoch: h.epoch, epsilon: h.epsilon })),
     noisyRowCount: stats.rowCount,
+    ...(units ? { estimatedRows: Math.max(units.estimatedRows, stats.rowCount) } : {}),
     privacy: {
       differentiallyPrivate: true,
-      statement: guarantee(total, 'column statistics released with the Gaussian mechanism, then DP-SGD training, the two composed'),
+      statement: guarantee(total, `column statistics released with the Gaussian mechanism, then DP-SGD training${units ? ' (people sampled, each person\'s summed gradient clipped)' : ''}, the two composed`),
       epsilon: total,
       delta: plan.delta,
       noiseMultiplier: sigma,
       clippingNorm,
       samplingRate: q,
-      expectedBatchSize: q * stats.rowCount,
+      expectedBatchSize: q * sampledUnits,
       steps,
       epochs,
       ...common,
       budget: {
-        preprocessing: { rho: stats.rho, epsilonAlone: preprocessingAlone, releases: stats.releases },
+        preprocessing: { rho: preprocessingRho, epsilonAlone: preprocessingAlone, releases },
         training: { epsilonAlone: trainingAlone },
         thresholdDelta: stats.thresholdDelta,
         accountingDelta: plan.accountingDelta,

@@ -19,11 +19,18 @@ export interface Table {
   columns: ColumnData[];
   /** Row numbers (0-based, among data rows of the file) that were loaded. */
   rowIndex: Int32Array;
+  /**
+   * With a privacy unit: each row's unit (0 .. units - 1, in order of first appearance among the
+   * loaded rows). Rows without a unit value are taken as one unit together (the cautious reading).
+   */
+  units?: Int32Array;
 }
 
 export interface LoadOptions extends ReadOptions {
   /** Keep only the data rows for which this returns true (0-based data row number). */
   select?: (row: number) => boolean;
+  /** Read this column's values as unit codes (Table.units): the privacy unit. */
+  unitColumn?: string;
 }
 
 /** Whether the generator learns this column. */
@@ -56,6 +63,10 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
   // Columns are matched by name, so a synthetic file without dropped identifiers or excluded
   // columns reads with the schema of its source.
   let positions: number[] = [];
+  const unitIndex = options.unitColumn === undefined ? -1 : schema.columns.findIndex((c) => c.name === options.unitColumn);
+  if (options.unitColumn !== undefined && unitIndex < 0) throw new InputError(`the privacy unit column "${options.unitColumn}" is not in the schema`, { file: display });
+  const unitCodes = new Map<string, number>();
+  let units = unitIndex >= 0 ? new Int32Array(capacity) : undefined;
   await readCsv(
     file,
     (fields, line) => {
@@ -67,6 +78,15 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
         const position = positions[i];
         if (position >= 0) builders[i].add(fields[position], line, position);
       }
+      if (units) {
+        if (loaded === units.length) units = grow(units);
+        // One code for every missing value, read as the column reads them.
+        const raw = trimValue(fields[positions[unitIndex]] ?? '');
+        const key = isMissingValue(raw, schema.columns[unitIndex]) ? '\u0000missing' : raw;
+        let code = unitCodes.get(key);
+        if (code === undefined) unitCodes.set(key, (code = unitCodes.size));
+        units[loaded] = code;
+      }
       loaded++;
     },
     {
@@ -74,6 +94,7 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
       ...options,
       onHeader: (header) => {
         positions = matchColumns(schema, header, display);
+        if (unitIndex >= 0 && positions[unitIndex] < 0) throw new InputError(`the privacy unit column "${options.unitColumn}" is not in this file`, { file: display, line: 1 });
         options.onHeader?.(header);
       },
     },
@@ -82,6 +103,7 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
     rowCount: loaded,
     columns: builders.map((b) => b.finish(loaded)),
     rowIndex: rowIndex.slice(0, loaded),
+    ...(units ? { units: units.slice(0, loaded) } : {}),
   };
 }
 

@@ -14,7 +14,7 @@ import { csvForOutput, schemaFileFor } from './outputs';
 import { REPORT_VIEW_TYPE, ReportPanel } from './reportPanel';
 import { deleteRun, RunsView, type Run } from './runsView';
 import { generateFixtureCommand, insertRowsCommand } from './sampleCommands';
-import { changeKind, declarePublic, SchemaView, setExcluded } from './schemaView';
+import { changeKind, declarePublic, protectPeople, protectRows, SchemaView, setExcluded } from './schemaView';
 import { killAllJobs, runInferSchema } from './workerClient';
 
 const isCsv = (uri: vscode.Uri | undefined): uri is vscode.Uri => !!uri && /\.csv$/i.test(uri.path);
@@ -104,6 +104,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('syntheticCsv.schema.exclude', schemaCommand((c) => setExcluded(c, true))),
     vscode.commands.registerCommand('syntheticCsv.schema.include', schemaCommand((c) => setExcluded(c, false))),
     vscode.commands.registerCommand('syntheticCsv.schema.declarePublic', schemaCommand(declarePublic)),
+    vscode.commands.registerCommand('syntheticCsv.schema.protectPeople', schemaCommand(protectPeople)),
+    vscode.commands.registerCommand('syntheticCsv.schema.protectRows', schemaCommand(protectRows)),
     vscode.commands.registerCommand('syntheticCsv.schema.refresh', () => schemaView.reload()),
     vscode.commands.registerCommand('syntheticCsv.schema.reset', () => schemaView.reset()),
     vscode.commands.registerCommand('syntheticCsv.schema.openFile', async () => {

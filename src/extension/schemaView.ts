@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COLUMN_KINDS, type ColumnKind, type ColumnSchema, type DateFormat, type Schema } from '../core/schema/types';
 import { clearDiagnostics, isCancelled, reportError } from './errors';
+import { describePrivacyUnit, withPrivacyUnit } from '../core/schema/privacy-unit';
 import { workerLog } from './log';
 import { schemaFileFor } from './outputs';
 import { runInferSchema } from './workerClient';
@@ -164,12 +165,17 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     else if (c.kind === 'identifier') parts.push(vscode.l10n.t('identifier'));
     else if (c.kind === 'text') parts.push(vscode.l10n.t('free text'));
     if (c.public) parts.push(vscode.l10n.t('public'));
+    const unit = this.loaded?.schema.privacyUnit;
+    const isUnit = !!unit && unit !== 'row' && unit.column === c.name;
+    if (isUnit) parts.push(vscode.l10n.t('privacy unit: protects each person'));
     item.description = parts.join(' · ');
     const warn = c.identifier?.direct || c.kind === 'identifier' || c.kind === 'text';
-    item.iconPath = c.exclude
-      ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'))
-      : new vscode.ThemeIcon(KIND_ICONS[c.kind] ?? 'symbol-field', warn ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
-    const flags = ['column', c.exclude ? 'excluded' : 'included'];
+    item.iconPath = isUnit
+      ? new vscode.ThemeIcon('person')
+      : c.exclude
+        ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'))
+        : new vscode.ThemeIcon(KIND_ICONS[c.kind] ?? 'symbol-field', warn ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+    const flags = ['column', c.exclude ? 'excluded' : 'included', isUnit ? 'unit' : 'notunit'];
     if (NUMERIC.has(c.kind) || CATEGORICAL.has(c.kind)) flags.push('publicable');
     item.contextValue = flags.join(' ');
     const tip = new vscode.MarkdownString(undefined, true);
@@ -179,6 +185,7 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     if (c.distinctCount !== undefined) tip.appendMarkdown(`\n\n${vscode.l10n.t('Distinct values: {0}{1}', c.distinctExact ? '' : '≥ ', c.distinctCount)}`);
     if (c.min !== undefined && c.max !== undefined) tip.appendMarkdown(`\n\n${vscode.l10n.t('Range: {0} … {1}', String(c.min), String(c.max))}`);
     for (const d of details) tip.appendMarkdown(`\n\n$(${d.icon.id}) ${escapeMd(d.label)}`);
+    if (isUnit) tip.appendMarkdown(`\n\n$(person) ${escapeMd(vscode.l10n.t('Privacy unit: the guarantee protects {0}', describePrivacyUnit(unit)))}`);
     item.tooltip = tip;
     return item;
   }
@@ -237,11 +244,12 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       source === 'file'
         ? vscode.l10n.t('{0} rows · schema from {1} (used by Generate)', schema.rowCount, path.basename(schemaFileFor(this.csv.fsPath)))
         : vscode.l10n.t('{0} rows · inferred; edits are saved to {1}', schema.rowCount, path.basename(schemaFileFor(this.csv.fsPath)));
+    this.view.message += ' · ' + vscode.l10n.t('Protects {0}', describePrivacyUnit(schema.privacyUnit));
     return schema.columns.map((column) => ({ type: 'column', column }));
   }
 
   /** Apply an edit to a column and save the schema file beside the CSV. */
-  async edit(node: Node | undefined, change: (column: ColumnSchema) => Promise<boolean> | boolean): Promise<void> {
+  async edit(node: Node | undefined, change: (column: ColumnSchema, schema: Schema) => Promise<boolean> | boolean): Promise<void> {
     const loaded = await this.schema();
     if (!loaded || !this.csv) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Open a CSV file first.'));
@@ -255,7 +263,7 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       );
       column = picked?.column;
     }
-    if (!column || !(await change(column))) return;
+    if (!column || !(await change(column, loaded.schema))) return;
     loaded.source = 'file';
     await this.save(loaded.schema);
     this.changed.fire(undefined);
@@ -318,6 +326,29 @@ export async function changeKind(column: ColumnSchema): Promise<boolean> {
   if (column.public?.bounds && !NUMERIC.has(kind)) delete column.public.bounds;
   if (column.public?.categories && !CATEGORICAL.has(kind)) delete column.public.categories;
   if (column.public && !column.public.bounds && !column.public.categories) delete column.public;
+  return true;
+}
+
+/** "Protect people identified by this column": the privacy unit becomes the column. */
+export async function protectPeople(column: ColumnSchema, schema: Schema): Promise<boolean> {
+  const current = schema.privacyUnit !== 'row' && schema.privacyUnit?.column === column.name ? schema.privacyUnit.maxRowsPerUnit : undefined;
+  const text = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Protect each person identified by "{0}"', column.name),
+    prompt: vscode.l10n.t('Each person keeps at most this many of their rows (the rest are dropped at random). Leave empty to have it chosen privately from the data.'),
+    value: current !== undefined ? String(current) : '',
+    validateInput: (value) => (!value.trim() || (Number.isInteger(Number(value)) && Number(value) >= 1) ? undefined : vscode.l10n.t('A whole number of at least 1, or empty')),
+  });
+  if (text === undefined) return false;
+  const k = text.trim() ? Number(text) : undefined;
+  const next = withPrivacyUnit({ ...schema, privacyUnit: undefined }, column.name, k);
+  schema.privacyUnit = next.privacyUnit !== 'row' && next.privacyUnit ? { ...next.privacyUnit, reason: vscode.l10n.t('set in the Schema view') } : next.privacyUnit;
+  return true;
+}
+
+/** Back to row-level privacy. */
+export function protectRows(_column: ColumnSchema, schema: Schema): boolean {
+  if (schema.privacyUnit === 'row') return false;
+  schema.privacyUnit = 'row';
   return true;
 }
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { loadTensorflow, type Tf } from '../../src/core/model/backend';
-import { DP_CHUNK_ROWS, dpTrainStep, perExampleGradients, poissonBatch, type DpSgdOptions } from '../../src/core/model/dp-sgd';
+import { DP_CHUNK_ROWS, dpTrainStep, perExampleGradients, poissonBatch, unitBatch, type DpSgdOptions } from '../../src/core/model/dp-sgd';
+import { groupByUnit } from '../../src/core/privacy/units';
 import { layoutFromSpans, TrainingData, Tvae } from '../../src/core/model/tvae';
 import { Random } from '../../src/core/random';
 import { seededSecure } from '../helpers/random';
@@ -147,6 +148,87 @@ test('per-example norms and clipped sums equal per-example backward passes', asy
   model.dispose();
 });
 
+/** The reference per person: one backward pass of the loss summed over the person's rows. */
+function naivePerPerson(tf: Tf, model: Tvae, batch: ReturnType<Tvae['batchTensors']>, variables: TfCore.Variable[], units: Int32Array, C: number) {
+  const names = variables.map((v) => v.name);
+  const people = Math.max(...units) + 1;
+  const norms = new Float64Array(people);
+  let sum: Float64Array | undefined;
+  for (let p = 0; p < people; p++) {
+    const rows = Array.from(units.keys()).filter((i) => units[i] === p);
+    const values: Record<string, Float32Array> = {};
+    tf.tidy(() => {
+      const pick = (t: TfCore.Tensor2D) => tf.gather(t, tf.tensor1d(rows, 'int32')) as TfCore.Tensor2D;
+      const { grads } = tf.variableGrads(() => model.lossOf(pick(batch.x), pick(batch.valueMask), pick(batch.segmentMask), pick(batch.epsilon), 1).loss, variables);
+      for (const n of names) values[n] = grads[n].dataSync() as Float32Array;
+    });
+    const flat = flatten(values, names);
+    norms[p] = norm(flat);
+    const factor = Math.min(1, C / (norms[p] + 1e-6));
+    sum ??= new Float64Array(flat.length);
+    for (let j = 0; j < flat.length; j++) sum[j] += factor * flat[j];
+  }
+  return { norms, sum: sum!, names };
+}
+
+test('per-person clipping: norms of each person\'s summed gradient and the clipped sum equal a direct computation', async () => {
+  const { tf } = await loadTensorflow();
+  const { layout, data } = fixture(40, 2);
+  const model = new Tvae(tf, layout, SMALL, 9);
+  const r = seededSecure(3);
+  for (let s = 0; s < 5; s++) model.trainStep(data, poissonBatch(data.rows, 0.5, r), r);
+  const rows = Array.from({ length: 40 }, (_, i) => i);
+  // Seven people of 1 to 20 rows, their rows interleaved in the batch. Person 6's 20 rows make
+  // the outright per-person gradient cheaper than the Gram for some layers: both ways are used.
+  const small = [0, 1, 1, 2, 0, 3, 1, 2, 4, 1, 5, 1, 0, 1, 2, 1, 1, 3, 1, 4, 2, 2, 3, 0];
+  const units = Int32Array.from(rows, (i) => (i % 5 === 4 && i < 80 ? 6 : (small[i] ?? 6)));
+  const people = Math.max(...units) + 1;
+  const batch = model.batchTensors(data, rows, new Random(4));
+  // Tiny blocks: the people are cut into several chunks (the largest alone).
+  for (const [clipSigma, blockFloats] of [[true, undefined], [false, undefined], [true, 16 * 20]] as const) {
+    const variables = model.variables().filter((v) => clipSigma || !v.name.endsWith('/sigma'));
+    const unclipped = naivePerPerson(tf, model, batch, variables, units, Infinity);
+    const sorted = Array.from(unclipped.norms).sort((a, b) => a - b);
+    const C = sorted[Math.floor(sorted.length / 2)];
+    for (const clippingNorm of [Infinity, C]) {
+      const reference = clippingNorm === Infinity ? unclipped : naivePerPerson(tf, model, batch, variables, units, clippingNorm);
+      const ours = perExampleGradients(tf, model, batch, { clippingNorm, clipSigma, units, blockFloats });
+      assert.equal(ours.norms.length, people, 'one norm per person');
+      let worst = 0;
+      for (let p = 0; p < people; p++) worst = Math.max(worst, Math.abs(ours.norms[p] - reference.norms[p]) / reference.norms[p]);
+      const sumError = relativeError(flatten(ours.clippedSum, reference.names), reference.sum);
+      console.log(`per person, clipSigma=${clipSigma}${blockFloats ? ' small blocks' : ''} C=${clippingNorm.toPrecision(4)}: worst norm rel. error ${worst.toExponential(2)}, clipped sum rel. error ${sumError.toExponential(2)}`);
+      assert.ok(worst <= 1e-5, `per-person norm relative error ${worst}`);
+      assert.ok(sumError <= 1e-5, `clipped sum relative error ${sumError}`);
+    }
+  }
+  // People of one row each: per-person clipping is per-example clipping.
+  const single = perExampleGradients(tf, model, batch, { clippingNorm: 1, units: Int32Array.from(rows) });
+  const perRow = perExampleGradients(tf, model, batch, { clippingNorm: 1 });
+  assert.ok(relativeError(single.norms, perRow.norms) <= 1e-5);
+  disposeBatch(tf, batch);
+  model.dispose();
+});
+
+test('unitBatch samples whole people: every sampled person comes with all of their rows', () => {
+  const groups = groupByUnit(Int32Array.from([0, 1, 0, 2, 1, 0, 3, 3, 3, 3]));
+  const random = seededSecure(11);
+  let seenPeople = 0;
+  for (let t = 0; t < 200; t++) {
+    const { rows, units } = unitBatch(groups, 0.5, random);
+    const people = new Set(units);
+    seenPeople += people.size;
+    for (const local of people) {
+      const mine = Array.from(rows.filter((_, i) => units[i] === local)).sort((a, b) => a - b);
+      const person = groups.rows.indexOf(mine[0]);
+      const u = Array.from(groups.offsets).findIndex((o, k) => k < groups.count && o <= person && person < groups.offsets[k + 1]);
+      assert.deepEqual(mine, Array.from(groups.rows.subarray(groups.offsets[u], groups.offsets[u + 1])).sort((a, b) => a - b));
+    }
+  }
+  // Four people at rate 0.5 over 200 steps: about 400 people sampled.
+  assert.ok(seenPeople > 340 && seenPeople < 460, `${seenPeople} people sampled`);
+});
+
 test('without noise or clipping, a DP step follows the gradient of the sum over the expected batch size', async () => {
   const { tf } = await loadTensorflow();
   const { layout, data } = fixture(60);
@@ -210,10 +292,18 @@ test('DP steps are deterministic for a seed and do not leak tensors', async () =
     const model = new Tvae(tf, layout, SMALL, 10);
     const random = seededSecure(seed);
     const results = [];
-    for (let s = 0; s < 6; s++) {
-      // The fourth step is empty: the noise-only path must not leak either.
-      const rows = s === 3 ? new Int32Array(0) : poissonBatch(data.rows, options.samplingRate, random);
-      results.push(dpTrainStep(tf, model, data, rows, random, options));
+    // Eight people of ten rows each for the per-person steps.
+    const groups = groupByUnit(Int32Array.from({ length: data.rows }, (_, i) => i % 8));
+    for (let s = 0; s < 9; s++) {
+      // The fourth step is empty: the noise-only path must not leak either. The last three
+      // sample people and clip per person.
+      if (s >= 6) {
+        const { rows, units } = unitBatch(groups, 0.5, random);
+        results.push(dpTrainStep(tf, model, data, rows, random, options, units));
+      } else {
+        const rows = s === 3 ? new Int32Array(0) : poissonBatch(data.rows, options.samplingRate, random);
+        results.push(dpTrainStep(tf, model, data, rows, random, options));
+      }
       counts?.push(tf.memory().numTensors);
     }
     const weights = model.variables().map((v) => Array.from(v.dataSync()));

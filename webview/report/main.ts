@@ -261,6 +261,7 @@ function summaryCards(data: ReportData): HTMLElement {
               `Differential privacy budget${pr.dp.delta !== null ? `, δ = ${pr.dp.delta.toExponential(0)}` : ''}`,
               h('span', 'sub', `${pr.dp.mechanism ? `${pr.dp.mechanism} · ` : ''}lower ε means stronger protection`),
             ),
+            ...(pr.dp.unit ? [h('div', 'sub', pr.dp.unit)] : []),
           ]
         : [h('div', 'big muted', 'ε ?'), h('div', 'big-label', 'Differential privacy not recorded (no metadata card).')];
   const mia = pr.mia;

@@ -3,6 +3,7 @@ import type { SecureRandom } from '../random';
 import type { Tf } from './backend';
 import type { BackwardTap } from './layers';
 import type { StepLosses, TrainingData, Tvae } from './tvae';
+import type { UnitRows } from '../privacy/units';
 
 /**
  * Exact DP-SGD (Abadi et al. 2016) for the TVAE, with per-example clipping done by book-keeping
@@ -29,6 +30,13 @@ import type { StepLosses, TrainingData, Tvae } from './tvae';
  * still takes a noise-only step. A large batch (q·N of a 250,000-row file is 20,000 rows) is
  * processed in chunks of DP_CHUNK_ROWS whose clipped sums add up: clipping is per example, so the
  * sum is the same as in one pass.
+ *
+ * With a privacy unit (several rows per person, privacy/units.ts), people are sampled instead
+ * (`unitBatch`) and each person's summed gradient g_p = Σ_{i∈p} g_i is clipped: for a dense layer
+ * |g_p|² = Σ_{i,j∈p} (a_i·a_j + 1)(d_i·d_j), computed per person on blocks of their rows (people ×
+ * their rows × their rows, never a Gram over the whole batch), and the clipped sum is aᵀ(c⊙d) with
+ * c_i the factor of row i's person. Chunks then end between people. The accountant is the
+ * example-level one at the person rate.
  */
 
 export interface DpSgdOptions {
@@ -80,6 +88,26 @@ export function poissonBatch(rows: number, q: number, random: SecureRandom): Int
   return out.slice(0, n);
 }
 
+/**
+ * Rows of a batch that Poisson-samples people: each person joins independently with probability
+ * q, with all of their rows; `units` gives each row's person within the batch (0, 1, ...).
+ */
+export function unitBatch(groups: UnitRows, q: number, random: Parameters<typeof poissonBatch>[2]): { rows: Int32Array; units: Int32Array } {
+  const people = poissonBatch(groups.count, q, random);
+  let size = 0;
+  for (const p of people) size += groups.offsets[p + 1] - groups.offsets[p];
+  const rows = new Int32Array(size);
+  const units = new Int32Array(size);
+  let n = 0;
+  people.forEach((p, local) => {
+    for (let i = groups.offsets[p]; i < groups.offsets[p + 1]; i++) {
+      rows[n] = groups.rows[i];
+      units[n++] = local;
+    }
+  });
+  return { rows, units };
+}
+
 /** The trained parameters under DP-SGD, in a fixed order that depends on the layout only. */
 interface Target {
   /** Dense layer name as its backward tap reports it, or undefined for sigma. */
@@ -103,7 +131,7 @@ function targetsOf(model: Tvae, clipSigma: boolean): Target[] {
 interface ClippedSums {
   /** Σ_i c_i g_i · scale, by variable name. */
   grads: TfCore.NamedTensorMap;
-  /** Per-example gradient norms |g_i| (before clipping). */
+  /** Per-example (with units: per-person) gradient norms |g_i| (before clipping). */
   norms: Tensor1D;
   /** Σ_i L_i, Σ_i rec_i, Σ_i KL_i. */
   loss: Scalar;
@@ -115,7 +143,16 @@ interface ClippedSums {
  * Sums of per-example clipped gradients for one (non-empty) batch, multiplied by `scale`, from one
  * forward and one backward pass. Call inside tf.tidy: everything returned is tidy-tracked.
  */
-function clippedSums(tf: Tf, model: Tvae, batch: Batch, targets: Target[], clippingNorm: number, scale: number): ClippedSums {
+function clippedSums(
+  tf: Tf,
+  model: Tvae,
+  batch: Batch,
+  targets: Target[],
+  clippingNorm: number,
+  scale: number,
+  units?: Int32Array,
+  blockFloats = BLOCK_FLOATS,
+): ClippedSums {
   const rows = batch.x.shape[0];
   const sigmaTarget = targets.find((t) => t.layer === undefined);
   const V = sigmaTarget ? sigmaTarget.weight.shape[0] : 0;
@@ -150,6 +187,41 @@ function clippedSums(tf: Tf, model: Tvae, batch: Batch, targets: Target[], clipp
       if (!n) inputNorms.set(a.dataId, (n = tf.add(tf.sum(tf.square(a), 1), 1) as Tensor1D));
       return n;
     };
+    // Per person, on chunks of people of similar size, each padded to its largest person and
+    // holding at most blockFloats numbers per tensor: time and memory stay bounded whatever one
+    // person holds.
+    let widest = V;
+    for (const { a, d } of captured.values()) widest = Math.max(widest, a.shape[1], d.shape[1]);
+    const blocks = units ? personBlocks(tf, units, Math.max(1, Math.floor(blockFloats / widest))) : undefined;
+    const padded = new Map<object, Tensor2D>();
+    const block = (t: Tensor2D, chunk: PersonChunk): TfCore.Tensor3D => {
+      let withZero = padded.get(t.dataId);
+      if (!withZero) padded.set(t.dataId, (withZero = tf.concat([t, tf.zeros([1, t.shape[1]])], 0) as Tensor2D));
+      return tf.reshape(tf.gather(withZero, chunk.gather), [chunk.people, chunk.width, t.shape[1]]) as TfCore.Tensor3D;
+    };
+    /** A per-person quantity computed chunk by chunk, back in person order. */
+    const perPerson = (f: (chunk: PersonChunk, index: number) => TfCore.Tensor): TfCore.Tensor => {
+      const parts = blocks!.chunks.map(f);
+      return tf.gather(parts.length === 1 ? parts[0] : tf.concat(parts, 0), blocks!.order);
+    };
+    const inputGrams = new Map<object, TfCore.Tensor3D[]>();
+    const personSquared = (a: Tensor2D, d: Tensor2D): Tensor1D =>
+      perPerson((chunk, index) => {
+        const bd = block(d, chunk);
+        if (chunk.width * chunk.width > a.shape[1] * d.shape[1]) {
+          // Many rows: each person's gradient A_pᵀD_p (and Σ d) outright costs less than the Gram.
+          const weight = tf.matMul(tf.transpose(block(a, chunk), [0, 2, 1]), bd);
+          return tf.add(tf.sum(tf.square(weight), [1, 2]), tf.sum(tf.square(tf.sum(bd, 1)), 1));
+        }
+        // Σ_{i,j∈p} (a_i·a_j + 1)(d_i·d_j); padding rows have d = 0, so their terms vanish.
+        const grams = inputGrams.get(a.dataId) ?? [];
+        inputGrams.set(a.dataId, grams);
+        if (!grams[index]) {
+          const ba = block(a, chunk);
+          grams[index] = tf.add(tf.matMul(ba, ba, false, true), 1) as TfCore.Tensor3D;
+        }
+        return tf.sum(tf.mul(grams[index], tf.matMul(bd, bd, false, true)), [1, 2]);
+      }) as Tensor1D;
     let squared: Tensor1D | undefined;
     const accumulate = (t: Tensor1D): void => {
       squared = squared ? (tf.add(squared, t) as Tensor1D) : t;
@@ -158,15 +230,19 @@ function clippedSums(tf: Tf, model: Tvae, batch: Batch, targets: Target[], clipp
       if (target.layer === undefined) continue;
       const c = captured.get(target.layer);
       if (!c) throw new Error(`DP-SGD: layer ${target.layer} reported no gradient (every trained parameter must be clipped)`);
-      accumulate(tf.mul(inputNorm(c.a), tf.sum(tf.square(c.d), 1)) as Tensor1D);
+      accumulate(blocks ? personSquared(c.a, c.d) : (tf.mul(inputNorm(c.a), tf.sum(tf.square(c.d), 1)) as Tensor1D));
     }
     if (captured.size !== targets.filter((t) => t.layer !== undefined).length) {
       throw new Error(`DP-SGD: unexpected layers in the backward pass: ${[...captured.keys()].join(', ')}`);
     }
-    if (sigmaGrads) accumulate(tf.sum(tf.square(sigmaGrads), 1) as Tensor1D);
+    if (sigmaGrads) {
+      const perUnit = blocks ? (perPerson((chunk) => tf.sum(block(sigmaGrads, chunk), 1)) as Tensor2D) : sigmaGrads;
+      accumulate(tf.sum(tf.square(perUnit), 1) as Tensor1D);
+    }
     const norms = tf.sqrt(squared!) as Tensor1D;
     // c_i · scale as a 1×B row: Σ_i c_i d_i is then one product, and so is aᵀ(c⊙d) = (c⊙a)ᵀd.
-    const factors = tf.mul(tf.minimum(tf.div(clippingNorm, tf.add(norms, 1e-6)), 1), scale);
+    const unitFactors = tf.mul(tf.minimum(tf.div(clippingNorm, tf.add(norms, 1e-6)), 1), scale);
+    const factors = blocks ? tf.gather(unitFactors, blocks.unitOfRow) : unitFactors;
     const row = tf.reshape(factors, [1, rows]) as Tensor2D;
     const column = tf.reshape(factors, [rows, 1]);
     const scaledInputs = new Map<object, Tensor2D>();
@@ -189,19 +265,63 @@ function clippedSums(tf: Tf, model: Tvae, batch: Batch, targets: Target[], clipp
   }
 }
 
+/** Most numbers in one padded tensor of people's rows (16 MB of float32). */
+const BLOCK_FLOATS = 1 << 22;
+
+/** People of one chunk: `gather` picks person k's s-th row at k·width + s, or the zero row past their last. */
+interface PersonChunk {
+  gather: TfCore.Tensor1D;
+  people: number;
+  width: number;
+}
+
+/**
+ * The batch's people in chunks: sorted by their number of rows, largest first, and cut so that a
+ * chunk padded to its largest person holds at most `rowBudget` rows. `order` maps person p to
+ * its position in the chunks' concatenated outputs; `unitOfRow` is each row's person.
+ */
+function personBlocks(tf: Tf, units: Int32Array, rowBudget: number): { chunks: PersonChunk[]; order: TfCore.Tensor1D; unitOfRow: TfCore.Tensor1D } {
+  let people = 0;
+  for (const u of units) people = Math.max(people, u + 1);
+  const offsets = new Int32Array(people + 1);
+  for (const u of units) offsets[u + 1]++;
+  const size = (p: number): number => offsets[p + 1];
+  const sorted = Array.from({ length: people }, (_, p) => p).sort((x, y) => size(y) - size(x));
+  for (let p = 0; p < people; p++) offsets[p + 1] += offsets[p];
+  const rowsOf = new Int32Array(units.length);
+  const next = offsets.slice(0, people);
+  units.forEach((u, row) => (rowsOf[next[u]++] = row));
+  const order = new Int32Array(people);
+  const chunks: PersonChunk[] = [];
+  for (let start = 0; start < people; ) {
+    const width = Math.max(1, offsets[sorted[start] + 1] - offsets[sorted[start]]);
+    const count = Math.max(1, Math.min(people - start, Math.floor(rowBudget / width)));
+    const gather = new Int32Array(count * width).fill(units.length);
+    for (let k = 0; k < count; k++) {
+      const p = sorted[start + k];
+      order[p] = start + k;
+      gather.set(rowsOf.subarray(offsets[p], offsets[p + 1]), k * width);
+    }
+    chunks.push({ gather: tf.tensor1d(gather, 'int32'), people: count, width });
+    start += count;
+  }
+  return { chunks, order: tf.tensor1d(order, 'int32'), unitOfRow: tf.tensor1d(units, 'int32') };
+}
+
 /**
  * Per-example gradient norms and the sum of per-example clipped gradients (scale 1, no noise) of
- * one batch, read back to JavaScript. For tests and diagnostics.
+ * one batch, read back to JavaScript. For tests and diagnostics. With `units` (each row's person,
+ * 0 .. P - 1), the norms are per person and each person's summed gradient is clipped.
  */
 export function perExampleGradients(
   tf: Tf,
   model: Tvae,
   batch: Batch,
-  options: { clippingNorm?: number; clipSigma?: boolean } = {},
+  options: { clippingNorm?: number; clipSigma?: boolean; units?: Int32Array; blockFloats?: number } = {},
 ): { norms: Float32Array; clippedSum: Record<string, Float32Array>; loss: number } {
   const targets = targetsOf(model, options.clipSigma ?? true);
   const result = tf.tidy(() => {
-    const s = clippedSums(tf, model, batch, targets, options.clippingNorm ?? Infinity, 1);
+    const s = clippedSums(tf, model, batch, targets, options.clippingNorm ?? Infinity, 1, options.units, options.blockFloats);
     return [s.norms, s.loss, ...targets.flatMap((t) => [s.grads[t.weight.name], ...(t.bias ? [s.grads[t.bias.name]] : [])])];
   });
   const [norms, loss, ...grads] = result;
@@ -218,7 +338,7 @@ export function perExampleGradients(
  * gradients, Gaussian noise, division by the expected batch size, Adam. The returned losses are
  * means over the realised batch, for progress display only: they are not privatised.
  */
-export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: ArrayLike<number>, random: SecureRandom, options: DpSgdOptions): DpStepResult {
+export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: ArrayLike<number>, random: SecureRandom, options: DpSgdOptions, units?: Int32Array): DpStepResult {
   const { clippingNorm: C, noiseMultiplier, expectedBatchSize } = options;
   if (!(options.samplingRate > 0 && options.samplingRate <= 1)) throw new Error(`sampling rate must be in (0, 1], got ${options.samplingRate}`);
   if (!(C > 0)) throw new Error(`clipping norm must be positive, got ${C}`);
@@ -239,12 +359,16 @@ export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: Array
   let sums: TfCore.NamedTensorMap | undefined;
   let summary: TfCore.Tensor1D | undefined;
   try {
-    for (let start = 0; start < n; start += DP_CHUNK_ROWS) {
-      const part = Int32Array.from({ length: Math.min(DP_CHUNK_ROWS, n - start) }, (_, i) => rows[start + i]);
+    for (let start = 0, end = 0; start < n; start = end) {
+      // A person's rows (contiguous, from unitBatch) stay in one chunk: their sum is clipped whole.
+      end = Math.min(n, start + DP_CHUNK_ROWS);
+      while (units && end < n && units[end] === units[end - 1]) end++;
+      const part = Int32Array.from({ length: end - start }, (_, i) => rows[start + i]);
+      const partUnits = units ? Int32Array.from(units.subarray(start, end), (u) => u - units[start]) : undefined;
       const batch = model.batchTensors(data, part, random);
       try {
         const [next, nextSummary] = tf.tidy(() => {
-          const chunk = clippedSums(tf, model, batch, targets, C, 1 / expectedBatchSize);
+          const chunk = clippedSums(tf, model, batch, targets, C, 1 / expectedBatchSize, partUnits);
           const clipped = tf.sum(tf.cast(tf.greater(chunk.norms, C), 'float32'));
           const stats = tf.stack([chunk.loss, chunk.reconstruction, chunk.kl, clipped]) as Tensor1D;
           const added: TfCore.NamedTensorMap = {};
@@ -270,7 +394,7 @@ export function dpTrainStep(tf: Tf, model: Tvae, data: TrainingData, rows: Array
     });
     if (!summary) return { loss: 0, reconstruction: 0, kl: 0, clippedFraction: 0, batchSize: 0 };
     const [loss, reconstruction, kl, clipped] = summary.dataSync();
-    return { loss: loss / n, reconstruction: reconstruction / n, kl: kl / n, clippedFraction: clipped / n, batchSize: n };
+    return { loss: loss / n, reconstruction: reconstruction / n, kl: kl / n, clippedFraction: clipped / (units ? units.reduce((a, u) => Math.max(a, u + 1), 1) : n), batchSize: n };
   } finally {
     if (sums) tf.dispose(Object.values(sums));
     if (summary) summary.dispose();

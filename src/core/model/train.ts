@@ -1,7 +1,8 @@
 import { Random, type SecureRandom } from '../random';
 import type { Tf } from './backend';
 import { Tvae, type StepLosses, type TrainingData, type TvaeOptions } from './tvae';
-import { dpTrainStep, poissonBatch, type DpSgdOptions } from './dp-sgd';
+import { dpTrainStep, poissonBatch, unitBatch, type DpSgdOptions } from './dp-sgd';
+import type { UnitRows } from '../privacy/units';
 
 export interface TrainProgress {
   epoch: number; // 1-based
@@ -194,6 +195,11 @@ export interface DpTrainOptions {
   clippingNorm: number;
   /** Randomness of batch sampling and noise: the secure stream (Random.secure()). */
   noiseRandom: SecureRandom;
+  /**
+   * Privacy unit: rows grouped by person. Each step then Poisson-samples people (rate q) and clips
+   * each person's summed gradient; q and the expected batch count people.
+   */
+  units?: UnitRows;
   /** Privacy spent after `steps` steps, for progress and the history (from the accountant). */
   epsilonAfter?: (steps: number) => number;
   /** Epochs over which the KL term's weight rises linearly from 0 to 1 (0: no warm-up). */
@@ -215,7 +221,9 @@ export async function trainTvaeDp(tf: Tf, data: TrainingData, options: DpTrainOp
   const history: EpochRecord[] = [];
   const started = performance.now();
   let steps = 0;
-  const progress = new ProgressClock(options.onProgress, options.progressIntervalMs ?? 250, options.epochs, stepsPerEpoch, options.expectedBatchSize);
+  // Sampling people, a step holds q of the rows on average (the expected batch counts people).
+  const rowsPerStep = options.units ? options.samplingRate * data.rows : options.expectedBatchSize;
+  const progress = new ProgressClock(options.onProgress, options.progressIntervalMs ?? 250, options.epochs, stepsPerEpoch, rowsPerStep);
   const warmupSteps = Math.round((options.klWarmupEpochs ?? 0) * stepsPerEpoch);
   const dp: DpSgdOptions = {
     samplingRate: options.samplingRate,
@@ -235,8 +243,9 @@ export async function trainTvaeDp(tf: Tf, data: TrainingData, options: DpTrainOp
         // KL warm-up: the latent code is put to use before the prior pulls it in (a VAE trained
         // with DP-SGD's noise otherwise tends to ignore its latent code and learn independent columns).
         if (warmupSteps > 0) model.klWeight = Math.min(1, steps / warmupSteps);
-        const rows = poissonBatch(data.rows, options.samplingRate, options.noiseRandom);
-        const result = dpTrainStep(tf, model, data, rows, options.noiseRandom, dp);
+        const sampled = options.units ? unitBatch(options.units, options.samplingRate, options.noiseRandom) : undefined;
+        const rows = sampled?.rows ?? poissonBatch(data.rows, options.samplingRate, options.noiseRandom);
+        const result = dpTrainStep(tf, model, data, rows, options.noiseRandom, dp, sampled?.units);
         steps++;
         if (!Number.isFinite(result.loss)) throw new Error(`training diverged at epoch ${epoch} (loss ${result.loss})`);
         lossSum += result.loss * rows.length;

@@ -17,6 +17,10 @@ import { parseDate } from '../schema/dates';
  * (privacy/discrete-gaussian.ts), which costs the same, drawn from the secure stream. Everything afterwards (levels, bounds, mixture
  * modes, point masses, row count) is post-processing of these histograms.
  *
+ * With a privacy unit (a person with up to k rows, privacy/units.ts), every sensitivity is k
+ * instead of 1: the noise scales by k for the same rho, and a category must clear k plus the noise
+ * threshold, since one person may hold k rows of it (or k categories of their own).
+ *
  * - categorical: counts of the categories seen in the data. Which categories exist is itself
  *   private, so only those whose noisy count clears a threshold are released (the "stability"
  *   histogram); the chance that a category held by a single person clears it is at most
@@ -154,6 +158,19 @@ export interface PreprocessOptions {
   otherLabel?: string;
   /** Release free-text columns' length histograms, for placeholder text. */
   textLengths?: boolean;
+  /**
+   * Privacy unit: each unit (person) holds at most this many rows of the table (bounded before),
+   * so every release's sensitivity, and its noise, is multiplied by it. Default 1: rows.
+   */
+  maxRowsPerUnit?: number;
+}
+
+/** Releases privateStatistics makes: fixed by the schema and the options alone (public structure). */
+export function releaseCount(schema: Schema, options: Pick<PreprocessOptions, 'needsCounts' | 'pairs' | 'textLengths'>): number {
+  const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) : 0));
+  // One more release first: a noisy row count, which sets the histograms' resolution.
+  const texts = schema.columns.filter((column) => options.textLengths && column.kind === 'text' && !column.exclude).length;
+  return plan.reduce((a, b) => a + b, 0) + 1 + (options.pairs?.length ?? 0) + texts;
 }
 
 export const DEFAULT_OTHER_LABEL = 'Other';
@@ -193,14 +210,14 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const releases: ReleaseEntry[] = [];
   const publicFacts: string[] = [];
   // Histograms to release, decided from the schema alone (public structure), before any noise.
-  const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) : 0));
-  // One more release first: a noisy row count, which sets the histograms' resolution.
   const pairs = options.pairs ?? [];
   const texts = schema.columns.map((column, index) => (options.textLengths && column.kind === 'text' && !column.exclude ? index : -1)).filter((i) => i >= 0);
-  const totalHistograms = plan.reduce((a, b) => a + b, 0) + 1 + pairs.length + texts.length;
+  const totalHistograms = releaseCount(schema, options);
   const rhoEach = options.rho / totalHistograms;
   if (!(rhoEach > 0) || !Number.isFinite(rhoEach)) throw new Error(`the preprocessing budget must be a positive number (got rho ${options.rho})`);
-  const sigma = Math.sqrt(1 / (2 * rhoEach));
+  // With up to k rows per person, one person moves a histogram by k in L2 (all rows in one bin).
+  const k = options.maxRowsPerUnit ?? 1;
+  const sigma = k * Math.sqrt(1 / (2 * rhoEach));
   const noise = discreteGaussianNoise(options.random, sigma);
   let thresholdDelta = 0;
   const noisyCount = table.rowCount + noise();
@@ -288,7 +305,10 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       }
       const columnDelta = options.thresholdDelta;
       thresholdDelta += columnDelta;
-      const threshold = 1 + sigma * normalQuantile(1 - columnDelta);
+      // A category held by one person holds up to k rows, and one person may hold up to k
+      // categories of their own: each must stay below the threshold with chance 1 - delta/k, so
+      // that by the union bound none of them shows with chance above delta.
+      const threshold = k + sigma * normalQuantile(1 - columnDelta / k);
       const levels: string[] = [];
       const noisyCounts: number[] = [];
       for (const [value, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {

@@ -137,7 +137,7 @@ export interface PrivacyData {
   rareCategoriesTotal: number;
   identifiersCarried: string[];
   /** Differential privacy as the metadata card states it: 'none' means trained without DP. */
-  dp: { status: 'dp' | 'none' | 'unknown'; epsilon: number | null; delta: number | null; mechanism: string | null };
+  dp: { status: 'dp' | 'none' | 'unknown'; epsilon: number | null; delta: number | null; mechanism: string | null; unit?: string };
 }
 
 /** Model scores by metric name (accuracy, macroF1, rocAuc; r2, mae); null when not computable. */
@@ -500,9 +500,22 @@ function differentialPrivacy(privacy: Record<string, unknown> | null, card: Reco
     (epsilonRaw === null && flag !== true);
   if (saysNo) return { status: 'none' as const, epsilon: null, delta: null, mechanism };
   const epsilon = num(typeof epsilonRaw === 'string' ? Number(epsilonRaw) : epsilonRaw);
-  if (epsilon !== null) return { status: 'dp' as const, epsilon, delta, mechanism };
-  if (flag === true) return { status: 'dp' as const, epsilon: null, delta, mechanism };
+  const unit = unitInWords(source.unit);
+  if (epsilon !== null) return { status: 'dp' as const, epsilon, delta, mechanism, ...(unit ? { unit } : {}) };
+  if (flag === true) return { status: 'dp' as const, epsilon: null, delta, mechanism, ...(unit ? { unit } : {}) };
   return privacy ? { ...unknown, mechanism } : unknown;
+}
+
+/** The card's privacy unit in words: whom the guarantee protects. */
+function unitInWords(unit: unknown): string | undefined {
+  if (unit === 'row') return 'Protects each row: adding or removing one row.';
+  if (!isRecord(unit) || typeof unit.column !== 'string') return undefined;
+  const k = typeof unit.maxRowsPerUnit === 'number' ? unit.maxRowsPerUnit : undefined;
+  const how = typeof unit.maxRowsChosen === 'string' && unit.maxRowsChosen.startsWith('chosen privately') ? ' (a bound chosen privately from the data)' : '';
+  return (
+    `Protects each person identified by ${unit.column}${k !== undefined ? `, with up to ${k.toLocaleString('en-GB')} of their rows${how}` : ''}: ` +
+    `adding or removing one person with all of their rows${k !== undefined ? '; a person\'s rows beyond the bound were dropped at random before training' : ''}.`
+  );
 }
 
 function buildDcr(h: { edges: number[]; train: number[]; holdout?: number[] } | undefined): DcrData | null {

@@ -6,6 +6,7 @@ import { percentForPeople } from '../percent';
 import { DATE_FORMATS, daysFromCivil, formatDate, hasUtcOffset, isDatetimeFormat, parseDate, utcOffsetOf } from './dates';
 import { isFormulaLike, parseNumber, readNumber, type NumberReading } from './format';
 import { detectIdentifier } from './identifiers';
+import { suggestPrivacyUnit } from './privacy-unit';
 import {
   SCHEMA_VERSION,
   type CategoryCount,
@@ -129,6 +130,8 @@ export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
   });
   const padded = columns.filter((c) => c.warnings?.some((w) => w.startsWith('values are space-padded')));
   if (padded.length) notes.push(`Values in ${padded.length} column(s) are space-padded; they are read trimmed.`);
+  const unit = suggestPrivacyUnit(columns, info.rowCount);
+  if (unit.note) notes.push(unit.note);
   return {
     version: SCHEMA_VERSION,
     generator: 'synthetic-csv',
@@ -136,6 +139,7 @@ export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
     dialect: info.dialect,
     headerQuoted: info.header.quoted,
     rowCount: info.rowCount,
+    ...(unit.unit ? { privacyUnit: unit.unit } : {}),
     columns,
     ...(notes.length ? { notes } : {}),
   };

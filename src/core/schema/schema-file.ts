@@ -42,6 +42,10 @@ export function parseSchema(text: string, file = 'schema.json'): Schema {
     checkColumn(column, file);
   });
   checkRules(schema, file);
+  const unit = schema.privacyUnit;
+  if (unit && unit !== 'row' && !names.has(unit.column)) {
+    throw new InputError(`privacyUnit names a column "${unit.column}" that the schema does not have`, { file });
+  }
   return schema;
 }
 

@@ -169,6 +169,13 @@ export interface Dialect {
   encoding: 'utf-8';
 }
 
+/**
+ * Whom the differential-privacy guarantee protects: each row, or each unit (a person) identified by
+ * a column, with all of their rows. A unit contributes at most `maxRowsPerUnit` rows (the rest are
+ * dropped at random); without it the bound is chosen privately from the data.
+ */
+export type PrivacyUnit = 'row' | { column: string; maxRowsPerUnit?: number; reason?: string };
+
 export interface Schema {
   $schema?: string;
   version: number;
@@ -179,6 +186,8 @@ export interface Schema {
   /** Whether the header names were quoted in the file. */
   headerQuoted?: boolean;
   rowCount: number;
+  /** Absent means "row". */
+  privacyUnit?: PrivacyUnit;
   columns: ColumnSchema[];
   /** Repairs and observations made while reading, in words. */
   notes?: string[];
