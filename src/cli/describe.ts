@@ -19,7 +19,8 @@ export function describeSchema(schema: Schema): string {
   let out = `${schema.source?.file ?? 'file'}: ${schema.rowCount} rows, ${schema.columns.length} columns, delimiter ${JSON.stringify(schema.dialect.delimiter)}\n\n`;
   out += line(header) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n';
   for (const r of rows) out += line(r) + '\n';
-  out += clip(`\nPrivacy unit: ${describePrivacyUnit(schema.privacyUnit)}${typeof schema.privacyUnit === 'object' && schema.privacyUnit.reason ? ` (${schema.privacyUnit.reason})` : ''}`, LINE_WIDTH) + '\n';
+  out += `\n${clip(`Privacy unit: ${describePrivacyUnit(schema.privacyUnit)}`, LINE_WIDTH)}\n`;
+  if (typeof schema.privacyUnit === 'object' && schema.privacyUnit.reason) out += `${clip(`  why: ${schema.privacyUnit.reason}`, LINE_WIDTH)}\n`;
   const warnings = schema.columns.flatMap((c) => (c.warnings ?? []).map((w) => clip(`  ${clip(c.name, NAME_WIDTH)}: ${w}`, LINE_WIDTH)));
   if (warnings.length) out += `\nWarnings:\n${warnings.join('\n')}\n`;
   if (schema.notes?.length) out += `\nNotes:\n${schema.notes.map((n) => clip(`  ${n}`, LINE_WIDTH)).join('\n')}\n`;
