@@ -229,6 +229,11 @@ test('a DP run with a privacy unit states it in the card; row-level files keep "
   assert.ok(releases.some((r) => /rows per subject_id/.test(r.what)), 'the rows-per-person release is in the ledger');
   assert.ok(Math.abs(releases.reduce((s, r) => s + r.rho, 0) - card.privacy.budget!.preprocessing.rho) < 1e-12, 'the ledger adds up');
 
+  // A row count sets --max-training-rows' sampling rate; one person moves it without bound.
+  await assert.rejects(
+    generate({ input, privacy: { epsilon: 3 }, generator: 'marginals', maxTrainingRows: 100, evaluate: false, out: path.join(dir, 'capped.csv') }),
+    /--max-training-rows samples rows.*--max-rows-per-unit/,
+  );
   const rowLevel = await generate({ input, privacy: { epsilon: 3 }, generator: 'marginals', privacyUnit: 'row', evaluate: false, holdoutFraction: 0, out: path.join(dir, 'row.csv') });
   assert.equal(rowLevel.card.privacy.unit, 'row');
   assert.match(rowLevel.card.privacy.statement, /with respect to adding or removing one row:/);
