@@ -234,6 +234,11 @@ test('a DP run with a privacy unit states it in the card; row-level files keep "
     generate({ input, privacy: { epsilon: 3 }, generator: 'marginals', maxTrainingRows: 100, evaluate: false, out: path.join(dir, 'capped.csv') }),
     /--max-training-rows samples rows.*--max-rows-per-unit/,
   );
+  // The pgm generator does not bound people's rows: refused with a unit before any work.
+  await assert.rejects(
+    generate({ input, privacy: { epsilon: 3 }, generator: 'pgm', evaluate: false, out: path.join(dir, 'pgm.csv') }),
+    /pgm generator does not bound each person's rows/,
+  );
   const rowLevel = await generate({ input, privacy: { epsilon: 3 }, generator: 'marginals', privacyUnit: 'row', evaluate: false, holdoutFraction: 0, out: path.join(dir, 'row.csv') });
   assert.equal(rowLevel.card.privacy.unit, 'row');
   assert.match(rowLevel.card.privacy.statement, /with respect to adding or removing one row:/);
