@@ -89,8 +89,8 @@ test('noise and category thresholds scale with k for the same budget', async () 
   const file = tempFile('rx.csv', prescriptions(50));
   const schema = await inferSchema(file);
   const table = await loadTable(file, schema);
-  const row = privateStatistics(schema, table, { rho: 0.5, thresholdDelta: 1e-6, random: seededSecure(2), needsCounts: true });
-  const person = privateStatistics(schema, table, { rho: 0.5, thresholdDelta: 1e-6, random: seededSecure(2), needsCounts: true, maxRowsPerUnit: 20 });
+  const row = privateStatistics(schema, table, { rho: 50, thresholdDelta: 1e-6, random: seededSecure(2), needsCounts: true });
+  const person = privateStatistics(schema, table, { rho: 50, thresholdDelta: 1e-6, random: seededSecure(2), needsCounts: true, maxRowsPerUnit: 20 });
   assert.equal(row.releases.length, person.releases.length);
   row.releases.forEach((r, i) => {
     assert.equal(person.releases[i].rho, r.rho, 'same budget per release');
