@@ -1,4 +1,5 @@
-import type { Random } from '../random';
+import type { Random, SecureRandom } from '../random';
+import { discreteGaussianNoise } from './discrete-gaussian';
 import type { ColumnData, Table } from '../table';
 import type { ReleaseEntry } from './preprocess';
 
@@ -192,15 +193,17 @@ export interface BoundedUnits {
  */
 export function bindUnits(
   table: Table,
-  options: { column: string; rho: number; maxRowsPerUnit?: number; random: Pick<Random, 'int' | 'normal'>; sigma1: number },
+  options: { column: string; rho: number; maxRowsPerUnit?: number; random: SecureRandom; sigma1: number },
 ): BoundedUnits {
   if (!table.units) throw new Error(`privacy unit ${options.column}: the table was loaded without its unit column`);
   const all = groupByUnit(table.units);
   const sigma = Math.sqrt(1 / options.rho);
-  const noisy = Array.from(unitSizeCounts(all), (c) => c + sigma * options.random.normal());
+  // Counts get the discrete Gaussian, as every count of preprocessing.
+  const noise = discreteGaussianNoise(options.random, sigma);
+  const noisy = Array.from(unitSizeCounts(all), (c) => c + noise());
   let units = 0;
   for (let u = 0; u < all.count; u++) if (all.offsets[u + 1] > all.offsets[u]) units++;
-  const noisyUnits = units + sigma * options.random.normal();
+  const noisyUnits = units + noise();
   const k = options.maxRowsPerUnit ?? chooseMaxRowsPerUnit(noisy, noisyUnits, options.sigma1);
   const bounded = subsetTable(table, boundContributions(all, k, options.random));
   return {
