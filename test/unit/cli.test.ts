@@ -753,6 +753,12 @@ test('demo simulates admissions, makes a DP twin at the default ε, and --no-dp 
   assert.equal(card.privacy.differentiallyPrivate, true);
   assert.ok(card.privacy.epsilon <= 3);
   assert.equal(card.evaluation.checklist[0].id, 'dp');
+  assert.equal(card.generator.name, 'pgm');
+  // The simulator's rules are declared, so the DP rows keep them: no discharge before admission,
+  // length of stay equal to the date difference, no man admitted for maternity.
+  assert.ok(card.rules.length >= 3, JSON.stringify(card.rules));
+  assert.ok(card.rules.every((r: { source: string }) => r.source === 'declared'));
+  assert.equal(card.evaluation.rules.syntheticRowsBreakingAny.count, 0);
   const records = readCsv(path.join(dir, 'patients.synthetic.csv'));
   assert.equal(records.length - 1, card.output.rows);
   assert.equal(sha256(shipped), hash, 'the shipped demo data changed');
@@ -762,7 +768,9 @@ test('demo simulates admissions, makes a DP twin at the default ε, and --no-dp 
   assertOk(plain);
   assert.match(plain.stdout, /^WARNING: NO differential privacy/m);
   assert.match(plain.stdout, /Without the flag the demo trains with differential privacy at ε 3/);
-  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'patients.synthetic.json'), 'utf8')).privacy.differentiallyPrivate, false);
+  const plainCard = JSON.parse(fs.readFileSync(path.join(dir, 'patients.synthetic.json'), 'utf8'));
+  assert.equal(plainCard.privacy.differentiallyPrivate, false);
+  assert.equal(plainCard.evaluation.rules.syntheticRowsBreakingAny.count, 0);
 });
 
 // ---------------------------------------------------------------------------------------------
