@@ -772,7 +772,7 @@ async function learnPrivately(
       generator === 'tvae'
         ? "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); DP-SGD: Box-Muller normals on 53-bit uniforms, floating-point noise (see Mironov 2012); Poisson batch, holdout and training-sample coins: 53-bit uniforms from the same source"
         : generator === 'pgm'
-          ? "Node's crypto CSPRNG (not the --seed), buffered; column histograms: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); pair marginals: Box-Muller normals on 53-bit uniforms, floating-point noise (see Mironov 2012); selection, holdout and training-sample coins: 53-bit uniforms from the same source"
+          ? "Node's crypto CSPRNG (not the --seed), buffered; column histograms and pair marginals: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); selection (exponential mechanism), holdout and training-sample coins: 53-bit uniforms from the same source"
           : "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); holdout and training-sample coins: 53-bit uniforms from the same source",
   };
 

@@ -1,7 +1,8 @@
 import { PrivacyLedger } from '../privacy/accountant';
 import type { ReleaseEntry, PrivateStatistics } from '../privacy/preprocess';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
-import { Random } from '../random';
+import { Random, type SecureRandom } from '../random';
+import { discreteGaussianNoise } from '../privacy/discrete-gaussian';
 import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import { columnDomain, rowCells, type ColumnDomain } from './domain';
@@ -70,10 +71,6 @@ export function pgmLedger(budget: PgmBudget): PrivacyLedger {
   return ledger;
 }
 
-/** The one place noise is added to counts (Gaussian, from a secure stream). */
-function gaussianNoise(random: Random, sigma: number): number {
-  return sigma * random.normal();
-}
 
 export interface PgmFitRequest {
   schema: Schema;
@@ -81,8 +78,8 @@ export interface PgmFitRequest {
   stats: PrivateStatistics;
   rhoSelection: number;
   rhoMeasurement: number;
-  /** Noise and selection draws: must be a secure stream. */
-  random: Random;
+  /** Noise and selection draws: the secure stream. */
+  random: SecureRandom;
   otherLabel?: string;
   iterations?: number;
   /**
@@ -190,6 +187,8 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   // 2-way measurements on the tree's edges (each with the hub when there is one), parent-major.
   const edgesMeasured = forest.edges.length;
   const sigma2 = edgesMeasured > 0 ? Math.sqrt(edgesMeasured / (2 * request.rhoMeasurement)) : 0;
+  // Counts get the exact discrete Gaussian, as the column histograms do (same zCDP cost).
+  const pairNoise = edgesMeasured > 0 ? discreteGaussianNoise(random, sigma2) : () => 0;
   const releases: ReleaseEntry[] = [];
   if (rounds > 0 && request.rhoSelection > 0) {
     releases.push({
@@ -221,7 +220,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     let released = 0;
     for (let i = 0; i < counts.length; i++) {
       if (mask && !mask[i]) continue;
-      counts[i] += gaussianNoise(random, sigma2);
+      counts[i] += pairNoise();
       released++;
     }
     edgeMasks.push(mask);
