@@ -107,7 +107,7 @@ function privacySection(): void {
     say(`DP-SGD epoch time on adult.csv, same network and batch size (500): ${f(r?.dpSeconds, 2)} s against ${f(r?.plainSeconds, 2)} s without DP: **${f(r?.ratio, 2)}x** (target at most 1.5x; SynthVAE with Opacus: 3.4-5x). With the DP defaults (${DP_DEFAULTS.model.decoderDims[0]} units, a ${DP_DEFAULTS.model.latentDim}-dimensional code, one component per number, batches of ${DP_DEFAULTS.samplingRate * 100} % of the rows): ${f(r?.dpDefaultSeconds, 2)} s per epoch.`);
     say();
   }
-  say(`Fidelity (SDMetrics-compatible quality against the whole real file; delta = 1e-5 or 1/(10n) rounded down, whichever is smaller). Epsilon is what the ledger reports (PLD), preprocessing included. Private rows are the mean of ${PRIVATE_RUNS} runs (their noise is not seeded), with the range of pair trends.`);
+  say(`Fidelity (SDMetrics-compatible quality against the whole real file; delta = the default 1e-6). Epsilon is what the ledger reports (PLD for tvae and marginals, RDP for pgm, whose exponential mechanism has no exact privacy loss distribution), preprocessing included. Private rows are the mean of ${PRIVATE_RUNS} runs (their noise is not seeded), with the range of pair trends.`);
   say();
   say('| file | generator | target ε | ε spent | quality | column shapes | pair trends | TSTR ROC AUC | seconds |');
   say('|---|---|---:|---:|---:|---:|---:|---:|---:|');
