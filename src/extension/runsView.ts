@@ -38,7 +38,7 @@ export async function readRun(card: string): Promise<Run | undefined> {
       differentiallyPrivate: dp,
       mode: typeof privacy.mode === 'string' ? privacy.mode : dp ? 'DP' : vscode.l10n.t('No privacy'),
       ...(typeof privacy.epsilon === 'number' ? { epsilon: privacy.epsilon } : {}),
-      ...(typeof quality === 'number' ? { quality } : {}),
+      ...(typeof quality === 'number' && Number.isFinite(quality) ? { quality } : {}),
       ...(typeof doc.timings?.total === 'number' ? { seconds: doc.timings.total } : {}),
     };
   } catch {

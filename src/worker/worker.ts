@@ -131,7 +131,7 @@ async function runGenerate(id: number, params: GenerateParams, signal: AbortSign
 /** card.evaluation.quality.score, when the engine evaluated the run. */
 function qualityScore(evaluation: unknown): number | undefined {
   const quality = (evaluation as { quality?: { score?: unknown } } | undefined)?.quality;
-  return typeof quality?.score === 'number' ? quality.score : undefined;
+  return typeof quality?.score === 'number' && Number.isFinite(quality.score) ? quality.score : undefined;
 }
 
 async function runSample(id: number, params: SampleParams, signal: AbortSignal): Promise<void> {
