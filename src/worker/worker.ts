@@ -165,8 +165,8 @@ if (!process.send) {
   process.stderr.write('synthetic-csv worker: start me with child_process.fork\n');
   process.exit(2);
 }
-// Killed mid-run (the host's cancel grace period ran out): leave no temporary files behind.
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+// Killed mid-run (the host's cancel grace period ran out, or the editor's terminal closed): leave no temporary files behind.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.once(signal, () => {
     removeUnfinishedOutputs();
     process.exit(143);
