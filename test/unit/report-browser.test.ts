@@ -409,7 +409,7 @@ test('offline HTML in Chromium: charts drawn, no CSP errors, hostile strings sho
     assert.equal(page_.images, 0, 'no <img> element was created');
     assert.equal(page_.scripts, 2, 'no <script> element was created');
     assert.match(page_.text, /Fidelity[\s\S]*Utility[\s\S]*Privacy/i, 'three verdict cards');
-    assert.ok(page_.text.includes('ε = 3.00'), 'epsilon headline');
+    assert.ok(page_.text.includes('ε 3.00'), 'epsilon headline');
     assert.ok(page_.text.includes('Release checklist'));
     assert.equal(page_.buttonsShown, 0, 'webview buttons hidden in file mode');
     assert.equal(page_.heatmapCells, 3 * 16, 'three 4x4 heatmaps');
