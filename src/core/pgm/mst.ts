@@ -278,7 +278,8 @@ export function selectTree(
   rows: number,
   epsilonPerRound: number,
   rounds: number,
-  random: Random,
+  /** The exponential mechanism's draws: the secure stream, as every draw the guarantee depends on. */
+  random: SecureRandom,
   measurementSigma = 0,
   /** Most candidate pairs (from released figures only: the candidates must not depend on the rows). */
   maxCandidates = Infinity,
