@@ -197,6 +197,27 @@ export interface Schema {
    * empty list: none. See src/core/rules/.
    */
   rules?: Rule[];
+  /**
+   * Keys whose values repeat: each value is one entity (a patient, an admission) owning several
+   * rows. Absent: not yet looked for; an empty list: every row stands alone. See src/core/entities/.
+   */
+  entities?: EntitySpec[];
+}
+
+/**
+ * An entity: the rows sharing one value of `key`. `parent` names the entity this one is nested in
+ * (every admission belongs to one patient). `constant` lists the columns that hold one value within
+ * each entity in the real rows (sex, date of birth, treatment arm), kept constant in synthetic ones.
+ */
+export interface EntitySpec {
+  key: string;
+  parent?: string;
+  constant: string[];
+  /** A date or date-time column whose order and spacing within the entity are kept. */
+  sequence?: string;
+  source: 'inferred' | 'declared';
+  /** Why inference chose (or would not force) this structure, in words. */
+  why?: string;
 }
 
 export const RULE_KINDS = ['determines', 'order', 'difference', 'sum', 'missingWhen'] as const;
