@@ -3,7 +3,7 @@ import type { SecureRandom } from '../random';
 import type { Tf } from './backend';
 import type { BackwardTap } from './layers';
 import type { StepLosses, TrainingData, Tvae } from './tvae';
-import type { UnitRows } from '../privacy/units';
+import type { UnitRows } from '../release/types';
 
 /**
  * Exact DP-SGD (Abadi et al. 2016) for the TVAE, with per-example clipping done by book-keeping

@@ -5,7 +5,7 @@ import type { Schema } from '../schema/types';
 import type { TransformerState } from '../transform/transformer';
 import type { TvaeWeights } from './tvae';
 import type { RuleLayerState } from '../rules/layer';
-import type { ColumnHistogram, PairHistogram } from '../privacy/preprocess';
+import type { ColumnHistogram, PairHistogram } from '../release/types';
 import type { PgmState } from '../pgm/model';
 
 /**

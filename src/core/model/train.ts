@@ -2,7 +2,7 @@ import { Random, type SecureRandom } from '../random';
 import type { Tf } from './backend';
 import { Tvae, type StepLosses, type TrainingData, type TvaeOptions } from './tvae';
 import { dpTrainStep, poissonBatch, unitBatch, type DpSgdOptions } from './dp-sgd';
-import type { UnitRows } from '../privacy/units';
+import type { UnitRows } from '../release/types';
 
 export interface TrainProgress {
   epoch: number; // 1-based

@@ -3,7 +3,7 @@ import { Random } from '../random';
 import type { Schema } from '../schema/types';
 import type { TableTransformer } from '../transform/transformer';
 import { slotsByCell, slotWeights, tableFromSlots, type SlotDraw } from '../privacy/marginals';
-import type { ColumnHistogram } from '../privacy/preprocess';
+import type { ColumnHistogram } from '../release/types';
 import type { ColumnDomain } from './domain';
 import { ForestSampler } from './forest';
 

@@ -1,5 +1,5 @@
 import { PrivacyLedger } from '../privacy/accountant';
-import type { ReleaseEntry, PrivateStatistics } from '../privacy/preprocess';
+import type { ReleaseEntry, PrivateStatistics } from '../release/types';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import { Random, type SecureRandom } from '../random';
 import { discreteGaussianNoise } from '../privacy/discrete-gaussian';

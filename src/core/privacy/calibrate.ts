@@ -1,6 +1,6 @@
 import { Random } from '../random';
 import type { QuantileMap, TableTransformer } from '../transform/transformer';
-import { binIntegers, type ColumnHistogram, type NumericHistogram } from './preprocess';
+import { binIntegers, type ColumnHistogram, type NumericHistogram } from '../release/types';
 import type { Schema } from '../schema/types';
 import { holdsWholeNumbers, isModelled, type Table } from '../table';
 

@@ -3,7 +3,7 @@ import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ChunkSource } from '../chunk-source';
-import { valueInBin, type ColumnHistogram, type PairHistogram } from './preprocess';
+import { valueInBin, type ColumnHistogram, type PairHistogram } from '../release/types';
 
 /**
  * The low-fidelity generator (the UCLH approach): every column drawn independently from its

@@ -1,7 +1,9 @@
 import type { Random, SecureRandom } from '../random';
 import { discreteGaussianNoise } from './discrete-gaussian';
 import type { ColumnData, Table } from '../table';
-import type { ReleaseEntry } from './preprocess';
+import type { BoundedUnits, UnitRows } from '../release/types';
+
+export type { BoundedUnits, UnitRows };
 
 /**
  * Person-level privacy (the privacy unit): the guarantee covers adding or removing one person with
@@ -19,13 +21,6 @@ import type { ReleaseEntry } from './preprocess';
  *    one bin): preprocessing scales its noise by k; DP-SGD samples people and clips each person's
  *    summed gradient.
  */
-
-/** Rows of each unit, grouped: unit u holds rows[offsets[u] .. offsets[u + 1]). */
-export interface UnitRows {
-  count: number;
-  offsets: Int32Array;
-  rows: Int32Array;
-}
 
 /** Group rows by unit code (0 .. units - 1) in O(rows): a counting sort. */
 export function groupByUnit(units: Int32Array): UnitRows {
@@ -167,21 +162,6 @@ export function subsetTable(table: Table, rows: Int32Array): Table {
     rowIndex: Int32Array.from(rows, (r) => table.rowIndex[r]),
     ...(table.units ? { units: Int32Array.from(rows, (r) => table.units![r]) } : {}),
   };
-}
-
-export interface BoundedUnits {
-  /** The table with at most k rows per unit. */
-  table: Table;
-  /** Its rows grouped by unit (codes as in the input table; units without rows are empty). */
-  groups: UnitRows;
-  maxRowsPerUnit: number;
-  chosen: 'declared' | 'private';
-  /** Number of units, released with noise. */
-  noisyUnits: number;
-  /** Rows of the input before bounding, estimated from the release (estimatedRows). */
-  estimatedRows: number;
-  releases: ReleaseEntry[];
-  rho: number;
 }
 
 /**

@@ -16,7 +16,7 @@ import type { Table } from '../table';
 import { countBroken, describeRule } from './check';
 import { RuleLayer } from './layer';
 import { mineRules } from './mine';
-import type { ChunkSource } from '../model/parallel';
+import type { ChunkSource } from '../chunk-source';
 import { Random } from '../random';
 import type { TableTransformer } from '../transform/transformer';
 

@@ -1,0 +1,131 @@
+import type { Table } from '../table';
+import type { ColumnFacts } from '../transform/transformer';
+
+/**
+ * What a private run releases, as every layer above sees it: the noisy histograms and their
+ * ledger entries (privacy/preprocess.ts makes them), the person-level bounding (privacy/units.ts)
+ * and the rows grouped by person. Types, and the two reads of a histogram the generators share:
+ * generators (model/, pgm/, privacy/marginals.ts) and the model file depend on this module, never
+ * on the code that makes the release.
+ */
+
+export interface ReleaseEntry {
+  column: string;
+  what: string;
+  rho: number;
+  /** Standard deviation of the Gaussian noise; absent for other mechanisms (exponential). */
+  sigma?: number;
+}
+
+export interface NumericHistogram {
+  type: 'numeric';
+  /** Bin edges (length bins + 1); bin i is [edges[i], edges[i+1]). Integer bins hold one value. */
+  edges: number[];
+  integerBins: boolean;
+  /**
+   * The column holds whole numbers (integer and date kinds). When its bins are wider than one
+   * value, a bin stands for the whole numbers inside it (binIntegers), never for the fractions a
+   * writer would round to a value past the bin, or past the column's range.
+   */
+  integerValues?: boolean;
+  counts: number[];
+  zero: number;
+  missing: number;
+  min: number;
+  max: number;
+  /** Standard deviation of the noise in each released count (after averaging). */
+  sigma?: number;
+}
+
+/** The whole numbers [first, last] that bin k of an integer-valued histogram stands for (at least one). */
+export function binIntegers(h: NumericHistogram, k: number): [number, number] {
+  if (h.integerBins) return [h.edges[k], h.edges[k]];
+  const lo = h.edges[k];
+  const hi = h.edges[k + 1];
+  const first = Math.ceil(lo);
+  // Bins are [lo, hi), the last one closed.
+  const last = k === h.counts.length - 1 ? Math.floor(hi) : Math.ceil(hi) - 1;
+  if (first <= last) return [first, last];
+  const middle = Math.round((lo + hi) / 2);
+  return [middle, middle];
+}
+
+/** A value of bin k of a released histogram, for a uniform u in [0, 1). */
+export function valueInBin(h: NumericHistogram, k: number, u: number): number {
+  if (h.integerBins || h.integerValues) {
+    const [first, last] = binIntegers(h, k);
+    return first + Math.min(last - first, Math.floor(u * (last - first + 1)));
+  }
+  return h.edges[k] + u * (h.edges[k + 1] - h.edges[k]);
+}
+
+export interface CategoricalHistogram {
+  type: 'categorical';
+  levels: string[];
+  counts: number[];
+  missing: number;
+  /** Standard deviation of the noise in each released count. */
+  sigma?: number;
+}
+
+export type ColumnHistogram = NumericHistogram | CategoricalHistogram;
+
+/**
+ * A released joint histogram of two columns (the marginals generator's optional pairwise
+ * structure). Each column's slots (numeric: value bins, then zero, then missing; categorical:
+ * levels, then missing, as in its own histogram) are grouped into cells: a numeric column's value
+ * bins into at most PAIR_VALUE_CELLS runs of neighbouring bins, so that the joint counts stay well
+ * above the noise; every other slot is a cell of its own. Within a cell, values follow the
+ * column's own (finer) histogram.
+ */
+export interface PairHistogram {
+  columns: [number, number];
+  /** Per column: the cell of each slot. */
+  cellOfSlot: [number[], number[]];
+  /** Noisy counts (clipped at 0), row-major: cell of the first column x cell of the second. */
+  counts: number[];
+}
+
+export interface PrivateStatistics {
+  /** Aligned with schema.columns; undefined for columns that are not modelled. */
+  facts: (ColumnFacts | undefined)[];
+  /** Aligned with schema.columns: free-text columns' noisy length histograms (placeholder-text.ts). */
+  textLengths: (number[] | undefined)[];
+  /** Noisy histograms (counts clipped at 0), for the marginals generator and the ledger. */
+  histograms: (ColumnHistogram | undefined)[];
+  /** Row count estimated from the histograms (post-processing, no extra budget). */
+  rowCount: number;
+  /** The first release: the noisy row count itself (Other levels are computed from it). */
+  releasedRowCount: number;
+  rho: number;
+  /** Probability mass added to delta by thresholded category releases. */
+  thresholdDelta: number;
+  releases: ReleaseEntry[];
+  /** Facts used without privacy cost because the schema declares them public. */
+  publicFacts: string[];
+  /** Joint histograms of the requested column pairs. */
+  pairs: PairHistogram[];
+}
+
+/** Rows of each unit, grouped: unit u holds rows[offsets[u] .. offsets[u + 1]). */
+export interface UnitRows {
+  count: number;
+  offsets: Int32Array;
+  rows: Int32Array;
+}
+
+export interface BoundedUnits {
+  /** The table with at most k rows per unit. */
+  table: Table;
+  /** Its rows grouped by unit (codes as in the input table; units without rows are empty). */
+  groups: UnitRows;
+  maxRowsPerUnit: number;
+  chosen: 'declared' | 'private';
+  /** Number of units, released with noise. */
+  noisyUnits: number;
+  /** Rows of the input before bounding, estimated from the release (estimatedRows). */
+  estimatedRows: number;
+  releases: ReleaseEntry[];
+  rho: number;
+}
+
