@@ -1,11 +1,9 @@
 import { CsvWriter, type FormulaCells } from './csv/writer';
 import { FixtureWriter, type FixtureFormat } from './fixtures';
-import { loadTensorflow, type BackendPreference } from './model/backend';
-import { readModelFile } from './model/model-file';
-import { Tvae } from './model/tvae';
-import { chunkSource, type ChunkSource } from './model/parallel';
-import { MarginalsSource } from './privacy/marginals';
-import { PgmSource } from './pgm/model';
+import type { BackendPreference } from './model/backend';
+import type { ChunkSource } from './chunk-source';
+import { readModelFile } from './generators/model-file';
+import { generatorKind } from './generators/registry';
 import { outputColumns, regeneratedIdentifiers, sampleRows } from './sampler';
 import { compileConditions, type Condition, type RowTest } from './conditions';
 import { Random } from './random';
@@ -39,18 +37,9 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
   const file = await readModelFile(options.model);
   const transformer = TableTransformer.fromJSON(file.transformer);
   const rules = file.rules ? RuleLayer.fromJSON(file.rules) : undefined;
-  let model: Tvae | undefined;
-  let source: ChunkSource;
-  if (file.generator === 'marginals') {
-    source = new MarginalsSource(rules ? rules.learningSchema(file.schema) : file.schema, file.marginals ?? [], transformer, file.marginalPairs ?? []);
-  } else if (file.generator === 'pgm') {
-    if (!file.pgm) throw new Error(`${options.model}: the model file has no fitted graphical model`);
-    source = new PgmSource(rules ? rules.learningSchema(file.schema) : file.schema, file.pgm, transformer);
-  } else {
-    const { tf } = await loadTensorflow(options.backend ?? 'auto');
-    model = Tvae.fromJSON(tf, file.tvae!);
-    source = await chunkSource(model, options.backend ?? 'auto', options.rows);
-  }
+  // The generator learned the schema before the rule layer added its columns.
+  const generator = await generatorKind(file.generator ?? 'tvae').load(file, { schema: rules ? rules.learningSchema(file.schema) : file.schema, transformer, backend: options.backend, path: options.model });
+  const source = await generator.open(options.rows);
   try {
     const columns = outputColumns(file.schema);
     // Checked before any sampling: an impossible condition is an error, not an empty file.
@@ -80,7 +69,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
     return csv ? { formulaCells: csv.formulaCells() } : {};
   } finally {
     await source.close();
-    model?.dispose();
+    generator.dispose();
   }
 }
 

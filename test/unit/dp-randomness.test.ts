@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generate } from '../../src/core/generate';
-import { readModelFile } from '../../src/core/model/model-file';
+import { readModelFile } from '../../src/core/generators/model-file';
 import { poissonBatch } from '../../src/core/model/dp-sgd';
 import { bernoulliExpNeg, discreteGaussian, rationalVariance } from '../../src/core/privacy/discrete-gaussian';
 import { calibrateNoise, histogramsOnlyRho, ledger, MAX_EPSILON, planBudget, privacyRequestProblem } from '../../src/core/privacy/budget';

@@ -8,7 +8,7 @@ import { estimate, ForestSampler, marginalsOf, orientForest, type Forest, type M
 import { selectTree } from '../../src/core/pgm/mst';
 import { columnDomain } from '../../src/core/pgm/domain';
 import { generate } from '../../src/core/generate';
-import { readModelFile } from '../../src/core/model/model-file';
+import { readModelFile } from '../../src/core/generators/model-file';
 import { sampleFromModel } from '../../src/core/sample-model';
 import { evaluateQuality } from '../../src/core/evaluate/quality';
 import { inferSchema } from '../../src/core/schema/infer';

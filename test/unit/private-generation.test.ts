@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { privateStatistics } from '../../src/core/privacy/preprocess';
 import { calibrateNoise, ledger, planBudget, PREPROCESSING_SHARE } from '../../src/core/privacy/budget';
 import { generate } from '../../src/core/generate';
-import { readModelFile } from '../../src/core/model/model-file';
+import { readModelFile } from '../../src/core/generators/model-file';
 import { sampleFromModel } from '../../src/core/sample-model';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';

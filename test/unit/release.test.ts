@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decimalsForResolution, generate } from '../../src/core/generate';
 import type { CategoricalHistogram, NumericHistogram } from '../../src/core/privacy/preprocess';
-import { readModelFile } from '../../src/core/model/model-file';
+import { readModelFile } from '../../src/core/generators/model-file';
 import { Random } from '../../src/core/random';
 import { neutralIdentifier, regenerateIdentifiers } from '../../src/core/schema/identifiers';
 import { tempDir, tempFile } from '../helpers/files';

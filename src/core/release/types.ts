@@ -129,3 +129,48 @@ export interface BoundedUnits {
   rho: number;
 }
 
+/** Whom a DP guarantee protects: each row, or each person identified by a column. */
+export type PrivacyUnitStatement =
+  | 'row'
+  | {
+      column: string;
+      maxRowsPerUnit: number;
+      /** How k was set, and what happened to the rows past it. */
+      maxRowsChosen: string;
+      extraRows: string;
+      /** Number of people, released with noise (rounded). */
+      noisyUnits: number;
+    };
+
+export interface PrivacyStatement {
+  differentiallyPrivate: boolean;
+  statement: string;
+  /** The input file the guarantee is about, and the files it is compared with (its neighbours). */
+  about?: { file: string; neighbours: string };
+  /** The privacy unit: a row, unless rows are grouped by a person column. */
+  unit?: PrivacyUnitStatement;
+  epsilon?: number;
+  delta?: number;
+  accountant?: string;
+  noiseMultiplier?: number;
+  clippingNorm?: number;
+  samplingRate?: number;
+  expectedBatchSize?: number;
+  steps?: number;
+  epochs?: number;
+  /** How the budget was spent: each part alone, and the composition. */
+  budget?: {
+    preprocessing: { rho: number; epsilonAlone: number; releases: ReleaseEntry[] };
+    training?: { epsilonAlone: number };
+    /** The pgm generator's releases after preprocessing: the choice of pairs and their marginals. */
+    model?: { rho: number; epsilonAlone: number; releases: ReleaseEntry[] };
+    thresholdDelta: number;
+    accountingDelta: number;
+  };
+  /** Schema facts used without privacy cost because the user declared them public. */
+  declaredPublic?: string[];
+  /** What the guarantee does not cover, in words. */
+  notCovered?: string[];
+  noiseSource?: string;
+}
+

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { InputError } from '../csv/errors';
 import type { Schema } from '../schema/types';
 import type { TransformerState } from '../transform/transformer';
-import type { TvaeWeights } from './tvae';
+import type { TvaeWeights } from '../model/tvae';
+import type { GeneratorName } from './types';
 import type { RuleLayerState } from '../rules/layer';
 import type { ColumnHistogram, PairHistogram } from '../release/types';
 import type { PgmState } from '../pgm/model';
@@ -16,7 +17,7 @@ import type { PgmState } from '../pgm/model';
 export interface ModelFile {
   format: 'synthetic-csv-model';
   version: 1;
-  generator: 'tvae' | 'marginals' | 'pgm';
+  generator: GeneratorName;
   createdAt: string;
   software: string;
   backend: string;

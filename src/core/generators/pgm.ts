@@ -1,0 +1,82 @@
+import type { ChunkSource } from '../chunk-source';
+import { largestRhoWithin } from '../privacy/budget';
+import { fitPgm, pgmLedger, splitPgmBudget, type PgmBudget } from '../pgm/mst';
+import { PgmSource, type PgmState } from '../pgm/model';
+import type { Random } from '../random';
+import type { Generator, GeneratorKind, PrivateRelease } from './types';
+
+/** Rows drawn from a graphical model fitted to privately chosen, noisy pair marginals. */
+class PgmGenerator implements Generator {
+  readonly name = 'pgm';
+  constructor(
+    private readonly source: PgmSource,
+    private readonly state: PgmState,
+  ) {}
+
+  sample(rows: number, random: Random): Promise<Float32Array> {
+    return this.source.sample(rows, random.nextUint32());
+  }
+
+  async open(): Promise<ChunkSource> {
+    return this.source;
+  }
+
+  save(): { pgm: PgmState } {
+    return { pgm: this.state };
+  }
+
+  dispose(): void {}
+}
+
+export const pgm: GeneratorKind<PgmBudget> = {
+  name: 'pgm',
+  label: 'graphical model',
+  description: 'Column pairs chosen and measured with differential privacy (MST), fitted as one graphical model: keeps the strongest relationships; seconds.',
+  privateOnly: true,
+  noiseSource:
+    "Node's crypto CSPRNG (not the --seed), buffered; column histograms and pair marginals: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); selection (exponential mechanism), holdout and training-sample coins: 53-bit uniforms from the same source",
+  // The selection's exponential mechanism has no exact privacy loss distribution: the split is
+  // searched under the run's accountant over the whole pgm ledger.
+  budget: (plan, accountant) => splitPgmBudget(largestRhoWithin(plan, (rho) => pgmLedger(splitPgmBudget(rho)), accountant)),
+  async fit({ schema, table, release: r, options, phase }) {
+    const release = r as PrivateRelease<PgmBudget>;
+    const { stats, plan, accountant, budget, noise } = release;
+    phase('fit', 'Choosing column pairs and measuring them with differential privacy; fitting the graphical model');
+    const target = options.target === undefined ? -1 : schema.columns.findIndex((c) => c.name === options.target);
+    const hub = target >= 0 ? target : 'auto';
+    const fit = fitPgm({ schema, table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub });
+    const modelRho = fit.spent.selection + fit.spent.measurement;
+    const mechanisms = 'column histograms, and joint histograms of column pairs chosen by the exponential mechanism, released with the Gaussian mechanism and composed in zCDP';
+    const epsilon = pgmLedger({ preprocessing: stats.rho, ...fit.spent }).epsilon(plan.accountingDelta, accountant);
+    const hubName = fit.state.hub !== undefined ? schema.columns[fit.state.domains[fit.state.hub].column].name : undefined;
+    return {
+      generator: new PgmGenerator(new PgmSource(release.schema, fit.state, release.transformer), fit.state),
+      parameters: { pairs: fit.pairs, ...(hubName !== undefined ? { hub: hubName } : {}), selectionEpsilonPerRound: fit.selectionEpsilonPerRound, pairNoiseSigma: fit.measurementSigma, cellsPerColumn: fit.state.domains.map((d) => d.cells) },
+      backend: { name: 'none', detail: `no neural network: a graphical model of ${fit.pairs.length} privately chosen column pairs (MST)${hubName !== undefined ? `, each measured with ${hubName}` : ''}` },
+      history: [],
+      noisyRowCount: fit.rowCount,
+      privacy: {
+        differentiallyPrivate: true,
+        statement:
+          fit.spent.selection > 0
+            ? `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${release.common.about!.file}, with respect to adding or removing one row: ${mechanisms}. ε is an upper bound computed by the Rényi DP (RDP) accountant (the exponential mechanism has no exact privacy loss distribution).`
+            : release.guarantee(epsilon, mechanisms),
+        epsilon,
+        delta: plan.delta,
+        ...release.common,
+        // The exponential mechanism has no exact PLD: the ledger composes in RDP.
+        ...(fit.spent.selection > 0 ? { accountant: 'Rényi DP (RDP) of zCDP releases, add/remove adjacency' } : {}),
+        budget: {
+          preprocessing: { rho: stats.rho, epsilonAlone: release.preprocessingAlone, releases: stats.releases },
+          model: { rho: modelRho, epsilonAlone: pgmLedger({ preprocessing: 0, ...fit.spent }).epsilon(plan.accountingDelta, accountant), releases: fit.releases },
+          thresholdDelta: stats.thresholdDelta,
+          accountingDelta: plan.accountingDelta,
+        },
+      },
+    };
+  },
+  async load(file, { schema, transformer, path }) {
+    if (!file.pgm) throw new Error(`${path}: the model file has no fitted graphical model`);
+    return new PgmGenerator(new PgmSource(schema, file.pgm, transformer), file.pgm);
+  },
+};

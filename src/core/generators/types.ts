@@ -1,0 +1,167 @@
+import type { ChunkSource } from '../chunk-source';
+import type { BackendPreference } from '../model/backend';
+import type { EpochRecord, TrainProgress } from '../model/train';
+import type { TvaeOptions } from '../model/tvae';
+import type { AccountantKind } from '../privacy/accountant';
+import type { BudgetPlan } from '../privacy/budget';
+import type { Random, SecureRandom } from '../random';
+import type { BoundedUnits, ColumnHistogram, PrivacyStatement, PrivateStatistics } from '../release/types';
+import type { Schema } from '../schema/types';
+import type { Table } from '../table';
+import type { TableTransformer } from '../transform/transformer';
+import type { ModelFile } from './model-file';
+
+/**
+ * One interface for every generator: fit from the release and the training rows, sample encoded
+ * rows with a random stream, save to and load from the model file. The pipeline (pipeline/) knows
+ * generators only through it; a generator knows the release (release/types.ts and this file),
+ * never the pipeline.
+ */
+
+export type GeneratorName = 'tvae' | 'marginals' | 'pgm';
+
+export type GeneratePhase = 'schema' | 'load' | 'fit' | 'train' | 'sample' | 'evaluate' | 'write' | 'done';
+
+export type Phase = (name: GeneratePhase, message: string) => void;
+
+export interface PrivacyRequest {
+  epsilon: number;
+  /** Default DEFAULT_DELTA (1e-6), whatever the file; it must be well below 1/n. */
+  delta?: number;
+  /** DP-SGD's Poisson sampling rate q (default DP_DEFAULTS.samplingRate): a public choice. */
+  samplingRate?: number;
+  accountant?: AccountantKind;
+  clippingNorm?: number;
+}
+
+/** What a private run releases of each training epoch: privacy spent, never sizes, losses or times. */
+export type ReleasedEpoch = Pick<EpochRecord, 'epoch' | 'epsilon'>;
+
+/** What a generator saves in the model file, beside the schema, transformer and rules every model keeps. */
+export type GeneratorState = Pick<ModelFile, 'tvae' | 'marginals' | 'marginalPairs' | 'pgm'>;
+
+/** A fitted (or loaded) generator. Its rows come out encoded in the transformer's layout. */
+export interface Generator {
+  readonly name: GeneratorName;
+  /** `rows` encoded rows drawn with `random`. */
+  sample(rows: number, random: Random): Promise<Float32Array>;
+  /**
+   * A source of `rows` rows in all, drawn chunk by chunk (each chunk from its own seed), in worker
+   * threads where the generator gains from them. Close it after use.
+   */
+  open(rows: number): Promise<ChunkSource>;
+  /**
+   * Post-processing toward released (or, without privacy, the training rows') column histograms:
+   * the generator adjusts itself and returns the transformer with quantile maps, and the columns
+   * calibrated. Absent for generators that draw from the histograms already.
+   */
+  calibrate?(transformer: TableTransformer, histograms: readonly (ColumnHistogram | undefined)[], columnCount: number, seed: number): { transformer: TableTransformer; calibratedColumns: number[] };
+  save(): GeneratorState;
+  dispose(): void;
+}
+
+/** Without privacy: the facts fitted on the training rows themselves. */
+export interface ExactRelease {
+  private: false;
+  /** The schema the outputs are written with. */
+  schema: Schema;
+  transformer: TableTransformer;
+}
+
+/** With differential privacy: everything learned of the rows before fitting, and its ledger. */
+export interface PrivateRelease<B extends GeneratorBudget = GeneratorBudget> {
+  private: true;
+  request: PrivacyRequest;
+  plan: BudgetPlan;
+  accountant: AccountantKind;
+  /** The generator's split of the plan (GeneratorKind.budget). */
+  budget: B;
+  /** Every DP draw (noise, thresholds, batch coins) comes from this stream, never from the seed. */
+  noise: SecureRandom;
+  /** Histograms and the preprocessing ledger (the split's count and the rows-per-person releases included). */
+  stats: PrivateStatistics;
+  /** epsilon of preprocessing alone, by the run's accountant. */
+  preprocessingAlone: number;
+  /** With a privacy unit: the table bounded to k rows per person, grouped. */
+  units?: BoundedUnits;
+  /** Column pairs (schema indices) whose joint histograms were released (marginals generator). */
+  pairs: [number, number][];
+  /** The schema as released: structure only. */
+  schema: Schema;
+  transformer: TableTransformer;
+  /** The guarantee in the card's words, for this file and privacy unit. */
+  guarantee(epsilon: number, mechanisms: string): string;
+  /** The statement's parts every generator shares (file, unit, accountant, what is public or not covered, noise). */
+  common: Pick<PrivacyStatement, 'about' | 'unit' | 'accountant' | 'declaredPublic' | 'notCovered' | 'noiseSource'>;
+}
+
+export type Release = ExactRelease | PrivateRelease;
+
+/** A generator's share of the privacy budget: preprocessing's rho first, its own parts after. */
+export interface GeneratorBudget {
+  preprocessing: number;
+}
+
+export interface FitOptions {
+  /** Training epochs; default chosen from the data size. */
+  epochs?: number;
+  model?: Partial<TvaeOptions>;
+  backend?: BackendPreference;
+  /** The utility target column, which a generator may model with care (pgm: the hub). */
+  target?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: TrainProgress) => void;
+}
+
+export interface FitInput<R extends Release = Release> {
+  /** The learning schema and training rows (after the rule layer's rewrite). */
+  schema: Schema;
+  table: Table;
+  release: R;
+  options: FitOptions;
+  /** The run's seeded stream: fitting choices, never DP noise. */
+  random: Random;
+  phase: Phase;
+}
+
+export interface Fitted {
+  generator: Generator;
+  /** For the card. */
+  parameters: Record<string, unknown>;
+  backend: { name: string; detail: string };
+  history: EpochRecord[] | ReleasedEpoch[];
+  privacy: PrivacyStatement;
+  /** DP: the released row count. */
+  noisyRowCount?: number;
+  /**
+   * With a privacy unit: the input's rows before bounding, estimated privately (output size). Both
+   * estimates fall short (the release cannot see a few people with many rows through its noise,
+   * the bounded count leaves their extra rows out): the larger is the better.
+   */
+  estimatedRows?: number;
+}
+
+export interface LoadContext {
+  /** The schema the generator learned (the model file's, before the rule layer adds its columns). */
+  schema: Schema;
+  transformer: TableTransformer;
+  backend?: BackendPreference;
+  /** The model file's path, for messages. */
+  path: string;
+}
+
+/** A generator as the registry lists it. */
+export interface GeneratorKind<B extends GeneratorBudget = GeneratorBudget> {
+  name: GeneratorName;
+  /** A short label and a one-line description, for the CLI's help, the extension's pick and setting. */
+  label: string;
+  description: string;
+  /** Runs only with differential privacy. */
+  privateOnly: boolean;
+  /** Where its DP draws come from, in the card's words. */
+  noiseSource: string;
+  /** Its split of a privacy plan, before any row is read. */
+  budget(plan: BudgetPlan, accountant: AccountantKind): B;
+  fit(input: FitInput<ExactRelease | PrivateRelease<B>>): Promise<Fitted>;
+  load(file: ModelFile, context: LoadContext): Promise<Generator>;
+}

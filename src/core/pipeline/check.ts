@@ -1,0 +1,73 @@
+import type { Generator } from '../generators/types';
+import type { Random } from '../random';
+import type { RuleLayer } from '../rules/layer';
+import { pairsFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry, type RulePlan } from '../rules/plan';
+import type { SampleStats } from '../sampler';
+import type { Rule, Schema } from '../schema/types';
+import type { Table } from '../table';
+import type { TableTransformer } from '../transform/transformer';
+import type { Stage } from './stage';
+import type { MetadataCard } from './types';
+
+/**
+ * Check stage: the rows' rules, kept by construction around any generator. Planned before
+ * learning (the generator learns the rewritten table), completed from the fitted generator, and
+ * counted after sampling (rows drawn again because they broke an enforced rule).
+ */
+
+export interface RulesPlanned {
+  plan: RulePlan;
+  /** The schema and rows the generator learns: the rule layer's rewrite of the training rows. */
+  learningSchema: Schema;
+  learningTable: Table;
+}
+
+export async function planChecks(schema: Schema, table: Table, options: { input: string; differentiallyPrivate: boolean; seed: number }, stage: Stage): Promise<RulesPlanned> {
+  const plan = await stage.time('rules', () => planRules(schema, table, options));
+  const layer = plan.layer;
+  const learningSchema = layer.learningSchema(schema, options.differentiallyPrivate ? undefined : table);
+  // The rewrite keeps the rows in order: each keeps its person.
+  const forwarded = layer.forward(schema, table);
+  const learningTable = table.units ? { ...forwarded, units: table.units } : forwarded;
+  return { plan, learningSchema, learningTable };
+}
+
+export interface RulesConfirmed {
+  /** The final layer, which sampling applies. */
+  layer: RuleLayer;
+  /** The schema the synthetic rows are written with (computed columns included). */
+  outputSchema: Schema;
+  /** Every rule as the evaluation checks it, and the card's entries. */
+  rules: Rule[];
+  card: RuleCardEntry[];
+}
+
+/**
+ * With the fitted generator: the output schema, and the pairs of declared determines rules read
+ * off rows the generator samples (post-processing, no privacy cost).
+ */
+export async function confirmChecks(
+  planned: RulesPlanned,
+  schema: Schema,
+  learnedSchema: Schema,
+  generator: Generator,
+  transformer: TableTransformer,
+  random: Random,
+): Promise<RulesConfirmed> {
+  let layer = planned.plan.layer;
+  const outputSchema = layer.outputSchema(learnedSchema, schema);
+  if (layer.pendingPairs.length) {
+    const presample = await generator.open(PAIR_SAMPLE_ROWS);
+    try {
+      layer = await pairsFromModel(layer, presample, transformer, outputSchema, random.nextUint32());
+    } finally {
+      await presample.close();
+    }
+  }
+  return { layer, outputSchema, ...planned.plan.report(layer) };
+}
+
+/** The card's count of rows drawn again, when any were. */
+export function redrawn(stats: SampleStats | undefined): Pick<MetadataCard, 'redrawn'> {
+  return stats && stats.rejected > 0 ? { redrawn: { rows: stats.rejected, share: stats.rejected / stats.drawn, stillBroken: stats.stillBroken } } : {};
+}

@@ -1,0 +1,217 @@
+import * as path from 'node:path';
+import { lengthHistogram } from '../placeholder-text';
+import { dpSchedule } from '../generators/tvae';
+import type { ExactRelease, GeneratorKind, Phase, PrivateRelease, PrivacyRequest } from '../generators/types';
+import type { BudgetPlan } from '../privacy/budget';
+import { ledger } from '../privacy/budget';
+import { privateStatistics, releaseCount } from '../privacy/preprocess';
+import { bindUnits } from '../privacy/units';
+import { Random } from '../random';
+import type { BoundedUnits, NumericHistogram, PrivacyUnitStatement, PrivateStatistics, ReleaseEntry } from '../release/types';
+import { neutralIdentifier } from '../schema/identifiers';
+import { unitColumn } from '../schema/privacy-unit';
+import type { Schema } from '../schema/types';
+import type { Table } from '../table';
+import { TableTransformer } from '../transform/transformer';
+import type { GenerateOptions } from './types';
+
+/**
+ * Share of preprocessing's budget spent on the rows-per-person histogram (privacy unit): about what
+ * one column's release gets; it sets the bound k and the number of people DP-SGD samples from.
+ */
+export const UNIT_SIZES_SHARE = 0.1;
+
+export interface ReleaseInput {
+  /** The learning schema and training rows. */
+  schema: Schema;
+  table: Table;
+  generator: GeneratorKind;
+  options: GenerateOptions;
+  random: Random;
+  phase: Phase;
+}
+
+/**
+ * Release stage. Without privacy: the column transformers fitted on the training rows. With it:
+ * every statistic taken from the private rows goes through a DP mechanism charged to one budget
+ * (privacy/preprocess.ts, privacy/budget.ts), with the person-level bounding first when the
+ * schema has a privacy unit; the generator then fits from this release.
+ */
+export function exactRelease({ schema, table, options, random, phase }: ReleaseInput): ExactRelease {
+  phase('fit', 'Fitting column transformers');
+  const transformer = TableTransformer.fit(schema, table, { seed: random.nextUint32() });
+  return {
+    private: false,
+    schema: withPlaceholderLengths(
+      modelSchema(schema),
+      table.columns.map((data, index) => (!options.blankText && schema.columns[index].kind === 'text' && data.type === 'none' && data.lengths ? lengthHistogram(data.lengths) : undefined)),
+    ),
+    transformer,
+  };
+}
+
+export function privateRelease(
+  { schema, table, generator, options, random, phase }: ReleaseInput,
+  privacy: { request: PrivacyRequest; plan: BudgetPlan },
+  countRelease: ReleaseEntry | undefined,
+  pairs: [number, number][],
+): PrivateRelease {
+  const { request, plan } = privacy;
+  const accountant = request.accountant ?? 'pld';
+  // The sampling rate is part of every private request: checked before anything is released.
+  dpSchedule(request.samplingRate, options.epochs);
+  // Every DP draw (noise, thresholds, batch coins) comes from this CSPRNG stream, never from the seed.
+  const noise = Random.secure();
+  const budget = generator.budget(plan, accountant);
+  // The split's noisy count (if any) came out of the preprocessing budget.
+  const countRho = countRelease?.rho ?? 0;
+  let rhoHistograms = budget.preprocessing - countRho;
+  // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
+  // then has sensitivity k, and DP-SGD samples people.
+  const unitName = unitColumn(schema);
+  let units: BoundedUnits | undefined;
+  if (unitName) {
+    phase('fit', `Bounding the rows of each person identified by ${unitName}`);
+    const rhoUnits = rhoHistograms * UNIT_SIZES_SHARE;
+    rhoHistograms -= rhoUnits;
+    const declared = schema.privacyUnit !== 'row' ? schema.privacyUnit?.maxRowsPerUnit : undefined;
+    units = bindUnits(table, {
+      column: unitName,
+      rho: rhoUnits,
+      maxRowsPerUnit: declared,
+      random: noise,
+      sigma1: Math.sqrt(releaseCount(schema, { needsCounts: true, pairs, textLengths: !options.blankText }) / (2 * rhoHistograms)),
+    });
+  }
+  phase('fit', 'Releasing column statistics with differential privacy');
+  const released = privateStatistics(schema, units?.table ?? table, {
+    rho: rhoHistograms,
+    thresholdDelta: plan.thresholdDeltaPerColumn,
+    random: noise,
+    delta: plan.delta,
+    needsCounts: true,
+    pairs,
+    textLengths: !options.blankText,
+    maxRowsPerUnit: units?.maxRowsPerUnit,
+  });
+  // The split's count and the rows-per-person releases are part of preprocessing's budget and ledger.
+  const extra = [...(countRelease ? [countRelease] : []), ...(units?.releases ?? [])];
+  const stats: PrivateStatistics = extra.length ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0), releases: [...extra, ...released.releases] } : released;
+  const unit: PrivacyUnitStatement = units
+    ? {
+        column: unitName!,
+        maxRowsPerUnit: units.maxRowsPerUnit,
+        maxRowsChosen:
+          units.chosen === 'declared'
+            ? 'declared in the schema or on the command line'
+            : 'chosen privately from a noisy histogram of rows per person (in the ledger): the largest bound at which the people holding more rows outweigh the noise each extra row per person adds',
+        extraRows: 'dropped at random, each person\'s kept rows chosen with secure random coins',
+        noisyUnits: units.noisyUnits,
+      }
+    : 'row';
+  const neighbour = units ? `one person (all rows with one ${unitName} value)` : 'one row';
+  const unitWords = units ? `; it protects each person identified by ${unitName}, with up to ${units.maxRowsPerUnit.toLocaleString('en-GB')} of their rows` : '';
+  const structure = withPlaceholderLengths(structuralSchema(schema, stats, options.schema !== undefined), stats.textLengths);
+  const transformer = TableTransformer.fromFacts(structure, stats.facts, { seed: random.nextUint32() });
+  const preprocessingAlone = ledger(stats.rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
+  const accountantName = accountant === 'pld' ? 'privacy loss distribution (PLD)' : 'Rényi DP (RDP)';
+  const file = path.basename(options.input);
+  // The same words for both generators: which file, which neighbours, and that ε is a bound.
+  const guarantee = (epsilon: number, mechanisms: string): string =>
+    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing ${neighbour}${unitWords}: ${mechanisms}. ε is an upper bound computed by the ${accountantName} accountant.`;
+  const common = {
+    about: { file, neighbours: `any file that differs from it by ${neighbour}, added or removed` },
+    unit,
+    accountant: `${accountantName}, add/remove ${neighbour}`,
+    declaredPublic: [
+      ...stats.publicFacts,
+      ...(options.schema
+        ? ['The format facts of the schema you supplied (missing-value tokens, quoting, decimal places, identifier shapes): used as you declared them.']
+        : []),
+    ],
+    notCovered: [
+      'The schema structure: column names and order, the header, kinds, date formats, number conventions (a decimal comma, currency or % signs), which columns are identifiers and of which type, the CSV dialect (delimiter, quote, line ending, byte-order mark) and the card\'s `notes` on how the file was read. It is read from the file, you review and approve it, and it is treated as public.',
+      ...(options.schema
+        ? []
+        : ['Output formats are not read from the rows: missing values are written as empty cells, values quoted only where needed, decimal places follow the released histograms, identifiers take a standard shape. Supply a schema (--schema) to declare them.']),
+      'The evaluation, the HTML report, the exact row counts in them and the holdout (its row count and row list): computed on the real data for the governance review, NOT differentially private. Remove the `evaluation` and `holdout` fields before publishing this card.',
+      'Timings, in whole seconds: they grow with the size of the file.',
+      'Identifier columns are regenerated in their format from the schema, never from values.',
+    ],
+    noiseSource: generator.noiseSource,
+  };
+  return { private: true, request, plan, accountant, budget, noise, stats, preprocessingAlone, ...(units ? { units } : {}), pairs, schema: structure, transformer, guarantee, common };
+}
+
+/**
+ * The schema as released with a private model: structure only (names, kinds, date formats, the
+ * dialect), which the user reviews and which the card lists as not covered. Counts, ranges and
+ * category lists inferred from the rows are dropped; constants are kept only when declared public,
+ * since a constant's value comes from the data. Facts that only format the output are not taken
+ * from the rows, where one row can change them (one blank cell sets a missing-value token, one
+ * long decimal the decimal places): they come from a schema the user supplied (a declaration), or
+ * else from the release (decimal places from the released histogram's resolution) or a neutral
+ * default (missing values written as empty cells, quoting only where needed, standard identifier
+ * shapes). Whether a column has missing values at all is the released histogram's to say.
+ */
+function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: boolean): Schema {
+  return {
+    ...schema,
+    ...(schema.source ? { source: { file: schema.source.file } } : {}),
+    rowCount: stats.rowCount,
+    notes: [],
+    columns: schema.columns.map((c, index) => {
+      const { min: _min, max: _max, categories: _c, distinctCount: _d, text: _t, warnings: _w, readAsMissing: _r, formulaLike: _f, missingQuoted, number, identifier, ...rest } = c;
+      const publicConstant = c.kind === 'constant' && c.public?.categories?.length === 1;
+      const histogram = stats.histograms[index];
+      // The column's conventions (decimal comma, currency or % signs) are kept as structure; digit
+      // grouping (set by whichever values reach 1,000), padding and notation are not.
+      const conventions = number ? { ...(number.decimalSeparator ? { decimalSeparator: number.decimalSeparator } : {}), ...(number.prefix ? { prefix: number.prefix } : {}), ...(number.suffix ? { suffix: number.suffix } : {}) } : {};
+      const releasedNumber =
+        c.kind === 'continuous' && histogram?.type === 'numeric'
+          ? { decimals: decimalsForResolution(histogram), fixed: false, ...conventions }
+          : c.kind === 'integer'
+            ? { decimals: 0, fixed: false, ...conventions }
+            : undefined;
+      const format = declared ? number : releasedNumber;
+      return {
+        ...rest,
+        missingCount: 0,
+        missingRate: 0,
+        distinctCount: 0,
+        distinctExact: false,
+        missingToken: declared ? c.missingToken : '',
+        quoting: declared ? c.quoting : 'as-needed',
+        ...(declared && missingQuoted !== undefined ? { missingQuoted } : {}),
+        ...(format ? { number: format } : {}),
+        ...(identifier ? { identifier: declared ? identifier : neutralIdentifier(identifier) } : {}),
+        ...(publicConstant ? { categories: [{ value: c.public!.categories![0], count: 0 }] } : {}),
+      };
+    }),
+  };
+}
+
+/**
+ * Decimal places for a continuous column from its released histogram: one more than a bin's width
+ * needs (a tenth of a bin), at most 6. Bins are the resolution the release has; finer digits would
+ * only show the generator's own noise.
+ */
+export function decimalsForResolution(histogram: NumericHistogram): number {
+  const width = (histogram.edges[histogram.edges.length - 1] - histogram.edges[0]) / Math.max(1, histogram.counts.length);
+  if (!(width > 0)) return 0;
+  return Math.max(0, Math.min(6, Math.ceil(-Math.log10(width)) + 1));
+}
+
+/** Free-text columns with a length histogram get placeholder text; the rest stay blank. */
+function withPlaceholderLengths(schema: Schema, lengths: readonly (number[] | undefined)[]): Schema {
+  return { ...schema, columns: schema.columns.map((c, i) => (lengths[i] ? { ...c, placeholderLengths: lengths[i] } : c)) };
+}
+
+/** The schema as the model file keeps it: per-category counts dropped (only the levels are needed). */
+function modelSchema(schema: Schema): Schema {
+  return {
+    ...schema,
+    columns: schema.columns.map((c) => ({ ...c, categories: c.categories?.map((k) => ({ value: k.value, count: 0 })) })),
+  };
+}
+
