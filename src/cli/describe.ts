@@ -1,6 +1,7 @@
 import { formatNumber } from '../core/schema/format';
 import { percentForPeople } from '../core/percent';
 import { describeRule } from '../core/rules/check';
+import { keptShareInWords } from '../core/rules/words';
 import { describePrivacyUnit } from '../core/schema/privacy-unit';
 import type { ColumnSchema, Rule, Schema } from '../core/schema/types';
 
@@ -25,7 +26,7 @@ export function describeSchema(schema: Schema): string {
   if (warnings.length) out += `\nWarnings:\n${warnings.join('\n')}\n`;
   if (schema.notes?.length) out += `\nNotes:\n${schema.notes.map((n) => clip(`  ${n}`, LINE_WIDTH)).join('\n')}\n`;
   if (schema.rules?.length) {
-    const share = (r: Rule): string => (r.realShare === undefined ? '' : ` (${r.realShare === 1 ? 'every row' : `${percentForPeople(r.realShare, 2)} % of rows`})`);
+    const share = (r: Rule): string => (r.realShare === undefined ? '' : ` (${keptShareInWords(r, 2)})`);
     out += `\nRules (${schema.rules.length}; set "enforce": false to keep one only as a report, or remove it):\n`;
     out += schema.rules.map((r) => clip(`  ${r.enforce ? 'enforced' : 'soft    '}  ${describeRule(r)}  [${r.source}]${share(r)}`, LINE_WIDTH)).join('\n') + '\n';
   }

@@ -14,7 +14,8 @@ import { csvForOutput, schemaFileFor } from './outputs';
 import { REPORT_VIEW_TYPE, ReportPanel } from './reportPanel';
 import { deleteRun, RunsView, type Run } from './runsView';
 import { generateFixtureCommand, insertRowsCommand } from './sampleCommands';
-import { changeKind, declarePublic, protectPeople, protectRows, SchemaView, setExcluded } from './schemaView';
+import { addRuleCommand, checkRulesCommand, removeRuleCommand, setRuleDeclared, setRuleEnforced } from './ruleCommands';
+import { type Node, changeKind, declarePublic, protectPeople, protectRows, SchemaView, setExcluded, writeSchemaFile } from './schemaView';
 import { killAllJobs, runInferSchema } from './workerClient';
 
 const isCsv = (uri: vscode.Uri | undefined): uri is vscode.Uri => !!uri && /\.csv$/i.test(uri.path);
@@ -106,6 +107,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('syntheticCsv.schema.declarePublic', schemaCommand(declarePublic)),
     vscode.commands.registerCommand('syntheticCsv.schema.protectPeople', schemaCommand(protectPeople)),
     vscode.commands.registerCommand('syntheticCsv.schema.protectRows', schemaCommand(protectRows)),
+    vscode.commands.registerCommand('syntheticCsv.schema.enforceRule', (node?: Node) => setRuleEnforced(schemaView, node, true)),
+    vscode.commands.registerCommand('syntheticCsv.schema.softenRule', (node?: Node) => setRuleEnforced(schemaView, node, false)),
+    vscode.commands.registerCommand('syntheticCsv.schema.declareRulePublic', (node?: Node) => setRuleDeclared(schemaView, node, true)),
+    vscode.commands.registerCommand('syntheticCsv.schema.withdrawRulePublic', (node?: Node) => setRuleDeclared(schemaView, node, false)),
+    vscode.commands.registerCommand('syntheticCsv.schema.removeRule', (node?: Node) => removeRuleCommand(schemaView, node)),
+    vscode.commands.registerCommand('syntheticCsv.schema.addRule', () => addRuleCommand(schemaView, context.extensionPath)),
+    vscode.commands.registerCommand('syntheticCsv.schema.checkRules', () => checkRulesCommand(schemaView, context.extensionPath)),
     vscode.commands.registerCommand('syntheticCsv.schema.refresh', () => schemaView.reload()),
     vscode.commands.registerCommand('syntheticCsv.schema.reset', () => schemaView.reset()),
     vscode.commands.registerCommand('syntheticCsv.schema.openFile', async () => {
@@ -115,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!fs.existsSync(file)) {
         const loaded = await schemaView.schema();
         if (!loaded) return;
-        await fs.promises.writeFile(file, JSON.stringify(loaded.schema, null, 2) + '\n', 'utf8');
+        await writeSchemaFile(file, loaded.schema);
       }
       await vscode.window.showTextDocument(vscode.Uri.file(file));
     }),
@@ -185,7 +193,7 @@ async function inferSchemaCommand(
         );
       },
     );
-    await fs.promises.writeFile(target.fsPath, JSON.stringify(schema, null, 2) + '\n', 'utf8');
+    await writeSchemaFile(target.fsPath, schema);
     schemaView.show(uri, true);
     schemaView.reload();
     await vscode.window.showTextDocument(target, { preview: true });

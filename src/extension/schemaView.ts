@@ -1,15 +1,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COLUMN_KINDS, type ColumnKind, type ColumnSchema, type DateFormat, type Schema } from '../core/schema/types';
+import { writeTextAtomic } from '../core/io/atomic';
+import { describeRule } from '../core/rules/check';
+import { keptShareInWords, ruleInWords } from '../core/rules/words';
+import { COLUMN_KINDS, type ColumnKind, type ColumnSchema, type DateFormat, type Rule, type Schema } from '../core/schema/types';
+import { InputError } from '../core/csv/errors';
 import { clearDiagnostics, isCancelled, reportError } from './errors';
 import { describePrivacyUnit, withPrivacyUnit } from '../core/schema/privacy-unit';
 import { workerLog } from './log';
 import { schemaFileFor } from './outputs';
 import { runInferSchema } from './workerClient';
 
-type Node =
+export type Node =
   | { type: 'column'; column: ColumnSchema }
+  | { type: 'rules' }
+  | { type: 'rule'; rule: Rule }
   | { type: 'detail'; label: string; icon: vscode.ThemeIcon; tooltip?: string }
   | { type: 'status'; label: string; icon: vscode.ThemeIcon; tooltip?: string; command?: vscode.Command };
 
@@ -149,6 +155,8 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
+    if (node.type === 'rules') return this.rulesItem();
+    if (node.type === 'rule') return this.ruleItem(node.rule);
     if (node.type !== 'column') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
       item.iconPath = node.icon;
@@ -213,8 +221,67 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     return out;
   }
 
+  /** The Rules section's header: how many rules, how many enforced; its actions add or check rules. */
+  private rulesItem(): vscode.TreeItem {
+    const rules = this.loaded?.schema.rules;
+    const count = rules?.length ?? 0;
+    const item = new vscode.TreeItem(vscode.l10n.t('Rules'), count ? (count <= 8 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
+    item.id = `${this.csv?.fsPath}#rules`;
+    item.iconPath = new vscode.ThemeIcon('law');
+    item.contextValue = 'rules';
+    item.description =
+      rules === undefined
+        ? vscode.l10n.t('not looked for yet')
+        : count
+          ? vscode.l10n.t('{0} · {1} enforced', count, rules.filter((r) => r.enforce).length)
+          : vscode.l10n.t('none');
+    item.tooltip = new vscode.MarkdownString(
+      [
+        vscode.l10n.t('Rules every row keeps (dates in order, computed columns, codes that fix another column). Enforced rules are kept in every synthetic row, whatever the generator; the others are only reported.'),
+        rules === undefined ? vscode.l10n.t('This schema file lists no rules: without differential privacy, Generate mines them from the training rows. Add one, or reset the schema to have them proposed.') : '',
+        vscode.l10n.t('Under differential privacy only declared rules are used: a declared rule is treated as public knowledge.'),
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+    return item;
+  }
+
+  private ruleItem(rule: Rule): vscode.TreeItem {
+    const schema = this.loaded!.schema;
+    const item = new vscode.TreeItem(ruleInWords(rule, schema), vscode.TreeItemCollapsibleState.None);
+    item.id = `${this.csv?.fsPath}#rule:${describeRule(rule)}`;
+    const share = keptShareInWords(rule);
+    const declared = rule.source === 'declared';
+    item.description = [
+      declared ? vscode.l10n.t('declared public') : vscode.l10n.t('inferred'),
+      share ? vscode.l10n.t('kept by {0}', share) : vscode.l10n.t('not measured'),
+      rule.enforce ? vscode.l10n.t('enforced') : vscode.l10n.t('report only'),
+    ].join(' · ');
+    item.iconPath = rule.enforce
+      ? new vscode.ThemeIcon('pass', share && rule.realShare! < 1 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined)
+      : new vscode.ThemeIcon('circle-large-outline', new vscode.ThemeColor('disabledForeground'));
+    item.contextValue = ['rule', rule.enforce ? 'enforced' : 'soft', declared ? 'declared' : 'inferred'].join(' ');
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`**${escapeMd(ruleInWords(rule, schema))}**`);
+    tip.appendMarkdown(`\n\n${escapeMd(share ? vscode.l10n.t('The real rows keep it: {0}.', share) : vscode.l10n.t('Not yet checked against the real rows (checked before training).'))}`);
+    tip.appendMarkdown(
+      `\n\n${escapeMd(rule.enforce ? vscode.l10n.t('Enforced: every synthetic row keeps it, by construction.') : vscode.l10n.t('Report only: the evaluation reports how many synthetic rows keep it; it is not enforced.'))}`,
+    );
+    tip.appendMarkdown(
+      `\n\n$(${declared ? 'globe' : 'shield'}) ${escapeMd(
+        declared
+          ? vscode.l10n.t('Declared public: treated as public knowledge under differential privacy, so it is used at no privacy cost. Declare only rules anyone could know without seeing these rows.')
+          : vscode.l10n.t('Inferred from the real rows: used without differential privacy only. Under differential privacy it is listed on the card but not used, unless you declare it public.'),
+      )}`,
+    );
+    item.tooltip = tip;
+    return item;
+  }
+
   async getChildren(node?: Node): Promise<Node[]> {
     if (node?.type === 'column') return this.details(node.column);
+    if (node?.type === 'rules') return (this.loaded?.schema.rules ?? []).map((rule) => ({ type: 'rule', rule }));
     if (node) return [];
     if (!this.csv) {
       this.view.description = undefined;
@@ -245,7 +312,37 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
         ? vscode.l10n.t('{0} rows · schema from {1} (used by Generate)', schema.rowCount, path.basename(schemaFileFor(this.csv.fsPath)))
         : vscode.l10n.t('{0} rows · inferred; edits are saved to {1}', schema.rowCount, path.basename(schemaFileFor(this.csv.fsPath)));
     this.view.message += ' · ' + vscode.l10n.t('Protects {0}', describePrivacyUnit(schema.privacyUnit));
-    return schema.columns.map((column) => ({ type: 'column', column }));
+    return [{ type: 'rules' }, ...schema.columns.map((column): Node => ({ type: 'column', column }))];
+  }
+
+  /**
+   * Apply an edit to the rules list and save the schema file. `change` returns the new list, or
+   * undefined when nothing changed; an error it throws (a contradiction, a broken rule) is shown
+   * and nothing is saved.
+   */
+  async editRules(change: (schema: Schema, file: string) => Promise<Rule[] | undefined> | Rule[] | undefined): Promise<void> {
+    const loaded = await this.schema();
+    if (!loaded || !this.csv) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Open a CSV file first.'));
+      return;
+    }
+    let rules: Rule[] | undefined;
+    try {
+      rules = await change(loaded.schema, path.basename(schemaFileFor(this.csv.fsPath)));
+    } catch (error) {
+      if (isCancelled(error)) return;
+      if (error instanceof InputError) {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Rule not saved: {0}', error.detail), { modal: true });
+        return;
+      }
+      reportError(error, [this.csv], vscode.l10n.t('Cannot check the rule'));
+      return;
+    }
+    if (!rules) return;
+    loaded.schema.rules = rules;
+    loaded.source = 'file';
+    await this.save(loaded.schema);
+    this.changed.fire(undefined);
   }
 
   /** Apply an edit to a column and save the schema file beside the CSV. */
@@ -273,7 +370,7 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const file = schemaFileFor(this.csv!.fsPath);
     this.writing = true;
     try {
-      await fs.promises.writeFile(file, JSON.stringify(schema, null, 2) + '\n', 'utf8');
+      await writeSchemaFile(file, schema);
       clearDiagnostics(vscode.Uri.file(file));
     } finally {
       setTimeout(() => (this.writing = false), 500);
@@ -297,6 +394,11 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     this.cancelLoad?.cancel();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** Write `<name>.schema.json` atomically: an editor or a run reading it sees the old document or the new one, never half. */
+export function writeSchemaFile(file: string, schema: Schema): Promise<void> {
+  return writeTextAtomic(file, JSON.stringify(schema, null, 2) + '\n', { overwrite: true });
 }
 
 function escapeMd(text: string): string {

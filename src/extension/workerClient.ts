@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { removeStaleTemporaryFiles } from '../core/io/atomic';
-import type { Schema } from '../core/schema/types';
+import type { RuleCheckResult } from '../core/rules/verify';
+import type { Rule, Schema } from '../core/schema/types';
 import {
   isFinalResponse,
   type FinalResponse,
@@ -68,7 +69,7 @@ export class WorkerJob {
   constructor(
     extensionPath: string,
     private readonly request: WorkerRequest,
-    readonly kind: 'inferSchema' | 'generate' | 'sample',
+    readonly kind: 'inferSchema' | 'generate' | 'sample' | 'checkRules',
     private readonly hooks: JobHooks,
   ) {
     this.child = fork(path.join(extensionPath, 'dist', 'worker.js'), [], {
@@ -198,6 +199,20 @@ export async function runInferSchema(
   });
   bindCancel(job, cancel);
   return (await expect(job, 'schema')).schema;
+}
+
+/** Rows of `file` breaking each of `rules`, counted in the worker. */
+export async function runCheckRules(
+  extensionPath: string,
+  file: string,
+  schema: Schema,
+  rules: Rule[],
+  cancel: CancelSource | undefined,
+  log: JobHooks['log'],
+): Promise<RuleCheckResult[]> {
+  const job = new WorkerJob(extensionPath, { type: 'checkRules', id: 1, file, schema, rules }, 'checkRules', { log });
+  bindCancel(job, cancel);
+  return (await expect(job, 'rulesChecked')).results;
 }
 
 export function startGenerate(extensionPath: string, params: GenerateParams, hooks: JobHooks): WorkerJob {

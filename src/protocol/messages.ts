@@ -4,13 +4,14 @@
  *
  * One worker process runs one job: the host forks dist/worker.js, waits for `ready`, sends one
  * request, and reads responses with the same `id` until a final one (`schema`, `generated`,
- * `sampled`, `error` or `cancelled`). `cancel` may be sent at any time; the worker then stops the
+ * `sampled`, `rulesChecked`, `error` or `cancelled`). `cancel` may be sent at any time; the worker then stops the
  * job, removes its temporary files and answers `cancelled`. Only type imports from the engine
  * appear here: this module adds no code to either bundle.
  */
 import type { FixtureFormat } from '../core/fixtures';
 import type { GeneratePhase } from '../core/generate';
-import type { Schema } from '../core/schema/types';
+import type { RuleCheckResult } from '../core/rules/verify';
+import type { Rule, Schema } from '../core/schema/types';
 
 /** How the synthetic data is made. Only `none` is available until the differential privacy release. */
 export type PrivacyMode = 'dp-tvae' | 'dp-pgm' | 'dp-marginals' | 'none';
@@ -65,6 +66,8 @@ export type WorkerRequest =
   | { type: 'inferSchema'; id: number; file: string }
   | { type: 'generate'; id: number; params: GenerateParams }
   | { type: 'sample'; id: number; params: SampleParams }
+  /** Count the rows of `file` breaking each of `rules`, reading the columns as `schema` says. */
+  | { type: 'checkRules'; id: number; file: string; schema: Schema; rules: Rule[] }
   | { type: 'cancel'; id: number };
 
 export interface WorkerError {
@@ -116,17 +119,19 @@ export type WorkerResponse =
   | { type: 'schema'; id: number; schema: Schema }
   | { type: 'generated'; id: number; summary: RunSummary }
   | { type: 'sampled'; id: number; rows: number; text?: string; file?: string }
+  | { type: 'rulesChecked'; id: number; results: RuleCheckResult[] }
   | { type: 'error'; id: number; error: WorkerError }
   | { type: 'cancelled'; id: number };
 
 /** The responses that end a job. */
-export type FinalResponse = Extract<WorkerResponse, { type: 'schema' | 'generated' | 'sampled' | 'error' | 'cancelled' }>;
+export type FinalResponse = Extract<WorkerResponse, { type: 'schema' | 'generated' | 'sampled' | 'rulesChecked' | 'error' | 'cancelled' }>;
 
 export function isFinalResponse(message: WorkerResponse): message is FinalResponse {
   return (
     message.type === 'schema' ||
     message.type === 'generated' ||
     message.type === 'sampled' ||
+    message.type === 'rulesChecked' ||
     message.type === 'error' ||
     message.type === 'cancelled'
   );

@@ -10,6 +10,7 @@ import { generate } from '../core/generate';
 import { sampleFromModel } from '../core/sample-model';
 import { parseCondition } from '../core/conditions';
 import { DEFAULT_EPSILON } from '../core/privacy/budget';
+import { checkRulesOnFile } from '../core/rules/verify';
 import { inferSchema } from '../core/schema/infer';
 import { readSchemaFile } from '../core/schema/schema-file';
 import type { GenerateParams, RunSummary, SampleParams, WorkerError, WorkerRequest, WorkerResponse } from '../protocol/messages';
@@ -46,6 +47,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     switch (request.type) {
       case 'inferSchema': {
         const schema = await inferSchema(request.file, {
+          rules: true,
           signal: controller.signal,
           onProgress: (read, total) => send({ type: 'progress', id: request.id, fraction: total ? read / total : 0, message: 'Reading' }),
         });
@@ -57,6 +59,9 @@ async function handle(request: WorkerRequest): Promise<void> {
         break;
       case 'sample':
         await runSample(request.id, request.params, controller.signal);
+        break;
+      case 'checkRules':
+        send({ type: 'rulesChecked', id: request.id, results: await checkRulesOnFile(request.file, request.schema, request.rules, { signal: controller.signal }) });
         break;
     }
   } catch (error) {

@@ -49,7 +49,7 @@ export function unitClass(column: ColumnSchema): 'date' | 'datetime' | 'number' 
 }
 
 /** A column a `determines` or `missingWhen` rule can key on: categories or whole numbers, not dates. */
-function isKeyColumn(column: ColumnSchema): boolean {
+export function isKeyColumn(column: ColumnSchema): boolean {
   return column.kind === 'categorical' || column.kind === 'boolean' || column.kind === 'integer' || column.kind === 'continuous';
 }
 

@@ -109,7 +109,7 @@ export async function pairsFromModel(layer: RuleLayer, source: ChunkSource, tran
 export const PAIR_SAMPLE_ROWS = 20_000;
 
 /** The file line where data row `row` (0-based) starts. */
-async function lineOfDataRow(file: string, row: number): Promise<number> {
+export async function lineOfDataRow(file: string, row: number): Promise<number> {
   let seen = 0;
   let found = 0;
   await readCsv(file, (_fields, line) => {
