@@ -15,7 +15,7 @@ import { runInferSchema } from './workerClient';
 export type Node =
   | { type: 'column'; column: ColumnSchema }
   | { type: 'rules' }
-  | { type: 'rule'; rule: Rule }
+  | { type: 'rule'; rule: Rule; index: number }
   | { type: 'detail'; label: string; icon: vscode.ThemeIcon; tooltip?: string }
   | { type: 'status'; label: string; icon: vscode.ThemeIcon; tooltip?: string; command?: vscode.Command };
 
@@ -156,7 +156,7 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
 
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.type === 'rules') return this.rulesItem();
-    if (node.type === 'rule') return this.ruleItem(node.rule);
+    if (node.type === 'rule') return this.ruleItem(node.rule, node.index);
     if (node.type !== 'column') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
       item.iconPath = node.icon;
@@ -247,10 +247,10 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     return item;
   }
 
-  private ruleItem(rule: Rule): vscode.TreeItem {
+  private ruleItem(rule: Rule, index: number): vscode.TreeItem {
     const schema = this.loaded!.schema;
     const item = new vscode.TreeItem(ruleInWords(rule, schema), vscode.TreeItemCollapsibleState.None);
-    item.id = `${this.csv?.fsPath}#rule:${describeRule(rule)}`;
+    item.id = `${this.csv?.fsPath}#rule:${index}:${describeRule(rule)}`;
     const share = keptShareInWords(rule);
     const declared = rule.source === 'declared';
     item.description = [
@@ -281,7 +281,7 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (node?.type === 'column') return this.details(node.column);
-    if (node?.type === 'rules') return (this.loaded?.schema.rules ?? []).map((rule) => ({ type: 'rule', rule }));
+    if (node?.type === 'rules') return (this.loaded?.schema.rules ?? []).map((rule, index) => ({ type: 'rule', rule, index }));
     if (node) return [];
     if (!this.csv) {
       this.view.description = undefined;

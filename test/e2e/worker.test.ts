@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { finishGenerate, JobCancelled, runSample, startGenerate, WorkerCrashed, type WorkerJob } from '../../src/extension/workerClient';
+import { finishGenerate, JobCancelled, runCheckRules, runInferSchema, runSample, startGenerate, WorkerCrashed, WorkerFailure, type WorkerJob } from '../../src/extension/workerClient';
 import type { GenerateParams } from '../../src/protocol/messages';
 import { ROOT, waitFor } from './harness';
 
@@ -61,6 +61,35 @@ describe('worker client with the bundled worker', { timeout: 180_000 }, () => {
     const sql = fs.readFileSync(fixture, 'utf8').trim().split('\n');
     assert.equal(sql.length, 4);
     assert.match(sql[0], /^INSERT INTO "patients" \("patient_id", "age", /);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the schema proposes the rules; rules are checked against the file, with the first line that breaks one', async () => {
+    const { dir, input } = workspace();
+    const schema = await runInferSchema(ROOT, input, () => undefined, undefined, quiet);
+    assert.ok(schema.rules?.some((r) => r.kind === 'order' && r.low === 'admission_date' && r.high === 'discharge_date'), 'the date order is proposed');
+    const common = { source: 'declared', enforce: true } as const;
+    const [kept, broken] = await runCheckRules(
+      ROOT,
+      input,
+      schema,
+      [
+        { kind: 'order', low: 'admission_date', high: 'discharge_date', ...common },
+        { kind: 'order', low: 'discharge_date', high: 'admission_date', ...common },
+      ],
+      undefined,
+      quiet,
+    );
+    assert.equal(kept.broken, 0);
+    assert.equal(kept.share, 1);
+    assert.ok(broken.broken > 0 && broken.broken < broken.rows, `${broken.broken} of ${broken.rows}`);
+    assert.ok(broken.firstLine !== null && broken.firstLine >= 2);
+    // A file the schema does not fit: the worker's error names the line.
+    fs.writeFileSync(input, 'patient_id,admission_date,discharge_date\n1,2024-01-01,not a date\n');
+    await assert.rejects(
+      runCheckRules(ROOT, input, schema, [{ kind: 'order', low: 'admission_date', high: 'discharge_date', ...common }], undefined, quiet),
+      (error: unknown) => error instanceof WorkerFailure && error.detail.line === 2,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
