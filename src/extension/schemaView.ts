@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeTextAtomic } from '../core/io/atomic';
 import { describeRule } from '../core/rules/check';
+import { rulesAfterColumnEdit } from '../core/rules/edit';
 import { keptShareInWords, ruleInWords } from '../core/rules/words';
 import { COLUMN_KINDS, type ColumnKind, type ColumnSchema, type DateFormat, type Rule, type Schema } from '../core/schema/types';
 import { InputError } from '../core/csv/errors';
@@ -361,9 +362,17 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       column = picked?.column;
     }
     if (!column || !(await change(column, loaded.schema))) return;
+    // A rule naming a column that is now excluded, or of a kind it cannot use, would make the file invalid.
+    const { kept, dropped } = rulesAfterColumnEdit(loaded.schema);
+    if (dropped.length) loaded.schema.rules = kept;
     loaded.source = 'file';
     await this.save(loaded.schema);
     this.changed.fire(undefined);
+    if (dropped.length) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Removed {0} rule(s) that no longer apply to "{1}": {2}. Reset the schema to have rules proposed again.', dropped.length, column.name, dropped.map((r) => ruleInWords(r, loaded.schema)).join('; ')),
+      );
+    }
   }
 
   private async save(schema: Schema): Promise<void> {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../src/core/csv/errors';
-import { addRule, changeRule, columnsFor, findRule, knownValues, removeRule, ruleFromPicks } from '../../src/core/rules/edit';
+import { addRule, changeRule, columnsFor, findRule, knownValues, removeRule, ruleFromPicks, rulesAfterColumnEdit } from '../../src/core/rules/edit';
 import { checkRulesOnFile } from '../../src/core/rules/verify';
 import { keptShareInWords, ruleInWords } from '../../src/core/rules/words';
 import { inferSchema } from '../../src/core/schema/infer';
@@ -124,6 +124,23 @@ test('switching enforcement, declaring public and removing change only that rule
   // The view finds a clicked rule again in a list read afresh from the file.
   assert.equal(findRule(JSON.parse(JSON.stringify(schema.rules)) as Rule[], schema.rules[2]), 2);
   assert.equal(findRule(undefined, schema.rules[2]), -1);
+});
+
+test('excluding a column, or giving it a kind a rule cannot use, drops the rules that name it and keeps the others', async () => {
+  const schema = await schemaOf();
+  schema.rules = [
+    order('admitted', 'discharged'),
+    { kind: 'difference', column: 'stay', of: ['discharged', 'admitted'], source: 'inferred', enforce: true },
+    { kind: 'missingWhen', column: 'death_date', parent: 'died', presentOnlyWhen: ['Yes'], source: 'inferred', enforce: true },
+  ];
+  assert.deepEqual(rulesAfterColumnEdit(schema), { kept: schema.rules, dropped: [] });
+  schema.columns.find((c) => c.name === 'discharged')!.exclude = true;
+  const { kept, dropped } = rulesAfterColumnEdit(schema);
+  assert.deepEqual(kept, [schema.rules[2]]);
+  assert.deepEqual(dropped, schema.rules.slice(0, 2));
+  schema.columns.find((c) => c.name === 'discharged')!.exclude = undefined;
+  schema.columns.find((c) => c.name === 'stay')!.kind = 'categorical';
+  assert.deepEqual(rulesAfterColumnEdit(schema).dropped, [schema.rules[1]], 'a difference needs a number');
 });
 
 test('a rule checked against the real file: how many rows break it and the line of the first', async () => {

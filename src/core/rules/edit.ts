@@ -97,6 +97,25 @@ export function removeRule(schema: Schema, index: number): Rule[] {
   return rules.filter((_, i) => i !== index);
 }
 
+/**
+ * After a column edit (excluded, or given a kind a rule cannot use), the rules that still make
+ * sense and those that no longer do, each checked on its own as the schema file would check it.
+ */
+export function rulesAfterColumnEdit(schema: Schema): { kept: Rule[]; dropped: Rule[] } {
+  const kept: Rule[] = [];
+  const dropped: Rule[] = [];
+  for (const rule of schema.rules ?? []) {
+    try {
+      checkRules({ ...schema, rules: [rule] });
+      kept.push(rule);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      dropped.push(rule);
+    }
+  }
+  return { kept, dropped };
+}
+
 /** Where `rule` sits in `rules` (matched by what it says, since a list read again holds new objects), or -1. */
 export function findRule(rules: Rule[] | undefined, rule: Rule): number {
   return (rules ?? []).findIndex((r) => sameRule(r, rule));
