@@ -340,6 +340,11 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       return;
     }
     if (!rules) return;
+    if (this.loaded !== loaded) {
+      // The file was read again (or another CSV shown) while the user was answering: do not write an old document over it.
+      void vscode.window.showWarningMessage(vscode.l10n.t('The schema changed while the rule was being edited; nothing was saved. Try again.'));
+      return;
+    }
     loaded.schema.rules = rules;
     loaded.source = 'file';
     await this.save(loaded.schema);

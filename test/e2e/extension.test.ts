@@ -76,6 +76,8 @@ describe('Synthetic CSV in VS Code (code-server 4.100.3)', { timeout: 600_000 },
   test('the context menu entry is offered on .csv files only', async () => {
     const { page } = s;
     await showExplorer(page);
+    // The Explorer button's hover (left over from the previous test's click) can cover the first row.
+    await page.mouse.move(700, 450);
     await explorerRow(page, 'notes.txt').click({ button: 'right' });
     await page.locator('.monaco-menu').first().waitFor();
     assert.equal(await page.getByRole('menuitem', { name: 'Generate Synthetic Data', exact: true }).count(), 0);
