@@ -235,3 +235,17 @@ export class Reservoir<T> {
 export function detach(text: string): string {
   return text.length < 13 ? text : (' ' + text).slice(1);
 }
+
+/** Sorted row numbers of a seeded uniform sample of k of n rows; null when n <= k. */
+export function subsampleRows(n: number, k: number, random: Random): Int32Array | null {
+  if (n <= k) return null;
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + random.int(n - i);
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  return perm.slice(0, k).sort();
+}

@@ -9,7 +9,7 @@
  * The real and synthetic tables are loaded separately, so a categorical column's `levels` can
  * differ in order and content between them: categories are always matched by their text.
  */
-import { Random } from '../random';
+import { Random, subsampleRows } from '../random';
 import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import type { ColumnCoverage, ColumnPairScore, ColumnShapeScore, CorrelationMap, PairSummary, QualityResult } from './types';
@@ -558,20 +558,6 @@ function binNumeric(column: NumericPrep): DiscreteColumn {
     return out;
   };
   return { real: bin(real), synthetic: bin(column.synthetic), cardinality: NUM_BINS + 1 };
-}
-
-/** Sorted row numbers of a seeded uniform sample of k of n rows; null when n <= k. */
-export function subsampleRows(n: number, k: number, random: Random): Int32Array | null {
-  if (n <= k) return null;
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = 0; i < k; i++) {
-    const j = i + random.int(n - i);
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-  return perm.slice(0, k).sort();
 }
 
 function gather(codes: Int32Array, rows: Int32Array | null): Int32Array {

@@ -9,8 +9,7 @@
  * pairs; missingWhen: parents of at most 20 values for at most 100 columns with missing values), counted on a sample of at most 50,000 rows.
  * The shares of the rules kept are then measured on every row of the table.
  */
-import { subsampleRows } from '../evaluate/quality';
-import { Random } from '../random';
+import { Random, subsampleRows } from '../random';
 import type { ColumnSchema, Rule, Schema } from '../schema/types';
 import { isModelled, isNumericColumn, type ColumnData, type Table } from '../table';
 import { arithmeticTolerance, countBroken, unitClass } from './check';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { readCsv, type CsvFileInfo, type ReadOptions } from '../csv/reader';
-import { detach, Random, Reservoir } from '../random';
+import { detach, Random, Reservoir, subsampleRows } from '../random';
 import { HyperLogLog } from './hll';
 import { percentForPeople } from '../percent';
 import { DATE_FORMATS, daysFromCivil, formatDate, hasUtcOffset, isDatetimeFormat, parseDate, utcOffsetOf } from './dates';
@@ -19,7 +19,6 @@ import {
   type Schema,
   NUMERIC_KINDS,
 } from './types';
-import { subsampleRows } from '../evaluate/quality';
 import { candidateColumns, mineRules } from '../rules/mine';
 import { loadTable } from '../table';
 
