@@ -26,6 +26,8 @@ import { buildReportData } from '../core/report/data';
 import { renderReportHtml } from '../core/report/render';
 import { generatePatientsCsv } from '../core/demo/patients';
 import { parseCondition, type Condition } from '../core/conditions';
+import { GENERATOR_INFO, GENERATOR_NAMES, generatorList } from '../core/generators/catalog';
+import type { GeneratorName } from '../core/generators/types';
 
 /** Simulated admissions in the demo: enough rows for the DP generators to learn through their noise. */
 const DEMO_ROWS = 20_000;
@@ -86,6 +88,8 @@ function positiveInt(value: string): number {
 }
 
 const PRIVACY_UNIT_HELP = 'whom the guarantee protects: a column identifying people (e.g. subject_id: each person with all of their rows) or row (default: the schema\'s, inferred)';
+/** "tvae (neural network), pgm (…) or marginals (…)". */
+const GENERATOR_HELP = generatorList(GENERATOR_NAMES.map((name) => `${name} (${GENERATOR_INFO[name].summary})`));
 const MAX_ROWS_HELP = 'with a privacy unit column: keep at most k rows per person, dropping the rest at random (default: chosen privately)';
 
 export function buildProgram(): Command {
@@ -130,8 +134,8 @@ export function buildProgram(): Command {
     .option('--epsilon <e>', `privacy budget epsilon, above 0 and at most ${MAX_EPSILON} (default ${DEFAULT_EPSILON}); smaller is more private`, epsilonValue)
     .option('--delta <d>', `privacy delta (default ${DEFAULT_DELTA.toExponential(0)}, the same for every file); must be well below 1/n for n rows`, deltaValue)
     .option('--sampling-rate <q>', `DP-SGD: chance that a row joins each training step (default ${DP_DEFAULTS.samplingRate})`, samplingRateValue)
-    .option('--generator <name>', 'tvae (neural network), pgm (DP graphical model of privately chosen column pairs, seconds) or marginals (independent columns, seconds)', (v: string) => {
-      if (v !== 'tvae' && v !== 'marginals' && v !== 'pgm') throw new InvalidArgumentError('must be tvae, pgm or marginals');
+    .option('--generator <name>', GENERATOR_HELP, (v: string) => {
+      if (!(GENERATOR_NAMES as string[]).includes(v)) throw new InvalidArgumentError(`must be ${generatorList()}`);
       return v;
     }, 'tvae')
     .option('--privacy-unit <column|row>', PRIVACY_UNIT_HELP)
@@ -263,7 +267,7 @@ interface GenerateCliOptions {
   evaluate?: boolean;
   epsilon?: number;
   delta?: number;
-  generator?: 'tvae' | 'marginals' | 'pgm';
+  generator?: GeneratorName;
   pairs?: [string, string][];
   accountant?: 'pld' | 'rdp';
   clip?: number;
@@ -287,7 +291,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
   if (!options.dp && (options.epsilon !== undefined || options.delta !== undefined || options.samplingRate !== undefined)) {
     throw new Error('--no-dp cannot be combined with --epsilon, --delta or --sampling-rate');
   }
-  if (!options.dp && (options.generator === 'marginals' || options.generator === 'pgm')) throw new Error(`the ${options.generator} generator is differentially private: drop --no-dp`);
+  if (!options.dp && options.generator && GENERATOR_INFO[options.generator].privateOnly) throw new Error(`the ${options.generator} generator is differentially private: drop --no-dp`);
   const progress = new ProgressReporter();
   const started = performance.now();
   try {

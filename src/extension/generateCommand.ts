@@ -9,6 +9,8 @@ import { pickValue, type ValueItem } from './pick';
 import { readSettings, type Settings } from './settings';
 import { finishGenerate, runningJobs, startGenerate } from './workerClient';
 import { epsilonText } from '../core/privacy/epsilon-text';
+import { GENERATOR_INFO } from '../core/generators/catalog';
+import type { GeneratorName } from '../core/generators/types';
 
 export interface RunChoice {
   mode: PrivacyMode;
@@ -32,6 +34,11 @@ export function modeLabel(mode: PrivacyMode): string {
   }
 }
 
+/** The generator a differentially private mode runs. */
+export function generatorOfMode(mode: Exclude<PrivacyMode, 'none'>): GeneratorName {
+  return mode === 'dp-pgm' ? 'pgm' : mode === 'dp-marginals' ? 'marginals' : 'tvae';
+}
+
 /** Mode, then epsilon (DP modes), then rows; the settings' defaults are preselected. */
 export async function pickRunOptions(csv: vscode.Uri, settings: Settings): Promise<RunChoice | undefined> {
   const title = vscode.l10n.t('Generate synthetic data from {0}', path.basename(csv.fsPath));
@@ -40,14 +47,8 @@ export async function pickRunOptions(csv: vscode.Uri, settings: Settings): Promi
     value: mode,
     label: `${mode === 'none' ? '$(unlock)' : '$(shield)'} ${modeLabel(mode)}`,
     description: AVAILABLE_MODES.has(mode) ? undefined : vscode.l10n.t('coming in the DP release'),
-    detail:
-      mode === 'dp-tvae'
-        ? vscode.l10n.t('A neural generator trained with differential privacy: best statistics, formal guarantee.')
-        : mode === 'dp-pgm'
-          ? vscode.l10n.t('Privately chosen column pairs measured with noise and fitted as one graphical model: seconds, keeps the strongest relationships, formal guarantee.')
-          : mode === 'dp-marginals'
-            ? vscode.l10n.t('Noisy low-dimensional marginals: fast, simpler data, formal guarantee.')
-            : vscode.l10n.t('Trains without any privacy guarantee. Only for data that is not sensitive.'),
+    // The generators' own descriptions (catalog.ts), as the setting's (package.nls.json) are.
+    detail: mode === 'none' ? vscode.l10n.t('Trains without any privacy guarantee. Only for data that is not sensitive.') : vscode.l10n.t(GENERATOR_INFO[generatorOfMode(mode)].description),
     disabledReason: AVAILABLE_MODES.has(mode) ? undefined : comingLater,
   }));
   const dp = (mode: PrivacyMode): boolean => mode !== 'none';

@@ -1,3 +1,4 @@
+import { GENERATOR_INFO } from './catalog';
 import type { ChunkSource } from '../chunk-source';
 import { histogramsOnlyRho } from '../privacy/budget';
 import { MarginalsSource } from '../privacy/marginals';
@@ -32,9 +33,7 @@ class MarginalsGenerator implements Generator {
 
 export const marginals: GeneratorKind = {
   name: 'marginals',
-  label: 'marginals',
-  description: 'Each column drawn from its own noisy histogram (and chosen pairs from their joint): keeps every column\'s distribution and nothing between columns; seconds.',
-  privateOnly: true,
+  ...GENERATOR_INFO.marginals,
   noiseSource:
     "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); holdout and training-sample coins: 53-bit uniforms from the same source",
   // Its only mechanism is the histograms: they get the whole budget.

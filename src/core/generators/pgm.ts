@@ -1,3 +1,4 @@
+import { GENERATOR_INFO } from './catalog';
 import type { ChunkSource } from '../chunk-source';
 import { largestRhoWithin } from '../privacy/budget';
 import { fitPgm, pgmLedger, splitPgmBudget, type PgmBudget } from '../pgm/mst';
@@ -30,9 +31,7 @@ class PgmGenerator implements Generator {
 
 export const pgm: GeneratorKind<PgmBudget> = {
   name: 'pgm',
-  label: 'graphical model',
-  description: 'Column pairs chosen and measured with differential privacy (MST), fitted as one graphical model: keeps the strongest relationships; seconds.',
-  privateOnly: true,
+  ...GENERATOR_INFO.pgm,
   noiseSource:
     "Node's crypto CSPRNG (not the --seed), buffered; column histograms and pair marginals: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); selection (exponential mechanism), holdout and training-sample coins: 53-bit uniforms from the same source",
   // The selection's exponential mechanism has no exact privacy loss distribution: the split is

@@ -4,7 +4,8 @@ import { defaultEpochs, trainTvae, trainTvaeDp } from '../model/train';
 import { layoutFromSpans, TrainingData, Tvae, type TvaeOptions } from '../model/tvae';
 import { calibrateNoise, epsilonByStep, ledger } from '../privacy/budget';
 import { calibrateToHistograms } from '../privacy/calibrate';
-import type { Random } from '../random';
+import { GENERATOR_INFO } from './catalog';
+import { Random } from '../random';
 import type { ColumnHistogram } from '../release/types';
 import { isModelled } from '../table';
 import type { TableTransformer } from '../transform/transformer';
@@ -90,7 +91,7 @@ class TvaeGenerator implements Generator {
   ) {}
 
   async sample(rows: number, random: Random): Promise<Float32Array> {
-    return this.model.sample(rows, random);
+    return this.model.sample(rows, new Random(random.nextUint32()));
   }
 
   open(rows: number): Promise<ChunkSource> {
@@ -207,9 +208,7 @@ async function fitPrivately({ table, release, options, random, phase }: FitInput
 
 export const tvae: GeneratorKind = {
   name: 'tvae',
-  label: 'tVAE',
-  description: 'A neural network (tVAE) trained on all columns together, with DP-SGD under differential privacy: learns relationships across all columns; minutes.',
-  privateOnly: false,
+  ...GENERATOR_INFO.tvae,
   noiseSource:
     "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); DP-SGD: Box-Muller normals on 53-bit uniforms, floating-point noise (see Mironov 2012); Poisson batch, holdout and training-sample coins: 53-bit uniforms from the same source",
   budget: (plan): GeneratorBudget => ({ preprocessing: plan.rhoPreprocessing }),

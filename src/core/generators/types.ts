@@ -43,7 +43,10 @@ export type GeneratorState = Pick<ModelFile, 'tvae' | 'marginals' | 'marginalPai
 /** A fitted (or loaded) generator. Its rows come out encoded in the transformer's layout. */
 export interface Generator {
   readonly name: GeneratorName;
-  /** `rows` encoded rows drawn with `random`. */
+  /**
+   * `rows` encoded rows drawn with `random`: the rows a chunk drawn with the seed
+   * `random.nextUint32()` holds, so that sampling at once or in chunks agree.
+   */
   sample(rows: number, random: Random): Promise<Float32Array>;
   /**
    * A source of `rows` rows in all, drawn chunk by chunk (each chunk from its own seed), in worker
@@ -153,8 +156,8 @@ export interface LoadContext {
 /** A generator as the registry lists it. */
 export interface GeneratorKind<B extends GeneratorBudget = GeneratorBudget> {
   name: GeneratorName;
-  /** A short label and a one-line description, for the CLI's help, the extension's pick and setting. */
-  label: string;
+  /** Its words for the CLI and the extension (catalog.ts). */
+  summary: string;
   description: string;
   /** Runs only with differential privacy. */
   privateOnly: boolean;
