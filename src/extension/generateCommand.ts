@@ -9,8 +9,7 @@ import { pickValue, type ValueItem } from './pick';
 import { readSettings, type Settings } from './settings';
 import { finishGenerate, runningJobs, startGenerate } from './workerClient';
 import { epsilonText } from '../core/privacy/epsilon-text';
-import { GENERATOR_INFO } from '../core/generators/catalog';
-import type { GeneratorName } from '../core/generators/types';
+import { GENERATOR_INFO, generatorOfMode } from '../core/generators/catalog';
 
 export interface RunChoice {
   mode: PrivacyMode;
@@ -32,11 +31,6 @@ export function modeLabel(mode: PrivacyMode): string {
     default:
       return vscode.l10n.t('No privacy (non-sensitive data)');
   }
-}
-
-/** The generator a differentially private mode runs. */
-export function generatorOfMode(mode: Exclude<PrivacyMode, 'none'>): GeneratorName {
-  return mode === 'dp-pgm' ? 'pgm' : mode === 'dp-marginals' ? 'marginals' : 'tvae';
 }
 
 /** Mode, then epsilon (DP modes), then rows; the settings' defaults are preselected. */

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { InputError } from '../core/csv/errors';
 import { removeUnfinishedOutputs, writeFileAtomic } from '../core/io/atomic';
 import { generate } from '../core/generate';
+import { generatorOfMode } from '../core/generators/catalog';
 import { sampleFromModel } from '../core/sample-model';
 import { parseCondition } from '../core/conditions';
 import { DEFAULT_EPSILON } from '../core/privacy/budget';
@@ -90,7 +91,7 @@ async function runGenerate(id: number, params: GenerateParams, signal: AbortSign
     neutraliseFormulas: params.neutraliseFormulas,
     blankText: params.blankText,
     privacy: params.mode === 'none' ? 'none' : { epsilon: params.epsilon ?? DEFAULT_EPSILON, delta: params.delta },
-    generator: params.mode === 'dp-marginals' ? 'marginals' : params.mode === 'dp-pgm' ? 'pgm' : 'tvae',
+    generator: generatorOfMode(params.mode),
     signal,
     onPhase: (phase, message) => {
       log('info', message);

@@ -39,3 +39,8 @@ export const GENERATOR_NAMES = Object.keys(GENERATOR_INFO) as GeneratorName[];
 export function generatorList(words: readonly string[] = GENERATOR_NAMES): string {
   return `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
+
+/** The extension's privacy modes are `dp-<generator>`, and `none`: the tVAE without privacy. */
+export function generatorOfMode(mode: 'none' | `dp-${GeneratorName}`): GeneratorName {
+  return mode === 'none' ? 'tvae' : (mode.slice('dp-'.length) as GeneratorName);
+}
