@@ -5,7 +5,7 @@ import { MarginalsSource } from '../privacy/marginals';
 import { PAIR_VALUE_CELLS } from '../privacy/preprocess';
 import type { Random } from '../random';
 import type { ColumnHistogram, PairHistogram } from '../release/types';
-import type { Generator, GeneratorKind, PrivateRelease } from './types';
+import type { Generator, GeneratorKind } from './types';
 
 /** Independent columns (and chosen pairs) drawn from the released histograms: nothing more is learned. */
 class MarginalsGenerator implements Generator {
@@ -39,7 +39,8 @@ export const marginals: GeneratorKind = {
   // Its only mechanism is the histograms: they get the whole budget.
   budget: (plan, accountant) => ({ preprocessing: histogramsOnlyRho(plan, accountant) }),
   async fit({ release: r }) {
-    const release = r as PrivateRelease;
+    if (!r.private) throw new Error('the marginals generator is differentially private: it fits from a private release');
+    const release = r;
     const { stats, plan, units, pairs, schema: structure } = release;
     const epsilon = release.preprocessingAlone;
     return {

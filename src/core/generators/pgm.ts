@@ -4,7 +4,7 @@ import { largestRhoWithin } from '../privacy/budget';
 import { fitPgm, pgmLedger, splitPgmBudget, type PgmBudget } from '../pgm/mst';
 import { PgmSource, type PgmState } from '../pgm/model';
 import type { Random } from '../random';
-import type { Generator, GeneratorKind, PrivateRelease } from './types';
+import type { Generator, GeneratorKind } from './types';
 
 /** Rows drawn from a graphical model fitted to privately chosen, noisy pair marginals. */
 class PgmGenerator implements Generator {
@@ -38,7 +38,8 @@ export const pgm: GeneratorKind<PgmBudget> = {
   // searched under the run's accountant over the whole pgm ledger.
   budget: (plan, accountant) => splitPgmBudget(largestRhoWithin(plan, (rho) => pgmLedger(splitPgmBudget(rho)), accountant)),
   async fit({ schema, table, release: r, options, phase }) {
-    const release = r as PrivateRelease<PgmBudget>;
+    if (!r.private) throw new Error('the pgm generator is differentially private: it fits from a private release');
+    const release = r;
     const { stats, plan, accountant, budget, noise } = release;
     phase('fit', 'Choosing column pairs and measuring them with differential privacy; fitting the graphical model');
     const target = options.target === undefined ? -1 : schema.columns.findIndex((c) => c.name === options.target);
