@@ -13,14 +13,17 @@ import { tempDir, tempFile } from '../helpers/files';
 
 const root = path.join(__dirname, '..', '..');
 
-test('the setting lists every generator with the description the quick pick and the engine use', () => {
+test('the setting and the l10n bundle list every generator with the description the quick pick and the engine use', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const nls = JSON.parse(fs.readFileSync(path.join(root, 'package.nls.json'), 'utf8'));
+  // The quick pick passes the description through vscode.l10n.t: the bundle must list it for translators.
+  const bundle = JSON.parse(fs.readFileSync(path.join(root, 'l10n', 'bundle.l10n.json'), 'utf8'));
   const mode = pkg.contributes.configuration.properties['syntheticCsv.mode'];
   for (const name of GENERATOR_NAMES) {
     const index = mode.enum.indexOf(`dp-${name}`);
     assert.ok(index >= 0, `the mode setting offers dp-${name}`);
     assert.equal(nls[mode.enumDescriptions[index].replace(/^%|%$/g, '')], GENERATOR_INFO[name].description, `dp-${name}: package.nls.json says what catalog.ts says`);
+    assert.ok(GENERATOR_INFO[name].description in bundle, `${name}: the l10n bundle lists its description`);
   }
 });
 
