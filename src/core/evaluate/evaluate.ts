@@ -4,7 +4,8 @@ import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import { evaluatePrivacy, identifiersCarried, type PrivacyDetails } from './privacy';
 import { columnShapes, evaluateQuality } from './quality';
-import type { ChecklistItem, Evaluation, RulesResult, Verdict } from './types';
+import type { ChecklistItem, EntitiesResult, Evaluation, RulesResult, Verdict } from './types';
+import { evaluateEntities } from './entities';
 import { epsilonText } from '../privacy/epsilon-text';
 import { evaluateRules } from './rules';
 import { defaultTarget, evaluateFairness, evaluateUtility } from './utility';
@@ -49,6 +50,10 @@ export const CHECKLIST_THRESHOLDS = {
   rareCategories: { warn: 1 },
   /** A soft rule kept in this share fewer synthetic rows than real ones warns. */
   softRuleDrop: 0.01,
+  /** Rows per entity: KS complement of the real and synthetic distributions. */
+  entityRows: { pass: 0.85, warn: 0.7 },
+  /** Share of synthetic entities keeping every per-entity constant (or the real share, if lower). */
+  entityConstants: { pass: 0.95, warn: 0.8 },
 } as const;
 
 /** Fidelity, privacy and utility of a synthetic table, with the release checklist. */
@@ -67,6 +72,20 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
   const rules = await timed('rules', () => evaluateRules(schema, real, synthetic, seed));
   const privacy: PrivacyDetails = await timed('privacy', () => evaluatePrivacy(schema, real, synthetic, { holdout, seed }));
   if (input.files) privacy.identifiersCarried = await timed('identifiers', () => carriedIdentifiers(schema, input.files!));
+  // Entity keys are identifiers, which tables do not hold: the measures read them from the files.
+  const entities =
+    input.files && schema.entities?.length
+      ? await timed('entities', () =>
+          evaluateEntities(schema, {
+            real: input.files!.real,
+            synthetic: input.files!.synthetic,
+            realRows: real.rowIndex,
+            realRowCount: real.rowCount,
+            syntheticRowCount: synthetic.rowCount,
+            names: { real: input.names.real, synthetic: input.names.synthetic },
+          }),
+        )
+      : undefined;
 
   const test = input.test ?? holdout;
   const testName = input.test ? input.names.test ?? 'test file' : input.names.holdout ?? 'holdout rows';
@@ -94,7 +113,7 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
     );
   }
 
-  const checklist = buildChecklist(quality.score, privacy, utility?.ratio ?? null, input.privacy, { holdout: holdout?.rowCount ?? 0, synthetic: synthetic.rowCount }, rules);
+  const checklist = buildChecklist(quality.score, privacy, utility?.ratio ?? null, input.privacy, { holdout: holdout?.rowCount ?? 0, synthetic: synthetic.rowCount }, rules, entities);
   const worst = (ids: string[]): Verdict => worstOf(checklist.filter((c) => ids.includes(c.id)).map((c) => c.verdict));
   return {
     version: 1,
@@ -109,11 +128,12 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
     ...(utility ? { utility } : {}),
     ...(fairness ? { fairness } : {}),
     rules,
+    ...(entities ? { entities } : {}),
     checklist,
     verdicts: {
-      fidelity: worst(['quality', 'rules']),
+      fidelity: worst(['quality', 'rules', 'entity-rows', 'entity-nesting', 'entity-constants', 'entity-unavailable']),
       utility: utility ? worst(['utility']) : null,
-      privacy: worst(['dp', 'exact-copies', 'dcr-overfitting', 'dcr-baseline', 'membership', 'identifiers', 'rare-categories']),
+      privacy: worst(['dp', 'exact-copies', 'dcr-overfitting', 'dcr-baseline', 'membership', 'identifiers', 'entity-keys', 'rare-categories']),
     },
     timings,
   };
@@ -126,6 +146,7 @@ function buildChecklist(
   dp: EvaluateInput['privacy'],
   sizes: { holdout: number; synthetic: number },
   rules: RulesResult,
+  entities?: EntitiesResult,
 ): ChecklistItem[] {
   const t = CHECKLIST_THRESHOLDS;
   const items: ChecklistItem[] = [];
@@ -176,6 +197,7 @@ function buildChecklist(
       threshold: `enforced rules: no row may break one; soft rules: warn when kept in more than ${t.softRuleDrop * 100} percentage point fewer rows than in the real file`,
     });
   }
+  if (entities) items.push(...entityChecks(entities));
   if (utilityRatio !== null) {
     items.push({
       id: 'utility',
@@ -260,6 +282,97 @@ function buildChecklist(
     value: privacy.rareCategories.length ? `${privacy.rareCategories.length}: ${privacy.rareCategories.slice(0, 3).map((r) => `${r.column}=${r.value}`).join(', ')}${privacy.rareCategories.length > 3 ? ', ...' : ''}` : 'none',
     threshold: 'warn when any appear (small cells can identify people)',
   });
+  return items;
+}
+
+/** Checklist lines for the entities: rows per entity, nesting, constants (fidelity) and reused keys (privacy). */
+function entityChecks(result: EntitiesResult): ChecklistItem[] {
+  const t = CHECKLIST_THRESHOLDS;
+  const items: ChecklistItem[] = [];
+  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+  const sampled = result.sampled ? ` (${result.sampled.note})` : '';
+  const measured = result.entities.filter((e) => !e.unavailable);
+  const unavailable = result.entities.filter((e) => e.unavailable);
+  if (unavailable.length) {
+    items.push({
+      id: 'entity-unavailable',
+      label: 'Entities that could not be measured',
+      verdict: 'warn',
+      value: unavailable.map((e) => `${e.key}: ${e.unavailable}`).join('; '),
+      threshold: 'every entity of the schema measured',
+    });
+  }
+  const sized = measured.filter((e) => e.rowsPerEntity);
+  if (sized.length) {
+    const scores = sized.map((e) => e.rowsPerEntity!.ksComplement ?? 0);
+    const worst = Math.min(...scores);
+    items.push({
+      id: 'entity-rows',
+      label: 'Rows per entity (patient, admission, ...) distributed as in the real file (KS complement)',
+      verdict: worst >= t.entityRows.pass ? 'pass' : worst >= t.entityRows.warn ? 'warn' : 'fail',
+      value:
+        sized
+          .map((e) => {
+            const r = e.rowsPerEntity!;
+            return `${e.key}: ${(r.ksComplement ?? 0).toFixed(3)} (median ${r.real.median ?? '-'} real, ${r.synthetic.median ?? '-'} synthetic rows; ${r.real.entities.toLocaleString('en-GB')} vs ${r.synthetic.entities.toLocaleString('en-GB')} entities)`;
+          })
+          .join('; ') + sampled,
+      threshold: `pass ≥ ${t.entityRows.pass}, warn ≥ ${t.entityRows.warn}`,
+    });
+  }
+  const nested = measured.filter((e) => e.nesting);
+  if (nested.length) {
+    // Broken nesting fails whenever the real file keeps it better: a key split across parents is
+    // structure the synthetic file invented.
+    const broken = nested.filter((e) => (e.nesting!.synthetic.share ?? 1) < (e.nesting!.real.share ?? 1));
+    items.push({
+      id: 'entity-nesting',
+      label: 'Nested keys kept: each synthetic child entity (admission) belongs to one parent (patient)',
+      verdict: broken.length ? 'fail' : 'pass',
+      value: nested
+        .map((e) => {
+          const n = e.nesting!;
+          return `${e.key} in ${n.parent}: ${n.synthetic.share === null ? 'no synthetic entities' : pct(n.synthetic.share)} (${n.synthetic.broken.toLocaleString('en-GB')} split across parents; real ${n.real.share === null ? '-' : pct(n.real.share)})`;
+        })
+        .join('; '),
+      threshold: 'no synthetic child entity with two parents (unless the real file has them too)',
+    });
+  }
+  const constant = measured.filter((e) => e.constants?.length && e.constantsKept);
+  if (constant.length) {
+    const verdicts: Verdict[] = constant.map((e) => {
+      const { real, synthetic } = e.constantsKept!;
+      if (synthetic.share === null) return 'warn';
+      const pass = Math.min(t.entityConstants.pass, real.share ?? 1);
+      return synthetic.share >= pass ? 'pass' : synthetic.share >= Math.min(t.entityConstants.warn, pass) ? 'warn' : 'fail';
+    });
+    items.push({
+      id: 'entity-constants',
+      label: 'Per-entity constants kept: columns constant within each real entity (sex, treatment arm) constant within each synthetic one',
+      verdict: worstOf(verdicts),
+      value: constant
+        .map((e) => {
+          const { real, synthetic } = e.constantsKept!;
+          const columns = e.constants!.map((c) => c.column).join(', ');
+          return synthetic.share === null
+            ? `${e.key} (${columns}): not measurable, no synthetic ${e.key} has two rows or more`
+            : `${e.key} (${columns}): ${pct(synthetic.share)} of ${synthetic.entities.toLocaleString('en-GB')} synthetic entities with 2+ rows (real ${real.share === null ? '-' : pct(real.share)})`;
+        })
+        .join('; '),
+      threshold: `pass ≥ ${t.entityConstants.pass * 100} % (or the real share, if lower), warn ≥ ${t.entityConstants.warn * 100} %`,
+    });
+  }
+  const keyed = measured.filter((e) => e.keysReused);
+  if (keyed.length) {
+    const reused = keyed.filter((e) => e.keysReused!.count > 0);
+    items.push({
+      id: 'entity-keys',
+      label: 'Synthetic entity keys equal to a real key (each synthetic key should be new)',
+      verdict: reused.length ? 'warn' : 'pass',
+      value: reused.length ? reused.map((e) => `${e.key}: ${e.keysReused!.count.toLocaleString('en-GB')} (${pct(e.keysReused!.share)})`).join('; ') : 'none',
+      threshold: 'warn when any appear (a real key can link a synthetic entity to a real record)',
+    });
+  }
   return items;
 }
 

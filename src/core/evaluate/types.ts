@@ -206,6 +206,69 @@ export interface RulesResult {
   syntheticRowsBreakingAny: { count: number; share: number };
 }
 
+/** Entities of two or more rows (one for nesting) and how many of them keep a property. */
+export interface EntityShare {
+  /** Null when no entity qualifies (every entity has a single row). */
+  share: number | null;
+  entities: number;
+  broken: number;
+}
+
+export interface EntitySizeSummary {
+  entities: number;
+  rows: number;
+  min: number | null;
+  median: number | null;
+  mean: number | null;
+  max: number | null;
+  /** Entities with a single row. */
+  single: number;
+}
+
+/** One entity (the rows sharing a value of `key`) in the real and the synthetic file. */
+export interface EntityEvaluation {
+  key: string;
+  parent?: string;
+  sequence?: string;
+  /** Why the entity could not be measured (its key is not in one of the files); nothing else is set. */
+  unavailable?: string;
+  rowsPerEntity?: {
+    real: EntitySizeSummary;
+    synthetic: EntitySizeSummary;
+    /** 1 - KS distance between the two distributions of rows per entity. */
+    ksComplement: number | null;
+    /** Share of entities per size bin (labels such as `1`, `6–10`), for the report. */
+    histogram: { labels: string[]; real: number[]; synthetic: number[] };
+  };
+  /** Every entity's rows carry one value of the parent key (missing values aside). */
+  nesting?: { parent: string; real: EntityShare; synthetic: EntityShare };
+  /** Each constant column: entities of 2+ rows in which it holds one value (missing counts as a value). */
+  constants?: { column: string; real: EntityShare; synthetic: EntityShare }[];
+  /** Entities of 2+ rows in which every constant column holds one value. */
+  constantsKept?: { real: EntityShare; synthetic: EntityShare };
+  /** Synthetic entities whose key value is a real key value (should be none). */
+  keysReused?: { count: number; share: number };
+  /** Dates within entities of 2+ dated rows (the `sequence` column). */
+  sequenceShape?: {
+    column: string;
+    unit: 'days' | 'seconds';
+    /** Entities whose rows are in date order in the file. */
+    inFileOrder: { real: EntityShare; synthetic: EntityShare };
+    /** 1 - KS distance of the span (last - first date) and of the gaps between consecutive dates. */
+    spanKsComplement: number | null;
+    gapKsComplement: number | null;
+    medianSpan: { real: number | null; synthetic: number | null };
+    medianGap: { real: number | null; synthetic: number | null };
+  };
+  notes?: string[];
+}
+
+export interface EntitiesResult {
+  entities: EntityEvaluation[];
+  /** Set when only a share of the entities was read (large files). */
+  sampled?: { fraction: number; note: string };
+}
+
 export type Verdict = 'pass' | 'warn' | 'fail';
 
 export interface ChecklistItem {
@@ -230,6 +293,8 @@ export interface Evaluation {
   fairness?: FairnessResult;
   /** Logical rules (dates in order, computed columns, ...) kept in real and synthetic rows. */
   rules?: RulesResult;
+  /** The shape of the schema's entities (rows per entity, nesting, constants), when it lists any. */
+  entities?: EntitiesResult;
   checklist: ChecklistItem[];
   verdicts: { fidelity: Verdict; utility: Verdict | null; privacy: Verdict };
   timings: Record<string, number>;
