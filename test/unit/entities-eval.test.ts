@@ -77,16 +77,15 @@ test('entity measures on hand-made files: rows per entity, nesting, constants, r
   assert.deepEqual(patient.keysReused, { count: 1, share: 1 / 3 }, 'synthetic patient A is a real key');
   assert.deepEqual(admission.keysReused, { count: 0, share: 0 });
 
-  // Admissions: real a1, a2, b1, c1 each in one patient; synthetic q1 in P1 and P2.
+  // Admissions of 2+ rows: real a1 and c1 each in one patient; synthetic q1 in P1 and P2.
   assert.deepEqual(admission.nesting, {
     parent: 'patient',
-    real: { share: 1, entities: 4, broken: 0 },
-    synthetic: { share: 0.75, entities: 4, broken: 1 },
+    real: { share: 1, entities: 2, broken: 0 },
+    synthetic: { share: 0, entities: 1, broken: 1 },
   });
 
   // Dates: real rows in order within A and C; synthetic P1 out of order, P2 in order.
   const seq = patient.sequenceShape!;
-  assert.equal(seq.unit, 'days');
   assert.deepEqual(seq.inFileOrder.real, { share: 1, entities: 2, broken: 0 });
   assert.deepEqual(seq.inFileOrder.synthetic, { share: 0.5, entities: 2, broken: 1 });
   // Spans: real A 31 days, C 2; synthetic P1 18, P2 1. Gaps: real 4, 27, 2; synthetic 8, 10, 1.
@@ -106,7 +105,7 @@ test('the evaluation reports entities, and the checklist fails broken nesting an
   assert.match(item('entity-rows')!.value, /^patient: 1\.000 .*; admission: 0\.750 /);
   assert.equal(item('entity-rows')?.verdict, 'warn');
   assert.equal(item('entity-nesting')?.verdict, 'fail');
-  assert.match(item('entity-nesting')!.value, /admission in patient: 75\.0 % \(1 split across parents; real 100\.0 %\)/);
+  assert.match(item('entity-nesting')!.value, /admission in patient: 0\.0 % of 1 \(1 split across parents; real 100\.0 %\)/);
   assert.equal(item('entity-constants')?.verdict, 'fail');
   assert.equal(item('entity-keys')?.verdict, 'warn');
   assert.equal(e.verdicts.fidelity, 'fail');
@@ -134,6 +133,10 @@ test('one row per synthetic patient: rows per entity fail, constants are not mea
   const e = await evaluate({ schema: f.schema, real, synthetic, names: { real: 'r', synthetic: 's' }, files: { real: f.real, synthetic: f.synthetic } });
   assert.equal(e.checklist.find((c) => c.id === 'entity-rows')?.verdict, 'fail');
   assert.match(e.checklist.find((c) => c.id === 'entity-constants')!.value, /not measurable/);
+  // One-row admissions are nested trivially: not counted as kept.
+  const nesting = e.checklist.find((c) => c.id === 'entity-nesting')!;
+  assert.equal(nesting.verdict, 'warn');
+  assert.match(nesting.value, /admission in patient: not measurable, no synthetic admission has two rows or more/);
 });
 
 test('a key missing from the synthetic file is reported, not guessed', async () => {

@@ -6,7 +6,7 @@
 // chart.js is an ES module; this project type-checks as CommonJS, so it is loaded with import()
 // (esbuild inlines it into the bundle) and its types come in with resolution-mode "import".
 import type { Chart, ChartConfiguration, ChartDataset } from 'chart.js' with { 'resolution-mode': 'import' };
-import type { CategoriesChart, DcrData, HistogramChart, TimelineChart, TrainingPoint } from '../../src/core/report/data';
+import type { CategoriesChart, DcrData, HistogramChart, ReportEntity, TimelineChart, TrainingPoint } from '../../src/core/report/data';
 import { compact, share, truncate } from './format';
 import { rgba, type Palette } from './theme';
 
@@ -142,18 +142,32 @@ export function histogramChart(canvas: HTMLCanvasElement, column: string, h: His
 
 /** Whether a categorical chart needs horizontal bars (many or long labels). */
 export function categoriesAreTall(c: CategoriesChart): boolean {
-  const n = c.labels.length + (c.otherReal !== null ? 1 : 0);
+  const n = c.labels.length + (c.otherReal !== null && !otherShownApart(c) ? 1 : 0);
   return n > 8 || c.labels.some((l) => l.length > 14);
+}
+
+/**
+ * A code column of hundreds of values puts most rows outside its top values: a bar for them
+ * would flatten the top values into slivers, so their share is stated beside the chart instead.
+ */
+export function otherShownApart(c: CategoriesChart): boolean {
+  if (c.otherReal === null) return false;
+  const largest = Math.max(0, ...c.real, ...c.synthetic);
+  return Math.max(c.otherReal, c.otherSynthetic ?? 0) > 2 * largest;
+}
+
+/** "the other 570 values" (named apart from any real category called "Other", DP's pooled level). */
+export function otherLabel(c: CategoriesChart): string {
+  const rest = c.realCategories - c.labels.length;
+  return rest > 0 ? `the other ${rest.toLocaleString('en')} values` : 'other values';
 }
 
 export function categoriesChart(canvas: HTMLCanvasElement, c: CategoriesChart, p: Palette): Chart {
   const labels = c.labels.map((l) => (l === '' ? '(empty)' : l));
   const real = c.real.map((x) => x * 100);
   const synthetic = c.synthetic.map((x) => x * 100);
-  if (c.otherReal !== null) {
-    // Named apart from any real category called "Other" (DP's pooled level is one).
-    const rest = c.realCategories - c.labels.length;
-    labels.push(rest > 0 ? `(the other ${rest.toLocaleString('en')} values)` : '(other values)');
+  if (c.otherReal !== null && !otherShownApart(c)) {
+    labels.push(`(${otherLabel(c)})`);
     real.push((c.otherReal ?? 0) * 100);
     synthetic.push((c.otherSynthetic ?? 0) * 100);
   }
@@ -237,6 +251,37 @@ export function timelineChart(canvas: HTMLCanvasElement, t: TimelineChart, p: Pa
       scales: {
         x: { title: axisTitle(t.unit === 'year' ? 'Year' : 'Month', p), grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 10 } },
         y: { title: axisTitle('% of values', p), beginAtZero: true, ticks: { callback: (v) => `${compact(Number(v))}%` } },
+      },
+    },
+  });
+}
+
+/** Rows per entity: the share of entities in each size bin, real and synthetic bars side by side. */
+export function entitySizesChart(canvas: HTMLCanvasElement, e: ReportEntity, p: Palette): Chart {
+  const h = e.histogram!;
+  return make(canvas, {
+    type: 'bar',
+    data: {
+      labels: h.labels,
+      datasets: [
+        { label: 'Real', data: h.real.map((x) => x * 100), backgroundColor: rgba(p.real, 0.8), borderRadius: 2, barPercentage: 0.9, categoryPercentage: 0.85 },
+        { label: 'Synthetic', data: h.synthetic.map((x) => x * 100), backgroundColor: rgba(p.synthetic, 0.8), borderRadius: 2, barPercentage: 0.9, categoryPercentage: 0.85 },
+      ],
+    },
+    options: {
+      interaction: { mode: 'index', intersect: false },
+      plugins: {
+        legend: legendTopRight,
+        tooltip: {
+          callbacks: {
+            title: (items) => `${items[0]?.label ?? ''} rows per ${e.key}`,
+            label: (item) => `${item.dataset.label}: ${share((item.raw as number) / 100)} of ${e.key} values`,
+          },
+        },
+      },
+      scales: {
+        x: { title: axisTitle(`Rows per ${truncate(e.key, 40)}`, p), grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 6 } },
+        y: { title: axisTitle(`% of ${truncate(e.key, 24)} values`, p), beginAtZero: true, ticks: { callback: (v) => `${compact(Number(v))}%` } },
       },
     },
   });

@@ -7,10 +7,10 @@
 import './report.css';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { ReportColumn, ReportData } from '../../src/core/report/data';
+import type { ReportColumn, ReportData, ReportEntity, ReportEntityShare } from '../../src/core/report/data';
 import type { ReportWebviewMessage, ReportWebviewState } from '../../src/protocol/report';
 import type { Verdict } from '../../src/core/evaluate/types';
-import { applyDefaults, loadCharts, categoriesAreTall, categoriesChart, dcrChart, destroyCharts, histogramChart, timelineChart, trainingChart } from './charts';
+import { applyDefaults, loadCharts, categoriesAreTall, categoriesChart, dcrChart, destroyCharts, entitySizesChart, histogramChart, otherLabel, otherShownApart, timelineChart, trainingChart } from './charts';
 import { custom, h, type Child } from './dom';
 import { DASH, dateTime, fixed, int, pct, share } from './format';
 import { heatmap, type Heatmap } from './heatmap';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     explainSection(),
     checklist(data),
     rulesSection(data),
+    entitiesSection(data),
     columnsSection(data),
     correlationsSection(data),
     privacySection(data),
@@ -291,7 +292,7 @@ function summaryCards(data: ReportData): HTMLElement {
 function checklist(data: ReportData): HTMLElement | null {
   if (!data.checklist.length) return null;
   const rows = data.checklist.map((c) =>
-    h('tr', null, h('td', 'status', pill(c.verdict)), h('td', 'wrap', c.label), h('td', 'value', c.value), h('td', 'threshold', c.threshold)),
+    h('tr', null, h('td', 'status', pill(c.verdict)), h('td', 'wrap', c.label), h('td', c.value.length > 40 ? 'value long' : 'value', c.value), h('td', 'threshold', c.threshold)),
   );
   return h(
     'section',
@@ -379,6 +380,10 @@ function columnCard(column: ReportColumn): HTMLElement {
   }
   if (c && c.type === 'categories') {
     foot.push(h('span', null, 'Categories ', h('strong', null, int(c.realCategories)), ' real · ', h('strong', null, int(c.syntheticCategories)), ' synthetic'));
+    if (otherShownApart(c)) {
+      const label = otherLabel(c);
+      foot.push(h('span', null, `Top ${c.labels.length} shown; ${label} `, h('strong', null, share(c.otherReal)), ' real · ', h('strong', null, share(c.otherSynthetic)), ' synthetic'));
+    }
   }
 
   const tone = scoreTone(column.score);
@@ -586,6 +591,58 @@ function rulesSection(data: ReportData): HTMLElement | null {
     `${r.mined ? 'Rules mined from the real file (they hold in every real row and would often break by chance). ' : ''}` +
     `${pct(r.syntheticRowsBreakingAny.share, 2)} of synthetic rows break at least one enforced rule (real file: ${pct(r.realRowsBreakingAny.share, 2)}).`;
   return h('section', null, sectionHead('Rules', lead), h('div', 'panel table-wrap', h('table', null, h('thead', null, head), h('tbody', null, rows))));
+}
+
+function entitiesSection(data: ReportData): HTMLElement | null {
+  const list = data.entities;
+  if (!list) return null;
+  const lead =
+    'Keys whose values repeat (a patient, an admission) and the rows that share them: how many rows each has, whether nested keys stay within one parent, and whether columns constant within each real entity stay constant within each synthetic one. Shares count entities of two rows or more: a one-row entity keeps any of these trivially.' +
+    (list.sampledNote ? ` Measured on a sample: ${list.sampledNote}.` : '');
+  return h('section', null, sectionHead('Entities', lead), h('div', 'entity-list', list.entities.map(entityCard)));
+}
+
+/** "97.5% of 80" for a share of entities; a dash when no entity has two rows. */
+function entityShare(s: ReportEntityShare): string {
+  return s.share === null ? `${DASH} (none with 2+ rows)` : `${pct(s.share)} of ${int(s.entities)}`;
+}
+
+function entityCard(e: ReportEntity): HTMLElement {
+  const title = h('h3', null, e.parent ? `${e.key} (within ${e.parent})` : e.key);
+  if (e.unavailable) return h('div', 'panel entity-card', title, h('p', 'note', `Not measured: ${e.unavailable}.`));
+  const chart = h('div', 'chart-box');
+  if (e.histogram) {
+    const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': `Rows per ${e.key}, real and synthetic` } });
+    chart.appendChild(canvas);
+    painters.push((p) => entitySizesChart(canvas, e, p));
+  }
+  const line = (label: string, real: string, synthetic: string, title?: string): HTMLElement =>
+    h('tr', { title }, h('td', 'wrap', label), h('td', 'numeric', real), h('td', 'numeric', synthetic));
+  const both = (label: string, p: { real: ReportEntityShare; synthetic: ReportEntityShare }, title?: string) => line(label, entityShare(p.real), entityShare(p.synthetic), title);
+  const q = e.sequence;
+  const rows: (HTMLElement | null)[] = [
+    line(`${e.key} values`, int(e.entities.real), int(e.entities.synthetic)),
+    line('Rows per entity: median', fixed(e.medianRows.real, 1), fixed(e.medianRows.synthetic, 1)),
+    line('Rows per entity: largest', int(e.maxRows.real), int(e.maxRows.synthetic)),
+    line('Entities with one row', int(e.singleRow.real), int(e.singleRow.synthetic)),
+    e.nesting ? both(`Within one ${e.nesting.parent}`, e.nesting, `${e.key} values whose rows all carry one ${e.nesting.parent}`) : null,
+    e.constantsKept ? both('Every constant kept', e.constantsKept, 'Entities in which every constant column holds one value') : null,
+    ...e.constants.map((c) => both(`Constant: ${c.column}`, c, `Entities in which ${c.column} holds one value`)),
+    q ? both(`${q.column} in file order`, q.inFileOrder) : null,
+    q ? line(`${q.column}: median span (days)`, fixed(q.medianSpan.real, 1), fixed(q.medianSpan.synthetic, 1), 'Last minus first date within an entity') : null,
+    q ? line(`${q.column}: median gap (days)`, fixed(q.medianGap.real, 1), fixed(q.medianGap.synthetic, 1), 'Between consecutive dates within an entity') : null,
+  ];
+  const table = h(
+    'div',
+    'table-wrap',
+    h('table', null, h('thead', null, h('tr', null, h('th', null, 'Measure'), h('th', 'numeric', 'Real'), h('th', 'numeric', 'Synthetic'))), h('tbody', null, rows)),
+  );
+  const scores = kv([
+    ['Rows per entity (KS complement)', pct(e.ksComplement), '1 − the Kolmogorov–Smirnov distance between the real and synthetic numbers of rows per entity'],
+    q ? [`${q.column} span · gaps (KS complement)`, `${pct(q.spanKsComplement)} · ${pct(q.gapKsComplement)}`] : null,
+    e.keysReused ? ['Synthetic keys equal to a real key', e.keysReused.count ? `${int(e.keysReused.count)} (${share(e.keysReused.share)})` : 'none', 'Each synthetic key should be new, never a real value'] : null,
+  ]);
+  return h('div', 'panel entity-card', title, chart, h('div', null, scores, table), e.notes.map((n) => h('p', 'note', n)));
 }
 
 function fairnessSection(data: ReportData): HTMLElement | null {

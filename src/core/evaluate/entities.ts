@@ -329,8 +329,9 @@ export function measureEntities(schema: Schema, specs: EntitySpec[], real: Entit
     };
 
     if (spec.parent !== undefined) {
-      // A missing parent says nothing against the nesting; two parent values break it.
-      const nested = (g: Grouping, rows: EntityRows) => shareOf(g, 1, (e) => oneValue(g, rows.columns.get(spec.parent!)!, e, true));
+      // A missing parent says nothing against the nesting; two parent values break it. Over
+      // entities of two rows or more: a one-row admission is nested whatever the generator does.
+      const nested = (g: Grouping, rows: EntityRows) => shareOf(g, 2, (e) => oneValue(g, rows.columns.get(spec.parent!)!, e, true));
       result.nesting = { parent: spec.parent, real: nested(r, real), synthetic: nested(s, synthetic) };
     }
 
@@ -349,12 +350,14 @@ export function measureEntities(schema: Schema, specs: EntitySpec[], real: Entit
     if (notCompared.length) result.notes = [`constant column${notCompared.length > 1 ? 's' : ''} ${notCompared.join(', ')} not in both files, not compared`];
 
     if (spec.sequence !== undefined && !real.absent.includes(spec.sequence) && !synthetic.absent.includes(spec.sequence)) {
-      const a = sequenceFacts(r, real.columns.get(spec.sequence)!);
-      const b = sequenceFacts(s, synthetic.columns.get(spec.sequence)!);
+      // In days, date-times included (they are read as seconds).
+      const scale = byName.get(spec.sequence)?.kind === 'datetime' ? 1 / 86400 : 1;
+      const days = (values: Float64Array) => (scale === 1 ? values : values.map((x) => x * scale));
+      const a = sequenceFacts(r, days(real.columns.get(spec.sequence)!));
+      const b = sequenceFacts(s, days(synthetic.columns.get(spec.sequence)!));
       const median = (xs: Float64Array): number | null => (xs.length ? summarise(xs).median : null);
       result.sequenceShape = {
         column: spec.sequence,
-        unit: byName.get(spec.sequence)?.kind === 'datetime' ? 'seconds' : 'days',
         inFileOrder: { real: a.ordered, synthetic: b.ordered },
         spanKsComplement: ksComplement(a.spans, b.spans),
         gapKsComplement: ksComplement(a.gaps, b.gaps),

@@ -240,7 +240,7 @@ export interface EntityEvaluation {
     /** Share of entities per size bin (labels such as `1`, `6–10`), for the report. */
     histogram: { labels: string[]; real: number[]; synthetic: number[] };
   };
-  /** Every entity's rows carry one value of the parent key (missing values aside). */
+  /** Entities of 2+ rows whose rows all carry one value of the parent key (missing values aside). */
   nesting?: { parent: string; real: EntityShare; synthetic: EntityShare };
   /** Each constant column: entities of 2+ rows in which it holds one value (missing counts as a value). */
   constants?: { column: string; real: EntityShare; synthetic: EntityShare }[];
@@ -248,10 +248,9 @@ export interface EntityEvaluation {
   constantsKept?: { real: EntityShare; synthetic: EntityShare };
   /** Synthetic entities whose key value is a real key value (should be none). */
   keysReused?: { count: number; share: number };
-  /** Dates within entities of 2+ dated rows (the `sequence` column). */
+  /** Dates within entities of 2+ dated rows (the `sequence` column); spans and gaps in days. */
   sequenceShape?: {
     column: string;
-    unit: 'days' | 'seconds';
     /** Entities whose rows are in date order in the file. */
     inFileOrder: { real: EntityShare; synthetic: EntityShare };
     /** 1 - KS distance of the span (last - first date) and of the gaps between consecutive dates. */

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import type {
   ChecklistItem,
   ClassificationScores,
+  EntitiesResult,
+  EntityShare,
   Evaluation,
   FairnessResult,
   RegressionScores,
@@ -188,6 +190,48 @@ export interface ReportData {
   fairness: ReportFairness | null;
   /** Each rule with the share of real and synthetic rows that keep it (null: none checked). */
   rules: RulesResult | null;
+  /** The schema's entities (patients, admissions): rows per entity, nesting, constants (null: none). */
+  entities: ReportEntities | null;
+}
+
+/** A share of entities keeping a property, rounded for the page. */
+export interface ReportEntityShare {
+  share: number | null;
+  entities: number;
+  broken: number;
+}
+
+export interface ReportEntity {
+  key: string;
+  parent: string | null;
+  unavailable: string | null;
+  entities: { real: number; synthetic: number };
+  medianRows: { real: number | null; synthetic: number | null };
+  maxRows: { real: number | null; synthetic: number | null };
+  singleRow: { real: number; synthetic: number };
+  ksComplement: number | null;
+  /** Share of entities per rows-per-entity bin. */
+  histogram: { labels: string[]; real: number[]; synthetic: number[] } | null;
+  nesting: { parent: string; real: ReportEntityShare; synthetic: ReportEntityShare } | null;
+  constants: { column: string; real: ReportEntityShare; synthetic: ReportEntityShare }[];
+  constantsKept: { real: ReportEntityShare; synthetic: ReportEntityShare } | null;
+  keysReused: { count: number; share: number } | null;
+  sequence: {
+    column: string;
+    /** Spans and gaps in days. */
+    inFileOrder: { real: ReportEntityShare; synthetic: ReportEntityShare };
+    spanKsComplement: number | null;
+    gapKsComplement: number | null;
+    medianSpan: { real: number | null; synthetic: number | null };
+    medianGap: { real: number | null; synthetic: number | null };
+  } | null;
+  notes: string[];
+}
+
+export interface ReportEntities {
+  entities: ReportEntity[];
+  /** Set when the measures were taken on a sample of entities (large files). */
+  sampledNote: string | null;
 }
 
 export interface ReportInput {
@@ -253,6 +297,49 @@ export function buildReportData(input: ReportInput): ReportData {
     ledger: privacySection ? buildLedger(privacySection) : null,
     fairness: evaluation.fairness ? cleanFairness(evaluation.fairness) : null,
     rules: evaluation.rules?.rules.length ? evaluation.rules : null,
+    entities: evaluation.entities?.entities.length ? buildEntities(evaluation.entities) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entities
+
+function buildEntities(result: EntitiesResult): ReportEntities {
+  const shareOf = (s: EntityShare): ReportEntityShare => ({ share: num(s.share), entities: s.entities, broken: s.broken });
+  const pair = (p: { real: EntityShare; synthetic: EntityShare }) => ({ real: shareOf(p.real), synthetic: shareOf(p.synthetic) });
+  const both = (p: { real: number | null; synthetic: number | null }) => ({ real: num(p.real), synthetic: num(p.synthetic) });
+  return {
+    entities: result.entities.map((e): ReportEntity => {
+      const rows = e.rowsPerEntity;
+      const q = e.sequenceShape;
+      return {
+        key: e.key,
+        parent: e.parent ?? null,
+        unavailable: e.unavailable ?? null,
+        entities: { real: rows?.real.entities ?? 0, synthetic: rows?.synthetic.entities ?? 0 },
+        medianRows: { real: num(rows?.real.median), synthetic: num(rows?.synthetic.median) },
+        maxRows: { real: num(rows?.real.max), synthetic: num(rows?.synthetic.max) },
+        singleRow: { real: rows?.real.single ?? 0, synthetic: rows?.synthetic.single ?? 0 },
+        ksComplement: num(rows?.ksComplement),
+        histogram: rows ? { labels: rows.histogram.labels, real: rows.histogram.real.map((x) => round(x)), synthetic: rows.histogram.synthetic.map((x) => round(x)) } : null,
+        nesting: e.nesting ? { parent: e.nesting.parent, ...pair(e.nesting) } : null,
+        constants: (e.constants ?? []).map((c) => ({ column: c.column, ...pair(c) })),
+        constantsKept: e.constantsKept && e.constants?.length ? pair(e.constantsKept) : null,
+        keysReused: e.keysReused ? { count: e.keysReused.count, share: round(e.keysReused.share, 6) } : null,
+        sequence: q
+          ? {
+              column: q.column,
+              inFileOrder: pair(q.inFileOrder),
+              spanKsComplement: num(q.spanKsComplement),
+              gapKsComplement: num(q.gapKsComplement),
+              medianSpan: both(q.medianSpan),
+              medianGap: both(q.medianGap),
+            }
+          : null,
+        notes: e.notes ?? [],
+      };
+    }),
+    sampledNote: result.sampled?.note ?? null,
   };
 }
 
