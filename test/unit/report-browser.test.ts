@@ -464,3 +464,54 @@ test('webview mode: nonce CSP, buttons post typed messages', { timeout: 30_000, 
   assert.deepEqual(watch.problems, []);
   await page.close();
 });
+
+test('entities section and a code column of hundreds of values, in Chromium', { timeout: 60_000, ...BROWSER }, async () => {
+  // Real: 40 patients of 1 to 4 rows, sex constant per patient; synthetic: one row per patient.
+  // The drug column has 100 values in the 100 real rows: its top 20 hold a fifth of them.
+  const realLines = ['patient,admission,sex,drug'];
+  const syntheticLines = [...realLines];
+  let row = 0;
+  for (let p = 0; p < 40; p++) {
+    for (let k = 0; k <= p % 4; k++) realLines.push(`P${p},A${p}-${k % 2},${p % 2 ? 'F' : 'M'},drug ${(row++ * 7) % 300}`);
+  }
+  for (let r = 0; r < row; r++) syntheticLines.push(`S${r},B${r},${r % 3 ? 'F' : 'M'},drug ${(r * 11) % 300}`);
+  const realFile = path.join(dir, 'entities.csv');
+  const syntheticFile = path.join(dir, 'entities.synthetic.csv');
+  fs.writeFileSync(realFile, realLines.join('\n') + '\n');
+  fs.writeFileSync(syntheticFile, syntheticLines.join('\n') + '\n');
+  const { inferSchema } = await import('../../src/core/schema/infer');
+  const { loadTable } = await import('../../src/core/table');
+  const { evaluate } = await import('../../src/core/evaluate/evaluate');
+  const inferred = await inferSchema(realFile);
+  const entitySchema: Schema = {
+    ...inferred,
+    columns: inferred.columns.map((c) => (c.name === 'drug' ? { ...c, kind: 'categorical' as const } : c)),
+    entities: [
+      { key: 'patient', constant: ['sex'], source: 'declared' },
+      { key: 'admission', parent: 'patient', constant: [], source: 'declared' },
+    ],
+  };
+  const real = await loadTable(realFile, entitySchema);
+  const synthetic = await loadTable(syntheticFile, entitySchema);
+  const e = await evaluate({ schema: entitySchema, real, synthetic, names: { real: 'entities.csv', synthetic: 'entities.synthetic.csv' }, files: { real: realFile, synthetic: syntheticFile } });
+  const report = buildReportData({ schema: entitySchema, real, synthetic, evaluation: e });
+  assert.equal(report.entities?.entities.length, 2);
+  const file = path.join(RESULTS, 'entities.report.html');
+  fs.writeFileSync(file, renderReportHtml(report, { mode: 'file' }));
+  const { page, watch } = await openPage(pathToFileURL(file).href, 'light');
+  await page.screenshot({ path: path.join(RESULTS, 'report-entities.png'), fullPage: true });
+  const section = await page.locator('section', { hasText: 'Keys whose values repeat' }).innerText();
+  assert.match(section, /patient/);
+  assert.match(section, /admission \(within patient\)/);
+  assert.match(section, /Within one patient\s+100\.0% of \d+\s+— \(none with 2\+ rows\)/);
+  assert.match(section, /Constant: sex\s+100\.0% of 30\s+— \(none with 2\+ rows\)/);
+  const entityCanvases = (await canvasInk(page)).filter((c) => c.label.startsWith('Rows per'));
+  assert.equal(entityCanvases.length, 2);
+  for (const c of entityCanvases) assert.ok(c.ink > 500, `canvas "${c.label}" is drawn`);
+  assert.match(await page.locator('tr', { hasText: 'Rows per entity (patient' }).innerText(), /^Fail/);
+  // The drug chart: top 20 drawn, the other 80 values stated beside it rather than as a bar.
+  const drug = await page.locator('article.column-card', { hasText: 'drug' }).innerText();
+  assert.match(drug, /Top 20 shown; the other 80 values \d+(\.\d)?% real · \d+(\.\d)?% synthetic/);
+  assert.deepEqual(watch.problems, []);
+  await page.close();
+});
