@@ -6,6 +6,7 @@
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
  *   npm run bench -- --rules      only the rules section (bench/results/rules.md)
+ *   npm run bench -- --entities   only the entities section (bench/results/entities.md)
  *
  * Datasets come from ../shared/datasets; anything missing is reported as skipped. Results are
  * printed and written to bench/results/latest.md.
@@ -162,6 +163,57 @@ function rulesSection(): void {
   say();
 }
 
+/**
+ * Hospital-shaped files (#13): the prescriptions extract and pbc.csv made into two rows per patient,
+ * without DP and at ε 3 with the patient as privacy unit, measured against their true entity
+ * structure; and the single-row files' training + sampling time with entities off (today's path)
+ * and as inferred.
+ */
+function entitiesSection(): void {
+  say('## Entities: hospital-shaped files');
+  say();
+  say('Generated as a new user would (schema inferred, default settings; at ε 3 the patient is the privacy unit), then measured against the true structure: prescriptions: patients (`subject_id`) with admissions (`hadm_id`) nested in them; pbc in two rows per patient (a recurrence and a death row, built in the bench) with `trt`, `sex`, `age` constant per patient. Nesting and constants count synthetic entities of two rows or more (a one-row entity keeps them trivially); "-" when there are none. Single runs (DP noise is not seeded).');
+  say();
+  say('| file | privacy | entities inferred | synthetic rows | drug filled (real) | drug TV complement | patients real / synthetic | rows per patient KS complement | admissions in one patient | per-patient constants kept | synthetic keys equal to real | quality | seconds |');
+  say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const pct = (x: unknown, of?: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(1)} %${typeof of === 'number' ? ` of ${of.toLocaleString('en-GB')}` : ''}` : '-');
+  const files: [string, string, string][] = [
+    ['prescriptions', 'mimic3demo_prescriptions.csv', 'mimic3demo_prescriptions.csv'],
+    ['pbc2', 'pbc.csv', 'pbc in two rows per patient'],
+  ];
+  for (const [kind, name, label] of files) {
+    const file = dataset(name);
+    if (!file) continue;
+    for (const eps of ['none', '3']) {
+      const r = task('entities', kind, file, eps);
+      if (r?.unavailable) say(`  (${label}: ${r.unavailable})`);
+      const drug = r && r.drugKind !== '-' ? `${pct(r.drugFilledSynthetic)} (${pct(r.drugFilledReal)}, ${r.drugKind})` : '-';
+      say(
+        `| ${label} | ${eps === 'none' ? 'no DP' : `ε ${f(r?.epsilon, 2)}`} | ${r?.inferredEntities ?? '-'} | ${r?.rows ?? '-'} | ${drug} | ${r && r.drugKind !== '-' ? f(r.drugTv, 3) : '-'} | ${r?.realPatients ?? '-'} / ${r?.syntheticPatients ?? '-'} | ${f(r?.rowsKs, 3)} | ${kind === 'prescriptions' ? pct(r?.nested, r?.nestedEntities) : '-'} | ${kind === 'pbc2' ? pct(r?.constantsKept, r?.constantsEntities) : '-'} | ${r?.keysReused ?? '-'} | ${f(r?.quality, 3)} | ${f(r?.seconds)} |`,
+      );
+    }
+  }
+  say();
+  say('Targets (#13): prescriptions without DP: drug TV complement ≥ 0.85, rows per patient KS complement ≥ 0.85, every synthetic admission in one patient; two rows per patient: rows per patient as real, per-patient columns constant in ≥ 95 % of synthetic patients; no synthetic key equal to a real one.');
+  say();
+  say('Single-row files: training + sampling seconds without DP (5 epochs, seed 1), entities off (`"entities": []`, the path before entities) and as inferred; each the fastest of two runs, interleaved.');
+  say();
+  say('| file | entities off s | as inferred s | ratio |');
+  say('|---|---:|---:|---:|');
+  for (const name of ['adult.csv', 'rhc.csv']) {
+    const file = dataset(name);
+    if (!file) continue;
+    const runs = ['off', 'inferred', 'inferred', 'off'].map((mode) => [mode, task('entities-timing', file, mode)] as const);
+    const fastest = (mode: string): number => Math.min(...runs.filter(([m, r]) => m === mode && r).map(([, r]) => Number(r!.seconds)));
+    const off = fastest('off');
+    const inferred = fastest('inferred');
+    say(`| ${name} | ${f(off, 2)} | ${f(inferred, 2)} | ${f(inferred / off, 3)} |`);
+  }
+  say();
+  say('Target: as inferred within 10 % of entities off (ratio ≤ 1.10).');
+  say();
+}
+
 function main(): void {
   say(`# synthetic-csv benchmark`);
   say();
@@ -174,6 +226,10 @@ function main(): void {
   if (process.argv.includes('--rules')) {
     rulesSection();
     return writeResults('rules.md');
+  }
+  if (process.argv.includes('--entities')) {
+    entitiesSection();
+    return writeResults('entities.md');
   }
 
   say('## CSV parsers (the same 105 MB file, streamed)');
@@ -258,6 +314,7 @@ function main(): void {
   if (!quick) {
     privacySection();
     rulesSection();
+    entitiesSection();
   }
 
   writeResults('latest.md');

@@ -24,7 +24,8 @@ import { defaultTarget, evaluateUtility } from '../src/core/evaluate/utility';
 import { majorityMapping } from '../src/core/rules/check';
 import { evaluateRules } from '../src/core/evaluate/rules';
 import { mineRules } from '../src/core/rules/mine';
-import type { Rule } from '../src/core/schema/types';
+import type { EntitySpec, Rule } from '../src/core/schema/types';
+import { evaluateEntities } from '../src/core/evaluate/entities';
 
 const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -297,6 +298,118 @@ async function wideEvaluation(columns: number, rows: number): Promise<Record<str
   }
 }
 
+/**
+ * pbc.csv as a file of two rows per patient: a "recurrence" row at a third of the follow-up time
+ * and a "death" (or end of follow-up) row at its end, bilirubin 1.5 times higher by then; the
+ * treatment arm, sex and age are the same in both rows. Deterministic.
+ */
+export function pbcTwoRows(pbcFile: string, out: string): void {
+  const lines = fs.readFileSync(pbcFile, 'utf8').trim().split('\n');
+  const header = lines[0].split(',').map((h) => h.replace(/"/g, ''));
+  const at = (name: string) => header.indexOf(name);
+  const rows = ['id,event,day,status,trt,sex,age,bili,albumin,protime,stage'];
+  for (const line of lines.slice(1)) {
+    const f = line.split(',').map((v) => v.replace(/"/g, ''));
+    const get = (name: string) => f[at(name)];
+    const bili = Number(get('bili'));
+    const common = [get('trt'), get('sex'), Number(get('age')).toFixed(1)];
+    const rest = (b: string) => [b, get('albumin'), get('protime'), get('stage')];
+    rows.push([get('id'), 'recurrence', Math.floor(Number(get('time')) / 3), 0, ...common, ...rest(get('bili'))].join(','));
+    rows.push([get('id'), 'death', get('time'), get('status'), ...common, ...rest(Number.isFinite(bili) ? (bili * 1.5).toFixed(1) : get('bili'))].join(','));
+  }
+  fs.writeFileSync(out, rows.join('\n') + '\n');
+}
+
+/** The true entity structure of the bench's files, declared: what the synthetic file is measured against. */
+const REFERENCE_ENTITIES: Record<string, { unit: string; entities: EntitySpec[] }> = {
+  prescriptions: {
+    unit: 'subject_id',
+    entities: [
+      { key: 'subject_id', constant: [], source: 'declared' },
+      { key: 'hadm_id', parent: 'subject_id', constant: [], sequence: 'startdate', source: 'declared' },
+    ],
+  },
+  pbc2: { unit: 'id', entities: [{ key: 'id', constant: ['trt', 'sex', 'age'], sequence: 'day', source: 'declared' }] },
+};
+
+/**
+ * A hospital-shaped file generated as a new user would (schema inferred, entities as inference
+ * finds them), then measured against the file's true structure: the drug column, rows per
+ * patient, admissions nested in patients, per-patient constants, keys reused.
+ */
+async function entitiesRun(kind: string, file: string, epsilon: string): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  try {
+    if (kind === 'pbc2') {
+      const made = path.join(dir, 'pbc_two_rows.csv');
+      pbcTwoRows(file, made);
+      file = made;
+    }
+    const reference = REFERENCE_ENTITIES[kind];
+    const out = path.join(dir, 'synthetic.csv');
+    const dp = epsilon !== 'none';
+    const started = performance.now();
+    const result = await generate({ input: file, out, seed: 1, evaluate: false, privacy: dp ? { epsilon: Number(epsilon) } : 'none', ...(dp ? { privacyUnit: reference.unit } : {}) });
+    const seconds = (performance.now() - started) / 1000;
+    const inferred = await inferSchema(file);
+    const schema = { ...inferred, entities: reference.entities };
+    const real = await loadTable(file, schema);
+    const synthetic = await loadTable(out, schema);
+    const quality = evaluateQuality(schema, real, synthetic);
+    const measured = (await evaluateEntities(schema, { real: file, synthetic: out, realRowCount: real.rowCount, syntheticRowCount: synthetic.rowCount }))!.entities;
+    const patient = measured[0];
+    const admission = measured.find((e) => e.parent !== undefined);
+    const drugIndex = schema.columns.findIndex((c) => c.name === 'drug');
+    const filled = (t: typeof real): number => {
+      const column = t.columns[drugIndex];
+      if (!column || column.type !== 'categorical') return NaN;
+      let n = 0;
+      for (const code of column.codes) if (code >= 0) n++;
+      return t.rowCount ? n / t.rowCount : NaN;
+    };
+    return {
+      seconds,
+      learnSeconds: result.card.timings.learn ?? NaN,
+      sampleSeconds: result.card.timings.sample ?? NaN,
+      epsilon: result.card.privacy.epsilon ?? NaN,
+      rows: synthetic.rowCount,
+      inferredEntities: inferred.entities === undefined ? 'not looked for' : inferred.entities.map((e) => e.key).join(' ') || 'none',
+      quality: quality.score,
+      drugKind: drugIndex >= 0 ? schema.columns[drugIndex].kind : '-',
+      drugTv: drugIndex >= 0 ? (quality.columns.find((c) => c.column === 'drug')?.score ?? NaN) : NaN,
+      drugFilledReal: drugIndex >= 0 ? filled(real) : NaN,
+      drugFilledSynthetic: drugIndex >= 0 ? filled(synthetic) : NaN,
+      unavailable: patient.unavailable ?? '',
+      realPatients: patient.rowsPerEntity?.real.entities ?? NaN,
+      syntheticPatients: patient.rowsPerEntity?.synthetic.entities ?? NaN,
+      rowsKs: patient.rowsPerEntity?.ksComplement ?? NaN,
+      nested: admission?.nesting?.synthetic.share ?? NaN,
+      nestedEntities: admission?.nesting?.synthetic.entities ?? NaN,
+      constantsKept: patient.constantsKept?.synthetic.share ?? NaN,
+      constantsEntities: patient.constantsKept?.synthetic.entities ?? NaN,
+      keysReused: patient.keysReused?.count ?? NaN,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Training and sampling time of a single-row file without DP (5 epochs, seed 1): with the schema
+ * as inferred (`inferred`), or with entities switched off (`off`: `"entities": []`, today's path).
+ */
+async function entitiesTiming(file: string, mode: string): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  try {
+    const schema = mode === 'off' ? { ...(await inferSchema(file)), entities: [] } : undefined;
+    const result = await generate({ input: file, out: path.join(dir, 'synthetic.csv'), seed: 1, epochs: 5, evaluate: false, privacy: 'none', ...(schema ? { schema } : {}) });
+    const t = result.card.timings;
+    return { learnSeconds: t.learn, sampleSeconds: t.sample, seconds: (t.learn ?? 0) + (t.sample ?? 0) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const [task, ...args] = process.argv.slice(2);
   let result: Record<string, unknown>;
@@ -324,6 +437,12 @@ async function main(): Promise<void> {
       break;
     case 'generate':
       result = await endToEnd(args[0], args[1] ? Number(args[1]) : undefined);
+      break;
+    case 'entities':
+      result = await entitiesRun(args[0], args[1], args[2]);
+      break;
+    case 'entities-timing':
+      result = await entitiesTiming(args[0], args[1]);
       break;
     case 'wide':
       result = await wideEvaluation(Number(args[0]), Number(args[1]));

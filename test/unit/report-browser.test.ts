@@ -19,7 +19,9 @@ import { evaluateQuality } from '../../src/core/evaluate/quality';
 import { Random } from '../../src/core/random';
 import { daysFromCivil } from '../../src/core/schema/dates';
 import type { ColumnKind, ColumnSchema, Schema } from '../../src/core/schema/types';
-import type { Table } from '../../src/core/table';
+import { loadTable, type Table } from '../../src/core/table';
+import { inferSchema } from '../../src/core/schema/infer';
+import { evaluate } from '../../src/core/evaluate/evaluate';
 import { tempDir } from '../helpers/files';
 import { browserTestOptions, findChromium, requireChromium } from '../helpers/chromium';
 
@@ -479,9 +481,6 @@ test('entities section and a code column of hundreds of values, in Chromium', { 
   const syntheticFile = path.join(dir, 'entities.synthetic.csv');
   fs.writeFileSync(realFile, realLines.join('\n') + '\n');
   fs.writeFileSync(syntheticFile, syntheticLines.join('\n') + '\n');
-  const { inferSchema } = await import('../../src/core/schema/infer');
-  const { loadTable } = await import('../../src/core/table');
-  const { evaluate } = await import('../../src/core/evaluate/evaluate');
   const inferred = await inferSchema(realFile);
   const entitySchema: Schema = {
     ...inferred,
