@@ -19,7 +19,8 @@ import { generatePatientsCsv } from '../src/core/demo/patients';
 import { DP_DEFAULTS } from '../src/core/generate';
 
 const root = path.resolve(__dirname, '..');
-const datasets = path.resolve(root, '..', 'shared', 'datasets');
+// ../shared/datasets beside the checkout (or beside the folder of worktrees holding it).
+const datasets = [path.resolve(root, '..', 'shared', 'datasets'), path.resolve(root, '..', '..', 'shared', 'datasets')].find((d) => fs.existsSync(d)) ?? path.resolve(root, '..', 'shared', 'datasets');
 const quick = process.argv.includes('--quick');
 const privacyOnly = process.argv.includes('--privacy');
 /** Runs per private configuration: single runs of the same setting differ by about 0.01. */

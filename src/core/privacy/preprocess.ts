@@ -3,7 +3,7 @@ import type { Random, SecureRandom } from '../random';
 import { discreteGaussianNoise } from './discrete-gaussian';
 import type { ColumnSchema, Schema } from '../schema/types';
 import { holdsWholeNumbers, isModelled, isNumericColumn, type Table } from '../table';
-import type { ColumnFacts } from '../transform/transformer';
+import { DEFAULT_LEVEL_CAP, type ColumnFacts } from '../transform/transformer';
 import { valueInBin, type CategoricalHistogram, type ColumnHistogram, type NumericHistogram, type PairHistogram, type PrivateStatistics, type ReleaseEntry } from '../release/types';
 import { parseDate } from '../schema/dates';
 
@@ -69,6 +69,8 @@ export interface PreprocessOptions {
    * so every release's sensitivity, and its noise, is multiplied by it. Default 1: rows.
    */
   maxRowsPerUnit?: number;
+  /** Most levels of a thresholded categorical column, "Other" included (DEFAULT_LEVEL_CAP). */
+  levelCap?: number;
 }
 
 /** Releases privateStatistics makes: fixed by the schema and the options alone (public structure). */
@@ -224,6 +226,21 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
           noisyCounts.push(noisy);
         }
       }
+      // A code column of thousands of values can clear the threshold thousands of times on a
+      // large file: beyond the cap, the values with the smallest released counts are grouped in
+      // "Other" (its count is what the kept ones leave, below), which bounds the model's width,
+      // its training time and the card. Chosen from released counts: post-processing.
+      const cap = Math.max(2, options.levelCap ?? DEFAULT_LEVEL_CAP);
+      let grouped = 0;
+      if (levels.length > cap - 1) {
+        const byCount = levels.map((_, i) => i).sort((a, b) => noisyCounts[b] - noisyCounts[a] || (levels[a] < levels[b] ? -1 : 1));
+        const kept = new Set(byCount.slice(0, cap - 1));
+        grouped = levels.length - kept.size;
+        const keptLevels = levels.filter((_, i) => kept.has(i));
+        const keptCounts = noisyCounts.filter((_, i) => kept.has(i));
+        levels.splice(0, levels.length, ...keptLevels);
+        noisyCounts.splice(0, noisyCounts.length, ...keptCounts);
+      }
       const noisyMissing = Math.max(0, missing + noise());
       // "Other" is always a level: whether anything was suppressed must not show. Its count is
       // NOT a new count of the suppressed rows (that would count such a row twice, once in its
@@ -238,7 +255,10 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         noisyCounts.push(remainder);
       }
       const otherLevel = other;
-      releases.push({ column: column.name, what: `category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts (no further release)`, rho: rhoEach, sigma });
+      const capped = grouped
+        ? `; ${grouped} more categories cleared it than the cap of ${cap} levels allows: they are grouped in "${other}" with the unreleased ones (the ${cap - 1} with the largest released counts are kept; the cap bounds the model's width and training time)`
+        : '';
+      releases.push({ column: column.name, what: `category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts (no further release)${capped}`, rho: rhoEach, sigma });
       const clipped = noisyCounts.map((c) => Math.max(0, c));
       // No row-count estimate from this column: its total is the released row count by construction.
       histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing, sigma });
