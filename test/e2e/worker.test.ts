@@ -38,6 +38,22 @@ const alive = (pid: number | undefined): boolean => {
 const leftovers = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f !== 'patients.csv');
 
 describe('worker client with the bundled worker', { timeout: 180_000 }, () => {
+  test('a file of identifiers and free text is refused before training, naming the file and its columns', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synthetic-csv-worker-'));
+    const input = path.join(dir, 'notes.csv');
+    fs.writeFileSync(input, 'patient_id,note\n' + Array.from({ length: 60 }, (_, i) => `P${1000 + i},"seen in clinic on visit ${i}, pain ${i % 7} of 10"\n`).join(''));
+    const job = startGenerate(ROOT, params(input), { log: quiet });
+    await assert.rejects(finishGenerate(job), (error: unknown) => {
+      assert.ok(error instanceof WorkerFailure, String(error));
+      assert.match(error.message, /nothing to learn/);
+      assert.match(error.message, /patient_id: identifier.*note: free text/);
+      assert.equal(error.detail.file, 'notes.csv', 'the Problems panel entry points at the file');
+      return true;
+    });
+    assert.deepEqual(fs.readdirSync(dir), ['notes.csv'], 'no output written');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test('a run writes the four outputs and the process exits', async () => {
     const { dir, input } = workspace();
     const job = startGenerate(ROOT, params(input, { rows: 100 }), { log: quiet });

@@ -11,7 +11,7 @@ export function notLearnedReason(column: ColumnSchema): string {
     case 'identifier':
       return column.identifier?.handling === 'drop' ? 'identifier, dropped' : 'identifier, regenerated in its format';
     case 'text':
-      return 'free text, left blank';
+      return 'free text, not learned (written as placeholder text)';
     default:
       return `${column.kind}, not learned`;
   }
@@ -28,7 +28,7 @@ export function assertSomethingToLearn(schema: Schema, file: string): void {
   const shown = columns.length > 8 ? [...columns.slice(0, 8), `and ${columns.length - 8} more`] : columns;
   throw new InputError(
     `nothing to learn: no column holds values the model can learn (${shown.join('; ')}). ` +
-      'A synthetic twin would only repeat constants and regenerate identifiers. If a column should be learned, ' +
+      'A synthetic twin would only repeat constants, regenerate identifiers and fill text with placeholder words. If a column should be learned, ' +
       'write the schema (synthetic-csv schema <file> --out schema.json), set its kind to categorical, integer, ' +
       'continuous, date or boolean (or remove "exclude"), and run again with --schema schema.json.',
     { file },
