@@ -6,7 +6,8 @@
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
  *   npm run bench -- --rules      only the rules section (bench/results/rules.md)
- *   npm run bench -- --entities   only the entities section (bench/results/entities.md)
+ *   npm run bench -- --entities   only the entities section (bench/results/entities.md);
+ *                                 --epochs N trains its generate runs N epochs (default: the product's)
  *
  * Datasets come from ../shared/datasets; anything missing is reported as skipped. Results are
  * printed and written to bench/results/latest.md.
@@ -182,11 +183,15 @@ function entitiesSection(): void {
     ['prescriptions', 'mimic3demo_prescriptions.csv', 'mimic3demo_prescriptions.csv'],
     ['pbc2', 'pbc.csv', 'pbc in two rows per patient'],
   ];
+  const epochsAt = process.argv.indexOf('--epochs');
+  const epochs = epochsAt > 0 ? process.argv[epochsAt + 1] : undefined;
+  if (epochs) say(`(Run with --epochs ${epochs}: the generate runs of this table train ${epochs} epochs, not the default.)`);
+  if (epochs) say();
   for (const [kind, name, label] of files) {
     const file = dataset(name);
     if (!file) continue;
     for (const eps of ['none', '3']) {
-      const r = task('entities', kind, file, eps);
+      const r = task('entities', kind, file, eps, ...(epochs ? [epochs] : []));
       if (r?.unavailable) say(`  (${label}: ${r.unavailable})`);
       const drug = r && r.drugKind !== '-' ? `${pct(r.drugFilledSynthetic)} (${pct(r.drugFilledReal)}, ${r.drugKind})` : '-';
       say(

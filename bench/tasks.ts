@@ -337,7 +337,7 @@ const REFERENCE_ENTITIES: Record<string, { unit: string; entities: EntitySpec[] 
  * finds them), then measured against the file's true structure: the drug column, rows per
  * patient, admissions nested in patients, per-patient constants, keys reused.
  */
-async function entitiesRun(kind: string, file: string, epsilon: string): Promise<Record<string, unknown>> {
+async function entitiesRun(kind: string, file: string, epsilon: string, epochs?: number): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   try {
     if (kind === 'pbc2') {
@@ -349,7 +349,7 @@ async function entitiesRun(kind: string, file: string, epsilon: string): Promise
     const out = path.join(dir, 'synthetic.csv');
     const dp = epsilon !== 'none';
     const started = performance.now();
-    const result = await generate({ input: file, out, seed: 1, evaluate: false, privacy: dp ? { epsilon: Number(epsilon) } : 'none', ...(dp ? { privacyUnit: reference.unit } : {}) });
+    const result = await generate({ input: file, out, seed: 1, evaluate: false, epochs, privacy: dp ? { epsilon: Number(epsilon) } : 'none', ...(dp ? { privacyUnit: reference.unit } : {}) });
     const seconds = (performance.now() - started) / 1000;
     const inferred = await inferSchema(file);
     const schema = { ...inferred, entities: reference.entities };
@@ -439,7 +439,7 @@ async function main(): Promise<void> {
       result = await endToEnd(args[0], args[1] ? Number(args[1]) : undefined);
       break;
     case 'entities':
-      result = await entitiesRun(args[0], args[1], args[2]);
+      result = await entitiesRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined);
       break;
     case 'entities-timing':
       result = await entitiesTiming(args[0], args[1]);
