@@ -35,7 +35,7 @@ export interface EntityRows {
 }
 
 export interface EntityReadOptions {
-  /** Sorted data-row numbers to read (the training rows); all rows otherwise. */
+  /** Data-row numbers to read (the training rows); all rows otherwise. */
   rows?: Int32Array;
   /** Share of top-level entities kept, chosen by key hash (1: all). */
   fraction?: number;
@@ -79,7 +79,8 @@ export async function readEntityRows(file: string, schema: Schema, specs: Entity
   const needed = [...neededColumns(schema, specs).entries()];
   const root = rootKey(specs);
   const limit = (options.fraction ?? 1) * HASH_RANGE;
-  const wanted = options.rows;
+  // Rows are matched in one walk through the file: in file order (a table subset may not be).
+  const wanted = options.rows && options.rows.some((r, i) => i > 0 && r < options.rows![i - 1]) ? options.rows.slice().sort() : options.rows;
   let capacity = wanted ? wanted.length : Math.max(1024, schema.rowCount);
   if (options.fraction !== undefined && options.fraction < 1) capacity = Math.ceil(capacity * options.fraction * 1.2) + 1024;
   let arrays = needed.map(() => new Float64Array(capacity));
