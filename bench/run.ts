@@ -176,6 +176,10 @@ function entitiesSection(): void {
   say();
   say('Generated as a new user would (schema inferred, default settings; at ε 3 the patient is the privacy unit), then measured against the true structure: prescriptions: patients (`subject_id`) with admissions (`hadm_id`) nested in them; pbc in two rows per patient (a recurrence and a death row, built in the bench) with `trt`, `sex`, `age` constant per patient. Nesting and constants count synthetic entities of two rows or more (a one-row entity keeps them trivially); "-" when there are none. Single runs (DP noise is not seeded).');
   say();
+  const epochsAt = process.argv.indexOf('--epochs');
+  const epochs = epochsAt > 0 ? process.argv[epochsAt + 1] : undefined;
+  if (epochs) say(`(Run with --epochs ${epochs}: the generate runs of this table train ${epochs} epochs, not the default.)`);
+  if (epochs) say();
   say('| file | privacy | entities inferred | synthetic rows | drug filled (real) | drug TV complement | patients real / synthetic | rows per patient KS complement | admissions in one patient | per-patient constants kept | synthetic keys equal to real | quality | seconds |');
   say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const pct = (x: unknown, of?: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(1)} %${typeof of === 'number' ? ` of ${of.toLocaleString('en-GB')}` : ''}` : '-');
@@ -183,10 +187,6 @@ function entitiesSection(): void {
     ['prescriptions', 'mimic3demo_prescriptions.csv', 'mimic3demo_prescriptions.csv'],
     ['pbc2', 'pbc.csv', 'pbc in two rows per patient'],
   ];
-  const epochsAt = process.argv.indexOf('--epochs');
-  const epochs = epochsAt > 0 ? process.argv[epochsAt + 1] : undefined;
-  if (epochs) say(`(Run with --epochs ${epochs}: the generate runs of this table train ${epochs} epochs, not the default.)`);
-  if (epochs) say();
   for (const [kind, name, label] of files) {
     const file = dataset(name);
     if (!file) continue;
