@@ -93,6 +93,8 @@ export function privateRelease(
     pairs,
     textLengths: !options.blankText,
     maxRowsPerUnit: units?.maxRowsPerUnit,
+    // The graphical model groups bins into its own cells: it wants the fine detail (tails, one bin per whole number).
+    fineDetail: generator.name === 'pgm',
   });
   // The split's count and the rows-per-person releases are part of preprocessing's budget and ledger.
   const extra = [...(countRelease ? [countRelease] : []), ...(units?.releases ?? [])];

@@ -71,6 +71,13 @@ export interface PreprocessOptions {
   maxRowsPerUnit?: number;
   /** Most levels of a thresholded categorical column, "Other" included (DEFAULT_LEVEL_CAP). */
   levelCap?: number;
+  /**
+   * Keep a numeric column's thin tails (see tailRange) instead of cutting them at the floor, and
+   * let a whole-number column's bounds reach one octave further toward zero. The graphical model
+   * wants them: quality metrics bin each file over its own range, so a synthetic age that stops
+   * at 72 where the real one reaches 90 shifts every bin of every pair with age.
+   */
+  keepTails?: boolean;
 }
 
 /** Releases privateStatistics makes: fixed by the schema and the options alone (public structure). */
@@ -146,6 +153,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   // read. Each release is therefore rhoEach-zCDP whatever came before, and zCDP composes
   // adaptively (Bun and Steinke 2016, Lemma 2.3): the ledger's sum of fixed rhos holds.
   const valueBins = Math.max(8, Math.min(VALUE_BINS, Math.floor(noisyCount / (8 * sigma))));
+  const tails = options.keepTails ?? false;
 
   const facts: (ColumnFacts | undefined)[] = [];
   const histograms: (ColumnHistogram | undefined)[] = [];
@@ -166,22 +174,22 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         const counts = noisyValueCounts(data.values, bounds, integer, noise, valueBins);
         releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
         pushTotal(counts, sigma * sigma);
-        histogram = cleanValueHistogram(counts, sigma);
+        histogram = cleanValueHistogram(counts, sigma, tails);
       } else {
-        const octaves = octaveBounds(data.values, noise, sigma);
+        const octaves = octaveBounds(data.values, noise, sigma, tails && integer);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
         const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins);
         releases.push({ column: column.name, what: 'histogram of values within those bounds, with zero and missing bins', rho: rhoEach, sigma });
         pushTotal(first, sigma * sigma);
-        const zoom = zoomedBounds(first, sigma);
+        const zoom = zoomedBounds(first, sigma, tails);
         const second = noisyValueCounts(data.values, zoom ?? octaves, integer, noise, valueBins);
         pushTotal(second, sigma * sigma);
         if (zoom) {
           releases.push({ column: column.name, what: 'histogram of values within bounds narrowed from the previous one', rho: rhoEach, sigma });
-          histogram = cleanValueHistogram(second, sigma);
+          histogram = cleanValueHistogram(second, sigma, tails);
         } else {
           releases.push({ column: column.name, what: 'the same histogram again, averaged with it', rho: rhoEach, sigma });
-          histogram = cleanValueHistogram(averageCounts(first, second), sigma / Math.SQRT2);
+          histogram = cleanValueHistogram(averageCounts(first, second), sigma / Math.SQRT2, tails);
         }
       }
       histograms.push(histogram);
@@ -463,11 +471,12 @@ function gridEdges(bin: number): [number, number] {
  * (core and tails, as cleanHistogram finds them, with the bounds grid's stricter core). Values
  * beyond are clamped to the new bounds, as DP-SGD clips its inputs.
  */
-function zoomedBounds(counts: NoisyValueCounts, sigma: number): { min: number; max: number } | undefined {
+function zoomedBounds(counts: NoisyValueCounts, sigma: number, keepTails = false): { min: number; max: number } | undefined {
   const { min, max, edges } = counts;
   const narrowBand = (min > 0 && max <= 4 * min) || (max < 0 && min >= 4 * max);
   if (!narrowBand || counts.integerBins) return undefined;
-  const range = occupiedRange(counts.raw, sigma, BOUNDS_FALSE_OCCUPANCY);
+  const core = occupiedRange(counts.raw, sigma, BOUNDS_FALSE_OCCUPANCY);
+  const range = core && keepTails ? tailRange(counts.raw, sigma, core).range : core;
   if (!range) return undefined;
   let lo = edges[range[0]];
   let hi = edges[range[1] + 1];
@@ -483,7 +492,7 @@ function gridThreshold(sigma: number): number {
   return sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / GRID_BINS);
 }
 
-function octaveBounds(values: Float64Array, noise: () => number, sigma: number): { min: number; max: number } {
+function octaveBounds(values: Float64Array, noise: () => number, sigma: number, reachTowardZero = false): { min: number; max: number } {
   const bins = GRID_BINS;
   const counts = new Float64Array(bins);
   for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
@@ -498,6 +507,14 @@ function octaveBounds(values: Float64Array, noise: () => number, sigma: number):
   // missing): the fullest noisy bin is still the likeliest place of the values (pbc at ε 1:
   // cholesterol's fullest octave holds 4 sigma).
   if (lo < 0) lo = hi = noisy.indexOf(Math.max(...noisy));
+  // A whole-number column's smallest values may sit alone in the octave below (education 1 in
+  // [1, 2), 51 of 32,561 rows: far under the grid's threshold). One octave more toward zero costs
+  // a few bins of the value histogram, whose tails then decide (tailRange).
+  const zeroBin = GRID_POWERS.length + 1;
+  if (reachTowardZero) {
+    if (lo > zeroBin + 1) lo--;
+    if (hi < zeroBin - 1) hi++;
+  }
   let [min] = gridEdges(lo);
   let [, max] = gridEdges(hi);
   if (!Number.isFinite(min)) min = -Number.MAX_VALUE;
@@ -544,14 +561,14 @@ function averageCounts(a: NoisyValueCounts, b: NoisyValueCounts): NoisyValueCoun
   return { ...a, raw: a.raw.map((c, i) => (c + b.raw[i]) / 2), zero: (a.zero + b.zero) / 2, missing: (a.missing + b.missing) / 2, total: (a.total + b.total) / 2 };
 }
 
-function cleanValueHistogram(counts: NoisyValueCounts, sigma: number): NumericHistogram {
+function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails = false): NumericHistogram {
   const { min, max, edges, integerBins, integerValues } = counts;
   return {
     type: 'numeric',
     edges,
     integerBins,
     integerValues,
-    counts: cleanHistogram(counts.raw, sigma),
+    counts: cleanHistogram(counts.raw, sigma, keepTails),
     zero: counts.zero < FLOOR_SIGMAS * sigma ? 0 : counts.zero,
     missing: Math.max(0, counts.missing),
     min,
@@ -570,12 +587,57 @@ function cleanValueHistogram(counts: NoisyValueCounts, sigma: number): NumericHi
  * bin by bin over gaps of at most TAIL_GAP bins while bins clear the floor: a real tail thins out
  * gradually, an isolated noise bin is left out.
  */
-export function cleanHistogram(raw: readonly number[], sigma: number): number[] {
+export function cleanHistogram(raw: readonly number[], sigma: number, keepTails = false): number[] {
   const floor = FLOOR_SIGMAS * sigma;
   const range = occupiedRange(raw, sigma, CORE_FALSE_OCCUPANCY);
   if (!range) return raw.map((c) => (c < floor ? 0 : c));
+  if (keepTails) {
+    const { range: [lo, hi], fitted } = tailRange(raw, sigma, range);
+    return raw.map((c, i) => (i < lo || i > hi ? 0 : i >= range[0] && i <= range[1] ? (c >= floor ? c : 0) : fitted[i]));
+  }
   const [lo, hi] = range;
   return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
+}
+
+/** Chance that noise alone extends a side of a histogram by a tail run (see tailRange). */
+const TAIL_FALSE_EXTENSION = 0.02;
+
+/**
+ * The thin tails beyond a noisy histogram's occupied range: bins one by one sink under the noise
+ * long before the values end (ages 80 to 90 hold 20 rows or fewer each), but a run of them stands
+ * above the noise of its mean. Outwards from the range, counts are fitted non-increasing (pool
+ * adjacent violators); the pooled runs are kept, from the inside out, while a run's mean stands
+ * above its noise (sigma / √bins) by a margin that noise alone reaches with chance
+ * TAIL_FALSE_EXTENSION over every run length the side allows (the first run is the best of many
+ * prefixes, so a fixed margin would pass noise too often). Kept bins get their run's mean.
+ * Post-processing of released counts only.
+ */
+export function tailRange(raw: readonly number[], sigma: number, core: [number, number]): { range: [number, number]; fitted: Float64Array } {
+  const fitted = new Float64Array(raw.length);
+  const side = (indices: number[]): number => {
+    const z = normalQuantile(1 - TAIL_FALSE_EXTENSION / Math.max(1, indices.length));
+    // Pool adjacent violators (non-increasing outwards): blocks of [sum, bins].
+    const blocks: [number, number][] = [];
+    for (const i of indices) {
+      blocks.push([raw[i], 1]);
+      while (blocks.length > 1 && blocks[blocks.length - 1][0] / blocks[blocks.length - 1][1] > blocks[blocks.length - 2][0] / blocks[blocks.length - 2][1]) {
+        const [s, n] = blocks.pop()!;
+        blocks[blocks.length - 1][0] += s;
+        blocks[blocks.length - 1][1] += n;
+      }
+    }
+    let kept = 0;
+    for (const [sum, bins] of blocks) {
+      const mean = sum / bins;
+      if (!(mean >= (z * sigma) / Math.sqrt(bins))) break;
+      for (let j = kept; j < kept + bins; j++) fitted[indices[j]] = mean;
+      kept += bins;
+    }
+    return kept;
+  };
+  const below = Array.from({ length: core[0] }, (_, j) => core[0] - 1 - j);
+  const above = Array.from({ length: raw.length - 1 - core[1] }, (_, j) => core[1] + 1 + j);
+  return { range: [core[0] - side(below), core[1] + side(above)], fitted };
 }
 
 /**
