@@ -4,7 +4,7 @@ import { dpSchedule } from '../generators/tvae';
 import type { ExactRelease, GeneratorKind, Phase, PrivateRelease, PrivacyRequest } from '../generators/types';
 import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
-import { privateStatistics, releaseCount } from '../privacy/preprocess';
+import { latticeDecimals, privateStatistics, releaseCount } from '../privacy/preprocess';
 import { bindUnits } from '../privacy/units';
 import { Random } from '../random';
 import type { BoundedUnits, NumericHistogram, PrivacyUnitStatement, PrivateStatistics, ReleaseEntry } from '../release/types';
@@ -194,11 +194,15 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: bo
 }
 
 /**
- * Decimal places for a continuous column from its released histogram: one more than a bin's width
+ * Decimal places for a continuous column from its released histogram: the decimal lattice its
+ * values show (latticeDecimals), else one more than a bin's width
  * needs (a tenth of a bin), at most 6. Bins are the resolution the release has; finer digits would
  * only show the generator's own noise.
  */
 export function decimalsForResolution(histogram: NumericHistogram): number {
+  // Values on a coarser decimal lattice the release shows (creatinine in tenths) keep it.
+  const lattice = latticeDecimals(histogram);
+  if (lattice !== undefined) return lattice;
   const width = (histogram.edges[histogram.edges.length - 1] - histogram.edges[0]) / Math.max(1, histogram.counts.length);
   if (!(width > 0)) return 0;
   return Math.max(0, Math.min(6, Math.ceil(-Math.log10(width)) + 1));

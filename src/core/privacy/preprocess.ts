@@ -45,6 +45,44 @@ import { parseDate } from '../schema/dates';
 export type { CategoricalHistogram, ColumnHistogram, NumericHistogram, PairHistogram, PrivateStatistics, ReleaseEntry } from '../release/types';
 export { binIntegers, valueInBin } from '../release/types';
 
+/** Share of a histogram's mass off a decimal lattice below which its values lie on the lattice. */
+const OFF_LATTICE_SHARE = 0.05;
+
+/**
+ * The fewest decimal places whose lattice (multiples of 10^-d) holds the values of a released
+ * histogram, when its bins are fine enough to tell: bins narrower than the lattice step that
+ * contain no lattice point then hold (almost) nothing. creatinine written as 0.9, 1.0, 1.1 over
+ * bins 0.04 wide leaves three bins in five empty. Undefined when no coarser lattice shows.
+ * Post-processing of the released counts only.
+ */
+export function latticeDecimals(h: NumericHistogram): number | undefined {
+  if (h.integerBins) return 0;
+  const bins = h.counts.length;
+  const width = (h.edges[bins] - h.edges[0]) / Math.max(1, bins);
+  if (!(width > 0)) return undefined;
+  for (let d = 0; d <= 6; d++) {
+    const step = 10 ** -d;
+    if (step <= 1.5 * width) return undefined;
+    let on = 0;
+    let off = 0;
+    let offBins = 0;
+    for (let k = 0; k < bins; k++) {
+      const lo = h.edges[k];
+      const hi = h.edges[k + 1];
+      const point = Math.ceil(lo / step - 1e-9) * step;
+      if (point < hi - 1e-12 * Math.max(1, Math.abs(hi))) {
+        on += h.counts[k];
+      } else {
+        off += h.counts[k];
+        offBins++;
+      }
+    }
+    // Informative only when values off the lattice would fill a good share of the bins.
+    if (offBins >= 0.3 * bins && on > 0 && Math.max(off, 0) <= OFF_LATTICE_SHARE * (on + Math.max(off, 0))) return d;
+  }
+  return undefined;
+}
+
 export interface PreprocessOptions {
   /** zCDP budget of the whole preprocessing. */
   rho: number;
@@ -72,12 +110,15 @@ export interface PreprocessOptions {
   /** Most levels of a thresholded categorical column, "Other" included (DEFAULT_LEVEL_CAP). */
   levelCap?: number;
   /**
-   * Keep a numeric column's thin tails (see tailRange) instead of cutting them at the floor, and
-   * let a whole-number column's bounds reach one octave further toward zero. The graphical model
-   * wants them: quality metrics bin each file over its own range, so a synthetic age that stops
-   * at 72 where the real one reaches 90 shifts every bin of every pair with age.
+   * Detail for a generator that groups bins into coarser cells itself (pgm): keep a numeric
+   * column's thin tails (see tailRange) instead of cutting them at the floor, let a whole-number
+   * column's bounds reach one octave further toward zero, and give whole numbers one bin each up
+   * to MAX_INTEGER_BINS whatever the row count (a spike at 40 hours stays at 40 instead of
+   * spreading over its 4-hour bin). Quality metrics bin each file over its own range, so a
+   * synthetic age that stops at 72 where the real one reaches 90 shifts every bin of every pair
+   * with age.
    */
-  keepTails?: boolean;
+  fineDetail?: boolean;
 }
 
 /** Releases privateStatistics makes: fixed by the schema and the options alone (public structure). */
@@ -153,7 +194,8 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   // read. Each release is therefore rhoEach-zCDP whatever came before, and zCDP composes
   // adaptively (Bun and Steinke 2016, Lemma 2.3): the ledger's sum of fixed rhos holds.
   const valueBins = Math.max(8, Math.min(VALUE_BINS, Math.floor(noisyCount / (8 * sigma))));
-  const tails = options.keepTails ?? false;
+  const tails = options.fineDetail ?? false;
+  const integerBinsUpTo = tails ? MAX_INTEGER_BINS : Math.min(MAX_INTEGER_BINS, 2 * valueBins);
 
   const facts: (ColumnFacts | undefined)[] = [];
   const histograms: (ColumnHistogram | undefined)[] = [];
@@ -171,18 +213,18 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       let histogram: NumericHistogram;
       if (bounds) {
         publicFacts.push(`${column.name}: bounds ${column.public!.bounds!.min} .. ${column.public!.bounds!.max}`);
-        const counts = noisyValueCounts(data.values, bounds, integer, noise, valueBins);
+        const counts = noisyValueCounts(data.values, bounds, integer, noise, valueBins, integerBinsUpTo);
         releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
         pushTotal(counts, sigma * sigma);
         histogram = cleanValueHistogram(counts, sigma, tails);
       } else {
         const octaves = octaveBounds(data.values, noise, sigma, tails && integer);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
-        const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins);
+        const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins, integerBinsUpTo);
         releases.push({ column: column.name, what: 'histogram of values within those bounds, with zero and missing bins', rho: rhoEach, sigma });
         pushTotal(first, sigma * sigma);
         const zoom = zoomedBounds(first, sigma, tails);
-        const second = noisyValueCounts(data.values, zoom ?? octaves, integer, noise, valueBins);
+        const second = noisyValueCounts(data.values, zoom ?? octaves, integer, noise, valueBins, integerBinsUpTo);
         pushTotal(second, sigma * sigma);
         if (zoom) {
           releases.push({ column: column.name, what: 'histogram of values within bounds narrowed from the previous one', rho: rhoEach, sigma });
@@ -511,9 +553,10 @@ function octaveBounds(values: Float64Array, noise: () => number, sigma: number, 
   // [1, 2), 51 of 32,561 rows: far under the grid's threshold). One octave more toward zero costs
   // a few bins of the value histogram, whose tails then decide (tailRange).
   const zeroBin = GRID_POWERS.length + 1;
+  // Only while the new edge is a whole number (the octave below [1, 2) holds none).
   if (reachTowardZero) {
-    if (lo > zeroBin + 1) lo--;
-    if (hi < zeroBin - 1) hi++;
+    if (lo > zeroBin + 1 && gridEdges(lo - 1)[0] >= 1) lo--;
+    if (hi < zeroBin - 1 && gridEdges(hi + 1)[1] <= -1) hi++;
   }
   let [min] = gridEdges(lo);
   let [, max] = gridEdges(hi);
@@ -538,11 +581,19 @@ interface NoisyValueCounts {
 }
 
 /** One release: equal bins over the bounds (one per integer when the range allows). */
-function noisyValueCounts(values: Float64Array, bounds: { min: number; max: number }, integer: boolean, noise: () => number, maxBins: number): NoisyValueCounts {
+function noisyValueCounts(
+  values: Float64Array,
+  bounds: { min: number; max: number },
+  integer: boolean,
+  noise: () => number,
+  maxBins: number,
+  /** Default: while that at most halves the rows per bin (see below). */
+  integerBinsUpTo = Math.min(MAX_INTEGER_BINS, 2 * maxBins),
+): NoisyValueCounts {
   const { min, max } = bounds;
   // One bin per whole number while that at most halves the rows per bin: wider bins would merge a
   // spike (day 30 of a 30-day follow-up) with its neighbour, and the bin cannot say which holds it.
-  const integerBins = integer && max - min + 1 <= Math.min(MAX_INTEGER_BINS, 2 * maxBins);
+  const integerBins = integer && max - min + 1 <= integerBinsUpTo;
   const bins = integerBins ? Math.round(max - min) + 1 : maxBins;
   const width = integerBins ? 1 : max / bins - min / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => (integerBins ? Math.round(min) + i : i === bins ? max : min + i * width));
@@ -593,7 +644,9 @@ export function cleanHistogram(raw: readonly number[], sigma: number, keepTails 
   if (!range) return raw.map((c) => (c < floor ? 0 : c));
   if (keepTails) {
     const { range: [lo, hi], fitted } = tailRange(raw, sigma, range);
-    return raw.map((c, i) => (i < lo || i > hi ? 0 : i >= range[0] && i <= range[1] ? (c >= floor ? c : 0) : fitted[i]));
+    // Within the range a thin bin keeps its (non-negative) count: the model groups bins into
+    // cells, over which the noise averages out, where zeroing thin bins would take their rows away.
+    return raw.map((c, i) => (i < lo || i > hi ? 0 : i >= range[0] && i <= range[1] ? Math.max(c, 0) : fitted[i]));
   }
   const [lo, hi] = range;
   return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
