@@ -14,6 +14,7 @@ import { evaluateQuality } from '../../src/core/evaluate/quality';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
+import { cleanHistogram, latticeDecimals, privateStatistics, type NumericHistogram } from '../../src/core/privacy/preprocess';
 
 /** A tree of 4 nodes: 0-1, 1-2, 1-3 (sizes 2, 3, 2, 4). */
 function smallForest(): Forest {
@@ -234,4 +235,77 @@ test('pgm on a tiny file and on a wide file of unrelated columns stays quick and
   // A hub (a 3-level column) and a spanning tree over the other columns.
   assert.equal(card.privacy.budget!.model!.releases.filter((r) => /joint histogram/.test(r.what)).length, columns - 2);
   assert.equal(fs.readFileSync(outputs.csv, 'utf8').trim().split('\n').length, card.output.rows + 1);
+});
+
+/** A core of 20 full bins, then `tail` (true counts), then empty bins up to 100, with noise. */
+function noisyTail(tail: number[], sigma: number, random: Random): number[] {
+  const truth = [...new Array<number>(20).fill(500), ...tail];
+  while (truth.length < 100) truth.push(0);
+  return truth.map((c) => c + sigma * random.normal());
+}
+
+const lastOccupied = (counts: number[]): number => counts.length - 1 - [...counts].reverse().findIndex((c) => c > 0);
+
+test('fine detail keeps a thin tail that runs above the noise, where bins one by one sink under it', () => {
+  const random = new Random(7);
+  // Ages 70 to 90 of a census: 30 rows a year thinning to 1, each bin at most 3 noise deviations.
+  const tail = Array.from({ length: 30 }, (_, i) => 30 - i);
+  let kept = 0;
+  let cut = 0;
+  const trials = 40;
+  for (let t = 0; t < trials; t++) {
+    const raw = noisyTail(tail, 10, random);
+    kept += lastOccupied(cleanHistogram(raw, 10, true));
+    cut += lastOccupied(cleanHistogram(raw, 10));
+  }
+  assert.ok(kept / trials >= 35, `the tail reaches bin ${kept / trials} on average (it holds rows up to bin 49; ${cut / trials} without)`);
+  assert.ok(kept / trials > cut / trials + 2.5, `fine detail ${kept / trials} against ${cut / trials} bins without`);
+  assert.ok(kept / trials <= 52, 'the empty bins beyond are not taken in');
+});
+
+test('fine detail rarely extends a histogram into empty bins by noise alone', () => {
+  const random = new Random(11);
+  let extended = 0;
+  const trials = 300;
+  for (let t = 0; t < trials; t++) if (lastOccupied(cleanHistogram(noisyTail([], 10, random), 10, true)) >= 24) extended++;
+  assert.ok(extended / trials <= 0.05, `${extended} of ${trials} noise-only tails extended by 5 bins or more`);
+});
+
+test('a continuous column on a decimal lattice keeps its decimals; one off it does not', () => {
+  const edges = Array.from({ length: 101 }, (_, i) => 0.5 + i * 0.035);
+  const tenths = edges.slice(0, -1).map((lo, k) => (Math.ceil(lo * 10 - 1e-9) / 10 < edges[k + 1] - 1e-12 ? 100 + k : 0));
+  const h = (counts: number[]): NumericHistogram => ({ type: 'numeric', edges, integerBins: false, counts, zero: 0, missing: 0, min: edges[0], max: edges[100] });
+  assert.equal(latticeDecimals(h(tenths)), 1, 'values in tenths (creatinine 0.9, 1.0, 1.1)');
+  assert.equal(latticeDecimals(h(tenths.map((c, k) => (c > 0 ? c : k % 7 === 0 ? 60 : 0)))), undefined, 'a fifth of the values off the lattice');
+  assert.equal(latticeDecimals(h(edges.slice(0, -1).map(() => 50))), undefined, 'values everywhere');
+  assert.equal(latticeDecimals({ ...h(new Array(16).fill(10)), edges: Array.from({ length: 17 }, (_, i) => i), integerBins: true }), 0);
+});
+
+test('fine detail: bounds come from the power-of-two grid (never a raw extreme), reach a rare smallest whole number, and declared bounds are used as declared', async () => {
+  const random = new Random(3);
+  const lines = ['years,score,level'];
+  for (let i = 0; i < 6000; i++) {
+    // level 1 is rare (3 %) and alone in its octave [1, 2); years run 19..83 with one outlier.
+    const level = random.next() < 0.03 ? 1 : 2 + random.int(15);
+    lines.push(`${i === 0 ? 1000 : 19 + random.int(65)},${(random.next() * 70 + 5).toFixed(2)},${level}`);
+  }
+  const file = tempFile('bounds.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const declared = { ...schema, columns: schema.columns.map((c) => (c.name === 'score' ? { ...c, public: { bounds: { min: 0, max: 100 } } } : c)) };
+  const stats = privateStatistics(declared, table, { rho: 2, thresholdDelta: 1e-7, random: seededSecure(5), needsCounts: true, fineDetail: true });
+  const [years, score, level] = stats.histograms as NumericHistogram[];
+  const powerOfTwo = (x: number): boolean => Number.isInteger(Math.log2(x));
+  for (const h of [years, level]) {
+    assert.ok(powerOfTwo(h.min) && powerOfTwo(h.max), `bounds ${h.min} .. ${h.max} are grid edges`);
+  }
+  assert.ok(years.min !== 19 && years.max !== 83 && years.max !== 1000, `years bounds ${years.min} .. ${years.max}`);
+  assert.equal(score.min, 0);
+  assert.equal(score.max, 100);
+  // The rare smallest level is kept (its octave alone is far under the grid's threshold).
+  assert.equal(level.edges[level.counts.findIndex((c) => c > 0)], 1);
+  assert.ok(level.integerBins, 'one bin per whole number');
+  // The single outlier stays out; the thin years near 83 stay in.
+  const lastYear = years.edges[lastOccupied(years.counts)];
+  assert.ok(lastYear >= 80 && lastYear <= 90, `years end at ${lastYear}`);
 });

@@ -662,13 +662,15 @@ const TAIL_FALSE_EXTENSION = 0.02;
  * adjacent violators); the pooled runs are kept, from the inside out, while a run's mean stands
  * above its noise (sigma / √bins) by a margin that noise alone reaches with chance
  * TAIL_FALSE_EXTENSION over every run length the side allows (the first run is the best of many
- * prefixes, so a fixed margin would pass noise too often). Kept bins get their run's mean.
+ * prefixes, so a margin for one run would pass noise too often). Kept bins get their run's mean.
  * Post-processing of released counts only.
  */
 export function tailRange(raw: readonly number[], sigma: number, core: [number, number]): { range: [number, number]; fitted: Float64Array } {
   const fitted = new Float64Array(raw.length);
   const side = (indices: number[]): number => {
-    const z = normalQuantile(1 - TAIL_FALSE_EXTENSION / Math.max(1, indices.length));
+    // Standardised prefix sums of noise are strongly correlated: about one independent chance per
+    // doubling of the run length (checked in test/unit/pgm.test.ts).
+    const z = normalQuantile(1 - TAIL_FALSE_EXTENSION / (1 + Math.log2(Math.max(1, indices.length))));
     // Pool adjacent violators (non-increasing outwards): blocks of [sum, bins].
     const blocks: [number, number][] = [];
     for (const i of indices) {
