@@ -231,7 +231,8 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
           histogram = cleanValueHistogram(second, sigma, tails);
         } else {
           releases.push({ column: column.name, what: 'the same histogram again, averaged with it', rho: rhoEach, sigma });
-          histogram = cleanValueHistogram(averageCounts(first, second), sigma / Math.SQRT2, tails);
+          const averaged = averageCounts(first, second);
+          histogram = cleanValueHistogram(tails ? withGridCounts(averaged, octaves.grid, sigma / Math.SQRT2, sigma) : averaged, sigma / Math.SQRT2, tails);
         }
       }
       histograms.push(histogram);
@@ -534,7 +535,7 @@ function gridThreshold(sigma: number): number {
   return sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / GRID_BINS);
 }
 
-function octaveBounds(values: Float64Array, noise: () => number, sigma: number, reachTowardZero = false): { min: number; max: number } {
+function octaveBounds(values: Float64Array, noise: () => number, sigma: number, reachTowardZero = false): { min: number; max: number; grid: number[] } {
   const bins = GRID_BINS;
   const counts = new Float64Array(bins);
   for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
@@ -563,7 +564,41 @@ function octaveBounds(values: Float64Array, noise: () => number, sigma: number, 
   if (!Number.isFinite(min)) min = -Number.MAX_VALUE;
   if (!Number.isFinite(max)) max = Number.MAX_VALUE;
   if (min === max) max = min + 1;
-  return { min, max };
+  return { min, max, grid: noisy };
+}
+
+/**
+ * Whole-number bins made consistent with the bounds grid's release: each octave lying within the
+ * bounds was counted twice, once as the octave (noise sigmaGrid) and once as the sum of its bins
+ * (each bin sigmaBins); the least-squares estimate moves the bins by the difference, shared in
+ * proportion to their variance. A small octave gains most: the single value 1 of [1, 2) is
+ * measured by both releases (its noise falls from 25 to 21 at ε 1 on adult). Post-processing.
+ */
+function withGridCounts(counts: NoisyValueCounts, grid: readonly number[], sigmaBins: number, sigmaGrid: number): NoisyValueCounts {
+  if (!counts.integerBins) return counts;
+  const raw = counts.raw.slice();
+  const binSigmas = counts.raw.map(() => sigmaBins);
+  const first = counts.edges[0];
+  const last = counts.edges[counts.edges.length - 2];
+  grid.forEach((g, bin) => {
+    const [a, b] = gridEdges(bin);
+    // The whole numbers of the octave [a, b) ({0} for the zero bin), all within the bounds.
+    const lo = Math.ceil(a);
+    const hi = a === b ? a : Math.ceil(b) - 1;
+    if (lo > hi || lo < first || hi > last) return;
+    let sum = 0;
+    for (let v = lo; v <= hi; v++) sum += raw[v - first];
+    const m = hi - lo + 1;
+    const share = (sigmaBins * sigmaBins) / (m * sigmaBins * sigmaBins + sigmaGrid * sigmaGrid);
+    const shift = (g - sum) * share;
+    // The least-squares estimate of one bin: variance σ²(1 − share).
+    const variance = sigmaBins * sigmaBins * (1 - share);
+    for (let v = lo; v <= hi; v++) {
+      raw[v - first] += shift;
+      binSigmas[v - first] = Math.sqrt(variance);
+    }
+  });
+  return { ...counts, raw, binSigmas };
 }
 
 /** A value histogram as released: noisy counts of its bins, of exact zeros and of missing values. */
@@ -578,6 +613,8 @@ interface NoisyValueCounts {
   missing: number;
   /** Sum of every slot: an estimate of the row count. */
   total: number;
+  /** Noise deviation of each value bin when bins differ (withGridCounts); else the release's. */
+  binSigmas?: number[];
 }
 
 /** One release: equal bins over the bounds (one per integer when the range allows). */
@@ -619,7 +656,7 @@ function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails 
     edges,
     integerBins,
     integerValues,
-    counts: cleanHistogram(counts.raw, sigma, keepTails),
+    counts: cleanHistogram(counts.raw, sigma, keepTails, counts.binSigmas),
     zero: counts.zero < FLOOR_SIGMAS * sigma ? 0 : counts.zero,
     missing: Math.max(0, counts.missing),
     min,
@@ -638,12 +675,12 @@ function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails 
  * bin by bin over gaps of at most TAIL_GAP bins while bins clear the floor: a real tail thins out
  * gradually, an isolated noise bin is left out.
  */
-export function cleanHistogram(raw: readonly number[], sigma: number, keepTails = false): number[] {
+export function cleanHistogram(raw: readonly number[], sigma: number, keepTails = false, binSigmas?: readonly number[]): number[] {
   const floor = FLOOR_SIGMAS * sigma;
-  const range = occupiedRange(raw, sigma, CORE_FALSE_OCCUPANCY);
+  const range = occupiedRange(raw, sigma, CORE_FALSE_OCCUPANCY, binSigmas);
   if (!range) return raw.map((c) => (c < floor ? 0 : c));
   if (keepTails) {
-    const { range: [lo, hi], fitted } = tailRange(raw, sigma, range);
+    const { range: [lo, hi], fitted } = tailRange(raw, sigma, range, binSigmas);
     // Within the range a thin bin keeps its (non-negative) count: the model groups bins into
     // cells, over which the noise averages out, where zeroing thin bins would take their rows away.
     return raw.map((c, i) => (i < lo || i > hi ? 0 : i >= range[0] && i <= range[1] ? Math.max(c, 0) : fitted[i]));
@@ -665,26 +702,27 @@ const TAIL_FALSE_EXTENSION = 0.02;
  * prefixes, so a margin for one run would pass noise too often). Kept bins get their run's mean.
  * Post-processing of released counts only.
  */
-export function tailRange(raw: readonly number[], sigma: number, core: [number, number]): { range: [number, number]; fitted: Float64Array } {
+export function tailRange(raw: readonly number[], sigma: number, core: [number, number], binSigmas?: readonly number[]): { range: [number, number]; fitted: Float64Array } {
   const fitted = new Float64Array(raw.length);
   const side = (indices: number[]): number => {
     // Standardised prefix sums of noise are strongly correlated: about one independent chance per
     // doubling of the run length (checked in test/unit/pgm.test.ts).
     const z = normalQuantile(1 - TAIL_FALSE_EXTENSION / (1 + Math.log2(Math.max(1, indices.length))));
-    // Pool adjacent violators (non-increasing outwards): blocks of [sum, bins].
-    const blocks: [number, number][] = [];
+    // Pool adjacent violators (non-increasing outwards): blocks of [sum, bins, noise variance of the sum].
+    const blocks: [number, number, number][] = [];
     for (const i of indices) {
-      blocks.push([raw[i], 1]);
+      blocks.push([raw[i], 1, (binSigmas?.[i] ?? sigma) ** 2]);
       while (blocks.length > 1 && blocks[blocks.length - 1][0] / blocks[blocks.length - 1][1] > blocks[blocks.length - 2][0] / blocks[blocks.length - 2][1]) {
-        const [s, n] = blocks.pop()!;
+        const [s, n, v] = blocks.pop()!;
         blocks[blocks.length - 1][0] += s;
         blocks[blocks.length - 1][1] += n;
+        blocks[blocks.length - 1][2] += v;
       }
     }
     let kept = 0;
-    for (const [sum, bins] of blocks) {
+    for (const [sum, bins, variance] of blocks) {
       const mean = sum / bins;
-      if (!(mean >= (z * sigma) / Math.sqrt(bins))) break;
+      if (!(sum >= z * Math.sqrt(variance))) break;
       for (let j = kept; j < kept + bins; j++) fitted[indices[j]] = mean;
       kept += bins;
     }
@@ -701,8 +739,8 @@ export function tailRange(raw: readonly number[], sigma: number, core: [number, 
  * `falseOccupancy`, extended outwards while bins clear the floor with gaps of at most TAIL_GAP.
  * Undefined when no bin reaches the core.
  */
-function occupiedRange(raw: readonly number[], sigma: number, falseOccupancy: number): [number, number] | undefined {
-  const floor = FLOOR_SIGMAS * sigma;
+function occupiedRange(raw: readonly number[], sigma: number, falseOccupancy: number, binSigmas?: readonly number[]): [number, number] | undefined {
+  const floor = (k: number): number => FLOOR_SIGMAS * (binSigmas?.[k] ?? sigma);
   const core = sigma * normalQuantile(1 - falseOccupancy / Math.max(1, raw.length));
   const lo = raw.findIndex((c) => c >= core);
   if (lo < 0) return undefined;
@@ -712,7 +750,7 @@ function occupiedRange(raw: readonly number[], sigma: number, falseOccupancy: nu
     for (let step = 1; step <= TAIL_GAP + 1; step++) {
       const k = edge + direction * step;
       if (k < 0 || k >= raw.length) break;
-      if (raw[k] >= floor) {
+      if (raw[k] >= floor(k)) {
         edge = k;
         step = 0;
       }
