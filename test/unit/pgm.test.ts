@@ -248,8 +248,9 @@ const lastOccupied = (counts: number[]): number => counts.length - 1 - [...count
 
 test('fine detail keeps a thin tail that runs above the noise, where bins one by one sink under it', () => {
   const random = new Random(7);
-  // Ages 70 to 90 of a census: 30 rows a year thinning to 1, each bin at most 3 noise deviations.
-  const tail = Array.from({ length: 30 }, (_, i) => 30 - i);
+  // 30 bins of 12 rows each (ages 75 to 90 of a census at ε 1): each under the floor of 2 noise
+  // deviations, their run 6.6 deviations of its own noise above zero.
+  const tail = new Array<number>(30).fill(12);
   let kept = 0;
   let cut = 0;
   const trials = 40;
@@ -258,8 +259,9 @@ test('fine detail keeps a thin tail that runs above the noise, where bins one by
     kept += lastOccupied(cleanHistogram(raw, 10, true));
     cut += lastOccupied(cleanHistogram(raw, 10));
   }
-  assert.ok(kept / trials >= 35, `the tail reaches bin ${kept / trials} on average (it holds rows up to bin 49; ${cut / trials} without)`);
-  assert.ok(kept / trials > cut / trials + 2.5, `fine detail ${kept / trials} against ${cut / trials} bins without`);
+  // Most of the run is kept (its end, where a pooled run gets short, is where noise wins).
+  assert.ok(kept / trials >= 36, `the tail reaches bin ${kept / trials} on average (it holds rows up to bin 49; ${cut / trials} without)`);
+  assert.ok(kept / trials >= cut / trials + 6, `without fine detail the tail is cut sooner (${cut / trials})`);
   assert.ok(kept / trials <= 52, 'the empty bins beyond are not taken in');
 });
 
