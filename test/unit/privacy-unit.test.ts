@@ -234,11 +234,15 @@ test('a DP run with a privacy unit states it in the card; row-level files keep "
     generate({ input, privacy: { epsilon: 3 }, generator: 'marginals', maxTrainingRows: 100, evaluate: false, out: path.join(dir, 'capped.csv') }),
     /--max-training-rows samples rows.*--max-rows-per-unit/,
   );
-  // The pgm generator does not bound people's rows: refused with a unit before any work.
-  await assert.rejects(
-    generate({ input, privacy: { epsilon: 3 }, generator: 'pgm', evaluate: false, out: path.join(dir, 'pgm.csv') }),
-    /pgm generator does not bound each person's rows/,
-  );
+  // The pgm generator bounds people's rows too: its pairs are measured on the bounded rows with
+  // sensitivity k, in the same ledger, and the card says so.
+  const pgm = await generate({ input, privacy: { epsilon: 3 }, generator: 'pgm', maxRowsPerUnit: 6, evaluate: false, holdoutFraction: 0, out: path.join(dir, 'pgm.csv') });
+  assert.equal((pgm.card.privacy.unit as { maxRowsPerUnit: number }).maxRowsPerUnit, 6);
+  assert.match(pgm.card.privacy.statement, /one person \(all rows with one subject_id value, up to 6 of them\)/);
+  assert.ok(pgm.card.privacy.epsilon! <= 3 + 1e-9, `ε ${pgm.card.privacy.epsilon}`);
+  const model = pgm.card.privacy.budget!.model!;
+  assert.ok(model.releases.some((r) => /score sensitivity 6/.test(r.what)), 'the selection is scored with sensitivity k');
+  for (const r of model.releases.filter((x) => x.sigma !== undefined)) assert.ok(Math.abs(r.rho - 36 / (2 * r.sigma! * r.sigma!)) < 1e-12, `${r.column}: rho = k² / 2σ²`);
   const rowLevel = await generate({ input, privacy: { epsilon: 3 }, generator: 'marginals', privacyUnit: 'row', evaluate: false, holdoutFraction: 0, out: path.join(dir, 'row.csv') });
   assert.equal(rowLevel.card.privacy.unit, 'row');
   assert.match(rowLevel.card.privacy.statement, /with respect to adding or removing one row:/);

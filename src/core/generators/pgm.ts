@@ -44,7 +44,11 @@ export const pgm: GeneratorKind<PgmBudget> = {
     phase('fit', 'Choosing column pairs and measuring them with differential privacy; fitting the graphical model');
     const target = options.target === undefined ? -1 : schema.columns.findIndex((c) => c.name === options.target);
     const hub = target >= 0 ? target : 'auto';
-    const fit = fitPgm({ schema, table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub });
+    // With a privacy unit, the pairs are counted on the table bounded to k rows per person.
+    const units = release.units;
+    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit });
+    const unit = release.common.unit;
+    const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;
     const mechanisms = 'column histograms, and joint histograms of column pairs chosen by the exponential mechanism, released with the Gaussian mechanism and composed in zCDP';
     const epsilon = pgmLedger({ preprocessing: stats.rho, ...fit.spent }).epsilon(plan.accountingDelta, accountant);
@@ -59,13 +63,13 @@ export const pgm: GeneratorKind<PgmBudget> = {
         differentiallyPrivate: true,
         statement:
           fit.spent.selection > 0
-            ? `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${release.common.about!.file}, with respect to adding or removing one row: ${mechanisms}. ε is an upper bound computed by the Rényi DP (RDP) accountant (the exponential mechanism has no exact privacy loss distribution).`
+            ? `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${release.common.about!.file}, with respect to adding or removing ${neighbour}: ${mechanisms}. ε is an upper bound computed by the Rényi DP (RDP) accountant (the exponential mechanism has no exact privacy loss distribution).`
             : release.guarantee(epsilon, mechanisms),
         epsilon,
         delta: plan.delta,
         ...release.common,
         // The exponential mechanism has no exact PLD: the ledger composes in RDP.
-        ...(fit.spent.selection > 0 ? { accountant: 'Rényi DP (RDP) of zCDP releases, add/remove adjacency' } : {}),
+        ...(fit.spent.selection > 0 ? { accountant: `Rényi DP (RDP) of zCDP releases, add/remove ${neighbour}` } : {}),
         budget: {
           preprocessing: { rho: stats.rho, epsilonAlone: release.preprocessingAlone, releases: stats.releases },
           model: { rho: modelRho, epsilonAlone: pgmLedger({ preprocessing: 0, ...fit.spent }).epsilon(plan.accountingDelta, accountant), releases: fit.releases },

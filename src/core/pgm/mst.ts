@@ -87,6 +87,12 @@ export interface PgmFitRequest {
    * a schema index, or 'auto' for the last categorical column whose release has that few.
    */
   hub?: number | 'auto';
+  /**
+   * Privacy unit: each person holds at most this many rows of `table` (bounded before), so one
+   * person moves a pair's counts by up to k (L1 and L2): the selection's score sensitivity and
+   * the measurements' noise scale by k. Default 1: rows.
+   */
+  maxRowsPerUnit?: number;
 }
 
 export interface PgmFit {
@@ -105,10 +111,11 @@ export interface PgmFit {
 export function fitPgm(request: PgmFitRequest): PgmFit {
   const { schema, table, stats, random } = request;
   const other = request.otherLabel ?? DEFAULT_OTHER_LABEL;
+  const k = request.maxRowsPerUnit ?? 1;
   // The pair marginals' noise is known before any of them is chosen (d − 1 of them): cells
   // below COMPRESSION_SIGMAS of it are merged (MST's compression).
   const modelled = stats.histograms.filter((h) => h).length;
-  const plannedSigma = modelled > 1 ? Math.sqrt((modelled - 1) / (2 * request.rhoMeasurement)) : 0;
+  const plannedSigma = modelled > 1 ? k * Math.sqrt((modelled - 1) / (2 * request.rhoMeasurement)) : 0;
   const domains: ColumnDomain[] = [];
   stats.histograms.forEach((h, column) => {
     if (h) domains.push(columnDomain(column, h, COMPRESSION_SIGMAS * plannedSigma));
@@ -160,7 +167,8 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
           nodes.map((v) => measurements[v]),
           independentTotal,
           n,
-          epsilonPerRound,
+          // Score sensitivity k: the exponential mechanism at ε with scores in units of k rows.
+          epsilonPerRound / k,
           rounds,
           random,
           plannedSigma,
@@ -186,14 +194,14 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
 
   // 2-way measurements on the tree's edges (each with the hub when there is one), parent-major.
   const edgesMeasured = forest.edges.length;
-  const sigma2 = edgesMeasured > 0 ? Math.sqrt(edgesMeasured / (2 * request.rhoMeasurement)) : 0;
+  const sigma2 = edgesMeasured > 0 ? k * Math.sqrt(edgesMeasured / (2 * request.rhoMeasurement)) : 0;
   // Counts get the exact discrete Gaussian, as the column histograms do (same zCDP cost).
   const pairNoise = edgesMeasured > 0 ? discreteGaussianNoise(random, sigma2) : () => 0;
   const releases: ReleaseEntry[] = [];
   if (rounds > 0 && request.rhoSelection > 0) {
     releases.push({
       column: '(pairs)',
-      what: `${rounds} rounds of the exponential mechanism (ε ${epsilonPerRound.toPrecision(3)} each, score sensitivity 1) choosing a tree of column pairs`,
+      what: `${rounds} rounds of the exponential mechanism (ε ${epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing a tree of column pairs`,
       rho: request.rhoSelection,
     });
   }
@@ -229,7 +237,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     releases.push({
       column: `${schema.columns[domains[nodes[p]].column].name} x ${schema.columns[domains[nodes[c]].column].name}${hubName}`,
       what: `joint histogram (${released} cells)`,
-      rho: 1 / (2 * sigma2 * sigma2),
+      rho: (k * k) / (2 * sigma2 * sigma2),
       sigma: sigma2,
     });
   });

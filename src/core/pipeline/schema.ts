@@ -30,9 +30,6 @@ export function settleSchema(given: Schema, options: GenerateOptions): SchemaRes
 
   const dp = options.privacy && options.privacy !== 'none' ? options.privacy : undefined;
   const unitName = dp ? unitColumn(schema) : undefined;
-  if (unitName && options.generator === 'pgm') {
-    throw new Error(`the pgm generator does not bound each person's rows yet: with the privacy unit ${unitName}, use --generator marginals or tvae (or --privacy-unit row)`);
-  }
   const generator = generatorKind(options.generator ?? 'tvae');
   if (generator.privateOnly && !dp) throw new Error(`the ${generator.name} generator is a differentially private mode: give an epsilon`);
   // Holdout rows are chosen before anything is learned, and never trained on.
