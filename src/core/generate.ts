@@ -12,6 +12,7 @@ import { splitRows } from './pipeline/split';
 import { stageContext } from './pipeline/stage';
 import type { GenerateOptions, GenerateResult } from './pipeline/types';
 import { write } from './pipeline/write';
+import { rulesBudget } from './rules/confirm';
 
 export type { GenerateOptions, GenerateResult, MetadataCard, OutputPaths } from './pipeline/types';
 export type { GeneratePhase, GeneratorName, PrivacyRequest, ReleasedEpoch } from './generators/types';
@@ -41,13 +42,15 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const loaded = await splitRows(settled, options, random, stage);
   const notes = [...(schema.notes ?? []), ...(loaded.split.note ? [loaded.split.note] : [])];
   // Rules are kept by construction around any generator: it learns the rewritten table.
-  const planned = await planChecks(schema, loaded.table, { input: options.input, differentiallyPrivate: !!privacy, seed }, stage);
+  // Under DP, rules are confirmed with a share of the budget taken from preprocessing (rules/confirm.ts).
+  const privateBudget = privacy ? rulesBudget(privacy.plan) : undefined;
+  const planned = await planChecks(schema, loaded.table, { input: options.input, differentiallyPrivate: !!privacy, seed, privateBudget }, stage);
   notes.push(...planned.plan.notes);
 
   const learning = { schema: planned.learningSchema, table: planned.learningTable, random, phase: stage.phase };
   const { release, fitted, transformer, parameters } = await stage.time('learn', async () => {
     const release = privacy
-      ? privateRelease({ ...learning, generator, options }, privacy, loaded.split.countRelease, settled.pairs)
+      ? privateRelease({ ...learning, generator, options }, privacy, [...(loaded.split.countRelease ? [loaded.split.countRelease] : []), ...planned.plan.releases], settled.pairs)
       : exactRelease({ ...learning, generator, options });
     const fitted = await fit(generator, { ...learning, release, options });
     return { release, fitted, ...calibrate(fitted, release, learning.schema, learning.table, random, stage.phase) };

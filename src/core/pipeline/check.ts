@@ -22,7 +22,7 @@ export interface RulesPlanned {
   learningTable: Table;
 }
 
-export async function planChecks(schema: Schema, table: Table, options: { input: string; differentiallyPrivate: boolean; seed: number }, stage: Stage): Promise<RulesPlanned> {
+export async function planChecks(schema: Schema, table: Table, options: Parameters<typeof planRules>[2] & { seed: number }, stage: Stage): Promise<RulesPlanned> {
   const plan = await stage.time('rules', () => planRules(schema, table, options));
   const layer = plan.layer;
   const learningSchema = layer.learningSchema(schema, options.differentiallyPrivate ? undefined : table);

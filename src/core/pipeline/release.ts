@@ -53,7 +53,8 @@ export function exactRelease({ schema, table, options, random, phase }: ReleaseI
 export function privateRelease(
   { schema, table, generator, options, random, phase }: ReleaseInput,
   privacy: { request: PrivacyRequest; plan: BudgetPlan },
-  countRelease: ReleaseEntry | undefined,
+  /** Releases made before this stage (the split's count, rule confirmation), inside preprocessing's budget. */
+  spent: ReleaseEntry[],
   pairs: [number, number][],
 ): PrivateRelease {
   const { request, plan } = privacy;
@@ -63,8 +64,8 @@ export function privateRelease(
   // Every DP draw (noise, thresholds, batch coins) comes from this CSPRNG stream, never from the seed.
   const noise = Random.secure();
   const budget = generator.budget(plan, accountant);
-  // The split's noisy count (if any) came out of the preprocessing budget.
-  const countRho = countRelease?.rho ?? 0;
+  // The split's noisy count and the rules' counts (if any) came out of the preprocessing budget.
+  const countRho = spent.reduce((sum, r) => sum + r.rho, 0);
   let rhoHistograms = budget.preprocessing - countRho;
   // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
   // then has sensitivity k, and DP-SGD samples people.
@@ -96,8 +97,8 @@ export function privateRelease(
     // The graphical model groups bins into its own cells: it wants the fine detail (tails, one bin per whole number).
     fineDetail: generator.name === 'pgm',
   });
-  // The split's count and the rows-per-person releases are part of preprocessing's budget and ledger.
-  const extra = [...(countRelease ? [countRelease] : []), ...(units?.releases ?? [])];
+  // The split's count, the rules' counts and the rows-per-person releases are part of preprocessing's budget and ledger.
+  const extra = [...spent, ...(units?.releases ?? [])];
   const stats: PrivateStatistics = extra.length ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0), releases: [...extra, ...released.releases] } : released;
   const unit: PrivacyUnitStatement = units
     ? {

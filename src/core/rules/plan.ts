@@ -2,36 +2,53 @@
  * Which rules a generation run keeps, and how each was established:
  * - without DP: the schema's rules, or, when the schema has none listed, rules mined from the
  *   training rows;
- * - with DP: only rules declared in the schema (public knowledge). A rule inferred from the
- *   private rows is listed on the card but not used; a determines rule needs its declared
- *   combinations, since pairs read off the rows would be private.
+ * - with DP: rules declared in the schema (public knowledge), and rules confirmed through the
+ *   privacy ledger (confirm.ts: candidates from the column kinds, each tested by a noisy count of
+ *   the rows that break it). A rule inferred from the private rows (a schema's `inferred` rules)
+ *   is listed on the card and used only when the confirmation confirms it too; a determines rule
+ *   needs its declared combinations, or pairs clear in the DP generator's own rows.
  * A declared rule the training rows break stops the run before training (bad input); an
  * inferred rule they break becomes soft.
  */
 import * as path from 'node:path';
 import { readCsv } from '../csv/reader';
 import { InputError } from '../csv/errors';
+import type { ReleaseEntry } from '../privacy/preprocess';
+import type { SecureRandom } from '../random';
 import type { Rule, Schema } from '../schema/types';
 import type { Table } from '../table';
 import { countBroken, describeRule } from './check';
+import { CONFIRM_LIMITS, confirmRulesPrivately, type PrivateConfirmation, type TestedRule } from './confirm';
 import { RuleLayer } from './layer';
 import { mineRules } from './mine';
 import type { ChunkSource } from '../chunk-source';
 import { Random } from '../random';
 import type { TableTransformer } from '../transform/transformer';
 
+/** How a rule came to be used, or why it was not. */
+export type RuleEstablishment = 'declared' | 'confirmed privately' | 'read off released marginals' | 'mined without DP' | 'inferred without DP' | 'not used';
+
 export interface RuleCardEntry {
   rule: string;
   kind: Rule['kind'];
   source: Rule['source'];
   enforce: boolean;
-  /** How the rule was established, in words. */
+  establishment: RuleEstablishment;
+  /**
+   * Tested through the ledger (DP): the noisy (weighted) count of rows, or people, that break the
+   * rule, in full precision, and its noise's standard deviation. Released values.
+   */
+  noisyBroken?: number;
+  noiseSigma?: number;
+  /** How the rule was established, in words (counts rounded). */
   established: string;
   /** How it is kept in the synthetic rows, in words. */
   kept: string;
 }
 
 export interface RulePlan {
+  /** DP: the releases that confirmed rules, charged to the run's ledger (their ρ summed in each). */
+  releases: ReleaseEntry[];
   /** The layer as planned before learning (DP determines rules may still need their pairs). */
   layer: RuleLayer;
   notes: string[];
@@ -42,12 +59,15 @@ export interface RulePlan {
   report: (final: RuleLayer) => { rules: Rule[]; card: RuleCardEntry[] };
 }
 
-export async function planRules(schema: Schema, table: Table, options: { input: string; differentiallyPrivate: boolean; seed?: number }): Promise<RulePlan> {
+export async function planRules(
+  schema: Schema,
+  table: Table,
+  options: { input: string; differentiallyPrivate: boolean; seed?: number; privateBudget?: { rho: number; random: SecureRandom } },
+): Promise<RulePlan> {
   const dp = options.differentiallyPrivate;
   const notes: string[] = [];
   const mined = schema.rules === undefined && !dp;
   let candidates: Rule[] = schema.rules ?? (dp ? [] : mineRules(schema, table, options.seed));
-  if (schema.rules === undefined && dp) notes.push('Rules were not looked for: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared").');
   candidates = await Promise.all(
     candidates.map(async (rule) => {
       const { broken, firstBroken, share } = countBroken(schema, rule, table);
@@ -59,39 +79,83 @@ export async function planRules(schema: Schema, table: Table, options: { input: 
           { file: path.basename(options.input), line },
         );
       }
+      // Under DP an inferred rule is not used unless confirmed, and its exact count is private.
+      if (dp) return rule;
       if (broken > 0 && rule.enforce) {
         notes.push(`The inferred rule "${describeRule(rule)}" is broken by ${broken} training rows: kept as a soft rule (reported, not enforced).`);
-        return { ...rule, enforce: false, ...(dp ? {} : { realShare: share }) };
+        return { ...rule, enforce: false, realShare: share };
       }
-      return dp ? rule : { ...rule, realShare: share };
+      return { ...rule, realShare: share };
     }),
   );
-  const usable = candidates.filter((rule) => !dp || rule.source === 'declared');
+  const declared = candidates.filter((rule) => rule.source === 'declared');
+  // `"rules": []` turns rules off: nothing is tested, nothing spent.
+  const confirmation =
+    dp && options.privateBudget && schema.rules?.length !== 0 ? confirmRulesPrivately(schema, table, { ...options.privateBudget, declared }) : undefined;
+  if (confirmation) notes.push(confirmation.note);
+  else if (dp && schema.rules === undefined) notes.push('No rule was used: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no date columns to test orders between.');
+  const tested = new Map((confirmation?.tested ?? []).map((t) => [describeRule(t.rule), t]));
+  const confirmed = new Set([...tested.values()].filter((t) => t.confirmed).map((t) => describeRule(t.rule)));
+  if (dp) {
+    // Confirmed rules the schema does not list join it; a listed one keeps its `enforce`.
+    const listed = new Set(candidates.map(describeRule));
+    candidates = [...candidates, ...[...tested.values()].filter((t) => t.confirmed && !listed.has(describeRule(t.rule))).map((t) => t.rule)];
+  }
+  const usedUnderDp = (rule: Rule): boolean => rule.source === 'declared' || confirmed.has(describeRule(rule));
+  const usable = candidates.filter((rule) => !dp || usedUnderDp(rule));
   const layer = RuleLayer.plan(schema, usable, dp ? undefined : table, { mappingsFromRows: !dp });
-  const established = (rule: Rule): string =>
-    rule.source === 'declared'
-      ? 'declared in the schema (public knowledge, no privacy cost)'
-      : dp
-        ? 'inferred from the private rows: NOT used under differential privacy (declare it in the schema to use it)'
-        : mined
-          ? 'mined from the training rows (no differential privacy)'
-          : 'inferred from the rows by `synthetic-csv schema` (no differential privacy)';
+  const establishment = (rule: Rule): RuleEstablishment =>
+    rule.source === 'declared' ? 'declared' : dp ? (confirmed.has(describeRule(rule)) ? 'confirmed privately' : 'not used') : mined ? 'mined without DP' : 'inferred without DP';
+  const established = (rule: Rule): string => {
+    const test = tested.get(describeRule(rule));
+    switch (establishment(rule)) {
+      case 'declared':
+        return 'declared in the schema (public knowledge, no privacy cost)';
+      case 'confirmed privately':
+        return `confirmed privately: ${countWords(test!, confirmation!)}, consistent with none (threshold ${CONFIRM_LIMITS.z} σ); the count is in the privacy ledger`;
+      case 'not used':
+        return test
+          ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, confirmation!)}, not confirmed (declare it in the schema to use it)`
+          : 'inferred from the private rows: NOT used under differential privacy (only orders between dates and differences of dates are confirmed privately; declare it in the schema to use it)';
+      case 'mined without DP':
+        return 'mined from the training rows (no differential privacy)';
+      default:
+        return 'inferred from the rows by `synthetic-csv schema` (no differential privacy)';
+    }
+  };
   return {
     layer,
     notes,
+    releases: confirmation?.releases ?? [],
     report: (final: RuleLayer) => {
       const how = new Map(final.describe().map((d) => [d.rule, d.how]));
       const card = candidates.map((rule): RuleCardEntry => {
         const text = describeRule(rule);
+        const test = tested.get(text);
         const kept = !rule.enforce ? 'soft: only reported' : (how.get(text) ?? 'not used');
-        return { rule: text, kind: rule.kind, source: rule.source, enforce: rule.enforce, established: established(rule), kept };
+        return {
+          rule: text,
+          kind: rule.kind,
+          source: rule.source,
+          enforce: rule.enforce,
+          establishment: establishment(rule),
+          ...(test ? { noisyBroken: test.noisyBroken, noiseSigma: test.sigma } : {}),
+          established: established(rule),
+          kept,
+        };
       });
       // What the evaluation holds the synthetic rows to: a rule the run could not use is only reported.
       const unused = new Set(final.state.notKept);
-      const rules = candidates.map((rule) => ((dp && rule.source !== 'declared') || unused.has(describeRule(rule)) ? { ...rule, enforce: false } : rule));
+      const rules = candidates.map((rule) => ((dp && !usedUnderDp(rule)) || unused.has(describeRule(rule)) ? { ...rule, enforce: false } : rule));
       return { rules, card };
     },
   };
+}
+
+/** A tested rule's noisy count for people: whole rows, never below 0, and its noise. */
+function countWords(test: TestedRule, confirmation: PrivateConfirmation): string {
+  const count = Math.max(0, Math.round(test.noisyBroken));
+  return `about ${count.toLocaleString('en-GB')} ${confirmation.who} break it by a noisy count (noise σ ${test.sigma.toFixed(1)})`;
 }
 
 /**

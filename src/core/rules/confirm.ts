@@ -1,0 +1,335 @@
+/**
+ * Rules confirmed through the privacy ledger (differential privacy runs).
+ *
+ * Under DP a rule read off the private rows would leak them, so the candidates come from public
+ * structure only: the names, kinds and order of the columns, and the rules the user declared;
+ * never from a value, a count or a rule mined from the rows. Candidates are tested by noisy
+ * counts, in four releases charged to the ledger, each adaptive on the ones before:
+ *
+ * 0. a noisy count of rows (people, with a privacy unit): the scale thresholds are set on;
+ * 1. screen: both directions of each pair of columns of one unit, among the first
+ *    CONFIRM_LIMITS.dateColumns date (or date-time) columns and the first
+ *    CONFIRM_LIMITS.numberColumns integer or decimal columns (at most 66 + 120 pairs): the rows
+ *    that break each. Orders clearly broken are dropped;
+ * 2. chance: for the orders left, how often they break between unrelated rows (each row's
+ *    earlier value against the next row's later one, rows in a secure random order). An order
+ *    that holds only because the columns' ranges do not overlap (age ≤ blood pressure) does not
+ *    break by chance either, and is not a rule a reader would state: dropped;
+ * 3. count: the rows breaking each order left, again. In the screen a row breaks about half of
+ *    hundreds of candidates, which weighs its count down (below); here the candidates are few;
+ * 4. differences: for every order confirmed (or declared), `c = later − earlier` for each of the
+ *    first CONFIRM_LIMITS.integerColumns integer columns c.
+ *
+ * A batch's counts are released together as one Gaussian vector. A row (person) that breaks s
+ * candidates of the batch adds 1/√s to each of their counts, so adding or removing it moves the
+ * vector by at most 1 in L2 norm: the batch costs one count's ρ = 1 / (2σ²) whatever its size, and
+ * a rule that no row breaks still counts exactly 0. Against one plain count per candidate with the
+ * batch's ρ split m ways, a broken candidate's signal falls by at most √s ≤ √m, the noise by √m.
+ * Weights are whole multiples of 1/WEIGHT_SCALE, rounded down (the norm stays within 1), so the
+ * discrete Gaussian applies, drawn exactly from the secure stream.
+ *
+ * Other kinds (sums, `determines`, `missingWhen`) are used under DP only when declared.
+ */
+import { Random, type SecureRandom } from '../random';
+import { discreteGaussianNoise } from '../privacy/discrete-gaussian';
+import type { ReleaseEntry } from '../privacy/preprocess';
+import type { ArithmeticRule, OrderRule, Rule, Schema } from '../schema/types';
+import { isModelled, type Table } from '../table';
+import { describeRule, ruleTest, unitClass } from './check';
+
+/** Share of the run's zCDP budget ρ spent on confirming rules (taken from preprocessing, not added). */
+export const RULES_BUDGET_SHARE = 0.05;
+
+/** The rules' budget within a run's plan, and their own secure stream. */
+export function rulesBudget(plan: { rhoTarget: number }): { rho: number; random: SecureRandom } {
+  return { rho: plan.rhoTarget * RULES_BUDGET_SHARE, random: Random.secure() };
+}
+
+export const CONFIRM_LIMITS = {
+  dateColumns: 12,
+  numberColumns: 16,
+  integerColumns: 40,
+  /** Differences are looked for under at most this many orders. */
+  differenceOrders: 40,
+  /** Shares of the rules' ρ: the row count, the screen, the chance, the count, the differences. */
+  rhoShares: [0.1, 0.2, 0.15, 0.3, 0.25],
+  /** An order must break between unrelated rows in at least this share of them (as in mining). */
+  chanceShare: 0.05,
+  /**
+   * A candidate is confirmed when its noisy count is at most Z σ. A rule no row breaks is then
+   * confirmed with probability Φ(3) = 99.87 %; see `threshold` for the false accepts.
+   */
+  z: 3,
+  /** The test must tell a rule from one broken in this share of the rows; else nothing is tested. */
+  maxBrokenShare: 0.02,
+} as const;
+
+/** Weights are whole multiples of 1/WEIGHT_SCALE (discrete Gaussian on integers). */
+const WEIGHT_SCALE = 256;
+
+export interface TestedRule {
+  rule: Rule;
+  /** The noisy (weighted) count of rows, or people, breaking the rule: a released value. */
+  noisyBroken: number;
+  /** Noise standard deviation of that count. */
+  sigma: number;
+  /** Orders: the screen's noisy count, and, for those it kept, the noisy count of unrelated row pairs breaking them. */
+  noisyScreen?: number;
+  noisyChance?: number;
+  confirmed: boolean;
+}
+
+export interface PrivateConfirmation {
+  /** Every candidate tested, confirmed or not, in the order tested. */
+  tested: TestedRule[];
+  releases: ReleaseEntry[];
+  /** ρ spent (at most the ρ given). */
+  rho: number;
+  /** What the counts count. */
+  who: 'rows' | 'people';
+  /** What happened, in words, for the card's notes. */
+  note: string;
+}
+
+/** Candidate orders (both directions of each pair) among columns of `schema`, by structure only, skipping pairs the user declared. */
+export function orderCandidates(schema: Schema, declared: Rule[]): [OrderRule, OrderRule][] {
+  const modelled = schema.columns.filter(isModelled);
+  const dates = modelled.filter((c) => c.kind === 'date' || c.kind === 'datetime').slice(0, CONFIRM_LIMITS.dateColumns);
+  const numbers = modelled.filter((c) => c.kind === 'integer' || c.kind === 'continuous').slice(0, CONFIRM_LIMITS.numberColumns);
+  const declaredPairs = new Set(declared.flatMap((r) => (r.kind === 'order' ? [`${r.low}\u0000${r.high}`, `${r.high}\u0000${r.low}`] : [])));
+  const pairs: [OrderRule, OrderRule][] = [];
+  for (const group of [dates, numbers]) {
+    for (let x = 0; x < group.length; x++) {
+      for (let y = x + 1; y < group.length; y++) {
+        const [a, b] = [group[x], group[y]];
+        if (unitClass(a) !== unitClass(b) || declaredPairs.has(`${a.name}\u0000${b.name}`)) continue;
+        pairs.push([order(a.name, b.name), order(b.name, a.name)]);
+      }
+    }
+  }
+  return pairs;
+}
+
+/** For each known order (confirmed or declared): `c = high − low` for integer columns c. */
+export function differenceCandidates(schema: Schema, orders: OrderRule[], declared: Rule[]): ArithmeticRule[] {
+  const integers = schema.columns.filter((c) => isModelled(c) && c.kind === 'integer').slice(0, CONFIRM_LIMITS.integerColumns);
+  const computed = new Set(declared.flatMap((r) => (r.kind === 'difference' || r.kind === 'sum' ? [r.column] : [])));
+  const candidates: ArithmeticRule[] = [];
+  for (const o of orders.slice(0, CONFIRM_LIMITS.differenceOrders)) {
+    for (const c of integers) {
+      if (computed.has(c.name) || c.name === o.low || c.name === o.high) continue;
+      candidates.push({ kind: 'difference', column: c.name, of: [o.high, o.low], source: 'inferred', enforce: true });
+    }
+  }
+  return candidates;
+}
+
+function order(low: string, high: string): OrderRule {
+  return { kind: 'order', low, high, source: 'inferred', enforce: true };
+}
+
+/**
+ * Test the structural candidates on the private `table` within `rho` (zCDP), all noise from the
+ * secure stream. Undefined when there is no candidate: nothing is spent.
+ */
+export function confirmRulesPrivately(schema: Schema, table: Table, options: { rho: number; random: SecureRandom; declared: Rule[] }): PrivateConfirmation | undefined {
+  const { random, declared } = options;
+  const pairs = orderCandidates(schema, declared);
+  const declaredOrders = declared.filter((r): r is OrderRule => r.kind === 'order' && r.enforce);
+  if (!pairs.length && !differenceCandidates(schema, declaredOrders, declared).length) return undefined;
+  const [rhoRows, rhoScreen, rhoChance, rhoCount, rhoDifferences] = CONFIRM_LIMITS.rhoShares.map((share) => share * options.rho);
+  const unit = unitOf(table);
+  const releases: ReleaseEntry[] = [];
+  const tested: TestedRule[] = [];
+  let spent = 0;
+
+  const rowsSigma = sigmaFor(rhoRows);
+  const noisyRows = unit.count + discreteGaussianNoise(random, rowsSigma)();
+  spent += rhoRows;
+  const who = table.units ? 'people' : 'rows';
+  releases.push({ column: '(rules)', what: `count of ${who}, the scale on which candidate rules are confirmed`, rho: rhoRows, sigma: rowsSigma });
+
+  // Too few rows for the noise: the test could not tell a rule from one often broken. Stop here
+  // (the decision follows from the released count only); the rest of the share is not spent.
+  const countSigma = sigmaFor(rhoCount);
+  if (threshold(countSigma) > CONFIRM_LIMITS.maxBrokenShare * noisyRows) {
+    return {
+      tested,
+      releases,
+      rho: spent,
+      who,
+      note: `Rules were not confirmed privately: with about ${Math.max(0, Math.round(noisyRows)).toLocaleString('en-GB')} ${who} (a noisy count), the noise of a count of breaking ${who} at this budget (σ ${countSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
+    };
+  }
+
+  const known: OrderRule[] = [...declaredOrders];
+  if (pairs.length) {
+    const candidates: Rule[] = pairs.flat();
+    const release = (rules: Rule[], rho: number, sigma: number, each: Breakers, what: string): number[] => {
+      spent += rho;
+      releases.push({ column: '(rules)', what, rho, sigma });
+      return releaseBatch(unit, rules.length, each, sigma, random);
+    };
+    const screenSigma = sigmaFor(rhoScreen);
+    const screen = release(candidates, rhoScreen, screenSigma, breakers(schema, table, candidates), `weighted counts of ${who} breaking each of ${candidates.length} candidate orders (both directions of ${pairs.length} pairs of columns)`);
+    const screened = candidates.filter((_, k) => screen[k] <= threshold(screenSigma));
+    const chanceSigma = sigmaFor(rhoChance) * CHANCE_SENSITIVITY;
+    const chance = screened.length
+      ? release(screened, rhoChance, chanceSigma, chanceBreakers(schema, table, unit, screened, random), `weighted counts of unrelated ${who} (each against the next in a secure random order) breaking each of ${screened.length} candidate orders; sensitivity ${CHANCE_SENSITIVITY}`)
+      : [];
+    // Broken between unrelated rows in 5 % of them, clearly beyond the noise: a rule, not a range.
+    // The weights only lower a count, so a weighted count above 5 % of the rows means more.
+    const chanceFloor = Math.max(2 * threshold(chanceSigma), CONFIRM_LIMITS.chanceShare * noisyRows);
+    const related = screened.filter((_, k) => chance[k] >= chanceFloor);
+    const counted = related.length ? release(related, rhoCount, countSigma, breakers(schema, table, related), `weighted counts of ${who} breaking each of ${related.length} candidate orders kept by the screen and the chance counts`) : [];
+    candidates.forEach((rule, k) => {
+      const s = screened.indexOf(rule);
+      const r = related.indexOf(rule);
+      const confirmed = r >= 0 && counted[r] <= threshold(countSigma);
+      tested.push({
+        rule,
+        noisyBroken: r >= 0 ? counted[r] : screen[k],
+        sigma: r >= 0 ? countSigma : screenSigma,
+        noisyScreen: screen[k],
+        ...(s >= 0 ? { noisyChance: chance[s] } : {}),
+        confirmed,
+      });
+      if (confirmed) known.push(rule as OrderRule);
+    });
+  }
+
+  const differences = differenceCandidates(schema, known, declared);
+  if (differences.length) {
+    const differenceSigma = sigmaFor(rhoDifferences);
+    const noisy = releaseBatch(unit, differences.length, breakers(schema, table, differences), differenceSigma, random);
+    spent += rhoDifferences;
+    releases.push({ column: '(rules)', what: `weighted counts of ${who} breaking each of ${differences.length} candidate differences (an integer column equal to a later date minus an earlier one)`, rho: rhoDifferences, sigma: differenceSigma });
+    // One formula per computed column: the one with the fewest breaking rows.
+    const best = new Map<string, number>();
+    differences.forEach((rule, k) => {
+      if (noisy[k] > threshold(differenceSigma)) return;
+      const previous = best.get(rule.column);
+      if (previous === undefined || noisy[k] < noisy[previous]) best.set(rule.column, k);
+    });
+    const chosen = new Set(best.values());
+    differences.forEach((rule, k) => tested.push({ rule, noisyBroken: noisy[k], sigma: differenceSigma, confirmed: chosen.has(k) }));
+  }
+
+  const confirmed = tested.filter((t) => t.confirmed);
+  return {
+    tested,
+    releases,
+    rho: spent,
+    who,
+    note:
+      `${tested.length} candidate rules read from the column kinds were tested privately (noisy counts of breaking ${who}, in the ledger): ` +
+      (confirmed.length ? `${confirmed.length} confirmed (${confirmed.map((t) => describeRule(t.rule)).join('; ')}).` : 'none confirmed.'),
+  };
+}
+
+/**
+ * Largest noisy count that still confirms a rule: Z σ. A rule that some rows break adds their
+ * weights w (each 1/√s, s the candidates of its batch a row breaks) to its count, and is confirmed
+ * by mistake with probability Φ((Zσ − w) / σ): under 0.14 % once w ≥ 2 Zσ, which the minimum row
+ * count bounds at 2 × maxBrokenShare = 4 % of the rows for a row breaking only this candidate; a
+ * row breaking many candidates weighs less, so rules broken in a few percent of rows can pass.
+ * Enforcing such a rule moves those few rows to keep it; the card shows each count.
+ */
+function threshold(sigma: number): number {
+  return CONFIRM_LIMITS.z * sigma;
+}
+
+/** σ of a release of L2 sensitivity 1 that costs `rho` (zCDP). */
+function sigmaFor(rho: number): number {
+  return Math.sqrt(1 / (2 * rho));
+}
+
+interface Units {
+  count: number;
+  /** Unit of each row (undefined: each row is its own). */
+  of?: Int32Array;
+}
+
+function unitOf(table: Table): Units {
+  if (!table.units) return { count: table.rowCount };
+  let count = 0;
+  for (const u of table.units) if (u + 1 > count) count = u + 1;
+  return { count, of: table.units };
+}
+
+/** Consecutive pairs of a secure random order: inserting one row replaces one pair with two. */
+const CHANCE_SENSITIVITY = 3;
+
+/**
+ * For each unit (row, or person), calls `visit` with the candidates it breaks; `Breakers` yields
+ * them row by row, with the row's unit.
+ */
+type Breakers = (visit: (unit: number, broken: readonly number[]) => void) => void;
+
+/** Rows breaking each of `rules`, row by row. */
+function breakers(schema: Schema, table: Table, rules: Rule[]): Breakers {
+  const tests = rules.map((rule) => ruleTest(schema, rule, table));
+  const units = table.units;
+  return (visit) => {
+    const broken: number[] = [];
+    for (let r = 0; r < table.rowCount; r++) {
+      broken.length = 0;
+      for (let k = 0; k < tests.length; k++) if (!tests[k](r)) broken.push(k);
+      if (broken.length) visit(units ? units[r] : r, broken);
+    }
+  };
+}
+
+/**
+ * The orders broken between unrelated units: one row per unit (its first), in a secure random
+ * order, each row's `low` against the next row's `high`. A file with one more unit has the same
+ * order with that unit inserted at a uniformly random place, which turns one pair into two: each
+ * term is one unit's vector of L2 norm ≤ 1, so the counts move by at most CHANCE_SENSITIVITY in
+ * L2 (the coupling argument of privateSplit, generate.ts: a mixture of releases each within the
+ * bound, and Rényi divergence is jointly quasi-convex).
+ */
+function chanceBreakers(schema: Schema, table: Table, unit: Units, orders: Rule[], random: SecureRandom): Breakers {
+  const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+  const values = (name: string): Float64Array => (table.columns[index.get(name)!] as { values: Float64Array }).values;
+  const pairs = orders.map((o) => [values((o as OrderRule).low), values((o as OrderRule).high)]);
+  const first = new Int32Array(unit.count).fill(-1);
+  for (let r = 0; r < table.rowCount; r++) {
+    const u = unit.of ? unit.of[r] : r;
+    if (first[u] < 0) first[u] = r;
+  }
+  const rows = Array.from(first).filter((r) => r >= 0);
+  random.shuffle(rows);
+  return (visit) => {
+    const broken: number[] = [];
+    for (let i = 0; i + 1 < rows.length; i++) {
+      broken.length = 0;
+      pairs.forEach(([low, high], k) => {
+        if (low[rows[i]] > high[rows[i + 1]]) broken.push(k);
+      });
+      if (broken.length) visit(i, broken);
+    }
+  };
+}
+
+/**
+ * The weighted counts of the units `each` reports (see the file's comment), each plus discrete
+ * Gaussian noise of σ (in count units): a vector of L2 sensitivity 1 per unit.
+ */
+function releaseBatch(unit: Units, size: number, each: Breakers, sigma: number, random: SecureRandom): number[] {
+  const sums = new Float64Array(size);
+  const add = (broken: Iterable<number>, count: number): void => {
+    const weight = Math.floor(WEIGHT_SCALE / Math.sqrt(count));
+    for (const k of broken) sums[k] += weight;
+  };
+  // With a privacy unit, a person breaks a candidate when any of their rows does.
+  const byUnit = unit.of ? new Map<number, Set<number>>() : undefined;
+  each((u, broken) => {
+    if (!byUnit) return add(broken, broken.length);
+    let set = byUnit.get(u);
+    if (!set) byUnit.set(u, (set = new Set()));
+    for (const k of broken) set.add(k);
+  });
+  for (const set of byUnit?.values() ?? []) add(set, set.size);
+  const noise = discreteGaussianNoise(random, sigma * WEIGHT_SCALE);
+  return Array.from(sums, (sum) => (sum + noise()) / WEIGHT_SCALE);
+}
