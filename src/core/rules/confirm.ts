@@ -158,7 +158,8 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
       releases,
       rho: spent,
       who,
-      note: `Rules were not confirmed privately: with about ${Math.max(0, Math.round(noisyRows)).toLocaleString('en-GB')} ${who} (a noisy count), the noise of a count of breaking ${who} at this budget (σ ${countSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
+      // The count itself stays in the ledger's release, not in words: only the decision is stated.
+      note: `Rules were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${countSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
     };
   }
 

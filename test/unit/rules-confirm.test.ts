@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { generate } from '../../src/core/generate';
+import { zcdpRho } from '../../src/core/privacy/accountant';
+import { countBroken, describeRule } from '../../src/core/rules/check';
+import { confirmRulesPrivately, differenceCandidates, orderCandidates, RULES_BUDGET_SHARE } from '../../src/core/rules/confirm';
+import { planRules } from '../../src/core/rules/plan';
+import { Random } from '../../src/core/random';
+import { inferSchema } from '../../src/core/schema/infer';
+import type { Rule, Schema } from '../../src/core/schema/types';
+import { loadTable, type Table } from '../../src/core/table';
+import { tempDir, tempFile } from '../helpers/files';
+import { seededSecure } from '../helpers/random';
+
+/**
+ * Admissions: discharged never before admitted, stay = discharged − admitted; a referral date
+ * before the admission in 70 % of rows and after it in 30 % (an order that breaks often); an age
+ * always below a four-digit code (an order that holds only because the ranges do not overlap).
+ */
+function admissionsCsv(rows: number, seed = 3): string {
+  const random = new Random(seed);
+  const day = (n: number): string => new Date(Date.UTC(2022, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+  const lines = ['patient,age,code,admitted,discharged,stay,referred,weight,ward'];
+  for (let i = 0; i < rows; i++) {
+    const admitted = 30 + random.int(700);
+    const stay = random.int(30);
+    const referred = random.next() < 0.3 ? admitted + 1 + random.int(20) : admitted - 1 - random.int(20);
+    const ward = ['A', 'B', 'C'][random.int(3)];
+    lines.push([`P${Math.floor(i / 2)}`, 20 + random.int(70), 1000 + random.int(9000), day(admitted), day(admitted + stay), stay, day(referred), (50 + random.next() * 50).toFixed(1), ward].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function load(file: string): Promise<{ schema: Schema; table: Table }> {
+  const schema = await inferSchema(file);
+  // The first column names people only in the privacy-unit test.
+  const plain = { ...schema, columns: schema.columns.map((c) => (c.name === 'patient' ? { ...c, exclude: true } : c)) };
+  return { schema: plain, table: await loadTable(file, plain) };
+}
+
+const ORDER = 'admitted ≤ discharged';
+const STAY = 'stay = discharged − admitted';
+const confirmedTexts = (tested: { rule: Rule; confirmed: boolean }[]): string[] => tested.filter((t) => t.confirmed).map((t) => describeRule(t.rule));
+
+test('candidates come from the column kinds only: pairs of dates, pairs of numbers, and differences under known orders', async () => {
+  const { schema } = await load(tempFile('a.csv', admissionsCsv(500)));
+  const pairs = orderCandidates(schema, []).map(([a, b]) => `${describeRule(a)} | ${describeRule(b)}`);
+  // Dates with dates (3 pairs), numbers with numbers (age, code, stay, weight: 6 pairs); never a date with a number.
+  assert.equal(pairs.length, 9, pairs.join('\n'));
+  assert.ok(pairs.includes('admitted ≤ discharged | discharged ≤ admitted'));
+  assert.ok(!pairs.some((p) => /age ≤ admitted|admitted ≤ age/.test(p)));
+  // A declared order is not tested again, and the values of the rows play no part.
+  const declared: Rule[] = [{ kind: 'order', low: 'admitted', high: 'discharged', source: 'declared', enforce: true }];
+  assert.equal(orderCandidates(schema, declared).length, 8);
+  const { schema: other } = await load(tempFile('b.csv', admissionsCsv(500, 99)));
+  assert.deepEqual(orderCandidates(other, []), orderCandidates(schema, []));
+  const differences = differenceCandidates(schema, declared as never, declared).map(describeRule);
+  assert.deepEqual(differences, ['age = discharged − admitted', 'code = discharged − admitted', 'stay = discharged − admitted']);
+});
+
+test('confirmation keeps the real order and the computed column, drops an order broken in 30 % of rows and one that holds only by range', async () => {
+  const { schema, table } = await load(tempFile('a.csv', admissionsCsv(5000)));
+  const rho = zcdpRho(3, 0.9e-6) * RULES_BUDGET_SHARE;
+  const result = confirmRulesPrivately(schema, table, { rho, random: seededSecure(7), declared: [] })!;
+  assert.deepEqual(confirmedTexts(result.tested).sort(), [ORDER, STAY].sort());
+  assert.ok(Math.abs(result.rho - rho) < 1e-12, 'every batch ran: the whole share is spent');
+  assert.equal(result.releases.reduce((s, r) => s + r.rho, 0), result.rho);
+  const byText = new Map(result.tested.map((t) => [describeRule(t.rule), t]));
+  // 30 % of 5,000 rows break referred ≤ admitted: far above any threshold.
+  assert.ok(byText.get('referred ≤ admitted')!.noisyBroken > 200, String(byText.get('referred ≤ admitted')!.noisyBroken));
+  // age ≤ code: no row breaks it, nor would unrelated rows.
+  const range = byText.get('age ≤ code')!;
+  assert.equal(range.confirmed, false);
+  assert.ok(range.noisyChance !== undefined && range.noisyChance < 0.05 * 5000);
+  assert.match(result.note, /2 confirmed \(/);
+});
+
+test('confirmation is refused on a file too small for the budget (only the row count is spent), and with nothing to test nothing is spent', async () => {
+  const { schema, table } = await load(tempFile('a.csv', admissionsCsv(300)));
+  const rho = zcdpRho(3, 0.9e-6) * RULES_BUDGET_SHARE;
+  const small = confirmRulesPrivately(schema, table, { rho, random: seededSecure(1), declared: [] })!;
+  assert.deepEqual(small.tested, []);
+  assert.equal(small.releases.length, 1);
+  assert.match(small.releases[0].what, /^count of rows/);
+  assert.match(small.note, /too few rows for this budget/);
+  const categories = tempFile('c.csv', 'ward,sex\n' + Array.from({ length: 400 }, (_, i) => `${'ABC'[i % 3]},${'FM'[i % 2]}`).join('\n') + '\n');
+  const c = await load(categories);
+  assert.equal(confirmRulesPrivately(c.schema, c.table, { rho, random: seededSecure(1), declared: [] }), undefined);
+  // "rules": [] switches rules off: no release.
+  const off = await planRules({ ...schema, rules: [] }, table, { input: 'a.csv', differentiallyPrivate: true, privateBudget: { rho, random: seededSecure(1) } });
+  assert.deepEqual(off.releases, []);
+});
+
+test('with a privacy unit the counts are of people: a person breaking a rule in several rows counts once', async () => {
+  const file = tempFile('a.csv', admissionsCsv(5000));
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema, { unitColumn: 'patient' });
+  assert.ok(table.units);
+  const result = confirmRulesPrivately(schema, table, { rho: zcdpRho(3, 0.9e-6) * RULES_BUDGET_SHARE, random: seededSecure(3), declared: [] })!;
+  assert.equal(result.who, 'people');
+  assert.match(result.releases[0].what, /count of people/);
+  assert.deepEqual(confirmedTexts(result.tested).sort(), [ORDER, STAY].sort());
+  // 2,500 people, about half of whom have a row breaking referred ≤ admitted (one of two rows at 30 %).
+  const referred = result.tested.find((t) => describeRule(t.rule) === 'referred ≤ admitted')!;
+  assert.ok(referred.noisyBroken < 2500, String(referred.noisyBroken));
+});
+
+test('a DP run confirms the date order and the computed column through the ledger, keeps them in every row, and spends no more than asked', async () => {
+  const file = tempFile('admissions.csv', admissionsCsv(5000));
+  const base = await inferSchema(file);
+  const schema = { ...base, columns: base.columns.map((c) => (c.name === 'patient' ? { ...c, exclude: true } : c)) };
+  const run = (rules?: Rule[]) =>
+    generate({ input: file, schema: { ...schema, ...(rules ? { rules } : {}) }, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, privacyUnit: 'row', holdoutFraction: 0.2 });
+  const { card, outputs } = await run();
+  const entry = (text: string) => card.rules.find((r) => r.rule === text);
+  assert.equal(entry(ORDER)?.establishment, 'confirmed privately', JSON.stringify(card.rules, null, 1));
+  assert.match(entry(ORDER)!.established, /^confirmed privately: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\)/);
+  assert.equal(typeof entry(ORDER)!.noisyBroken, 'number');
+  assert.match(entry(ORDER)!.kept, /discharged learned as an offset from admitted/);
+  assert.equal(entry(STAY)?.establishment, 'confirmed privately');
+  assert.match(entry(STAY)!.kept, /derived from its inputs/);
+  assert.ok(!card.rules.some((r) => /referred/.test(r.rule)), 'the order broken in 30 % of rows is not used');
+  // Kept in every synthetic row: the marginals generator draws each column alone, so without the
+  // rules about half the rows would put the discharge first.
+  const synthetic = await loadTable(outputs.csv, schema);
+  for (const text of [ORDER, STAY]) assert.equal(countBroken(schema, ruleOf(text), synthetic).broken, 0, text);
+  assert.equal(card.evaluation!.rules!.syntheticRowsBreakingAny.count, 0);
+  // The counts are inside the budget: the same ε as a run that tests no rule.
+  const releases = card.privacy.budget!.preprocessing.releases.filter((r) => r.column === '(rules)');
+  assert.equal(releases.length, 5);
+  const rhoTarget = zcdpRho(3, card.privacy.delta! * 0.9);
+  assert.ok(Math.abs(releases.reduce((s, r) => s + r.rho, 0) - RULES_BUDGET_SHARE * rhoTarget) < 1e-9);
+  const off = await run([]);
+  assert.equal(off.card.privacy.budget!.preprocessing.releases.filter((r) => r.column === '(rules)').length, 0);
+  assert.ok(card.privacy.epsilon! <= 3 + 1e-9 && off.card.privacy.epsilon! <= 3 + 1e-9);
+  assert.ok(Math.abs(card.privacy.epsilon! - off.card.privacy.epsilon!) < 0.01, `${card.privacy.epsilon} against ${off.card.privacy.epsilon}`);
+});
+
+function ruleOf(text: string): Rule {
+  return text === ORDER
+    ? { kind: 'order', low: 'admitted', high: 'discharged', source: 'inferred', enforce: true }
+    : { kind: 'difference', column: 'stay', of: ['discharged', 'admitted'], source: 'inferred', enforce: true };
+}
+
+test('the card says how each rule was established: declared, confirmed privately, or not used and why', async () => {
+  const file = tempFile('admissions.csv', admissionsCsv(5000));
+  const base = await inferSchema(file);
+  const rules: Rule[] = [
+    { kind: 'order', low: 'admitted', high: 'discharged', source: 'declared', enforce: true },
+    // As `synthetic-csv schema` would list them: read off the rows, so private.
+    { kind: 'difference', column: 'stay', of: ['discharged', 'admitted'], source: 'inferred', enforce: true },
+    { kind: 'missingWhen', column: 'weight', parent: 'ward', presentOnlyWhen: ['A', 'B', 'C'], source: 'inferred', enforce: true },
+  ];
+  const schema = { ...base, columns: base.columns.map((c) => (c.name === 'patient' ? { ...c, exclude: true } : c)), rules };
+  const { card } = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, privacyUnit: 'row', evaluate: false });
+  const [declared, stay, missing] = card.rules;
+  assert.equal(declared.establishment, 'declared');
+  assert.match(declared.established, /public knowledge, no privacy cost/);
+  assert.equal(stay.establishment, 'confirmed privately');
+  assert.match(stay.kept, /derived from its inputs/);
+  assert.equal(missing.establishment, 'not used');
+  assert.match(missing.established, /NOT used under differential privacy \(only orders .* are confirmed privately; declare it/);
+  assert.equal(missing.kept, 'not used');
+  assert.ok(card.notes.some((n) => /candidate rules read from the column kinds were tested privately/.test(n)));
+  // Without DP the same schema's inferred rules are used as the schema pass found them.
+  const plain = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), epochs: 1, maxTrainingRows: 1000, evaluate: false });
+  assert.deepEqual(
+    plain.card.rules.map((r) => r.establishment),
+    ['declared', 'inferred without DP', 'inferred without DP'],
+  );
+});
