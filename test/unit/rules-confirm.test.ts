@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generate } from '../../src/core/generate';
 import { zcdpRho } from '../../src/core/privacy/accountant';
@@ -126,6 +127,8 @@ test('a DP run confirms the date order and the computed column through the ledge
   const synthetic = await loadTable(outputs.csv, schema);
   for (const text of [ORDER, STAY]) assert.equal(countBroken(schema, ruleOf(text), synthetic).broken, 0, text);
   assert.equal(card.evaluation!.rules!.syntheticRowsBreakingAny.count, 0);
+  // The report's Rules section says how each rule was established, as the card does.
+  assert.ok(fs.readFileSync(outputs.report, 'utf8').includes(JSON.stringify(entry(ORDER)!.established).slice(1, -1)), 'the report carries the establishment');
   // The counts are inside the budget: the same ε as a run that tests no rule.
   const releases = card.privacy.budget!.preprocessing.releases.filter((r) => r.column === '(rules)');
   assert.equal(releases.length, 5);

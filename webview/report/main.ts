@@ -575,13 +575,24 @@ function trainingSection(data: ReportData): HTMLElement | null {
 function rulesSection(data: ReportData): HTMLElement | null {
   const r = data.rules;
   if (!r) return null;
-  const head = h('tr', null, h('th', null, 'Rule'), h('th', null, 'Source'), h('th', null, 'Enforced'), h('th', 'numeric', 'Real rows keeping it'), h('th', 'numeric', 'Synthetic rows keeping it'));
+  // The card says how each rule was established (declared, confirmed privately, ...); an
+  // evaluation of two files alone has only the source.
+  const established = r.rules.some((rule) => rule.established);
+  const head = h(
+    'tr',
+    null,
+    h('th', null, 'Rule'),
+    h('th', null, established ? 'How established' : 'Source'),
+    h('th', null, 'Enforced'),
+    h('th', 'numeric', 'Real rows keeping it'),
+    h('th', 'numeric', 'Synthetic rows keeping it'),
+  );
   const rows = r.rules.map((rule) =>
     h(
       'tr',
       null,
       h('td', 'wrap', rule.rule),
-      h('td', null, rule.source),
+      h('td', 'wrap', established ? (rule.established ?? rule.source) : rule.source),
       h('td', null, rule.enforce ? 'yes' : 'soft (reported only)'),
       h('td', 'numeric', pct(rule.real.share, 2)),
       h('td', 'numeric', h('span', `pill plain tone-${rule.synthetic.broken === 0 ? 'pass' : rule.enforce ? 'fail' : 'warn'}`, pct(rule.synthetic.share, 2))),

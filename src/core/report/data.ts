@@ -188,8 +188,11 @@ export interface ReportData {
   training: TrainingPoint[] | null;
   ledger: LedgerData | null;
   fairness: ReportFairness | null;
-  /** Each rule with the share of real and synthetic rows that keep it (null: none checked). */
-  rules: RulesResult | null;
+  /**
+   * Each rule with the share of real and synthetic rows that keep it (null: none checked) and,
+   * from the card, how it was established (declared, confirmed privately, ..., not used).
+   */
+  rules: (Omit<RulesResult, 'rules'> & { rules: (RulesResult['rules'][number] & { established?: string })[] }) | null;
   /** The schema's entities (patients, admissions): rows per entity, nesting, constants (null: none). */
   entities: ReportEntities | null;
 }
@@ -296,7 +299,7 @@ export function buildReportData(input: ReportInput): ReportData {
     training: buildTraining(card),
     ledger: privacySection ? buildLedger(privacySection) : null,
     fairness: evaluation.fairness ? cleanFairness(evaluation.fairness) : null,
-    rules: evaluation.rules?.rules.length ? evaluation.rules : null,
+    rules: evaluation.rules?.rules.length ? { ...evaluation.rules, rules: evaluation.rules.rules.map((rule) => ({ ...rule, ...establishedOf(card, rule.rule) })) } : null,
     entities: evaluation.entities?.entities.length ? buildEntities(evaluation.entities) : null,
   };
 }
@@ -341,6 +344,13 @@ function buildEntities(result: EntitiesResult): ReportEntities {
     }),
     sampledNote: result.sampled?.note ?? null,
   };
+}
+
+/** How the card says a rule was established, in words (nothing when the card does not list it). */
+function establishedOf(card: Record<string, unknown> | undefined, rule: string): { established?: string } {
+  const entries = Array.isArray(card?.rules) ? (card.rules as unknown[]) : [];
+  const entry = entries.find((e): e is { rule: string; established: string } => isRecord(e) && e.rule === rule && typeof e.established === 'string');
+  return entry ? { established: entry.established } : {};
 }
 
 // ---------------------------------------------------------------------------------------------
