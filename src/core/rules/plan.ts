@@ -93,7 +93,7 @@ export async function planRules(
   const confirmation =
     dp && options.privateBudget && schema.rules?.length !== 0 ? confirmRulesPrivately(schema, table, { ...options.privateBudget, declared }) : undefined;
   if (confirmation) notes.push(confirmation.note);
-  else if (dp && schema.rules === undefined) notes.push('No rule was used: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no date columns to test orders between.');
+  else if (dp && schema.rules === undefined) notes.push('No rule was used: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no pair of date or number columns whose order could be tested.');
   const tested = new Map((confirmation?.tested ?? []).map((t) => [describeRule(t.rule), t]));
   const confirmed = new Set([...tested.values()].filter((t) => t.confirmed).map((t) => describeRule(t.rule)));
   if (dp) {
