@@ -173,3 +173,25 @@ test('the card says how each rule was established: declared, confirmed privately
     ['declared', 'inferred without DP', 'inferred without DP'],
   );
 });
+
+test('neighbouring files: the same candidates and decisions, and one row moves the whole screen of orders by at most 1 (L2), with the same noise', async () => {
+  const lines = admissionsCsv(3000).trimEnd().split('\n');
+  // A last row that breaks many candidates at once: discharged before admitted, extreme numbers.
+  const odd = 'P9999,95,1000,2023-06-30,2022-01-02,0,2024-01-01,20.0,A';
+  const files = [tempFile('a.csv', [...lines, odd].join('\n') + '\n'), tempFile('a.csv', lines.join('\n') + '\n')];
+  const { schema } = await load(files[0]);
+  const rho = zcdpRho(3, 0.9e-6) * RULES_BUDGET_SHARE;
+  const runs = [];
+  for (const file of files) {
+    const table = await loadTable(file, schema);
+    runs.push(confirmRulesPrivately(schema, table, { rho, random: seededSecure(11), declared: [] })!);
+  }
+  const [withRow, without] = runs;
+  // The candidates and what was released about them are the same list; the decisions too here.
+  assert.deepEqual(withRow.tested.map((t) => describeRule(t.rule)), without.tested.map((t) => describeRule(t.rule)));
+  assert.deepEqual(confirmedTexts(withRow.tested), confirmedTexts(without.tested));
+  assert.deepEqual(withRow.releases, without.releases);
+  const screens = runs.map((r) => r.tested.filter((t) => t.rule.kind === 'order').map((t) => t.noisyScreen!));
+  const moved = Math.hypot(...screens[0].map((x, k) => x - screens[1][k]));
+  assert.ok(moved > 0.5 && moved <= 1 + 1e-9, `the screen moved by ${moved}`);
+});
