@@ -32,7 +32,7 @@
  */
 import { Random, type SecureRandom } from '../random';
 import { discreteGaussianNoise } from '../privacy/discrete-gaussian';
-import type { ReleaseEntry } from '../privacy/preprocess';
+import type { ReleaseEntry } from '../release/types';
 import type { ArithmeticRule, OrderRule, Rule, Schema } from '../schema/types';
 import { isModelled, type Table } from '../table';
 import { describeRule, ruleTest, unitClass } from './check';

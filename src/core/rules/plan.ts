@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { readCsv } from '../csv/reader';
 import { InputError } from '../csv/errors';
-import type { ReleaseEntry } from '../privacy/preprocess';
+import type { ReleaseEntry } from '../release/types';
 import type { SecureRandom } from '../random';
 import type { Rule, Schema } from '../schema/types';
 import type { Table } from '../table';
