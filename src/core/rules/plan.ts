@@ -26,7 +26,7 @@ import { Random } from '../random';
 import type { TableTransformer } from '../transform/transformer';
 
 /** How a rule came to be used, or why it was not. */
-export type RuleEstablishment = 'declared' | 'confirmed privately' | 'read off released marginals' | 'mined without DP' | 'inferred without DP' | 'not used';
+export type RuleEstablishment = 'declared' | 'confirmed privately' | 'mined without DP' | 'inferred without DP' | 'not used';
 
 export interface RuleCardEntry {
   rule: string;
