@@ -18,7 +18,8 @@
  * 3. count: the rows breaking each order left, again. In the screen a row breaks about half of
  *    hundreds of candidates, which weighs its count down (below); here the candidates are few;
  * 4. differences: for every order confirmed (or declared), `c = later − earlier` for each of the
- *    first CONFIRM_LIMITS.integerColumns integer columns c.
+ *    first CONFIRM_LIMITS.integerColumns integer columns c: a screen, then a count of those left
+ *    (as in 1 and 3: a row breaks nearly every candidate of the screen).
  *
  * A batch's counts are released together as one Gaussian vector. A row (person) that breaks s
  * candidates of the batch adds 1/√s to each of their counts, so adding or removing it moves the
@@ -51,8 +52,11 @@ export const CONFIRM_LIMITS = {
   integerColumns: 40,
   /** Differences are looked for under at most this many orders. */
   differenceOrders: 40,
-  /** Shares of the rules' ρ: the row count, the screen, the chance, the count, the differences. */
-  rhoShares: [0.1, 0.2, 0.15, 0.3, 0.25],
+  /**
+   * Shares of the rules' ρ: the row count; the orders' screen, chance and count; the differences'
+   * screen and count. The counts that decide get the most.
+   */
+  rhoShares: [0.1, 0.15, 0.15, 0.25, 0.1, 0.25],
   /** An order must break between unrelated rows in at least this share of them (as in mining). */
   chanceShare: 0.05,
   /**
@@ -73,7 +77,7 @@ export interface TestedRule {
   noisyBroken: number;
   /** Noise standard deviation of that count. */
   sigma: number;
-  /** Orders: the screen's noisy count, and, for those it kept, the noisy count of unrelated row pairs breaking them. */
+  /** The screen's noisy count; for orders it kept, the noisy count of unrelated row pairs breaking them. */
   noisyScreen?: number;
   noisyChance?: number;
   confirmed: boolean;
@@ -137,7 +141,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
   const pairs = orderCandidates(schema, declared);
   const declaredOrders = declared.filter((r): r is OrderRule => r.kind === 'order' && r.enforce);
   if (!pairs.length && !differenceCandidates(schema, declaredOrders, declared).length) return undefined;
-  const [rhoRows, rhoScreen, rhoChance, rhoCount, rhoDifferences] = CONFIRM_LIMITS.rhoShares.map((share) => share * options.rho);
+  const [rhoRows, rhoScreen, rhoChance, rhoCount, rhoDifferenceScreen, rhoDifferenceCount] = CONFIRM_LIMITS.rhoShares.map((share) => share * options.rho);
   const unit = unitOf(table);
   const releases: ReleaseEntry[] = [];
   const tested: TestedRule[] = [];
@@ -152,25 +156,26 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
   // Too few rows for the noise: the test could not tell a rule from one often broken. Stop here
   // (the decision follows from the released count only); the rest of the share is not spent.
   const countSigma = sigmaFor(rhoCount);
-  if (threshold(countSigma) > CONFIRM_LIMITS.maxBrokenShare * noisyRows) {
+  const decidingSigma = Math.max(countSigma, sigmaFor(rhoDifferenceCount));
+  if (threshold(decidingSigma) > CONFIRM_LIMITS.maxBrokenShare * noisyRows) {
     return {
       tested,
       releases,
       rho: spent,
       who,
       // The count itself stays in the ledger's release, not in words: only the decision is stated.
-      note: `Rules were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${countSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
+      note: `Rules were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${decidingSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
     };
   }
 
+  const release = (rules: Rule[], rho: number, sigma: number, each: Breakers, what: string): number[] => {
+    spent += rho;
+    releases.push({ column: '(rules)', what, rho, sigma });
+    return releaseBatch(unit, rules.length, each, sigma, random);
+  };
   const known: OrderRule[] = [...declaredOrders];
   if (pairs.length) {
     const candidates: Rule[] = pairs.flat();
-    const release = (rules: Rule[], rho: number, sigma: number, each: Breakers, what: string): number[] => {
-      spent += rho;
-      releases.push({ column: '(rules)', what, rho, sigma });
-      return releaseBatch(unit, rules.length, each, sigma, random);
-    };
     const screenSigma = sigmaFor(rhoScreen);
     const screen = release(candidates, rhoScreen, screenSigma, breakers(schema, table, candidates), `weighted counts of ${who} breaking each of ${candidates.length} candidate orders (both directions of ${pairs.length} pairs of columns)`);
     const screened = candidates.filter((_, k) => screen[k] <= threshold(screenSigma));
@@ -201,19 +206,29 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
 
   const differences = differenceCandidates(schema, known, declared);
   if (differences.length) {
-    const differenceSigma = sigmaFor(rhoDifferences);
-    const noisy = releaseBatch(unit, differences.length, breakers(schema, table, differences), differenceSigma, random);
-    spent += rhoDifferences;
-    releases.push({ column: '(rules)', what: `weighted counts of ${who} breaking each of ${differences.length} candidate differences (an integer column equal to a later date minus an earlier one)`, rho: rhoDifferences, sigma: differenceSigma });
+    const screenSigma = sigmaFor(rhoDifferenceScreen);
+    const screen = release(differences, rhoDifferenceScreen, screenSigma, breakers(schema, table, differences), `weighted counts of ${who} breaking each of ${differences.length} candidate differences (an integer column equal to a later value minus an earlier one)`);
+    const screened = differences.filter((_, k) => screen[k] <= threshold(screenSigma));
+    const countSigma = sigmaFor(rhoDifferenceCount);
+    const counted = screened.length ? release(screened, rhoDifferenceCount, countSigma, breakers(schema, table, screened), `weighted counts of ${who} breaking each of ${screened.length} candidate differences kept by the screen`) : [];
     // One formula per computed column: the one with the fewest breaking rows.
     const best = new Map<string, number>();
-    differences.forEach((rule, k) => {
-      if (noisy[k] > threshold(differenceSigma)) return;
+    screened.forEach((rule, k) => {
+      if (counted[k] > threshold(countSigma)) return;
       const previous = best.get(rule.column);
-      if (previous === undefined || noisy[k] < noisy[previous]) best.set(rule.column, k);
+      if (previous === undefined || counted[k] < counted[previous]) best.set(rule.column, k);
     });
-    const chosen = new Set(best.values());
-    differences.forEach((rule, k) => tested.push({ rule, noisyBroken: noisy[k], sigma: differenceSigma, confirmed: chosen.has(k) }));
+    const chosen = new Set([...best.values()].map((k) => screened[k]));
+    differences.forEach((rule, k) => {
+      const at = screened.indexOf(rule);
+      tested.push({
+        rule,
+        noisyBroken: at >= 0 ? counted[at] : screen[k],
+        sigma: at >= 0 ? countSigma : screenSigma,
+        noisyScreen: screen[k],
+        confirmed: chosen.has(rule),
+      });
+    });
   }
 
   const confirmed = tested.filter((t) => t.confirmed);
