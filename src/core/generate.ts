@@ -12,7 +12,7 @@ import { splitRows } from './pipeline/split';
 import { stageContext } from './pipeline/stage';
 import type { GenerateOptions, GenerateResult } from './pipeline/types';
 import { write } from './pipeline/write';
-import { rulesBudget } from './rules/confirm';
+import { rulesBudget } from './privacy/rule-confirmation';
 
 export type { GenerateOptions, GenerateResult, MetadataCard, OutputPaths } from './pipeline/types';
 export type { GeneratePhase, GeneratorName, PrivacyRequest, ReleasedEpoch } from './generators/types';
@@ -42,7 +42,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const loaded = await splitRows(settled, options, random, stage);
   const notes = [...(schema.notes ?? []), ...(loaded.split.note ? [loaded.split.note] : [])];
   // Rules are kept by construction around any generator: it learns the rewritten table.
-  // Under DP, rules are confirmed with a share of the budget taken from preprocessing (rules/confirm.ts).
+  // Under DP, rules are confirmed with a share of the budget taken from preprocessing (privacy/rule-confirmation.ts).
   const privateBudget = privacy ? rulesBudget(privacy.plan) : undefined;
   const planned = await planChecks(schema, loaded.table, { input: options.input, differentiallyPrivate: !!privacy, seed, privateBudget }, stage);
   notes.push(...planned.plan.notes);

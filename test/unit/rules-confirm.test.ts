@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { generate } from '../../src/core/generate';
 import { zcdpRho } from '../../src/core/privacy/accountant';
 import { countBroken, describeRule } from '../../src/core/rules/check';
-import { confirmRulesPrivately, differenceCandidates, orderCandidates, RULES_BUDGET_SHARE } from '../../src/core/rules/confirm';
+import { confirmRulesPrivately, differenceCandidates, orderCandidates, RULES_BUDGET_SHARE } from '../../src/core/privacy/rule-confirmation';
 import { planRules } from '../../src/core/rules/plan';
 import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
@@ -89,8 +89,14 @@ test('confirmation is refused on a file too small for the budget (only the row c
   const c = await load(categories);
   assert.equal(confirmRulesPrivately(c.schema, c.table, { rho, random: seededSecure(1), declared: [] }), undefined);
   // "rules": [] switches rules off: no release.
-  const off = await planRules({ ...schema, rules: [] }, table, { input: 'a.csv', differentiallyPrivate: true, privateBudget: { rho, random: seededSecure(1) } });
+  let asked = false;
+  const confirm = () => {
+    asked = true;
+    return undefined;
+  };
+  const off = await planRules({ ...schema, rules: [] }, table, { input: 'a.csv', differentiallyPrivate: true, confirm });
   assert.deepEqual(off.releases, []);
+  assert.equal(asked, false);
 });
 
 test('with a privacy unit the counts are of people: a person breaking a rule in several rows counts once', async () => {

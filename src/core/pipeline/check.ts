@@ -1,5 +1,6 @@
 import type { Generator } from '../generators/types';
-import type { Random } from '../random';
+import type { Random, SecureRandom } from '../random';
+import { confirmRulesPrivately } from '../privacy/rule-confirmation';
 import type { RuleLayer } from '../rules/layer';
 import { pairsFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry, type RulePlan } from '../rules/plan';
 import type { SampleStats } from '../sampler';
@@ -22,8 +23,16 @@ export interface RulesPlanned {
   learningTable: Table;
 }
 
-export async function planChecks(schema: Schema, table: Table, options: Parameters<typeof planRules>[2] & { seed: number }, stage: Stage): Promise<RulesPlanned> {
-  const plan = await stage.time('rules', () => planRules(schema, table, options));
+export async function planChecks(
+  schema: Schema,
+  table: Table,
+  options: { input: string; differentiallyPrivate: boolean; seed: number; privateBudget?: { rho: number; random: SecureRandom } },
+  stage: Stage,
+): Promise<RulesPlanned> {
+  const { privateBudget, ...rest } = options;
+  // Under DP, candidate rules are tested through the ledger within the budget given.
+  const confirm = privateBudget ? (declared: Rule[]) => confirmRulesPrivately(schema, table, { ...privateBudget, declared }) : undefined;
+  const plan = await stage.time('rules', () => planRules(schema, table, { ...rest, confirm }));
   const layer = plan.layer;
   const learningSchema = layer.learningSchema(schema, options.differentiallyPrivate ? undefined : table);
   // The rewrite keeps the rows in order: each keeps its person.

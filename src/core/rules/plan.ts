@@ -3,8 +3,8 @@
  * - without DP: the schema's rules, or, when the schema has none listed, rules mined from the
  *   training rows;
  * - with DP: rules declared in the schema (public knowledge), and rules confirmed through the
- *   privacy ledger (confirm.ts: candidates from the column kinds, each tested by a noisy count of
- *   the rows that break it). A rule inferred from the private rows (a schema's `inferred` rules)
+ *   privacy ledger (privacy/rule-confirmation.ts: candidates from the column kinds, each tested
+ *   by a noisy count of the rows that break it). A rule inferred from the private rows (a schema's `inferred` rules)
  *   is listed on the card and used only when the confirmation confirms it too; a determines rule
  *   needs its declared combinations, or pairs clear in the DP generator's own rows.
  * A declared rule the training rows break stops the run before training (bad input); an
@@ -14,16 +14,42 @@ import * as path from 'node:path';
 import { readCsv } from '../csv/reader';
 import { InputError } from '../csv/errors';
 import type { ReleaseEntry } from '../release/types';
-import type { SecureRandom } from '../random';
 import type { Rule, Schema } from '../schema/types';
 import type { Table } from '../table';
 import { countBroken, describeRule } from './check';
-import { CONFIRM_LIMITS, confirmRulesPrivately, type PrivateConfirmation, type TestedRule } from './confirm';
 import { RuleLayer } from './layer';
 import { mineRules } from './mine';
 import type { ChunkSource } from '../chunk-source';
 import { Random } from '../random';
 import type { TableTransformer } from '../transform/transformer';
+
+/** A candidate rule tested through the privacy ledger (privacy/rule-confirmation.ts). */
+export interface TestedRule {
+  rule: Rule;
+  /** The noisy (weighted) count of rows, or people, breaking the rule: a released value. */
+  noisyBroken: number;
+  /** Noise standard deviation of that count. */
+  sigma: number;
+  /** The screen's noisy count; for orders it kept, the noisy count of unrelated row pairs breaking them. */
+  noisyScreen?: number;
+  noisyChance?: number;
+  confirmed: boolean;
+}
+
+/** What confirming rules under DP tested, released and spent. */
+export interface PrivateConfirmation {
+  /** Every candidate tested, confirmed or not, in the order tested. */
+  tested: TestedRule[];
+  releases: ReleaseEntry[];
+  /** ρ spent (at most the ρ given). */
+  rho: number;
+  /** What the counts count. */
+  who: 'rows' | 'people';
+  /** A candidate is confirmed when its noisy count is at most z σ. */
+  z: number;
+  /** What happened, in words, for the card's notes. */
+  note: string;
+}
 
 /** How a rule came to be used, or why it was not. */
 export type RuleEstablishment = 'declared' | 'confirmed privately' | 'mined without DP' | 'inferred without DP' | 'not used';
@@ -62,7 +88,13 @@ export interface RulePlan {
 export async function planRules(
   schema: Schema,
   table: Table,
-  options: { input: string; differentiallyPrivate: boolean; seed?: number; privateBudget?: { rho: number; random: SecureRandom } },
+  options: {
+    input: string;
+    differentiallyPrivate: boolean;
+    seed?: number;
+    /** DP: test candidate rules through the ledger, given the declared ones (privacy/rule-confirmation.ts). */
+    confirm?: (declared: Rule[]) => PrivateConfirmation | undefined;
+  },
 ): Promise<RulePlan> {
   const dp = options.differentiallyPrivate;
   const notes: string[] = [];
@@ -90,8 +122,7 @@ export async function planRules(
   );
   const declared = candidates.filter((rule) => rule.source === 'declared');
   // `"rules": []` turns rules off: nothing is tested, nothing spent.
-  const confirmation =
-    dp && options.privateBudget && schema.rules?.length !== 0 ? confirmRulesPrivately(schema, table, { ...options.privateBudget, declared }) : undefined;
+  const confirmation = dp && schema.rules?.length !== 0 ? options.confirm?.(declared) : undefined;
   if (confirmation) notes.push(confirmation.note);
   else if (dp && schema.rules === undefined) notes.push('No rule was used: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no pair of date or number columns whose order could be tested.');
   const tested = new Map((confirmation?.tested ?? []).map((t) => [describeRule(t.rule), t]));
@@ -112,7 +143,7 @@ export async function planRules(
       case 'declared':
         return 'declared in the schema (public knowledge, no privacy cost)';
       case 'confirmed privately':
-        return `confirmed privately: ${countWords(test!, confirmation!)}, consistent with none (threshold ${CONFIRM_LIMITS.z} σ); the count is in the privacy ledger`;
+        return `confirmed privately: ${countWords(test!, confirmation!)}, consistent with none (threshold ${confirmation!.z} σ); the count is in the privacy ledger`;
       case 'not used':
         return test
           ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, confirmation!)}, not confirmed (declare it in the schema to use it)`

@@ -32,11 +32,12 @@
  * Other kinds (sums, `determines`, `missingWhen`) are used under DP only when declared.
  */
 import { Random, type SecureRandom } from '../random';
-import { discreteGaussianNoise } from '../privacy/discrete-gaussian';
+import { discreteGaussianNoise } from './discrete-gaussian';
 import type { ReleaseEntry } from '../release/types';
 import type { ArithmeticRule, OrderRule, Rule, Schema } from '../schema/types';
 import { isModelled, type Table } from '../table';
-import { describeRule, ruleTest, unitClass } from './check';
+import { describeRule, ruleTest, unitClass } from '../rules/check';
+import type { PrivateConfirmation, TestedRule } from '../rules/plan';
 
 /** Share of the run's zCDP budget ρ spent on confirming rules (taken from preprocessing, not added). */
 export const RULES_BUDGET_SHARE = 0.05;
@@ -70,30 +71,6 @@ export const CONFIRM_LIMITS = {
 
 /** Weights are whole multiples of 1/WEIGHT_SCALE (discrete Gaussian on integers). */
 const WEIGHT_SCALE = 256;
-
-export interface TestedRule {
-  rule: Rule;
-  /** The noisy (weighted) count of rows, or people, breaking the rule: a released value. */
-  noisyBroken: number;
-  /** Noise standard deviation of that count. */
-  sigma: number;
-  /** The screen's noisy count; for orders it kept, the noisy count of unrelated row pairs breaking them. */
-  noisyScreen?: number;
-  noisyChance?: number;
-  confirmed: boolean;
-}
-
-export interface PrivateConfirmation {
-  /** Every candidate tested, confirmed or not, in the order tested. */
-  tested: TestedRule[];
-  releases: ReleaseEntry[];
-  /** ρ spent (at most the ρ given). */
-  rho: number;
-  /** What the counts count. */
-  who: 'rows' | 'people';
-  /** What happened, in words, for the card's notes. */
-  note: string;
-}
 
 /** Candidate orders (both directions of each pair) among columns of `schema`, by structure only, skipping pairs the user declared. */
 export function orderCandidates(schema: Schema, declared: Rule[]): [OrderRule, OrderRule][] {
@@ -163,6 +140,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
       releases,
       rho: spent,
       who,
+      z: CONFIRM_LIMITS.z,
       // The count itself stays in the ledger's release, not in words: only the decision is stated.
       note: `Rules were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${decidingSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
     };
@@ -237,6 +215,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
     releases,
     rho: spent,
     who,
+    z: CONFIRM_LIMITS.z,
     note:
       `${tested.length} candidate rules read from the column kinds were tested privately (noisy counts of breaking ${who}, in the ledger): ` +
       (confirmed.length ? `${confirmed.length} confirmed (${confirmed.map((t) => describeRule(t.rule)).join('; ')}).` : 'none confirmed.'),
