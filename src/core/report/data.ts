@@ -304,6 +304,13 @@ export function buildReportData(input: ReportInput): ReportData {
   };
 }
 
+/** How the card says a rule was established, in words (nothing when the card does not list it). */
+function establishedOf(card: Record<string, unknown> | undefined, rule: string): { established?: string } {
+  const entries = Array.isArray(card?.rules) ? (card.rules as unknown[]) : [];
+  const entry = entries.find((e): e is { rule: string; established: string } => isRecord(e) && e.rule === rule && typeof e.established === 'string');
+  return entry ? { established: entry.established } : {};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entities
 
@@ -346,12 +353,6 @@ function buildEntities(result: EntitiesResult): ReportEntities {
   };
 }
 
-/** How the card says a rule was established, in words (nothing when the card does not list it). */
-function establishedOf(card: Record<string, unknown> | undefined, rule: string): { established?: string } {
-  const entries = Array.isArray(card?.rules) ? (card.rules as unknown[]) : [];
-  const entry = entries.find((e): e is { rule: string; established: string } => isRecord(e) && e.rule === rule && typeof e.established === 'string');
-  return entry ? { established: entry.established } : {};
-}
 
 // ---------------------------------------------------------------------------------------------
 // Columns
