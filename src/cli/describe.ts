@@ -2,6 +2,7 @@ import { formatNumber } from '../core/schema/format';
 import { percentForPeople } from '../core/percent';
 import { describeRule } from '../core/rules/check';
 import { keptShareInWords } from '../core/rules/words';
+import { describeEntities } from '../core/schema/entities';
 import { describePrivacyUnit } from '../core/schema/privacy-unit';
 import type { ColumnSchema, Rule, Schema } from '../core/schema/types';
 
@@ -22,6 +23,14 @@ export function describeSchema(schema: Schema): string {
   for (const r of rows) out += line(r) + '\n';
   out += `\n${clip(`Privacy unit: ${describePrivacyUnit(schema.privacyUnit)}`, LINE_WIDTH)}\n`;
   if (typeof schema.privacyUnit === 'object' && schema.privacyUnit.reason) out += `${clip(`  why: ${schema.privacyUnit.reason}`, LINE_WIDTH)}\n`;
+  if (schema.entities?.length) {
+    out += `\nEntities (${schema.entities.length}; rows sharing a key are kept together; edit or remove them under "entities"):\n`;
+    for (const [i, line] of describeEntities(schema).entries()) {
+      out += `${clip(`  ${line}`, LINE_WIDTH)}\n`;
+      const why = schema.entities[i].why;
+      if (why) out += `${clip(`    why: ${why}`, LINE_WIDTH)}\n`;
+    }
+  }
   const warnings = schema.columns.flatMap((c) => (c.warnings ?? []).map((w) => clip(`  ${clip(c.name, NAME_WIDTH)}: ${w}`, LINE_WIDTH)));
   if (warnings.length) out += `\nWarnings:\n${warnings.join('\n')}\n`;
   if (schema.notes?.length) out += `\nNotes:\n${schema.notes.map((n) => clip(`  ${n}`, LINE_WIDTH)).join('\n')}\n`;

@@ -12,6 +12,7 @@ import { splitRows } from './pipeline/split';
 import { stageContext } from './pipeline/stage';
 import type { GenerateOptions, GenerateResult } from './pipeline/types';
 import { write } from './pipeline/write';
+import { entityNote, exactEntities, readEntities } from './pipeline/entities';
 import { rulesBudget } from './privacy/rule-confirmation';
 
 export type { GenerateOptions, GenerateResult, MetadataCard, OutputPaths } from './pipeline/types';
@@ -21,6 +22,7 @@ export { outputPaths } from './pipeline/read';
 export { DEFAULT_HOLDOUT_FRACTION } from './pipeline/schema';
 export { DEFAULT_MAX_TRAINING_ROWS, SAMPLING_COUNT_SHARE } from './pipeline/split';
 export { decimalsForResolution, UNIT_SIZES_SHARE } from './pipeline/release';
+export { ENTITY_SHARE } from './pipeline/entities';
 export { defaultDpBatch, defaultLatentDim, DP_DEFAULTS, SMALL_FOR_DP_SGD } from './generators/tvae';
 export { TrainingCancelled } from './model/train';
 
@@ -41,6 +43,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const { schema, generator, privacy } = settled;
   const loaded = await splitRows(settled, options, random, stage);
   const notes = [...(schema.notes ?? []), ...(loaded.split.note ? [loaded.split.note] : [])];
+  // Entities (schema `entities`): each training row's entity, read only when there are some.
+  const entities = await readEntities(schema, options, loaded.split, stage);
+  if (entities) notes.push(...entities.chain.notes);
   // Rules are kept by construction around any generator: it learns the rewritten table.
   // Under DP, rules are confirmed with a share of the budget taken from preprocessing (privacy/rule-confirmation.ts).
   const privateBudget = privacy ? rulesBudget(privacy.plan) : undefined;
@@ -50,27 +55,34 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const learning = { schema: planned.learningSchema, table: planned.learningTable, random, phase: stage.phase };
   const { release, fitted, transformer, parameters } = await stage.time('learn', async () => {
     const release = privacy
-      ? privateRelease({ ...learning, generator, options }, privacy, [...(loaded.split.countRelease ? [loaded.split.countRelease] : []), ...planned.plan.releases], settled.pairs)
+      ? privateRelease({ ...learning, generator, options }, privacy, [...(loaded.split.countRelease ? [loaded.split.countRelease] : []), ...planned.plan.releases], settled.pairs, entities)
       : exactRelease({ ...learning, generator, options });
     const fitted = await fit(generator, { ...learning, release, options });
     return { release, fitted, ...calibrate(fitted, release, learning.schema, learning.table, random, stage.phase) };
   });
 
+  const entityModel = entities ? (release.private ? release.entities?.state : exactEntities(entities, schema, loaded.table)) : undefined;
+  if (release.private && release.entities) notes.push(release.entities.note);
+
   try {
     const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random);
     const rows = options.rows ?? (privacy ? (fitted.estimatedRows ?? fitted.noisyRowCount!) : schema.rowCount);
     const sampled = await sample(
-      { generator: fitted.generator, transformer, outputSchema: rules.outputSchema, layer: rules.layer, rows, staged, file: outputs.csv, neutraliseFormulas: options.neutraliseFormulas, signal: options.signal },
+      { generator: fitted.generator, transformer, outputSchema: rules.outputSchema, layer: rules.layer, rows, staged, file: outputs.csv, neutraliseFormulas: options.neutraliseFormulas, signal: options.signal,
+        // Under DP new keys take the neutral shape, drawn without looking at the real ones.
+        ...(entityModel ? { entities: { state: entityModel, ...(privacy ? {} : { avoid: entities!.realKeys }) } } : {}) },
       random,
       stage,
     );
     if (sampled.note) notes.push(sampled.note);
+    const grouped = entityNote(entityModel, sampled.stats);
+    if (grouped) notes.push(grouped);
     const evaluated =
       (options.evaluate ?? true)
         ? await evaluate({ schema, rules: rules.rules, table: loaded.table, split: loaded.split, outputs, staged, privacy: fitted.privacy, seed }, options, stage)
         : undefined;
     const card = await write(
-      { options, outputs, staged, seed, schema, learnedSchema: release.schema, generator: fitted.generator, fitted, parameters, transformer, rules, split: loaded, sampled, notes, evaluated, started },
+      { options, outputs, staged, seed, schema, learnedSchema: release.schema, generator: fitted.generator, fitted, parameters, transformer, rules, split: loaded, sampled, notes, evaluated, started, ...(entityModel ? { entities: entityModel } : {}) },
       stage,
     );
     stage.phase('done', `Wrote ${path.basename(outputs.csv)}`);

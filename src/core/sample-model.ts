@@ -63,7 +63,7 @@ export async function sampleFromModel(options: SampleModelOptions, write: (text:
       await emit(rows);
     } else {
       await write(csv ? csv.header() : fixture!.start());
-      await sampleRows(file.schema, transformer, source, options.rows, options.seed ?? 0, emit, options.signal, rules);
+      await sampleRows(file.schema, transformer, source, options.rows, options.seed ?? 0, emit, options.signal, rules, file.entities ? { state: file.entities } : undefined);
     }
     if (fixture) await write(fixture.end());
     return csv ? { formulaCells: csv.formulaCells() } : {};

@@ -6,7 +6,9 @@ import type { ColumnSchema, Schema } from './schema/types';
 import type { TableTransformer } from './transform/transformer';
 import type { ChunkSource } from './chunk-source';
 import type { RuleLayer } from './rules/layer';
-import type { ColumnData } from './table';
+import type { ColumnData, Table } from './table';
+import { EntityAssembler, type AssemblyStats } from './entities/assemble';
+import type { EntityModelState } from './entities/model';
 
 /** Output columns in file order: excluded columns and identifiers marked `drop` are absent. */
 export function outputColumns(schema: Schema): ColumnSchema[] {
@@ -43,6 +45,14 @@ export interface SampleStats {
   rejected: number;
   /** Rows written although they break an enforced rule (redraws exhausted). */
   stillBroken: number;
+  /** With entities: how rows were grouped (entities/assemble.ts). */
+  entities?: AssemblyStats & { truncated: boolean; counts: number[] };
+}
+
+/** Entities to group the rows into: the model's entity shape, and real keys never to reuse. */
+export interface EntityOptions {
+  state: EntityModelState;
+  avoid?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -64,6 +74,7 @@ export async function sampleRows(
   onChunk: (cells: (string | null)[][], done: number) => Promise<void> | void,
   signal?: AbortSignal,
   rules?: RuleLayer,
+  entities?: EntityOptions,
 ): Promise<SampleStats> {
   const stats: SampleStats = { drawn: 0, rejected: 0, stillBroken: 0 };
   const random = new Random(seed);
@@ -72,7 +83,13 @@ export async function sampleRows(
   const decodeRandom = random.fork();
   const textRandom = random.fork();
   const columns = outputColumns(schema);
-  const identifiers = regeneratedIdentifiers(columns, rows, identifierRandom);
+  // Forked after the others, so files without entities draw exactly as before.
+  const assembler = entities ? new EntityAssembler(entities.state, schema, rows, random.fork(), entities.avoid) : undefined;
+  const identifiers = regeneratedIdentifiers(
+    assembler ? columns.filter((c) => !assembler.ownsIdentifier(c.name) || assembler.constantIdentifier(c.name)) : columns,
+    rows,
+    identifierRandom,
+  );
   const redrawBroken = async (decoded: ColumnData[], n: number): Promise<void> => {
     const broken = (columns: ColumnData[], rows: number): number[] => {
       const test = rules!.rowTest(schema, { rowCount: rows, columns, rowIndex: new Int32Array(0) });
@@ -97,11 +114,13 @@ export async function sampleRows(
     stats.stillBroken += bad.length;
   };
   // Chunks are requested ahead so that worker threads sample while this thread decodes.
-  const chunks: { rows: number; matrix: Promise<Float32Array> }[] = [];
+  const chunks: { rows: number; pool: number; matrix: Promise<Float32Array> }[] = [];
   let requested = 0;
   const request = (): void => {
     const n = Math.min(CHUNK_ROWS, rows - requested);
-    chunks.push({ rows: n, matrix: source.sample(n, chunkSeeds.nextUint32()) });
+    // Entities pick each row from a pool of candidates (their constants matched).
+    const pool = assembler ? assembler.poolSize(n) : n;
+    chunks.push({ rows: n, pool, matrix: source.sample(pool, chunkSeeds.nextUint32()) });
     requested += n;
   };
   try {
@@ -111,13 +130,18 @@ export async function sampleRows(
       const chunk = chunks.shift()!;
       const n = chunk.rows;
       const matrix = await chunk.matrix;
-      const decoded = transformer.decode(matrix, n, schema.columns.length, decodeRandom);
-      stats.drawn += n;
+      let decoded: ColumnData[] = transformer.decode(matrix, chunk.pool, schema.columns.length, decodeRandom);
+      stats.drawn += chunk.pool;
       if (rules && !rules.isEmpty) {
-        rules.inverse(schema, decoded, n);
-        await redrawBroken(decoded, n);
+        rules.inverse(schema, decoded, chunk.pool);
+        await redrawBroken(decoded, chunk.pool);
+      }
+      if (assembler) {
+        const keep = rules && !rules.isEmpty ? (table: Table) => rules.rowTest(schema, table) : undefined;
+        decoded = assembler.assemble(decoded, chunk.pool, done, n, keep);
       }
       const texts = columns.map((column) => {
+        if (assembler?.ownsIdentifier(column.name)) return assembler.identifierTexts(column.name, done, n, identifiers.get(column.name));
         if (column.kind === 'identifier') return identifiers.get(column.name)!.slice(done, done + n);
         const lengths = column.kind === 'text' ? column.placeholderLengths : undefined;
         if (lengths) return Array.from({ length: n }, () => placeholderText(lengths, textRandom));
@@ -132,6 +156,7 @@ export async function sampleRows(
       done += n;
       await onChunk(cells, done);
     }
+    if (assembler) stats.entities = { ...assembler.stats, truncated: assembler.plan.truncated, counts: assembler.plan.counts };
     return stats;
   } finally {
     // Settle what is still in flight so no worker reply arrives after we return.

@@ -15,7 +15,7 @@ import { REPORT_VIEW_TYPE, ReportPanel } from './reportPanel';
 import { deleteRun, RunsView, type Run } from './runsView';
 import { generateFixtureCommand, insertRowsCommand } from './sampleCommands';
 import { addRuleCommand, checkRulesCommand, removeRuleCommand, setRuleDeclared, setRuleEnforced } from './ruleCommands';
-import { type Node, changeKind, declarePublic, protectPeople, protectRows, SchemaView, setExcluded, writeSchemaFile } from './schemaView';
+import { type Node, changeKind, declarePublic, keepTogether, protectPeople, protectRows, removeEntity, SchemaView, setExcluded, writeSchemaFile } from './schemaView';
 import { killAllJobs, runInferSchema } from './workerClient';
 
 const isCsv = (uri: vscode.Uri | undefined): uri is vscode.Uri => !!uri && /\.csv$/i.test(uri.path);
@@ -114,6 +114,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('syntheticCsv.schema.removeRule', (node?: Node) => removeRuleCommand(schemaView, node)),
     vscode.commands.registerCommand('syntheticCsv.schema.addRule', () => addRuleCommand(schemaView, context.extensionPath)),
     vscode.commands.registerCommand('syntheticCsv.schema.checkRules', () => checkRulesCommand(schemaView, context.extensionPath)),
+    vscode.commands.registerCommand('syntheticCsv.schema.keepTogether', schemaCommand(keepTogether)),
+    vscode.commands.registerCommand('syntheticCsv.schema.removeEntity', schemaCommand(removeEntity)),
     vscode.commands.registerCommand('syntheticCsv.schema.refresh', () => schemaView.reload()),
     vscode.commands.registerCommand('syntheticCsv.schema.reset', () => schemaView.reset()),
     vscode.commands.registerCommand('syntheticCsv.schema.openFile', async () => {

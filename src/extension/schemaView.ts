@@ -9,6 +9,7 @@ import { COLUMN_KINDS, type ColumnKind, type ColumnSchema, type DateFormat, type
 import { InputError } from '../core/csv/errors';
 import { clearDiagnostics, isCancelled, reportError } from './errors';
 import { describePrivacyUnit, withPrivacyUnit } from '../core/schema/privacy-unit';
+import { withEntity, withoutEntity } from '../core/schema/entities';
 import { workerLog } from './log';
 import { schemaFileFor } from './outputs';
 import { runInferSchema } from './workerClient';
@@ -177,6 +178,8 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const unit = this.loaded?.schema.privacyUnit;
     const isUnit = !!unit && unit !== 'row' && unit.column === c.name;
     if (isUnit) parts.push(vscode.l10n.t('privacy unit: protects each person'));
+    const entity = this.loaded?.schema.entities?.find((e) => e.key === c.name);
+    if (entity) parts.push(entity.parent ? vscode.l10n.t('entity in {0}', entity.parent) : vscode.l10n.t('entity: rows kept together'));
     item.description = parts.join(' · ');
     const warn = c.identifier?.direct || c.kind === 'identifier' || c.kind === 'text';
     item.iconPath = isUnit
@@ -185,6 +188,8 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
         ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'))
         : new vscode.ThemeIcon(KIND_ICONS[c.kind] ?? 'symbol-field', warn ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     const flags = ['column', c.exclude ? 'excluded' : 'included', isUnit ? 'unit' : 'notunit'];
+    if (entity) flags.push('entity');
+    else if (c.kind === 'identifier' && c.identifier?.handling === 'regenerate') flags.push('entitycandidate');
     if (NUMERIC.has(c.kind) || CATEGORICAL.has(c.kind)) flags.push('publicable');
     item.contextValue = flags.join(' ');
     const tip = new vscode.MarkdownString(undefined, true);
@@ -195,6 +200,11 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     if (c.min !== undefined && c.max !== undefined) tip.appendMarkdown(`\n\n${vscode.l10n.t('Range: {0} … {1}', String(c.min), String(c.max))}`);
     for (const d of details) tip.appendMarkdown(`\n\n$(${d.icon.id}) ${escapeMd(d.label)}`);
     if (isUnit) tip.appendMarkdown(`\n\n$(person) ${escapeMd(vscode.l10n.t('Privacy unit: the guarantee protects {0}', describePrivacyUnit(unit)))}`);
+    if (entity) {
+      const constant = entity.constant.length ? vscode.l10n.t('; constant within each: {0}', entity.constant.join(', ')) : '';
+      tip.appendMarkdown(`\n\n$(group-by-ref-type) ${escapeMd(vscode.l10n.t('Entity ({0}): rows sharing a value are kept together{1}', entity.source, constant))}`);
+      if (entity.why) tip.appendMarkdown(`\n\n${escapeMd(entity.why)}`);
+    }
     item.tooltip = tip;
     return item;
   }
@@ -458,6 +468,31 @@ export async function protectPeople(column: ColumnSchema, schema: Schema): Promi
   const k = text.trim() ? Number(text) : undefined;
   const next = withPrivacyUnit({ ...schema, privacyUnit: undefined }, column.name, k);
   schema.privacyUnit = next.privacyUnit !== 'row' && next.privacyUnit ? { ...next.privacyUnit, reason: vscode.l10n.t('set in the Schema view') } : next.privacyUnit;
+  return true;
+}
+
+/** "Keep rows with the same value together": the column becomes an entity, at the top or nested in one. */
+export async function keepTogether(column: ColumnSchema, schema: Schema): Promise<boolean> {
+  const others = (schema.entities ?? []).filter((e) => e.key !== column.name);
+  let parent: string | undefined;
+  if (others.length) {
+    const top = vscode.l10n.t('Not nested (a top entity, such as a patient)');
+    const picked = await vscode.window.showQuickPick([top, ...others.map((e) => e.key)], {
+      title: vscode.l10n.t('Keep rows sharing a "{0}" together', column.name),
+      placeHolder: vscode.l10n.t('Is every {0} within one value of another entity?', column.name),
+    });
+    if (picked === undefined) return false;
+    parent = picked === top ? undefined : picked;
+  }
+  const next = withEntity(schema, column.name, parent);
+  schema.entities = next.entities;
+  return true;
+}
+
+/** Treat rows sharing this column's value independently again. */
+export function removeEntity(column: ColumnSchema, schema: Schema): boolean {
+  if (!schema.entities?.some((e) => e.key === column.name)) return false;
+  schema.entities = withoutEntity(schema, column.name).entities;
   return true;
 }
 

@@ -1,3 +1,4 @@
+import type { EntityModelState } from '../entities/model';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../csv/errors';
@@ -35,6 +36,8 @@ export interface ModelFile {
   pgm?: PgmState;
   /** The rule layer: rules kept by construction, with their mappings, so `sample` keeps them too. */
   rules?: RuleLayerState;
+  /** The entities' shape (rows per entity, nesting, date spacing), so `sample` keeps it too. */
+  entities?: EntityModelState;
   /** Differential-privacy statement carried with the model, as in the metadata card. */
   privacy: { differentiallyPrivate: boolean; epsilon?: number; delta?: number };
 }

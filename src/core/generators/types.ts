@@ -5,6 +5,7 @@ import type { TvaeOptions } from '../model/tvae';
 import type { AccountantKind } from '../privacy/accountant';
 import type { BudgetPlan } from '../privacy/budget';
 import type { Random, SecureRandom } from '../random';
+import type { EntityModelState } from '../entities/model';
 import type { BoundedUnits, ColumnHistogram, PrivacyStatement, PrivateStatistics } from '../release/types';
 import type { Schema } from '../schema/types';
 import type { Table } from '../table';
@@ -87,6 +88,8 @@ export interface PrivateRelease<B extends GeneratorBudget = GeneratorBudget> {
   preprocessingAlone: number;
   /** With a privacy unit: the table bounded to k rows per person, grouped. */
   units?: BoundedUnits;
+  /** With entities: their shape as released (absent when it could not be), and why, for the card. */
+  entities?: { state?: EntityModelState; note: string };
   /** Column pairs (schema indices) whose joint histograms were released (marginals generator). */
   pairs: [number, number][];
   /** The schema as released: structure only. */

@@ -14,6 +14,8 @@ import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import { TableTransformer } from '../transform/transformer';
 import type { GenerateOptions } from './types';
+import { ENTITY_SHARE, privateEntities, type EntityInput, type PrivateEntities } from './entities';
+import { DEFAULT_HOLDOUT_FRACTION } from './schema';
 
 /**
  * Share of preprocessing's budget spent on the rows-per-person histogram (privacy unit): about what
@@ -56,6 +58,7 @@ export function privateRelease(
   /** Releases made before this stage (the split's count, rule confirmation), inside preprocessing's budget. */
   spent: ReleaseEntry[],
   pairs: [number, number][],
+  entityInput?: EntityInput,
 ): PrivateRelease {
   const { request, plan } = privacy;
   const accountant = request.accountant ?? 'pld';
@@ -84,6 +87,13 @@ export function privateRelease(
       sigma1: Math.sqrt(releaseCount(schema, { needsCounts: true, pairs, textLengths: !options.blankText }) / (2 * rhoHistograms)),
     });
   }
+  // Entities: their shape released per person, from its own share of the budget.
+  let entities: PrivateEntities | undefined;
+  if (entityInput) {
+    const rhoEntities = unitName ? rhoHistograms * ENTITY_SHARE : 0;
+    entities = privateEntities(entityInput, schema, table, units, unitName, rhoEntities, noise, options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION);
+    rhoHistograms -= entities.rho;
+  }
   phase('fit', 'Releasing column statistics with differential privacy');
   const released = privateStatistics(schema, units?.table ?? table, {
     rho: rhoHistograms,
@@ -97,9 +107,9 @@ export function privateRelease(
     // The graphical model groups bins into its own cells: it wants the fine detail (tails, one bin per whole number).
     fineDetail: generator.name === 'pgm',
   });
-  // The split's count, the rules' counts and the rows-per-person releases are part of preprocessing's budget and ledger.
-  const extra = [...spent, ...(units?.releases ?? [])];
-  const stats: PrivateStatistics = extra.length ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0), releases: [...extra, ...released.releases] } : released;
+  // The split's count, the rules' counts, the rows-per-person and entity releases are part of preprocessing's budget and ledger.
+  const extra = [...spent, ...(units?.releases ?? []), ...(entities?.releases ?? [])];
+  const stats: PrivateStatistics = extra.length ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0) + (entities?.rho ?? 0), releases: [...extra, ...released.releases] } : released;
   const unit: PrivacyUnitStatement = units
     ? {
         column: unitName!,
@@ -133,7 +143,7 @@ export function privateRelease(
         : []),
     ],
     notCovered: [
-      'The schema structure: column names and order, the header, kinds, date formats, number conventions (a decimal comma, currency or % signs), which columns are identifiers and of which type, the CSV dialect (delimiter, quote, line ending, byte-order mark) and the card\'s `notes` on how the file was read. It is read from the file, you review and approve it, and it is treated as public.',
+      'The schema structure: column names and order, the header, kinds, date formats, number conventions (a decimal comma, currency or % signs), which columns are identifiers and of which type, the entities (which keys group rows, how they nest, which columns are constant within each), the CSV dialect (delimiter, quote, line ending, byte-order mark) and the card\'s `notes` on how the file was read. It is read from the file, you review and approve it, and it is treated as public.',
       ...(options.schema
         ? []
         : ['Output formats are not read from the rows: missing values are written as empty cells, values quoted only where needed, decimal places follow the released histograms, identifiers take a standard shape. Supply a schema (--schema) to declare them.']),
@@ -143,7 +153,7 @@ export function privateRelease(
     ],
     noiseSource: generator.noiseSource,
   };
-  return { private: true, request, plan, accountant, budget, noise, stats, preprocessingAlone, ...(units ? { units } : {}), pairs, schema: structure, transformer, guarantee, common };
+  return { private: true, request, plan, accountant, budget, noise, stats, preprocessingAlone, ...(units ? { units } : {}), ...(entities ? { entities: { state: entities.state, note: entities.note } } : {}), pairs, schema: structure, transformer, guarantee, common };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Generator } from '../generators/types';
 import type { StagedOutputs } from '../io/atomic';
 import type { Random } from '../random';
 import type { RuleLayer } from '../rules/layer';
-import { outputColumns, sampleRows, type SampleStats } from '../sampler';
+import { outputColumns, sampleRows, type EntityOptions, type SampleStats } from '../sampler';
 import type { ColumnSchema, Schema } from '../schema/types';
 import type { TableTransformer } from '../transform/transformer';
 import type { Stage } from './stage';
@@ -20,6 +20,8 @@ export interface SampleInput {
   file: string;
   neutraliseFormulas?: boolean;
   signal?: AbortSignal;
+  /** Entities to group the rows into (sampler.ts). */
+  entities?: EntityOptions;
 }
 
 export interface SampleResult {
@@ -57,6 +59,7 @@ export async function sample(input: SampleInput, random: Random, stage: Stage): 
           },
           input.signal,
           layer,
+          input.entities,
         );
       }),
     );

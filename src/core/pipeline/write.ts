@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { EntityModelState } from '../entities/model';
 import type { Evaluation } from '../evaluate/types';
 import { modelToJson, type ModelFile } from '../generators/model-file';
 import type { Fitted, Generator } from '../generators/types';
@@ -37,6 +38,8 @@ export interface WriteInput {
   evaluated?: { evaluation: Evaluation; synthetic: Table };
   /** When the run started (performance.now()), for the total time. */
   started: number;
+  /** The entities' shape, kept in the model file so `sample` keeps it. */
+  entities?: EntityModelState;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function write(input: WriteInput, stage: Stage): Promise<MetadataCa
     schema: rules.outputSchema,
     transformer: input.transformer.toJSON(),
     ...(rules.layer.isEmpty ? {} : { rules: rules.layer.toJSON() }),
+    ...(input.entities ? { entities: input.entities } : {}),
     ...input.generator.save(),
     privacy: { differentiallyPrivate: dp, epsilon: fitted.privacy.epsilon, delta: fitted.privacy.delta },
   };

@@ -193,6 +193,7 @@ export function bindUnits(
     chosen: options.maxRowsPerUnit === undefined ? 'private' : 'declared',
     noisyUnits: Math.max(1, Math.round(noisyUnits)),
     estimatedRows: Math.max(1, Math.round(estimatedRows(noisy, noisyUnits, sigma))),
+    noisySizes: noisy,
     releases: [
       { column: options.column, what: `number of distinct ${options.column} values (people)`, rho: options.rho / 2, sigma },
       {

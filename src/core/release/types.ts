@@ -125,6 +125,8 @@ export interface BoundedUnits {
   noisyUnits: number;
   /** Rows of the input before bounding, estimated from the release (estimatedRows). */
   estimatedRows: number;
+  /** The released rows-per-person histogram over UNIT_SIZE_GRID (noisy counts). */
+  noisySizes: number[];
   releases: ReleaseEntry[];
   rho: number;
 }

@@ -21,6 +21,7 @@ import {
 } from './types';
 import { candidateColumns, mineRules } from '../rules/mine';
 import { loadTable } from '../table';
+import { inferEntities } from './entity-inference';
 
 /** Tokens that mean "no value" in real files, quoted or not. */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set([
@@ -87,6 +88,11 @@ export interface InferOptions extends ReadOptions {
    * RULE_MINING_ROWS random rows of at most the columns mining looks at (rules/mine.ts).
    */
   rules?: boolean;
+  /**
+   * Look for entities (keys whose values repeat, nested keys, columns constant per entity; default
+   * true): a second pass, only when some key column repeats (entity-inference.ts).
+   */
+  entities?: boolean;
 }
 
 export const RULE_MINING_ROWS = 20_000;
@@ -104,6 +110,12 @@ export async function inferSchema(file: string, options: InferOptions = {}): Pro
     { ...options, trackQuoted: true },
   );
   const schema = buildSchema(info, stats ?? []);
+  if (options.entities ?? true) {
+    const { rules: _r, seed: _s, entities: _e, ...read } = options;
+    const found = await inferEntities(file, schema, read);
+    schema.entities = found.entities;
+    if (found.notes.length) schema.notes = [...(schema.notes ?? []), ...found.notes];
+  }
   if (options.rules) schema.rules = await proposeRules(file, schema, options);
   return schema;
 }
@@ -114,7 +126,7 @@ async function proposeRules(file: string, schema: Schema, options: InferOptions)
   const picked = subsampleRows(schema.rowCount, RULE_MINING_ROWS, new Random(options.seed ?? 0));
   const chosen = picked ? new Uint8Array(schema.rowCount) : undefined;
   if (picked) for (const r of picked) chosen![r] = 1;
-  const { rules: _rules, seed: _seed, ...read } = options;
+  const { rules: _rules, seed: _seed, entities: _entities, ...read } = options;
   const table = await loadTable(file, narrowed, { ...read, ...(chosen ? { select: (row: number) => chosen[row] === 1 } : {}) });
   return mineRules(narrowed, table, options.seed ?? 0);
 }

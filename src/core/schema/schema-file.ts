@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import jsonSchema from '../../../schemas/synthetic-csv-schema.json';
 import { InputError } from '../csv/errors';
 import { checkRules } from '../rules/check';
+import { checkEntities } from './entities';
 import { parseDate } from './dates';
 import { SCHEMA_VERSION, type ColumnSchema, type Schema } from './types';
 
@@ -42,6 +43,7 @@ export function parseSchema(text: string, file = 'schema.json'): Schema {
     checkColumn(column, file);
   });
   checkRules(schema, file);
+  checkEntities(schema, file);
   const unit = schema.privacyUnit;
   if (unit && unit !== 'row' && !names.has(unit.column)) {
     throw new InputError(`privacyUnit names a column "${unit.column}" that the schema does not have`, { file });
