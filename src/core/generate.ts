@@ -12,7 +12,7 @@ import { splitRows } from './pipeline/split';
 import { stageContext } from './pipeline/stage';
 import type { GenerateOptions, GenerateResult } from './pipeline/types';
 import { write } from './pipeline/write';
-import { entityNote, exactEntities, readEntities } from './pipeline/entities';
+import { entityNote, exactEntities, readEntities, trainingEntities } from './pipeline/entities';
 import { rulesBudget } from './privacy/rule-confirmation';
 
 export type { GenerateOptions, GenerateResult, MetadataCard, OutputPaths } from './pipeline/types';
@@ -41,10 +41,12 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   const settled = settleSchema(given, options);
   const { schema, generator, privacy } = settled;
-  const loaded = await splitRows(settled, options, random, stage);
+  // Entities (schema `entities`): each row's entity, read only when there are some; whole
+  // entities are then held out, so the training rows keep each entity's shape.
+  const allEntities = await readEntities(schema, options, stage);
+  const loaded = await splitRows(settled, options, random, stage, allEntities?.codes[0]);
+  const entities = allEntities && trainingEntities(allEntities, loaded.split);
   const notes = [...(schema.notes ?? []), ...(loaded.split.note ? [loaded.split.note] : [])];
-  // Entities (schema `entities`): each training row's entity, read only when there are some.
-  const entities = await readEntities(schema, options, loaded.split, stage);
   if (entities) notes.push(...entities.chain.notes);
   // Rules are kept by construction around any generator: it learns the rewritten table.
   // Under DP, rules are confirmed with a share of the budget taken from preprocessing (privacy/rule-confirmation.ts).

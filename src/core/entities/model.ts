@@ -65,7 +65,6 @@ export function fitEntityModel(
   table: Table,
   codes: EntityCodes,
   dp?: { rho: number; random: SecureRandom; people: number; topSizes?: { counts: readonly number[]; sigma: number } },
-  rowScale = 1,
 ): { state: EntityModelState; releases: ReleaseEntry[]; rho: number } {
   const levels = chain.levels;
   const seqColumn = levels.find((l) => l.sequence)?.sequence;
@@ -188,8 +187,6 @@ export function fitEntityModel(
       }
     }
     if (j === 0) largest = Math.max(...model.rows.hi);
-    // Rows held out of training (or not sampled) are missing from every entity: sizes scaled back.
-    if (rowScale !== 1) model.rows = { ...model.rows, lo: model.rows.lo.map((x) => x * rowScale), hi: model.rows.hi.map((x) => x * rowScale) };
     return model;
   });
   const seqIndices = new Set(levels.flatMap((l) => l.constant.map((c) => c.name)));

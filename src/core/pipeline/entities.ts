@@ -25,17 +25,27 @@ export interface EntityInput {
   realKeys: Map<string, string[]>;
 }
 
-/** Entities stage: read each training row's entity at every level, only when the schema has entities. */
-export async function readEntities(schema: Schema, options: GenerateOptions, split: Split, stage: Stage): Promise<EntityInput | undefined> {
+/**
+ * Entities stage: read each row's entity at every level, only when the schema has entities (before
+ * the split, which holds out whole entities: see split.ts).
+ */
+export async function readEntities(schema: Schema, options: GenerateOptions, stage: Stage): Promise<EntityInput | undefined> {
   const chain = entityChain(schema);
   if (!chain) return undefined;
-  const read = await stage.time('entities', () => readEntityCodes(options.input, schema, chain, { select: (row) => split.training[row] === 1, signal: options.signal }));
+  const read = await stage.time('entities', () => readEntityCodes(options.input, schema, chain, { signal: options.signal }));
   return { chain, ...read };
 }
 
-/** Without privacy: the training rows' own shape, sizes scaled back for the rows not trained on. */
+/** The entities of the training rows only, in the table's order. */
+export function trainingEntities(input: EntityInput, split: Split): EntityInput {
+  const rows: number[] = [];
+  for (let r = 0; r < split.training.length; r++) if (split.training[r]) rows.push(r);
+  return { ...input, codes: input.codes.map((c) => Int32Array.from(rows, (r) => c[r])) };
+}
+
+/** Without privacy: the training rows' own shape (whole entities are held out, so it is the real one). */
 export function exactEntities(input: EntityInput, schema: Schema, table: Table): EntityModelState {
-  return fitEntityModel(input.chain, schema, table, input.codes, undefined, schema.rowCount / table.rowCount).state;
+  return fitEntityModel(input.chain, schema, table, input.codes).state;
 }
 
 export interface PrivateEntities {
@@ -59,7 +69,6 @@ export function privateEntities(
   unitName: string | undefined,
   rho: number,
   noise: SecureRandom,
-  holdoutFraction: number,
 ): PrivateEntities {
   const top = input.chain.levels[0].key.name;
   if (!units || unitName !== top) {
@@ -75,8 +84,6 @@ export function privateEntities(
     table,
     input.codes,
     { rho, random: noise, people: units.noisyUnits, topSizes: { counts: units.noisySizes, sigma: units.releases[1].sigma! } },
-    // Each row was held out with a public probability: sizes scaled back by it, not by a count.
-    1 / (1 - holdoutFraction),
   );
   return {
     state: fit.state,

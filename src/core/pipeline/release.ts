@@ -15,7 +15,6 @@ import type { Table } from '../table';
 import { TableTransformer } from '../transform/transformer';
 import type { GenerateOptions } from './types';
 import { ENTITY_SHARE, privateEntities, type EntityInput, type PrivateEntities } from './entities';
-import { DEFAULT_HOLDOUT_FRACTION } from './schema';
 
 /**
  * Share of preprocessing's budget spent on the rows-per-person histogram (privacy unit): about what
@@ -91,7 +90,7 @@ export function privateRelease(
   let entities: PrivateEntities | undefined;
   if (entityInput) {
     const rhoEntities = unitName ? rhoHistograms * ENTITY_SHARE : 0;
-    entities = privateEntities(entityInput, schema, table, units, unitName, rhoEntities, noise, options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION);
+    entities = privateEntities(entityInput, schema, table, units, unitName, rhoEntities, noise);
     rhoHistograms -= entities.rho;
   }
   phase('fit', 'Releasing column statistics with differential privacy');

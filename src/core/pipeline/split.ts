@@ -21,15 +21,15 @@ export interface SplitResult {
  * Split stage: hold rows out for evaluation and choose the training rows (a seeded shuffle without
  * privacy, secure coins with it), then load the training rows.
  */
-export async function splitRows(settled: SchemaResult, options: GenerateOptions, random: Random, stage: Stage): Promise<SplitResult> {
+export async function splitRows(settled: SchemaResult, options: GenerateOptions, random: Random, stage: Stage, groups?: Int32Array): Promise<SplitResult> {
   const { schema, privacy, unitName } = settled;
   const n = schema.rowCount;
   const holdoutFraction = options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION;
   const maxTraining = options.maxTrainingRows ?? DEFAULT_MAX_TRAINING_ROWS;
   const splitRandom = random.fork();
   const split = privacy
-    ? privateSplit(n, holdoutFraction, maxTraining, Number.isFinite(maxTraining) && !unitName ? privacy.plan.rhoTarget * SAMPLING_COUNT_SHARE : 0)
-    : seededSplit(n, holdoutFraction, maxTraining, splitRandom);
+    ? privateSplit(n, holdoutFraction, maxTraining, Number.isFinite(maxTraining) && !unitName ? privacy.plan.rhoTarget * SAMPLING_COUNT_SHARE : 0, groups)
+    : seededSplit(n, holdoutFraction, maxTraining, splitRandom, groups);
   if (split.trainingRows === 0) throw new InputError('no rows are left to train on after the holdout: lower --holdout', { file: path.basename(options.input) });
   stage.phase('load', `Loading ${split.trainingRows} training rows`);
   const table = await stage.time('load', () => loadTable(options.input, schema, { select: (row) => split.training[row] === 1, signal: options.signal, unitColumn: unitName }));
@@ -50,11 +50,14 @@ export interface Split {
 
 /**
  * Without privacy: a shuffle seeded by --seed, so that a run can be repeated exactly; the first
- * `fraction` of the order is held out, the next rows up to `maxTraining` are trained on.
+ * `fraction` of the order is held out, the next rows up to `maxTraining` are trained on. With
+ * `groups` (each row's entity, -1 for none) whole entities are held out or trained on, so the
+ * training rows keep every entity's full shape.
  */
-export function seededSplit(n: number, fraction: number, maxTraining: number, random: Random): Split {
+export function seededSplit(n: number, fraction: number, maxTraining: number, random: Random, groups?: Int32Array): Split {
   const holdout = new Uint8Array(n);
   const training = new Uint8Array(n);
+  if (groups) return seededGroupSplit(n, fraction, maxTraining, random, groups);
   const holdoutCount = Math.floor(n * fraction);
   const order = Array.from({ length: n }, (_, i) => i);
   random.shuffle(order);
@@ -67,6 +70,41 @@ export function seededSplit(n: number, fraction: number, maxTraining: number, ra
   const candidates = n - holdoutCount;
   const sampled = trainingRows < candidates;
   const note = sampled ? `Trained on a random sample of ${trainingRows} of ${candidates} rows (maximum training rows ${maxTraining}).` : undefined;
+  return { holdout, training, holdoutCount, trainingRows, sampled, note };
+}
+
+/** Each row's unit for the split: its entity, or the row alone (after every entity) when it has none. */
+function unitsOf(n: number, groups: Int32Array): { unit: Int32Array; count: number } {
+  let entities = 0;
+  for (let r = 0; r < n; r++) if (groups[r] + 1 > entities) entities = groups[r] + 1;
+  const unit = new Int32Array(n);
+  let next = entities;
+  for (let r = 0; r < n; r++) unit[r] = groups[r] >= 0 ? groups[r] : next++;
+  return { unit, count: next };
+}
+
+function seededGroupSplit(n: number, fraction: number, maxTraining: number, random: Random, groups: Int32Array): Split {
+  const { unit, count } = unitsOf(n, groups);
+  const order = Array.from({ length: count }, (_, i) => i);
+  random.shuffle(order);
+  const rank = new Int32Array(count);
+  order.forEach((u, i) => (rank[u] = i));
+  const heldUnits = Math.floor(count * fraction);
+  const holdout = new Uint8Array(n);
+  let holdoutCount = 0;
+  for (let r = 0; r < n; r++) if (rank[unit[r]] < heldUnits) (holdout[r] = 1), holdoutCount++;
+  // Training rows: whole entities in shuffled order, up to the cap.
+  const rows = Array.from({ length: n }, (_, r) => r).filter((r) => !holdout[r]).sort((a, b) => rank[unit[a]] - rank[unit[b]] || a - b);
+  const training = new Uint8Array(n);
+  let trainingRows = 0;
+  for (const r of rows) {
+    if (trainingRows >= maxTraining && (training[r - 1] === 0 || unit[r] !== unit[r - 1])) break;
+    training[r] = 1;
+    trainingRows++;
+  }
+  const candidates = n - holdoutCount;
+  const sampled = trainingRows < candidates;
+  const note = sampled ? `Trained on a random sample of ${trainingRows} of ${candidates} rows, whole entities (maximum training rows ${maxTraining}).` : undefined;
   return { holdout, training, holdoutCount, trainingRows, sampled, note };
 }
 
@@ -92,12 +130,21 @@ export const SAMPLING_COUNT_SHARE = 0.01;
  * holdout coin mixes once more: held out, nothing released depends on x (the holdout itself is
  * listed as not covered); not held out, the argument above applies.
  */
-export function privateSplit(n: number, fraction: number, maxTraining: number, countRho: number): Split {
+export function privateSplit(n: number, fraction: number, maxTraining: number, countRho: number, groups?: Int32Array): Split {
   const coins = Random.secure();
   const holdout = new Uint8Array(n);
   let holdoutCount = 0;
+  // With entities, one coin per entity (a person is held out with all of their rows).
+  const units = groups ? unitsOf(n, groups) : undefined;
+  const unitCoin = units ? new Int8Array(units.count).fill(-1) : undefined;
   for (let i = 0; i < n; i++) {
-    if (coins.next() < fraction) {
+    let out: boolean;
+    if (units) {
+      const u = units.unit[i];
+      if (unitCoin![u] < 0) unitCoin![u] = coins.next() < fraction ? 1 : 0;
+      out = unitCoin![u] === 1;
+    } else out = coins.next() < fraction;
+    if (out) {
       holdout[i] = 1;
       holdoutCount++;
     }
