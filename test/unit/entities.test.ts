@@ -13,6 +13,7 @@ import { sampleFromModel } from '../../src/core/sample-model';
 import { readCsv } from '../../src/core/csv/reader';
 import { Random } from '../../src/core/random';
 import { describeSchema } from '../../src/cli/describe';
+import { privateSplit, seededSplit } from '../../src/core/pipeline/split';
 import { tempDir, tempFile } from '../helpers/files';
 
 /**
@@ -178,6 +179,17 @@ test('the plan gives each entity its drawn rows, nested entities inside their pa
   }
   assert.deepEqual(apportion(10, [1, 1, 2]), [3, 3, 4]);
   assert.deepEqual(apportion(3, [5, 1, 1]), [1, 1, 1]);
+});
+
+test('the holdout takes whole entities, with and without DP', () => {
+  const groups = Int32Array.from({ length: 600 }, (_, r) => (r % 7 === 0 ? -1 : r % 50));
+  for (const split of [seededSplit(600, 0.2, Infinity, new Random(3), groups), privateSplit(600, 0.2, Infinity, 0, groups)]) {
+    const held = new Map<number, Set<number>>();
+    for (let r = 0; r < 600; r++) if (groups[r] >= 0) held.set(groups[r], (held.get(groups[r]) ?? new Set()).add(split.holdout[r]));
+    assert.ok([...held.values()].every((s) => s.size === 1), 'each entity wholly held out or wholly trained on');
+    assert.ok(split.holdoutCount > 0 && split.trainingRows > 0);
+    assert.equal(split.holdoutCount + split.trainingRows, 600);
+  }
 });
 
 test('a trial file of two rows per patient: two rows per synthetic patient, per-patient columns constant, keys new', async () => {
