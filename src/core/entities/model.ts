@@ -323,32 +323,30 @@ function noisySpread(values: readonly number[], weights: readonly number[], grid
 }
 
 /**
- * The noisy counts with the far tail cut (post-processing), as privacy/units.ts's estimatedRows
- * reads its histogram: scanning up, a bin is kept while the noisy mass at or above it (`total`,
- * the released number of people, less the bins below) stands above the noise of the bins below;
- * negative counts read as empty. An empty bin far out (a million rows per person) would otherwise
- * be drawn now and then.
+ * The noisy counts with the far tail cut (post-processing): scanning up, bins are kept until the
+ * positive noisy mass below reaches the released number of people (`total`) within one noise
+ * deviation; beyond, the bins hold noise only, and one far out (a million rows per person) would
+ * otherwise be drawn now and then. Within that range a bin counts when it stands a deviation clear
+ * of its noise; if none does, the largest alone.
  */
 function aboveNoise(noisy: readonly number[], sigma: number, total: number): number[] {
   let below = 0;
-  let end = 0;
+  let end = noisy.length;
   for (let b = 0; b < noisy.length; b++) {
-    if (total - below < NOISE_SIGMAS * sigma * Math.sqrt(b + 1)) break;
-    below += noisy[b];
-    end = b + 1;
+    below += Math.max(0, noisy[b]);
+    if (below >= total - sigma) {
+      end = b + 1;
+      break;
+    }
   }
-  // Within that range a bin counts only when it stands clear of its own noise.
-  const kept: number[] = noisy.map((c, b) => (b < end && c > BIN_SIGMAS * sigma ? c : 0));
-  // Nothing clear of the noise: the largest bin alone, rather than an arbitrary one.
+  const kept: number[] = noisy.map((c, b) => (b < end && c > sigma ? c : 0));
   if (!kept.some((c) => c > 0)) {
-    const best = noisy.reduce((m, c, b) => (c > noisy[m] ? b : m), 0);
+    let best = 0;
+    for (let b = 1; b < end; b++) if (noisy[b] > noisy[best]) best = b;
     kept[best] = 1;
   }
   return kept;
 }
-
-const NOISE_SIGMAS = 1;
-const BIN_SIGMAS = 2;
 
 /** The bins of `grid` that start at or below `max`. */
 function capGrid(grid: Grid, max: number): Grid {
