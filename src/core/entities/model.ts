@@ -324,8 +324,8 @@ function noisySpread(values: readonly number[], weights: readonly number[], grid
 
 /**
  * The noisy counts with the far tail cut (post-processing): scanning up, bins are kept until the
- * positive noisy mass below reaches the released number of people (`total`) within one noise
- * deviation; beyond, the bins hold noise only, and one far out (a million rows per person) would
+ * positive noisy mass below reaches the released number of people (`total`) within two noise
+ * deviations; beyond, the bins hold noise only, and one far out (a million rows per person) would
  * otherwise be drawn now and then. Within that range a bin counts when it stands a deviation clear
  * of its noise; if none does, the largest alone.
  */
@@ -334,7 +334,7 @@ function aboveNoise(noisy: readonly number[], sigma: number, total: number): num
   let end = noisy.length;
   for (let b = 0; b < noisy.length; b++) {
     below += Math.max(0, noisy[b]);
-    if (below >= total - sigma) {
+    if (below >= total - 2 * sigma) {
       end = b + 1;
       break;
     }
