@@ -5,6 +5,7 @@
  *   npm run bench                 everything (about 10 minutes on 2 cores)
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
+ *   npm run bench -- --privacy --quick   the same, one run per setting, ε 3 only on flchain and rhc
  *   npm run bench -- --rules      only the rules section (bench/results/rules.md)
  *   npm run bench -- --entities   only the entities section (bench/results/entities.md);
  *                                 --epochs N trains its generate runs N epochs (default: the product's)
@@ -17,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generatePatientsCsv } from '../src/core/demo/patients';
-import { DP_DEFAULTS } from '../src/core/generate';
+import { DEFAULT_DP_GENERATOR, DP_DEFAULTS } from '../src/core/generate';
 
 const root = path.resolve(__dirname, '..');
 // ../shared/datasets beside the checkout (or beside the folder of worktrees holding it).
@@ -86,61 +87,99 @@ function bigCsv(megabytes: number): string {
 }
 
 /**
- * MST and AIM (McKenna et al., private-pgm) run on this machine class for issue 15, with the
- * domain taken as public (32 quantile bins per number): file, method, ε, quality, pair trends, TSTR.
+ * MST and AIM (McKenna et al., private-pgm) measured on this machine class for issue 15 (SDMetrics
+ * QualityReport, δ 1e-5, the domain taken as public with 32 quantile bins per number;
+ * ../shared/research/dp-synthesis-state-of-the-art.md §3): constants, printed beside our runs.
  */
-const PUBLISHED_ANCHORS: [string, string, string, string, string, string][] = [
-  ['adult.csv', 'MST', '1', '0.9725', '0.955', '0.837'],
-  ['adult.csv', 'MST', '3', '0.9733', '0.956', '0.828'],
-  ['adult.csv', 'MST', '10', '0.9739', '0.956', '0.830'],
-  ['adult.csv', 'AIM (19 min)', '1', '0.986', '0.983', '0.898'],
-  ['adult.csv', 'real data (train on real)', '-', '-', '-', '0.927'],
-  ['flchain.csv', 'MST', '3', '0.947', '0.908', '-'],
-  ['rhc.csv', 'MST', '3', '0.954', '0.925', '-'],
-  ['adult.csv (2,000 rows)', 'MST / AIM', '3', '0.954 / 0.964', '-', '-'],
+const PUBLISHED_ANCHORS: { file: string; rows?: number; method: string; eps: string; quality: string; pairs: string; tstr: string; seconds: string }[] = [
+  { file: 'adult.csv', method: 'MST (private-pgm)', eps: '1', quality: '0.973', pairs: '0.955', tstr: '0.837', seconds: '100-280' },
+  { file: 'adult.csv', method: 'AIM (private-pgm)', eps: '1', quality: '0.986', pairs: '0.983', tstr: '0.898', seconds: '1,142' },
+  { file: 'adult.csv', method: 'MST (private-pgm)', eps: '3', quality: '0.973', pairs: '0.956', tstr: '0.828', seconds: '100-280' },
+  { file: 'adult.csv', method: 'MST (private-pgm)', eps: '10', quality: '0.974', pairs: '0.956', tstr: '0.830', seconds: '100-280' },
+  { file: 'adult.csv', rows: 2000, method: 'MST (private-pgm)', eps: '3', quality: '0.954', pairs: '-', tstr: '-', seconds: '-' },
+  { file: 'adult.csv', rows: 2000, method: 'AIM (private-pgm)', eps: '3', quality: '0.964', pairs: '-', tstr: '-', seconds: '246' },
+  { file: 'flchain.csv', method: 'MST (private-pgm)', eps: '3', quality: '0.947', pairs: '0.908', tstr: '-', seconds: '100-280' },
+  { file: 'rhc.csv', method: 'MST (private-pgm)', eps: '3', quality: '0.954', pairs: '0.925', tstr: '-', seconds: '694' },
 ];
 
-/** Per-epoch cost of DP-SGD and fidelity at epsilon 1, 3 and 10 against the marginals. */
+/** Our DP generators in the table: the raked tvae (the tvae's DP mode), the tvae without raking, pgm, marginals. */
+const DP_GENERATORS: [string, string][] = [
+  ['tvae', 'tvae + raking'],
+  ['tvae-raw', 'tvae, no raking'],
+  ['pgm', 'pgm'],
+  ['marginals', 'marginals'],
+];
+
+/**
+ * Fidelity of our generators at ε 1, 3 and 10, side by side with the published methods (constants
+ * above) and with our non-private run, in one table. `--quick`: one run per setting, ε 3 only on
+ * flchain and rhc, the non-private run on adult only.
+ */
 function privacySection(): void {
   say('## Differential privacy');
   say();
   const adult = dataset('adult.csv');
-  if (adult) {
+  if (adult && !quick) {
     const r = task('dpratio', adult);
     say(`DP-SGD epoch time on adult.csv, same network and batch size (500): ${f(r?.dpSeconds, 2)} s against ${f(r?.plainSeconds, 2)} s without DP: **${f(r?.ratio, 2)}x** (target at most 1.5x; SynthVAE with Opacus: 3.4-5x). With the DP defaults (${DP_DEFAULTS.model.decoderDims[0]} units, a ${DP_DEFAULTS.model.latentDim}-dimensional code, one component per number, batches of ${DP_DEFAULTS.samplingRate * 100} % of the rows): ${f(r?.dpDefaultSeconds, 2)} s per epoch.`);
     say();
   }
-  say(`Fidelity (SDMetrics-compatible quality against the whole real file; delta = the default 1e-6). Epsilon is what the ledger reports (PLD for tvae and marginals, RDP for pgm, whose exponential mechanism has no exact privacy loss distribution), preprocessing included. Private rows are the mean of ${PRIVATE_RUNS} runs (their noise is not seeded), with the range of pair trends.`);
+  const runs = quick ? 1 : PRIVATE_RUNS;
+  say(`Fidelity: SDMetrics-compatible quality against the whole real file, δ = the default 1e-6 for our runs (1e-5 for the published ones). ε spent is what the ledger reports (PLD for tvae without raking and marginals; RDP for pgm and the raked tvae, whose exponential mechanism has no exact privacy loss distribution), preprocessing included. TSTR: income ROC AUC on adult_test.csv, gradient boosting trained on the synthetic rows (0.927 trained on the real ones). Our private rows are the mean of ${runs} run${runs > 1 ? 's' : ''} (their noise is not seeded)${runs > 1 ? ', with the range of pair trends' : ''}. Seconds: wall clock (CPU seconds of the run in brackets; the machine may be shared). Published rows (MST, AIM): issue 15, private-pgm measured on this machine class, constants.`);
   say();
-  say('| file | generator | target ε | ε spent | quality | column shapes | pair trends | TSTR ROC AUC | seconds |');
-  say('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-  const row = (name: string, generator: string, eps: string, rows?: number): void => {
+  say('| file | ε | generator | ε spent | quality | column shapes | pair trends | TSTR ROC AUC | seconds (CPU) |');
+  say('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+  const dpMeans: { generator: string; quality: number }[] = [];
+  const row = (name: string, generator: string, label: string, eps: string, rows?: number): void => {
     const file = dataset(name);
     if (!file) return;
     const extra = rows ? [String(rows)] : [];
-    // Private runs draw their noise from the OS: each figure is the mean of PRIVATE_RUNS runs.
-    const results = eps === 'none' ? [task('private', file, generator, eps, ...extra)] : Array.from({ length: PRIVATE_RUNS }, () => task('private', file, generator, eps, ...extra));
+    // Private runs draw their noise from the OS: each figure is the mean of the runs.
+    const results = eps === 'none' ? [task('private', file, generator, eps, ...extra)] : Array.from({ length: runs }, () => task('private', file, generator, eps, ...extra));
     const r = meanOf(results);
     const pairs = results.map((x) => Number(x?.columnPairTrends));
     const range = results.length > 1 ? ` (${f(Math.min(...pairs), 3)}-${f(Math.max(...pairs), 3)})` : '';
-    const label = rows ? `${name} (first ${rows.toLocaleString('en-GB')} rows)` : name;
-    say(`| ${label} | ${generator}${eps === 'none' ? ' (no DP)' : ''} | ${eps === 'none' ? '∞' : eps} | ${eps === 'none' ? '-' : f(r?.epsilon, 2)} | ${f(r?.quality, 3)} | ${f(r?.columnShapes, 3)} | ${f(r?.columnPairTrends, 3)}${range} | ${Number.isNaN(Number(r?.tstrRocAuc)) ? '-' : f(r?.tstrRocAuc, 3)} | ${f(r?.seconds)} |`);
+    if (eps !== 'none' && r) dpMeans.push({ generator, quality: Number(r.quality) });
+    say(`| ${fileLabel(name, rows)} | ${eps === 'none' ? '∞' : eps} | ${label} | ${eps === 'none' ? '-' : f(r?.epsilon, 2)} | ${f(r?.quality, 3)} | ${f(r?.columnShapes, 3)} | ${f(r?.columnPairTrends, 3)}${range} | ${Number.isNaN(Number(r?.tstrRocAuc)) ? '-' : f(r?.tstrRocAuc, 3)} | ${f(r?.seconds)} (${f(r?.cpuSeconds)}) |`);
   };
-  for (const name of ['adult.csv', 'rhc.csv', 'flchain.csv']) {
-    row(name, 'tvae', 'none');
-    for (const eps of ['1', '3', '10']) for (const generator of ['tvae', 'pgm', 'marginals']) row(name, generator, eps);
+  const anchors = (name: string, eps: string, rows?: number): void => {
+    for (const a of PUBLISHED_ANCHORS) {
+      if (a.file === name && a.eps === eps && a.rows === rows) say(`| ${fileLabel(name, rows)} | ${eps} | *${a.method}, issue 15* | - | ${a.quality} | - | ${a.pairs} | ${a.tstr} | ${a.seconds} |`);
+    }
+  };
+  for (const name of ['adult.csv', 'flchain.csv', 'rhc.csv']) {
+    if (!dataset(name)) continue;
+    if (!quick || name === 'adult.csv') row(name, 'tvae', 'tvae, no DP', 'none');
+    for (const eps of quick && name !== 'adult.csv' ? ['3'] : ['1', '3', '10']) {
+      for (const [generator, label] of DP_GENERATORS) if (!(quick && generator === 'marginals' && name !== 'adult.csv')) row(name, generator, label, eps);
+      anchors(name, eps);
+    }
   }
-  row('adult.csv', 'tvae', '3', 2000);
-  row('adult.csv', 'pgm', '3', 2000);
+  for (const [generator, label] of DP_GENERATORS.filter(([g]) => g !== 'marginals')) row('adult.csv', generator, label, '3', 2000);
+  anchors('adult.csv', '3', 2000);
   say();
-  say('Published-method anchors (SDMetrics QualityReport, δ 1e-5, private-pgm with the domain taken as public; measured for issue 15, ../shared/research/dp-synthesis-state-of-the-art.md §3):');
+  // The rule behind the default DP generator (generate.ts, DEFAULT_DP_GENERATOR): the best mean quality over these rows.
+  const means = DP_GENERATORS.map(([g]) => {
+    const q = dpMeans.filter((m) => m.generator === g).map((m) => m.quality);
+    return { generator: g, mean: q.length ? q.reduce((a, b) => a + b, 0) / q.length : NaN, count: q.length };
+  }).filter((m) => m.count > 0 && !Number.isNaN(m.mean));
+  if (means.length) {
+    const best = means.reduce((a, b) => (b.mean > a.mean ? b : a));
+    say(`Mean DP quality over the rows above: ${means.map((m) => `${m.generator} ${f(m.mean, 3)}`).join(', ')}. Best: **${best.generator}**; the default DP generator is ${DEFAULT_DP_GENERATOR}${best.generator === DEFAULT_DP_GENERATOR || (best.generator === 'tvae-raw' && DEFAULT_DP_GENERATOR === 'tvae') ? '' : ' (out of step with these figures: revisit DEFAULT_DP_GENERATOR)'}.`);
+    say();
+  }
+  const adultFile = dataset('adult.csv');
+  if (adultFile) {
+    const r = task('dpdefault', adultFile);
+    say(`The default DP run on adult.csv end to end (ε 3, the default generator ${String(r?.generator ?? '-')}, evaluation with TSTR on adult_test.csv and the HTML report): ${f(r?.seconds)} s wall clock, ${f(r?.cpuSeconds)} CPU seconds (target < 60 s on 2 cores); quality ${f(r?.quality, 3)}.`);
+    say();
+  }
+  say('Anchors on adult.csv (SynthVAE DP VAE, Opacus RDP, δ = 1e-5, 15 epochs): 0.850 without DP, 0.594 at ε = 10, 0.553 at ε = 3, 0.528 at ε = 1.');
   say();
-  say('| file | method | ε | quality | pair trends | income TSTR ROC AUC |');
-  say('|---|---|---:|---:|---:|---:|');
-  for (const [file, method, eps, quality, pairs, tstr] of PUBLISHED_ANCHORS) say(`| ${file} | ${method} | ${eps} | ${quality} | ${pairs} | ${tstr} |`);
-  say();
-  say('Anchors on adult.csv (SynthVAE DP VAE, Opacus RDP, δ = 1e-5, 15 epochs): 0.850 without DP, 0.594 at ε = 10, 0.553 at ε = 3, 0.528 at ε = 1. Goals: ≥ 0.80 at ε = 1 and ≥ 0.85 at ε = 3; the DP tVAE should beat the marginals on pair trends at ε ≥ 3.');
-  say();
+}
+
+function fileLabel(name: string, rows?: number): string {
+  return rows ? `${name} (first ${rows.toLocaleString('en-GB')} rows)` : name;
 }
 
 function rulesSection(): void {

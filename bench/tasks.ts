@@ -163,15 +163,19 @@ async function privateRun(file: string, generator: string, epsilon: string, rows
     file = head;
   }
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = await generate({
     input: file,
     out,
     seed: 1,
     evaluate: false,
-    generator: generator as 'tvae' | 'marginals' | 'pgm',
+    // 'tvae-raw': the DP tvae without raking to measured pairs.
+    generator: (generator === 'tvae-raw' ? 'tvae' : generator) as 'tvae' | 'marginals' | 'pgm',
+    ...(generator === 'tvae-raw' ? { raking: false } : {}),
     privacy: epsilon === 'none' ? 'none' : { epsilon: Number(epsilon) },
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSince(cpu);
   const schema = await inferSchema(file);
   const real = await loadTable(file, schema);
   const synthetic = await loadTable(out, schema);
@@ -185,6 +189,7 @@ async function privateRun(file: string, generator: string, epsilon: string, rows
   const auc = (scores: unknown): number => ((scores as { rocAuc?: number | null }).rocAuc ?? NaN);
   return {
     seconds,
+    cpuSeconds,
     epsilon: result.card.privacy.epsilon ?? NaN,
     delta: result.card.privacy.delta ?? NaN,
     quality: quality.score,
@@ -233,6 +238,30 @@ async function rulesRun(file: string, mode: string, epsilon: string, epochs?: nu
     redrawnShare: result.card.redrawn?.share ?? 0,
     epsilon: result.card.privacy.epsilon ?? NaN,
   };
+}
+
+/** CPU seconds of this process (every thread) since `from`. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+}
+
+/**
+ * The default DP run as a user starts it (ε 3, the default generator), end to end: the evaluation
+ * with TSTR on the test file beside the input and the HTML report included.
+ */
+async function dpDefaultRun(file: string): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const out = path.join(dir, 'synthetic.csv');
+  const testFile = file.replace(/\.csv$/, '_test.csv');
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const result = await generate({ input: file, out, seed: 1, privacy: { epsilon: 3 }, ...(fs.existsSync(testFile) ? { testFile } : {}) });
+  const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSince(cpu);
+  const reportWritten = fs.existsSync(result.outputs.report);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { seconds, cpuSeconds, generator: result.card.generator.name, quality: result.card.evaluation?.quality.score ?? NaN, reportWritten: reportWritten ? 1 : 0 };
 }
 
 /** Seconds per epoch of ordinary and of DP-SGD training on the same data, in one process. */
@@ -431,6 +460,9 @@ async function main(): Promise<void> {
       break;
     case 'rules':
       result = await rulesRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined);
+      break;
+    case 'dpdefault':
+      result = await dpDefaultRun(args[0]);
       break;
     case 'dpratio':
       result = await dpEpochRatio(args[0]);

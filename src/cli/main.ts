@@ -26,7 +26,7 @@ import { buildReportData } from '../core/report/data';
 import { renderReportHtml } from '../core/report/render';
 import { generatePatientsCsv } from '../core/demo/patients';
 import { parseCondition, type Condition } from '../core/conditions';
-import { GENERATOR_INFO, GENERATOR_NAMES, generatorList } from '../core/generators/catalog';
+import { DEFAULT_DP_GENERATOR, GENERATOR_INFO, GENERATOR_NAMES, generatorList } from '../core/generators/catalog';
 import type { GeneratorName } from '../core/generators/types';
 
 /** Simulated admissions in the demo: enough rows for the DP generators to learn through their noise. */
@@ -89,7 +89,7 @@ function positiveInt(value: string): number {
 
 const PRIVACY_UNIT_HELP = 'whom the guarantee protects: a column identifying people (e.g. subject_id: each person with all of their rows) or row (default: the schema\'s, inferred)';
 /** "tvae (neural network), pgm (…) or marginals (…)". */
-const GENERATOR_HELP = generatorList(GENERATOR_NAMES.map((name) => `${name} (${GENERATOR_INFO[name].summary})`));
+const GENERATOR_HELP = `${generatorList(GENERATOR_NAMES.map((name) => `${name} (${GENERATOR_INFO[name].summary})`))}; default: ${DEFAULT_DP_GENERATOR} with differential privacy (chosen by measurement), tvae with --no-dp`;
 const MAX_ROWS_HELP = 'with a privacy unit column: keep at most k rows per person, dropping the rest at random (default: chosen privately)';
 
 export function buildProgram(): Command {
@@ -137,7 +137,8 @@ export function buildProgram(): Command {
     .option('--generator <name>', GENERATOR_HELP, (v: string) => {
       if (!(GENERATOR_NAMES as string[]).includes(v)) throw new InvalidArgumentError(`must be ${generatorList()}`);
       return v;
-    }, 'tvae')
+    })
+    .option('--no-raking', 'DP tvae: do not measure column pairs to rake its rows to (their share of the budget goes back to the histograms and DP-SGD)')
     .option('--privacy-unit <column|row>', PRIVACY_UNIT_HELP)
     .option('--max-rows-per-unit <k>', MAX_ROWS_HELP, positiveInt)
     .option('--pairs <list>', 'with --generator marginals: column pairs drawn jointly from a DP joint histogram, e.g. age:los,sex:ward', parsePairs)
@@ -268,6 +269,7 @@ interface GenerateCliOptions {
   epsilon?: number;
   delta?: number;
   generator?: GeneratorName;
+  raking?: boolean;
   pairs?: [string, string][];
   accountant?: 'pld' | 'rdp';
   clip?: number;
@@ -312,6 +314,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         ? { epsilon: options.epsilon ?? DEFAULT_EPSILON, delta: options.delta, accountant: options.accountant, clippingNorm: options.clip, samplingRate: options.samplingRate }
         : 'none',
       generator: options.generator,
+      raking: options.raking,
       privacyUnit: options.privacyUnit,
       maxRowsPerUnit: options.maxRowsPerUnit,
       pairs: options.pairs,
@@ -331,7 +334,9 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         `Model:          ${outputs.model}\n` +
         (card.evaluation ? `Report:         ${outputs.report}\n${verdictLine(card.evaluation)}\n` : '') +
         (card.generator.name === 'tvae'
-          ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.privacy.differentiallyPrivate ? 'about ' : ''}${card.training.rows} rows with ${card.backend.name}; `
+          ? `Trained ${card.generator.parameters.epochsRun} epochs on ${card.privacy.differentiallyPrivate ? 'about ' : ''}${card.training.rows} rows with ${card.backend.name}${
+              card.generator.parameters.raking ? `, rows raked to ${(card.generator.parameters.raking as { pairs: unknown[] }).pairs.length} privately measured column pairs` : ''
+            }; `
           : card.generator.name === 'pgm'
             ? `Graphical model of ${(card.generator.parameters.pairs as unknown[]).length} privately chosen column pairs (pgm generator); `
             : `Column histograms${card.generator.parameters.pairs ? ' and chosen pairs' : ', columns independent'} (marginals generator); `) +

@@ -24,6 +24,7 @@ export { DEFAULT_MAX_TRAINING_ROWS, SAMPLING_COUNT_SHARE } from './pipeline/spli
 export { decimalsForResolution, UNIT_SIZES_SHARE } from './pipeline/release';
 export { ENTITY_SHARE } from './pipeline/entities';
 export { defaultDpBatch, defaultLatentDim, DP_DEFAULTS, SMALL_FOR_DP_SGD } from './generators/tvae';
+export { DEFAULT_DP_GENERATOR } from './generators/catalog';
 export { TrainingCancelled } from './model/train';
 
 /**

@@ -23,9 +23,9 @@ const AVAILABLE_MODES: ReadonlySet<PrivacyMode> = new Set(['dp-tvae', 'dp-pgm', 
 export function modeLabel(mode: PrivacyMode): string {
   switch (mode) {
     case 'dp-tvae':
-      return vscode.l10n.t('High fidelity: DP tVAE');
+      return vscode.l10n.t('Neural network: DP tVAE, raked to measured pairs');
     case 'dp-pgm':
-      return vscode.l10n.t('Graphical model: DP pairs (MST)');
+      return vscode.l10n.t('Best fidelity: DP graphical model (MST pairs)');
     case 'dp-marginals':
       return vscode.l10n.t('Low fidelity: DP marginals');
     default:
@@ -37,7 +37,8 @@ export function modeLabel(mode: PrivacyMode): string {
 export async function pickRunOptions(csv: vscode.Uri, settings: Settings): Promise<RunChoice | undefined> {
   const title = vscode.l10n.t('Generate synthetic data from {0}', path.basename(csv.fsPath));
   const comingLater = vscode.l10n.t('Coming in the DP release: differentially private training is not available in this version yet. Choose "No privacy" for data that is not sensitive.');
-  const modes: ValueItem<PrivacyMode>[] = (['dp-tvae', 'dp-pgm', 'dp-marginals', 'none'] as const).map((mode) => ({
+  // The default DP generator first (chosen by measurement: catalog.ts, DEFAULT_DP_GENERATOR).
+  const modes: ValueItem<PrivacyMode>[] = (['dp-pgm', 'dp-tvae', 'dp-marginals', 'none'] as const).map((mode) => ({
     value: mode,
     label: `${mode === 'none' ? '$(unlock)' : '$(shield)'} ${modeLabel(mode)}`,
     description: AVAILABLE_MODES.has(mode) ? undefined : vscode.l10n.t('coming in the DP release'),

@@ -88,8 +88,8 @@ describe('Synthetic CSV in VS Code (code-server 4.100.3)', { timeout: 600_000 },
     const { page, workspace } = s;
     await explorerContext(page, 'tiny.csv', 'Generate Synthetic Data');
     const widget = await quickInputVisible(page);
-    // Differential privacy is the default: the DP tVAE is preselected.
-    await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'High fidelity: DP tVAE' }).waitFor({ timeout: 10_000 });
+    // Differential privacy is the default: the generator that measured best under DP is preselected.
+    await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Best fidelity: DP graphical model' }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'mode-pick');
     await page.keyboard.press('Enter');
     await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'ε = 3' }).waitFor({ timeout: 10_000 });
@@ -166,7 +166,8 @@ describe('Synthetic CSV in VS Code (code-server 4.100.3)', { timeout: 600_000 },
   test('a run cancelled midway leaves no outputs and no worker process', async () => {
     const { page, workspace } = s;
     // Enough epochs on the full demo file to still be training when we cancel.
-    await setUserSettings(page, { ...BASE_SETTINGS, 'syntheticCsv.epochs': 500 });
+    // The DP tVAE: the one mode with training epochs to show and cancel midway.
+    await setUserSettings(page, { ...BASE_SETTINGS, 'syntheticCsv.mode': 'dp-tvae', 'syntheticCsv.epochs': 500 });
     await explorerContext(page, 'patients.csv', 'Generate Synthetic Data');
     await quickInputVisible(page);
     for (let i = 0; i < 3; i++) {

@@ -268,7 +268,7 @@ test('the tVAE keeps two dates that move together together, with and without DP'
   const dir = tempDir();
   for (const privacy of [{ epsilon: 3 }, 'none'] as const) {
     const out = path.join(dir, `stays-${privacy === 'none' ? 'no-dp' : 'dp'}.synthetic.csv`);
-    const { outputs, card } = await generate({ input: file, out, privacy, evaluate: false, holdoutFraction: 0 });
+    const { outputs, card } = await generate({ input: file, out, generator: 'tvae', privacy, evaluate: false, holdoutFraction: 0 });
     const rows = csvRows(outputs.csv);
     const days = (column: string): number[] => rows.map((r) => Date.parse(r[column]) / 86_400_000);
     const r = correlation(days('admitted'), days('discharged'));

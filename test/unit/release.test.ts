@@ -186,9 +186,10 @@ for (const generator of ['marginals', 'tvae'] as const) {
     // set from the noisy count and the ε spent at it. The holdout and the evaluation are listed
     // as not covered; createdAt is the clock.
     const released = {
-      model: ['createdAt', 'marginals', 'marginalPairs', 'transformer', 'tvae', 'schema.rowCount'],
-      card: ['createdAt', 'output.rows', 'training.rows', 'holdout', 'timings', 'generator.parameters.batchSize'],
-      privacy: ['epsilon', 'statement', 'samplingRate', 'expectedBatchSize', 'steps', 'noiseMultiplier', 'budget.training', 'budget.preprocessing.epsilonAlone'],
+      // The raked tVAE's measured pairs (chosen and counted with noise) and the model fitted to them.
+      model: ['createdAt', 'marginals', 'marginalPairs', 'transformer', 'tvae', 'raking', 'schema.rowCount'],
+      card: ['createdAt', 'output.rows', 'training.rows', 'holdout', 'timings', 'generator.parameters.batchSize', 'generator.parameters.raking'],
+      privacy: ['epsilon', 'statement', 'samplingRate', 'expectedBatchSize', 'steps', 'noiseMultiplier', 'budget.training', 'budget.model', 'budget.preprocessing.epsilonAlone'],
     };
     const stripped = runs.map(({ card, model }) => {
       const columns = model.schema.columns.map((c) => withoutReleased(c as unknown as Record<string, unknown>, c.kind === 'continuous' ? ['number.decimals'] : []));

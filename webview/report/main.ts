@@ -516,8 +516,31 @@ function privacySection(data: ReportData): HTMLElement {
   blocks.push(h('div', 'panel padded', details));
 
   const section = h('section', null, sectionHead('Privacy', 'The differential privacy guarantee first (the formal evidence), then empirical checks of how close the synthetic rows come to real people.'), h('div', 'two-up', blocks));
+  if (data.measured) section.appendChild(measuredPanel(data));
   if (data.ledger) section.appendChild(ledgerPanel(data));
   return section;
+}
+
+function measuredPanel(data: ReportData): HTMLElement {
+  const m = data.measured!;
+  const panel = h(
+    'div',
+    'panel padded',
+    h('h3', null, 'What was measured privately'),
+    h('p', 'note', `Generator: ${m.generator}. Every statistic taken from the real rows, each released with noise and charged to the ledger below.`),
+    h(
+      'div',
+      'table-wrap',
+      h(
+        'table',
+        null,
+        h('thead', null, h('tr', null, h('th', null, 'For'), h('th', null, 'Columns'), h('th', null, 'Release'))),
+        h('tbody', null, m.releases.map((r) => h('tr', null, h('td', 'wrap', r.stage), h('td', 'wrap', r.columns), h('td', 'wrap', r.what)))),
+      ),
+    ),
+  );
+  panel.style.marginTop = 'var(--gap)';
+  return panel;
 }
 
 function ledgerPanel(data: ReportData): HTMLElement {

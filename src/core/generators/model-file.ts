@@ -34,6 +34,11 @@ export interface ModelFile {
   marginalPairs?: PairHistogram[];
   /** The fitted graphical model, for the pgm generator. */
   pgm?: PgmState;
+  /**
+   * DP tvae: the model fitted to the privately measured pairs, whose marginals the network's rows
+   * are raked to (calibrate/marginals-rake.ts); `sample` applies it too.
+   */
+  raking?: PgmState;
   /** The rule layer: rules kept by construction, with their mappings, so `sample` keeps them too. */
   rules?: RuleLayerState;
   /** The entities' shape (rows per entity, nesting, date spacing), so `sample` keeps it too. */

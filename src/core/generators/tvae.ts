@@ -11,6 +11,22 @@ import { isModelled } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ChunkSource } from '../chunk-source';
 import type { ExactRelease, FitInput, Fitted, Generator, GeneratorBudget, GeneratorKind, PrivateRelease, ReleasedEpoch } from './types';
+import { measureForRaking, RakedSource, rakingBudget, type RakingBudget } from '../calibrate/marginals-rake';
+import type { PgmState } from '../pgm/model';
+
+/** The DP tvae's split: with raking, the pairs' selection and measurement beside preprocessing. */
+export interface TvaeBudget extends GeneratorBudget {
+  raking?: RakingBudget;
+}
+
+/** Where a raked tvae's rows go after the network: the fitted pair marginals and how to decode rows. */
+interface Raking {
+  state: PgmState;
+  /** The calibrated transformer rows are decoded with, and the learning schema's width. */
+  transformer?: TableTransformer;
+  columnCount: number;
+  seed: number;
+}
 
 /**
  * DP-SGD defaults, chosen by measurement (pair trends, mean of three runs; the marginals generator,
@@ -88,22 +104,37 @@ class TvaeGenerator implements Generator {
   constructor(
     private readonly model: Tvae,
     private readonly backend: BackendPreference,
+    private readonly raking?: Raking,
   ) {}
 
   async sample(rows: number, random: Random): Promise<Float32Array> {
-    return this.model.sample(rows, new Random(random.nextUint32()));
+    const seed = random.nextUint32();
+    if (!this.raking) return this.model.sample(rows, new Random(seed));
+    const inline: ChunkSource = { sample: async (n, s) => this.model.sample(n, new Random(s)), close: async () => undefined };
+    return this.raked(inline, rows, seed).sample(rows, seed);
   }
 
-  open(rows: number): Promise<ChunkSource> {
-    return chunkSource(this.model, this.backend, rows);
+  async open(rows: number): Promise<ChunkSource> {
+    const source = await chunkSource(this.model, this.backend, rows);
+    return this.raking ? this.raked(source, rows, this.raking.seed) : source;
+  }
+
+  /** The network's rows raked to the measured pairs (post-processing of releases). */
+  private raked(source: ChunkSource, rows: number, seed: number): RakedSource {
+    const r = this.raking!;
+    if (!r.transformer) throw new Error('the raked tvae samples after calibration');
+    return new RakedSource(source, r.state, r.transformer, r.columnCount, rows, seed);
   }
 
   calibrate(transformer: TableTransformer, histograms: readonly (ColumnHistogram | undefined)[], columnCount: number, seed: number): { transformer: TableTransformer; calibratedColumns: number[] } {
-    return calibrateToHistograms(this.model, transformer, histograms, columnCount, seed);
+    const calibrated = calibrateToHistograms(this.model, transformer, histograms, columnCount, seed);
+    // Raking decodes the pool as the output is decoded: with the calibrated transformer.
+    if (this.raking) this.raking.transformer = calibrated.transformer;
+    return calibrated;
   }
 
-  save(): { tvae: ReturnType<Tvae['toJSON']> } {
-    return { tvae: this.model.toJSON() };
+  save(): { tvae: ReturnType<Tvae['toJSON']>; raking?: PgmState } {
+    return { tvae: this.model.toJSON(), ...(this.raking ? { raking: this.raking.state } : {}) };
   }
 
   dispose(): void {
@@ -131,7 +162,7 @@ async function fitExactly({ schema, table, release, options, random, phase }: Fi
 }
 
 /** With privacy: DP-SGD, its noise calibrated so that, composed with preprocessing, ε meets the target. */
-async function fitPrivately({ table, release, options, random, phase }: FitInput<PrivateRelease>): Promise<Fitted> {
+async function fitPrivately({ schema, table, release, options, random, phase }: FitInput<PrivateRelease<TvaeBudget>>): Promise<Fitted> {
   const { plan, accountant, stats, units, request, noise, transformer } = release;
   const { q, epochs, stepsPerEpoch, steps } = dpSchedule(request.samplingRate, options.epochs);
   const preprocessingRho = stats.rho;
@@ -143,6 +174,12 @@ async function fitPrivately({ table, release, options, random, phase }: FitInput
     );
   }
   const trainingTable = units?.table ?? table;
+  // The pairs are measured with the utility target when it is named (a hub), else a small column.
+  const target = options.target === undefined ? -1 : schema.columns.findIndex((c) => c.name === options.target);
+  const rakingBudget = release.budget.raking;
+  if (rakingBudget) phase('fit', "Choosing column pairs and measuring them with differential privacy, to rake the network's rows to");
+  const measured = rakingBudget ? measureForRaking({ schema, table, stats, budget: rakingBudget, random: noise, hub: target >= 0 ? target : 'auto' }) : undefined;
+  const measuredParts = measured?.parts ?? [];
   const matrix = transformer.encode(trainingTable, { component: 'sample', seed: random.nextUint32() });
   const data = new TrainingData(matrix, trainingTable.rowCount, layoutFromSpans(transformer.spans, transformer.width));
   const { tf, backend, detail } = await loadTensorflow(options.backend ?? 'auto');
@@ -150,9 +187,9 @@ async function fitPrivately({ table, release, options, random, phase }: FitInput
   const sampledUnits = units?.noisyUnits ?? stats.rowCount;
   const clippingNorm = request.clippingNorm ?? DP_DEFAULTS.clippingNorm;
   phase('fit', `Calibrating noise for ε = ${plan.epsilon}, δ = ${plan.delta.toExponential(1)} over ${steps} steps`);
-  const sigma = calibrateNoise(plan, preprocessingRho, q, steps, accountant);
+  const sigma = calibrateNoise(plan, preprocessingRho, q, steps, accountant, measuredParts);
   phase('train', `Training with DP-SGD for ${epochs} epochs (noise multiplier ${sigma.toFixed(3)}, clipping ${clippingNorm}, ${backend})`);
-  const spentAfter = epsilonByStep(plan, preprocessingRho, q, sigma, stepsPerEpoch, epochs, accountant);
+  const spentAfter = epsilonByStep(plan, preprocessingRho, q, sigma, stepsPerEpoch, epochs, accountant, measuredParts);
   const trained = await trainTvaeDp(tf, data, {
     epochs,
     seed: random.nextUint32(),
@@ -175,9 +212,17 @@ async function fitPrivately({ table, release, options, random, phase }: FitInput
   });
   const total = spentAfter(steps);
   const trainingAlone = ledger(0, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
+  const raking = measured ? { state: measured.state, columnCount: release.schema.columns.length, seed: random.nextUint32() } : undefined;
+  const rakedMechanisms = measured ? ', raked to the joint histograms of column pairs chosen by the exponential mechanism and released with the Gaussian mechanism,' : '';
   return {
-    generator: new TvaeGenerator(trained.model, options.backend ?? 'auto'),
-    parameters: { ...trained.model.options, epochs, epochsRun: trained.epochsRun, stoppedEarly: false },
+    generator: new TvaeGenerator(trained.model, options.backend ?? 'auto', raking),
+    parameters: {
+      ...trained.model.options,
+      epochs,
+      epochsRun: trained.epochsRun,
+      stoppedEarly: false,
+      ...(measured ? { raking: { pairs: measured.pairs, ...(measured.hub ? { hub: measured.hub } : {}) } } : {}),
+    },
     backend: { name: backend, detail },
     // The loss is computed on private rows, and an epoch's time and speed give the size of its
     // Poisson-sampled batches: only the privacy spent is released.
@@ -186,7 +231,12 @@ async function fitPrivately({ table, release, options, random, phase }: FitInput
     ...(units ? { estimatedRows: Math.max(units.estimatedRows, stats.rowCount) } : {}),
     privacy: {
       differentiallyPrivate: true,
-      statement: release.guarantee(total, `column statistics released with the Gaussian mechanism, then DP-SGD training${units ? " (people sampled, each person's summed gradient clipped)" : ''}, the two composed`),
+      statement: release.guarantee(
+        total,
+        `column statistics released with the Gaussian mechanism, then DP-SGD training${units ? " (people sampled, each person's summed gradient clipped)" : ''}${rakedMechanisms}, all composed`,
+        // The exponential mechanism has no exact privacy loss distribution: the ledger composes in RDP.
+        measured ? 'Rényi DP (RDP)' : undefined,
+      ),
       epsilon: total,
       delta: plan.delta,
       noiseMultiplier: sigma,
@@ -196,9 +246,11 @@ async function fitPrivately({ table, release, options, random, phase }: FitInput
       steps,
       epochs,
       ...release.common,
+      ...(measured ? { accountant: 'Rényi DP (RDP) of zCDP releases and DP-SGD, add/remove adjacency' } : {}),
       budget: {
         preprocessing: { rho: preprocessingRho, epsilonAlone: release.preprocessingAlone, releases: stats.releases },
         training: { epsilonAlone: trainingAlone },
+        ...(measured ? { model: { rho: measured.rho, epsilonAlone: ledger(0, 0, 1, 0, measured.parts).epsilon(plan.accountingDelta, accountant), releases: measured.releases } } : {}),
         thresholdDelta: stats.thresholdDelta,
         accountingDelta: plan.accountingDelta,
       },
@@ -206,16 +258,23 @@ async function fitPrivately({ table, release, options, random, phase }: FitInput
   };
 }
 
-export const tvae: GeneratorKind = {
+export const tvae: GeneratorKind<TvaeBudget> = {
   name: 'tvae',
   ...GENERATOR_INFO.tvae,
   noiseSource:
     "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); DP-SGD: Box-Muller normals on 53-bit uniforms, floating-point noise (see Mironov 2012); Poisson batch, holdout and training-sample coins: 53-bit uniforms from the same source",
-  budget: (plan): GeneratorBudget => ({ preprocessing: plan.rhoPreprocessing }),
-  fit: (input) => (input.release.private ? fitPrivately(input as FitInput<PrivateRelease>) : fitExactly(input as FitInput<ExactRelease>)),
+  // Raking measures pairs with sensitivity 1: not yet with a privacy unit (each person's k rows);
+  // and a single column has no pairs (its budget stays with the histograms).
+  budget: (plan, _accountant, context): TvaeBudget =>
+    context && context.raking !== false && !context.unit && context.modelledColumns >= 2
+      ? { preprocessing: rakingBudget(plan.rhoTarget).preprocessing, raking: rakingBudget(plan.rhoTarget) }
+      : { preprocessing: plan.rhoPreprocessing },
+  fit: (input) => (input.release.private ? fitPrivately(input as FitInput<PrivateRelease<TvaeBudget>>) : fitExactly(input as FitInput<ExactRelease>)),
   async load(file, context) {
     if (!file.tvae) throw new Error(`${context.path}: the model file has no network weights`);
     const { tf } = await loadTensorflow(context.backend ?? 'auto');
-    return new TvaeGenerator(Tvae.fromJSON(tf, file.tvae), context.backend ?? 'auto');
+    // A DP model carries the marginals it was raked to (releases): its rows are raked as at generation.
+    const raking = file.raking ? { state: file.raking, transformer: context.transformer, columnCount: context.schema.columns.length, seed: file.seed } : undefined;
+    return new TvaeGenerator(Tvae.fromJSON(tf, file.tvae), context.backend ?? 'auto', raking);
   },
 };

@@ -39,7 +39,7 @@ export interface PrivacyRequest {
 export type ReleasedEpoch = Pick<EpochRecord, 'epoch' | 'epsilon'>;
 
 /** What a generator saves in the model file, beside the schema, transformer and rules every model keeps. */
-export type GeneratorState = Pick<ModelFile, 'tvae' | 'marginals' | 'marginalPairs' | 'pgm'>;
+export type GeneratorState = Pick<ModelFile, 'tvae' | 'marginals' | 'marginalPairs' | 'pgm' | 'raking'>;
 
 /** A fitted (or loaded) generator. Its rows come out encoded in the transformer's layout. */
 export interface Generator {
@@ -95,13 +95,23 @@ export interface PrivateRelease<B extends GeneratorBudget = GeneratorBudget> {
   /** The schema as released: structure only. */
   schema: Schema;
   transformer: TableTransformer;
-  /** The guarantee in the card's words, for this file and privacy unit. */
-  guarantee(epsilon: number, mechanisms: string): string;
+  /** The guarantee in the card's words, for this file and privacy unit (and the accountant that bounded ε, if not the run's). */
+  guarantee(epsilon: number, mechanisms: string, accountantUsed?: string): string;
   /** The statement's parts every generator shares (file, unit, accountant, what is public or not covered, noise). */
   common: Pick<PrivacyStatement, 'about' | 'unit' | 'accountant' | 'declaredPublic' | 'notCovered' | 'noiseSource'>;
 }
 
 export type Release = ExactRelease | PrivateRelease;
+
+/** Public facts a generator's split may follow. */
+export interface BudgetContext {
+  /** DP tvae: measure column pairs and rake its rows to them (default true). */
+  raking?: boolean;
+  /** Modelled columns of the learning schema. */
+  modelledColumns: number;
+  /** Whether a privacy unit groups the rows by person. */
+  unit: boolean;
+}
 
 /** A generator's share of the privacy budget: preprocessing's rho first, its own parts after. */
 export interface GeneratorBudget {
@@ -166,8 +176,8 @@ export interface GeneratorKind<B extends GeneratorBudget = GeneratorBudget> {
   privateOnly: boolean;
   /** Where its DP draws come from, in the card's words. */
   noiseSource: string;
-  /** Its split of a privacy plan, before any row is read. */
-  budget(plan: BudgetPlan, accountant: AccountantKind): B;
+  /** Its split of a privacy plan, before any row is read (from public facts: the request and the schema). */
+  budget(plan: BudgetPlan, accountant: AccountantKind, context?: BudgetContext): B;
   fit(input: FitInput<ExactRelease | PrivateRelease<B>>): Promise<Fitted>;
   load(file: ModelFile, context: LoadContext): Promise<Generator>;
 }

@@ -11,7 +11,7 @@ import type { BoundedUnits, NumericHistogram, PrivacyUnitStatement, PrivateStati
 import { neutralIdentifier } from '../schema/identifiers';
 import { unitColumn } from '../schema/privacy-unit';
 import type { Schema } from '../schema/types';
-import type { Table } from '../table';
+import { isModelled, type Table } from '../table';
 import { TableTransformer } from '../transform/transformer';
 import type { GenerateOptions } from './types';
 import { ENTITY_SHARE, privateEntities, type EntityInput, type PrivateEntities } from './entities';
@@ -65,7 +65,7 @@ export function privateRelease(
   dpSchedule(request.samplingRate, options.epochs);
   // Every DP draw (noise, thresholds, batch coins) comes from this CSPRNG stream, never from the seed.
   const noise = Random.secure();
-  const budget = generator.budget(plan, accountant);
+  const budget = generator.budget(plan, accountant, { raking: options.raking, modelledColumns: schema.columns.filter(isModelled).length, unit: unitColumn(schema) !== undefined });
   // The split's noisy count and the rules' counts (if any) came out of the preprocessing budget.
   const countRho = spent.reduce((sum, r) => sum + r.rho, 0);
   let rhoHistograms = budget.preprocessing - countRho;
@@ -129,8 +129,8 @@ export function privateRelease(
   const accountantName = accountant === 'pld' ? 'privacy loss distribution (PLD)' : 'Rényi DP (RDP)';
   const file = path.basename(options.input);
   // The same words for both generators: which file, which neighbours, and that ε is a bound.
-  const guarantee = (epsilon: number, mechanisms: string): string =>
-    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing ${neighbour}${unitWords}: ${mechanisms}. ε is an upper bound computed by the ${accountantName} accountant.`;
+  const guarantee = (epsilon: number, mechanisms: string, accountantUsed = accountantName): string =>
+    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing ${neighbour}${unitWords}: ${mechanisms}. ε is an upper bound computed by the ${accountantUsed} accountant.`;
   const common = {
     about: { file, neighbours: `any file that differs from it by ${neighbour}, added or removed` },
     unit,

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { InputError } from '../csv/errors';
 import { generatorKind } from '../generators/registry';
+import { DEFAULT_DP_GENERATOR } from '../generators/catalog';
 import type { GeneratorKind, PrivacyRequest } from '../generators/types';
 import { DEFAULT_DELTA, planBudget, type BudgetPlan } from '../privacy/budget';
 import { assertSomethingToLearn } from '../schema/learnable';
@@ -30,7 +31,8 @@ export function settleSchema(given: Schema, options: GenerateOptions): SchemaRes
 
   const dp = options.privacy && options.privacy !== 'none' ? options.privacy : undefined;
   const unitName = dp ? unitColumn(schema) : undefined;
-  const generator = generatorKind(options.generator ?? 'tvae');
+  // With a privacy unit the default stays the tvae: pgm bounding people is newer and not measured here.
+  const generator = generatorKind(options.generator ?? (dp && !unitName ? DEFAULT_DP_GENERATOR : 'tvae'));
   if (generator.privateOnly && !dp) throw new Error(`the ${generator.name} generator is a differentially private mode: give an epsilon`);
   // Holdout rows are chosen before anything is learned, and never trained on.
   const holdoutFraction = options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION;

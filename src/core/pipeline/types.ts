@@ -43,6 +43,11 @@ export interface GenerateOptions {
    */
   generator?: GeneratorName;
   /**
+   * DP tvae only (default true): spend a share of the budget measuring the column pairs that matter
+   * (as the pgm generator does) and rake the network's rows to them (calibrate/marginals-rake.ts).
+   */
+  raking?: boolean;
+  /**
    * Privacy unit: a column identifying people (the guarantee then covers each person with all of
    * their rows) or 'row'; default: the schema's. `maxRowsPerUnit` bounds each person's rows.
    */

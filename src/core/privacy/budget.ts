@@ -1,4 +1,4 @@
-import { monotoneBoundary, PrivacyLedger, zcdpRho, type AccountantKind } from './accountant';
+import { monotoneBoundary, PrivacyLedger, zcdpRho, type AccountantKind, type ZcdpSource } from './accountant';
 
 /**
  * How one (epsilon, delta) target is spent, in one place:
@@ -85,8 +85,8 @@ export function planBudget(request: BudgetRequest): BudgetPlan {
  * composed with the preprocessing's rho, epsilon at the accounting delta stays within the target.
  * Bisection with RDP brackets the answer cheaply; PLD (tighter) then refines it.
  */
-export function calibrateNoise(plan: BudgetPlan, rhoSpent: number, q: number, steps: number, accountant: AccountantKind): number {
-  const epsilonAt = (sigma: number, kind: AccountantKind): number => ledger(rhoSpent, q, sigma, steps).epsilon(plan.accountingDelta, kind);
+export function calibrateNoise(plan: BudgetPlan, rhoSpent: number, q: number, steps: number, accountant: AccountantKind, others: readonly LedgerPart[] = []): number {
+  const epsilonAt = (sigma: number, kind: AccountantKind): number => ledger(rhoSpent, q, sigma, steps, others).epsilon(plan.accountingDelta, kind);
   if (epsilonAt(SIGMA_MAX, 'rdp') > plan.epsilon && (accountant === 'rdp' || epsilonAt(SIGMA_MAX, 'pld') > plan.epsilon)) {
     throw new Error(
       `epsilon ${plan.epsilon} cannot be met with ${steps} training steps (even noise multiplier ${SIGMA_MAX} is not enough): ask for fewer epochs or a larger epsilon`,
@@ -128,9 +128,18 @@ export function largestRhoWithin(plan: BudgetPlan, ledgerOf: (rho: number) => Pr
   return monotoneBoundary(withinTarget, lo, 2 * lo, { relTol: 0.0005, geometric: true })[0];
 }
 
-export function ledger(rhoPreprocessing: number, q: number, sigma: number, steps: number): PrivacyLedger {
+/** A zCDP release composed with preprocessing and training (e.g. the raking's pair measurements). */
+export interface LedgerPart {
+  rho: number;
+  label: string;
+  /** 'other' for mechanisms without an exact privacy loss distribution (the ledger then uses RDP). */
+  source?: ZcdpSource;
+}
+
+export function ledger(rhoPreprocessing: number, q: number, sigma: number, steps: number, others: readonly LedgerPart[] = []): PrivacyLedger {
   const l = new PrivacyLedger();
   if (rhoPreprocessing > 0) l.addZcdp(rhoPreprocessing, 'preprocessing: noisy histograms (Gaussian mechanism)');
+  for (const part of others) if (part.rho > 0) l.addZcdp(part.rho, part.label, part.source);
   if (steps > 0) l.addGaussian({ q, sigma, steps, label: 'DP-SGD: Poisson-subsampled Gaussian' });
   return l;
 }
@@ -153,10 +162,11 @@ export function epsilonByStep(
   stepsPerEpoch: number,
   epochs: number,
   accountant: AccountantKind,
+  others: readonly LedgerPart[] = [],
 ): (steps: number) => number {
   const points = Math.min(epochs, PROGRESS_CHECKPOINTS);
   const checkpoints = Array.from({ length: points }, (_, k) => Math.ceil(((k + 1) * epochs) / points) * stepsPerEpoch);
-  const epsilons = checkpoints.map((steps) => ledger(rhoPreprocessing, q, sigma, steps).epsilon(plan.accountingDelta, accountant));
+  const epsilons = checkpoints.map((steps) => ledger(rhoPreprocessing, q, sigma, steps, others).epsilon(plan.accountingDelta, accountant));
   return (steps) => {
     const k = checkpoints.findIndex((c) => c >= steps);
     return epsilons[k < 0 ? epsilons.length - 1 : k];

@@ -115,6 +115,13 @@ export interface TrainingPoint {
   epsilon: number | null;
 }
 
+/** Which generator ran, and every statistic it measured from the private rows (the releases). */
+export interface MeasuredData {
+  generator: string;
+  /** In the order released: preprocessing's column histograms, then the generator's own (pairs). */
+  releases: { stage: string; columns: string; what: string }[];
+}
+
 export interface LedgerData {
   /** Scalar facts of the privacy section of the metadata card, as label / text. */
   summary: { label: string; value: string }[];
@@ -187,6 +194,8 @@ export interface ReportData {
   dcr: DcrData | null;
   training: TrainingPoint[] | null;
   ledger: LedgerData | null;
+  /** DP runs: what was measured privately (null without DP). */
+  measured: MeasuredData | null;
   fairness: ReportFairness | null;
   /**
    * Each rule with the share of real and synthetic rows that keep it (null: none checked) and,
@@ -298,6 +307,7 @@ export function buildReportData(input: ReportInput): ReportData {
     dcr: buildDcr(evaluation.privacy.dcrHistogram),
     training: buildTraining(card),
     ledger: privacySection ? buildLedger(privacySection) : null,
+    measured: buildMeasured(card),
     fairness: evaluation.fairness ? cleanFairness(evaluation.fairness) : null,
     rules: evaluation.rules?.rules.length ? { ...evaluation.rules, rules: evaluation.rules.rules.map((rule) => ({ ...rule, ...establishedOf(card, rule.rule) })) } : null,
     entities: evaluation.entities?.entities.length ? buildEntities(evaluation.entities) : null,
@@ -707,7 +717,34 @@ function cleanFairness(f: FairnessResult): ReportFairness {
   };
 }
 
+/** One line per generator: what it is, in words a reviewer can check against the card. */
+const GENERATOR_WORDS: Record<string, string> = {
+  tvae: 'tVAE (neural network)',
+  pgm: 'pgm (graphical model of privately chosen column pairs, MST)',
+  marginals: 'marginals (column histograms)',
+};
+
+export function buildMeasured(card: Record<string, unknown> | undefined): MeasuredData | null {
+  const privacy = isRecord(card?.privacy) ? card.privacy : null;
+  const budget = privacy && isRecord(privacy.budget) ? privacy.budget : null;
+  if (!budget || privacy?.differentiallyPrivate !== true) return null;
+  const releases: MeasuredData['releases'] = [];
+  const add = (part: unknown, stage: string): void => {
+    const list = isRecord(part) && Array.isArray(part.releases) ? part.releases : [];
+    for (const r of list) if (isRecord(r)) releases.push({ stage, columns: text(r.column), what: text(r.what) });
+  };
+  add(budget.preprocessing, 'column statistics');
+  const name = isRecord(card?.generator) ? firstString(card.generator, ['name']) : null;
+  add(budget.model, name === 'tvae' ? 'pairs the rows are raked to' : 'pairs the model is fitted to');
+  return { generator: describeGenerator(card?.generator) ?? 'not recorded', releases };
+}
+
 function describeGenerator(generator: unknown): string | null {
+  if (isRecord(generator) && typeof generator.name === 'string' && GENERATOR_WORDS[generator.name]) {
+    const parameters = isRecord(generator.parameters) ? generator.parameters : {};
+    const raking = isRecord(parameters.raking) && Array.isArray(parameters.raking.pairs) ? parameters.raking.pairs.length : 0;
+    return GENERATOR_WORDS[generator.name] + (raking ? `, its rows raked to ${raking} privately measured column pairs` : '');
+  }
   if (typeof generator === 'string') return generator;
   if (!isRecord(generator)) return null;
   const name = firstString(generator, ['name', 'model', 'type', 'id']);
