@@ -192,7 +192,7 @@ for (const generator of ['marginals', 'tvae'] as const) {
       privacy: ['epsilon', 'statement', 'samplingRate', 'expectedBatchSize', 'steps', 'noiseMultiplier', 'budget.training', 'budget.model', 'budget.preprocessing.epsilonAlone'],
     };
     const stripped = runs.map(({ card, model }) => {
-      const columns = model.schema.columns.map((c) => withoutReleased(c as unknown as Record<string, unknown>, c.kind === 'continuous' ? ['number.decimals'] : []));
+      const columns = model.schema.columns.map((c) => withoutReleased(c as unknown as Record<string, unknown>, c.number ? ['number.decimals'] : []));
       const privacy = withoutReleased(card.privacy as unknown as Record<string, unknown>, generator === 'tvae' ? released.privacy : []);
       // Whether a column's second histogram narrows the bounds is decided by its first release.
       const ledger = (privacy.budget as { preprocessing: { releases: { what: string }[] } }).preprocessing;
