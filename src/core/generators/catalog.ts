@@ -36,10 +36,11 @@ export const GENERATOR_INFO: Readonly<Record<GeneratorName, GeneratorInfo>> = {
  * The generator of a private run when none is named, chosen by measurement: the DP generator with
  * the best mean quality over `npm run bench -- --privacy` (adult at ε 1 / 3 / 10, its first 2,000
  * rows, flchain and rhc at ε 3; the bench prints the rule's outcome and flags a mismatch, so a
- * re-measurement only changes the figures here). Measured (quality / pair trends / income TSTR),
- * adult at ε 3: pgm 0.954 / 0.916 / 0.900, the raked tvae 0.935 / 0.889 / 0.856, the tvae without
- * raking 0.888 / 0.785 / 0.791; pgm leads on every file and size measured (README, "Which
- * generator"), in seconds where DP-SGD takes a minute. Without privacy the tvae is the only one.
+ * re-measurement only changes the figures here). Measured in one quick run (README, "Which
+ * generator"), mean quality over those six settings: pgm 0.924, the raked tvae 0.908, the tvae
+ * without raking 0.881; adult at ε 3 (quality / pair trends / income TSTR): pgm 0.952 / 0.913 /
+ * 0.898, raked tvae 0.940 / 0.894 / 0.820. pgm leads everywhere but flchain (raked tvae 0.946
+ * against 0.918), in seconds where DP-SGD takes a minute. Without privacy the tvae is the only one.
  */
 export const DEFAULT_DP_GENERATOR: GeneratorName = 'pgm';
 
