@@ -1,26 +1,40 @@
 /**
  * The rule layer between the table and any generator (tvae, marginals, ...): enforced rules are
  * kept by construction, so no generator has to learn them.
- * - order: the later column is learned as an offset ≥ 0 from the latest of its earlier columns
- *   (b − a before fitting, a + offset after sampling; strict orders add one unit);
+ * - order between dates: the later date is learned as an offset ≥ 0 from the latest of its
+ *   earlier dates (b − a before fitting, a + offset after sampling; strict orders add one unit):
+ *   stays and intervals vary on their own, so the offset is what a generator learns best;
+ * - order between numbers: both columns are learned as they are and a sampled row that breaks
+ *   the order takes the later value of another row that can give it (values exchanged, so each
+ *   column keeps the generator's distribution). Numbers in order are often two readings of one
+ *   thing (survival at 2 and at 6 months), whose difference alone has no shape to learn;
  * - difference / sum: the computed column is not learned but derived from its inputs;
  * - determines: the dependent column is set from its determinant through a mapping kept in the
  *   model file (declared combinations, or the training rows' pairs without DP);
  * - missingWhen: the column is blanked when its parent's value does not allow it.
+ * A determines or missingWhen rule bound to some rows only (`when`, missingness) would shift the
+ * dependent column's distribution if values were only overwritten (rows set to "metastatic" that
+ * the generator had drawn elsewhere): each value overwritten is handed to a row the rule leaves
+ * free that held the value set, so the column keeps the generator's distribution.
  * Rules the construction cannot cover (an order on a computed column, ...) are checked on every
  * sampled row and broken rows drawn again, a bounded number of times (sampler.ts).
  */
 import { parseDate } from '../schema/dates';
 import type { ColumnSchema, DeterminesRule, Rule, Schema } from '../schema/types';
 import type { Table, ColumnData } from '../table';
-import { describeRule, majorityMapping, normaliseValue, ruleColumns, ruleTest, valueText } from './check';
+import { describeRule, majorityMapping, normaliseValue, ruleColumns, ruleTest, unitClass, valueText } from './check';
 
 export interface RuleLayerState {
   version: 1;
   /** Every enforced rule; sampled rows are checked against all of them. */
   rules: Rule[];
   /** Columns learned as offsets from the latest of their parents, in the order they are restored. */
-  offsets: { column: string; parents: string[]; gap: number }[];
+  offsets: OrderedColumn[];
+  /**
+   * Number columns kept after their parents by exchanging values between sampled rows, parents
+   * first (absent in model files written before exchanges).
+   */
+  exchanges?: OrderedColumn[];
   /** Computed columns, in the order they are derived (index into `rules`). */
   derived: number[];
   /**
@@ -34,6 +48,13 @@ export interface RuleLayerState {
   checkedOnly: string[];
   /** Enforced rules that cannot be kept (a determines rule without pairs under DP), in words. */
   notKept: string[];
+}
+
+/** A column kept at or after the latest of its parents (`gap`: one step for a strict order). */
+export interface OrderedColumn {
+  column: string;
+  parents: string[];
+  gap: number;
 }
 
 /** Share of sampled rows whose determinant's majority must be clear for pairs read off a generator. */
@@ -138,6 +159,8 @@ export class RuleLayer {
         how = "dependent column set from its determinant, with the pairs the DP generator's own rows hold (post-processing, no privacy cost)";
       else if (mappings.some((m) => m.rule === i)) how = 'dependent column set from its determinant';
       else if (rule.kind === 'order' && offsets.some((o) => o.column === rule.high && o.parents.includes(rule.low))) how = `${rule.high} learned as an offset from ${rule.low}`;
+      else if (rule.kind === 'order' && exchangesOf(this.state).some((o) => o.column === rule.high && o.parents.includes(rule.low)))
+        how = `${rule.high} learned as it is; a row where it comes before ${rule.low} takes the value of another row (values exchanged)`;
       return { rule: describeRule(rule), how };
     });
   }
@@ -167,7 +190,7 @@ export class RuleLayer {
       entry.parents.add(rule.low);
       if (rule.strict) entry.strict = true;
     }
-    const offsets: RuleLayerState['offsets'] = [];
+    const ordered: OrderedColumn[] = [];
     const placed = new Set<string>();
     // Restore order: a column after its parents; parents in a circle (a ≤ b ≤ a) lose the edge that closes it.
     const visiting = new Set<string>();
@@ -179,10 +202,14 @@ export class RuleLayer {
       for (const p of parents) place(p);
       visiting.delete(column);
       placed.add(column);
-      if (parents.length) offsets.push({ column, parents, gap: entry!.strict ? unitOf(schema.columns[index.get(column)!]) : 0 });
+      if (parents.length) ordered.push({ column, parents, gap: entry!.strict ? unitOf(schema.columns[index.get(column)!]) : 0 });
     };
     for (const column of parentsOf.keys()) place(column);
-    const offsetColumns = new Set(offsets.map((o) => o.column));
+    // An order only binds columns of one unit class, so dates and numbers never share a chain.
+    const isDate = (o: OrderedColumn): boolean => unitClass(schema.columns[index.get(o.column)!]) !== 'number';
+    const offsets = ordered.filter(isDate);
+    const exchanges = ordered.filter((o) => !isDate(o));
+    const offsetColumns = new Set(ordered.map((o) => o.column));
 
     const mappings: RuleLayerState['mappings'] = [];
     const checkedOnly: string[] = [];
@@ -216,10 +243,10 @@ export class RuleLayer {
         derived.includes(i) ||
         missingness.includes(i) ||
         mappings.some((m) => m.rule === i) ||
-        (rule.kind === 'order' && offsets.some((o) => o.column === rule.high && o.parents.includes(rule.low)));
+        (rule.kind === 'order' && ordered.some((o) => o.column === rule.high && o.parents.includes(rule.low)));
       if (!covered && !notKept.includes(describeRule(rule))) checkedOnly.push(describeRule(rule));
     });
-    return new RuleLayer({ version: 1, rules: enforced, offsets, derived, mappings, missingness, checkedOnly, notKept });
+    return new RuleLayer({ version: 1, rules: enforced, offsets, exchanges, derived, mappings, missingness, checkedOnly, notKept });
   }
 
   /**
@@ -297,14 +324,22 @@ export class RuleLayer {
       }
       columns[at(column)] = { type: 'numeric', values: out };
     }
-    for (const { rule, pairs } of this.state.mappings) {
-      const r = this.state.rules[rule] as DeterminesRule;
-      const mapping = new Map(pairs);
-      const from = columns[at(r.from)];
-      const toIndex = at(r.to);
-      columns[toIndex] = setValues(columns[toIndex], rows, (row) => {
-        const key = valueText(from, row);
-        return key !== null && mapping.has(key) ? { value: mapping.get(key)! } : undefined;
+    for (const ordered of exchangesOf(this.state)) {
+      const index = at(ordered.column);
+      columns[index] = { type: 'numeric', values: exchangeIntoOrder(schema.columns[index], ordered, numbers(columns[index]), ordered.parents.map((p) => numbers(columns[at(p)])), rows) };
+    }
+    // Each dependent column once, after the columns that determine it: a determinant set later
+    // would no longer match the value it fixed.
+    for (const group of this.mappingsByColumn()) {
+      const toIndex = at(group[0].rule.to);
+      const froms = group.map(({ rule, mapping }) => ({ data: columns[at(rule.from)], mapping }));
+      columns[toIndex] = setKeepingShares(columns[toIndex], rows, (row) => {
+        let value: string | null | undefined;
+        for (const { data, mapping } of froms) {
+          const key = valueText(data, row);
+          if (key !== null && mapping.has(key)) value = mapping.get(key)!;
+        }
+        return value;
       });
     }
     this.blankMissing(schema, columns, rows);
@@ -323,6 +358,25 @@ export class RuleLayer {
     this.blankMissing(schema, columns, rows);
   }
 
+  /** The mappings grouped by dependent column, each group after the groups that set its determinants. */
+  private mappingsByColumn(): { rule: DeterminesRule; mapping: Map<string, string | null> }[][] {
+    const groups = new Map<string, { rule: DeterminesRule; mapping: Map<string, string | null> }[]>();
+    for (const { rule, pairs } of this.state.mappings) {
+      const r = this.state.rules[rule] as DeterminesRule;
+      let group = groups.get(r.to);
+      if (!group) groups.set(r.to, (group = []));
+      group.push({ rule: r, mapping: new Map(pairs) });
+    }
+    const ordered: { rule: DeterminesRule; mapping: Map<string, string | null> }[][] = [];
+    const pending = [...groups.keys()];
+    while (pending.length) {
+      // plan() leaves no circle of mappings; should one remain, the first pending goes first.
+      const k = Math.max(0, pending.findIndex((to) => groups.get(to)!.every(({ rule }) => rule.from === to || !pending.includes(rule.from))));
+      ordered.push(groups.get(pending.splice(k, 1)[0])!);
+    }
+    return ordered;
+  }
+
   private blankMissing(schema: Schema, columns: ColumnData[], rows: number): void {
     const index = new Map(schema.columns.map((c, i) => [c.name, i]));
     for (const i of this.state.missingness) {
@@ -331,7 +385,10 @@ export class RuleLayer {
       const allowed = new Set(rule.presentOnlyWhen.map((v) => normaliseValue(parentColumn, v)));
       const parent = columns[index.get(rule.parent)!];
       const target = index.get(rule.column)!;
-      columns[target] = setValues(columns[target], rows, (row) => (allowed.has(valueText(parent, row) ?? '\u0000') ? undefined : { value: null }));
+      // A value handed to a row whose parent allows it could break another rule on the column
+      // (an order, a formula): shares are kept only for columns no other rule binds.
+      const bound = this.state.rules.some((other) => other.kind !== 'missingWhen' && ruleColumns(other).includes(rule.column));
+      columns[target] = setKeepingShares(columns[target], rows, (row) => (allowed.has(valueText(parent, row) ?? '\u0000') ? undefined : null), !bound);
     }
   }
 
@@ -368,6 +425,140 @@ export class RuleLayer {
       }),
     };
   }
+}
+
+/** The layer's number columns kept in order by exchanges (none in older model files). */
+function exchangesOf(state: RuleLayerState): OrderedColumn[] {
+  return state.exchanges ?? [];
+}
+
+/**
+ * `values` (one column of sampled rows) with every row at or after the latest of its parents
+ * plus `gap`, keeping the column's values: rows are served from the highest bound down, each
+ * keeping its own value when it can and otherwise taking the free value nearest to its own (a
+ * value that broke the order: nearest to it reflected above the bound). Serving the highest
+ * bounds first, any value a row may take suits every row after it, so a row is set to its bound
+ * (the only change to the values) only when no value left is high enough.
+ */
+function exchangeIntoOrder(written: ColumnSchema, { gap }: OrderedColumn, values: Float64Array, parents: Float64Array[], rows: number): Float64Array {
+  const out = values.slice();
+  const bound = new Float64Array(rows);
+  const present: number[] = [];
+  let broken = 0;
+  for (let r = 0; r < rows; r++) {
+    bound[r] = latest(parents, r) + gap;
+    if (Number.isNaN(values[r])) continue;
+    present.push(r);
+    if (values[r] < bound[r]) broken++;
+  }
+  if (!broken) return out;
+  const bySize = present.slice().sort((p, q) => values[p] - values[q]);
+  const sorted = Float64Array.from(bySize, (r) => values[r]);
+  const slot = new Int32Array(rows);
+  bySize.forEach((r, i) => (slot[r] = i));
+  const free = new FreeSlots(sorted.length);
+  const byBound = present.sort((p, q) => (bound[p] < bound[q] ? 1 : bound[p] > bound[q] ? -1 : 0));
+  for (const r of byBound) {
+    const need = bound[r];
+    const mine = values[r];
+    if (mine >= need && free.has(slot[r])) {
+      free.take(slot[r]);
+      continue;
+    }
+    const target = mine >= need ? mine : 2 * need - mine;
+    const at = lowerBound(sorted, target);
+    const above = free.next(at);
+    const below = free.previous(at - 1);
+    const upOk = above < sorted.length;
+    const downOk = below >= 0 && sorted[below] >= need;
+    if (!upOk && !downOk) {
+      out[r] = asWritten(written, need);
+      continue;
+    }
+    const pick = upOk && (!downOk || sorted[above] - target <= target - sorted[below]) ? above : below;
+    free.take(pick);
+    out[r] = sorted[pick];
+  }
+  return out;
+}
+
+/** Slots 0..n-1 taken one by one, with the nearest free slot at or after / at or before an index. */
+class FreeSlots {
+  private readonly after: Int32Array;
+  private readonly before: Int32Array;
+  constructor(readonly size: number) {
+    this.after = Int32Array.from({ length: size + 1 }, (_, i) => i);
+    // Shifted by one: before[i + 1] answers for slot i, before[0] is "none".
+    this.before = Int32Array.from({ length: size + 1 }, (_, i) => i);
+  }
+  has(i: number): boolean {
+    return this.next(i) === i;
+  }
+  take(i: number): void {
+    this.after[i] = i + 1;
+    this.before[i + 1] = i;
+  }
+  /** The first free slot ≥ i (size when none). */
+  next(i: number): number {
+    return find(this.after, Math.max(0, i));
+  }
+  /** The last free slot ≤ i (-1 when none). */
+  previous(i: number): number {
+    return i < 0 ? -1 : find(this.before, Math.min(i, this.size - 1) + 1) - 1;
+  }
+}
+
+/** Root of `i` in a union-find array, compressing the path. */
+function find(parent: Int32Array, i: number): number {
+  let root = i;
+  while (parent[root] !== root) root = parent[root];
+  while (parent[i] !== root) [parent[i], i] = [root, parent[i]];
+  return root;
+}
+
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A copy of a column with the rows `forced` binds set to its value (null: missing; undefined:
+ * the row is free). Each value overwritten is handed to a free row that held the value set, the
+ * first such row in sampling order (sampled rows come in random order), so the column keeps its
+ * distribution; with `keepShares` false, values are only overwritten.
+ */
+function setKeepingShares(data: ColumnData, rows: number, forced: (row: number) => string | null | undefined, keepShares = true): ColumnData {
+  const key = (value: string | null): string => value ?? '\u0000';
+  const freeByValue = new Map<string, number[]>();
+  const changes: { row: number; was: string | null; set: string | null }[] = [];
+  for (let r = 0; r < rows; r++) {
+    const set = forced(r);
+    const was = valueText(data, r);
+    if (set === undefined) {
+      if (!keepShares) continue;
+      let list = freeByValue.get(key(was));
+      if (!list) freeByValue.set(key(was), (list = []));
+      list.push(r);
+    } else if (set !== was) changes.push({ row: r, was, set });
+  }
+  if (!changes.length) return data;
+  const replaced = new Map<number, string | null>();
+  const taken = new Map<string, number>();
+  for (const { row, was, set } of changes) {
+    replaced.set(row, set);
+    const list = freeByValue.get(key(set));
+    const next = taken.get(key(set)) ?? 0;
+    if (!list || next >= list.length) continue;
+    taken.set(key(set), next + 1);
+    replaced.set(list[next], was);
+  }
+  return setValues(data, rows, (row) => (replaced.has(row) ? { value: replaced.get(row)! } : undefined));
 }
 
 /** A value as the writer will print it: whole days, seconds and integers; a number at its decimals. */
