@@ -292,3 +292,48 @@ test('under DP a declared determines rule without combinations takes its pairs f
   assert.match(apart.card.rules[0].kept, /not kept: its pairs are not declared/);
   assert.equal(apart.card.evaluation!.rules!.rules[0].enforce, false);
 });
+
+test('the rule layer keeps each column’s distribution: values overwritten go to free rows, numbers in order are exchanged', async () => {
+  // surv6 ≤ surv2 (two readings of one thing), a class that fixes a flag for one value only, a
+  // cost recorded only for some plans.
+  const random = new Random(11);
+  const lines = ['surv6,surv2,class,flag,plan,cost'];
+  for (let i = 0; i < 2000; i++) {
+    const s6 = random.next() * 0.9;
+    const cls = ['cancer', 'heart', 'lung'][random.int(3)];
+    const flag = cls === 'cancer' ? 'metastatic' : ['no', 'yes', 'metastatic'][random.int(3)];
+    const plan = ['basic', 'full', 'none'][random.int(3)];
+    const cost = plan === 'none' || random.next() < 0.2 ? '' : String(100 + random.int(900));
+    lines.push([s6.toFixed(3), (s6 + random.next() * 0.1).toFixed(3), cls, flag, plan, cost].join(','));
+  }
+  const { schema, table } = await load(tempFile('k.csv', lines.join('\n') + '\n'));
+  const rules: Rule[] = [
+    { kind: 'order', low: 'surv6', high: 'surv2', source: 'declared', enforce: true },
+    { kind: 'determines', from: 'class', to: 'flag', when: ['cancer'], combinations: [['cancer', 'metastatic']], source: 'declared', enforce: true },
+    { kind: 'missingWhen', column: 'cost', parent: 'plan', presentOnlyWhen: ['basic', 'full'], source: 'declared', enforce: true },
+  ];
+  const layer = RuleLayer.plan(schema, rules, table, { mappingsFromRows: true });
+  assert.match(layer.describe()[0].how, /values exchanged/);
+  // Numbers in order are learned as they are.
+  assert.deepEqual(layer.learningSchema(schema, table).columns.map((c) => c.kind), schema.columns.map((c) => c.kind));
+  // A generator that learned each column but no relation between them.
+  const scrambled = table.columns.map((column) => {
+    const order = random.shuffle(Array.from({ length: table.rowCount }, (_, i) => i));
+    if (column.type === 'numeric') return { type: 'numeric' as const, values: Float64Array.from(order, (i) => column.values[i]) };
+    if (column.type === 'categorical') return { ...column, codes: Int32Array.from(order, (i) => column.codes[i]) };
+    return column;
+  });
+  const at = (name: string): number => schema.columns.findIndex((c) => c.name === name);
+  const values = (columns: typeof scrambled, name: string): (string | null)[] => {
+    const data = columns[at(name)];
+    return Array.from({ length: table.rowCount }, (_, r) => (data.type === 'numeric' ? (Number.isNaN(data.values[r]) ? null : String(data.values[r])) : data.type === 'categorical' && data.codes[r] >= 0 ? data.levels[data.codes[r]] : null));
+  };
+  const counts = (list: (string | null)[]): Map<string | null, number> => list.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string | null, number>());
+  const before = Object.fromEntries(['surv2', 'flag', 'cost'].map((name) => [name, counts(values(scrambled, name))]));
+  for (const rule of rules) assert.ok(countBroken(schema, rule, { ...table, columns: scrambled }).broken > 100, describeRule(rule));
+  layer.inverse(schema, scrambled, table.rowCount);
+  for (const rule of rules) assert.equal(countBroken(schema, rule, { ...table, columns: scrambled }).broken, 0, describeRule(rule));
+  // The same values in each column, only in other rows: the flag's share of "metastatic" and the
+  // cost's missing share are what the generator drew, and surv2 holds the very same numbers.
+  for (const name of ['surv2', 'flag', 'cost']) assert.deepEqual(counts(values(scrambled, name)), before[name], name);
+});
