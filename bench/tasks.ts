@@ -61,6 +61,15 @@ async function inferThroughput(file: string): Promise<Record<string, unknown>> {
   return { bytes, rows: schema.rowCount, seconds, mbPerSecond: bytes / 1e6 / seconds, peakMb: peakMb() };
 }
 
+/** The schema pass, with or without rule mining (a second read of at most RULE_MINING_ROWS rows). */
+async function schemaPass(file: string, mining: boolean): Promise<Record<string, unknown>> {
+  const bytes = fs.statSync(file).size;
+  const started = performance.now();
+  const schema = await inferSchema(file, { rules: mining });
+  const seconds = (performance.now() - started) / 1000;
+  return { bytes, rows: schema.rowCount, columns: schema.columns.length, rules: schema.rules?.length ?? 0, seconds, mbPerSecond: bytes / 1e6 / seconds, peakMb: peakMb() };
+}
+
 async function encodeDecode(file: string): Promise<Record<string, unknown>> {
   const schema = await inferSchema(file);
   const table = await loadTable(file, schema);
@@ -207,7 +216,7 @@ async function privateRun(file: string, generator: string, epsilon: string, rows
  * the same mined rules are passed as declared by the user, determines rules with their pairs
  * (a user stating public facts such as a coding scheme), since DP never uses rules from the rows.
  */
-async function rulesRun(file: string, mode: string, epsilon: string, epochs?: number): Promise<Record<string, unknown>> {
+async function rulesRun(file: string, mode: string, epsilon: string, epochs?: number, seed = 1): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const out = path.join(dir, 'synthetic.csv');
   const schema = await inferSchema(file);
@@ -224,7 +233,7 @@ async function rulesRun(file: string, mode: string, epsilon: string, epochs?: nu
   const dp = epsilon !== 'none';
   const rules = mode === 'off' ? [] : dp ? declared : undefined;
   const started = performance.now();
-  const result = await generate({ input: file, out, seed: 1, evaluate: false, epochs, schema: { ...schema, rules }, privacy: dp ? { epsilon: Number(epsilon) } : 'none' });
+  const result = await generate({ input: file, out, seed, evaluate: false, epochs, schema: { ...schema, rules }, privacy: dp ? { epsilon: Number(epsilon) } : 'none' });
   const seconds = (performance.now() - started) / 1000;
   const synthetic = await loadTable(out, schema);
   const quality = evaluateQuality(schema, real, synthetic);
@@ -449,6 +458,9 @@ async function main(): Promise<void> {
     case 'infer':
       result = await inferThroughput(args[0]);
       break;
+    case 'schema':
+      result = await schemaPass(args[0], args[1] === 'mining');
+      break;
     case 'encode':
       result = await encodeDecode(args[0]);
       break;
@@ -459,7 +471,7 @@ async function main(): Promise<void> {
       result = await privateRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined);
       break;
     case 'rules':
-      result = await rulesRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined);
+      result = await rulesRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined, args[4] ? Number(args[4]) : undefined);
       break;
     case 'dpdefault':
       result = await dpDefaultRun(args[0]);
