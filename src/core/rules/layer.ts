@@ -20,7 +20,7 @@
  * sampled row and broken rows drawn again, a bounded number of times (sampler.ts).
  */
 import { parseDate } from '../schema/dates';
-import type { ColumnSchema, DeterminesRule, Rule, Schema } from '../schema/types';
+import type { ColumnSchema, DeterminesRule, MissingWhenRule, Rule, Schema } from '../schema/types';
 import type { Table, ColumnData } from '../table';
 import { describeRule, majorityMapping, normaliseValue, ruleColumns, ruleTest, unitClass, valueText } from './check';
 
@@ -379,8 +379,15 @@ export class RuleLayer {
 
   private blankMissing(schema: Schema, columns: ColumnData[], rows: number): void {
     const index = new Map(schema.columns.map((c, i) => [c.name, i]));
-    for (const i of this.state.missingness) {
-      const rule = this.state.rules[i] as { column: string; parent: string; presentOnlyWhen: string[] };
+    // A parent before the columns it blanks: a parent given a value later could leave a value
+    // beside a parent that does not allow it.
+    const pending = this.state.missingness.map((i) => this.state.rules[i] as MissingWhenRule);
+    const ordered: MissingWhenRule[] = [];
+    while (pending.length) {
+      const k = Math.max(0, pending.findIndex((rule) => !pending.some((other) => other !== rule && other.column === rule.parent)));
+      ordered.push(pending.splice(k, 1)[0]);
+    }
+    for (const rule of ordered) {
       const parentColumn = schema.columns[index.get(rule.parent)!];
       const allowed = new Set(rule.presentOnlyWhen.map((v) => normaliseValue(parentColumn, v)));
       const parent = columns[index.get(rule.parent)!];
