@@ -6,7 +6,7 @@
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
  *   npm run bench -- --privacy --quick   the same, one run per setting, ε 3 only on flchain and rhc
- *   npm run bench -- --rules      only the rules section (bench/results/rules.md, about 40 minutes:
+ *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n]  only the rules section (bench/results/rules.md, about 40 minutes:
  *                                 8 files x 2 privacy settings x 2 x 3 runs, and rule mining's cost)
  *   npm run bench -- --entities   only the entities section (bench/results/entities.md);
  *                                 --epochs N trains its generate runs N epochs (default: the product's)
@@ -193,7 +193,7 @@ function fileLabel(name: string, rows?: number): string {
  * Runs per setting of the rules comparison: single DP runs of one setting differ by about 0.01;
  * runs without DP are seeded, and differ less from seed to seed.
  */
-const RULE_RUNS = { dp: 3, exact: 2 };
+const RULE_RUNS = { dp: 3, exact: Number(argument('--exact-runs') ?? 2) };
 /** Files the rules were designed on, then files they had not seen. */
 const RULE_FILES = ['adult.csv', 'rhc.csv', 'support2.csv', 'flchain.csv', 'pbc.csv', 'lung.csv', 'synthea_patients.csv', 'mimic3demo_prescriptions.csv'];
 
@@ -276,7 +276,10 @@ function rulesSection(): void {
     return ok.length > 1 ? `${f(mean, digits)} (${f(Math.min(...ok), digits)} to ${f(Math.max(...ok), digits)})` : f(mean, digits);
   };
   const started = performance.now();
-  for (const name of RULE_FILES) {
+  // `--files a.csv,b.csv`: only those, without the mining table (to split the section across runs).
+  const only = argument('--files')?.split(',');
+  const names = only ?? RULE_FILES;
+  for (const name of names) {
     const file = dataset(name);
     if (!file) {
       say(`| ${name} | skipped: not in ../shared/datasets |`);
@@ -295,7 +298,13 @@ function rulesSection(): void {
   say();
   say(`Targets: at most 1 % of rows breaking a rule, quality on − off no lower than −0.005. The section took ${f((performance.now() - started) / 60_000)} minutes.`);
   say();
-  miningThroughput();
+  if (!only) miningThroughput();
+}
+
+/** The value after `--name` on the command line. */
+function argument(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
 }
 
 /**
