@@ -6,7 +6,8 @@
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
  *   npm run bench -- --privacy --quick   the same, one run per setting, ε 3 only on flchain and rhc
- *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n]  only the rules section (bench/results/rules.md, about 40 minutes:
+ *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n]  only the rules section
+ *   npm run bench -- --mining     only the cost of rule mining in the schema pass (bench/results/mining.md) (bench/results/rules.md, about 40 minutes:
  *                                 8 files x 2 privacy settings x 2 x 3 runs, and rule mining's cost)
  *   npm run bench -- --entities   only the entities section (bench/results/entities.md);
  *                                 --epochs N trains its generate runs N epochs (default: the product's)
@@ -263,7 +264,7 @@ function rulesSection(): void {
   say('## Rules kept (rows breaking any rule mined from the real file)');
   say();
   say(
-    `Rules: those mined from the whole real file that every real row keeps. Off: the schema lists no rules; on: without DP the run mines its own from the training rows, with DP the mined rules are passed as declared by the user (determines rules with their pairs). Without DP 30 epochs, with DP the defaults; quality against the whole real file. Each setting is run ${RULE_RUNS.exact} times without DP (seeds 1-${RULE_RUNS.exact}) and ${RULE_RUNS.dp} times with DP (whose noise is not seeded): mean, and the range over the runs in brackets; "on − off" pairs the runs of one seed.`,
+    `Rules: those mined from the whole real file that every real row keeps. Off: the schema lists no rules; on: without DP the run mines its own from the training rows, with DP the mined rules are passed as declared by the user (determines rules with their pairs). Without DP 30 epochs, with DP the defaults; quality against the whole real file. Each setting is run ${RULE_RUNS.exact} times without DP (seeds 1-${RULE_RUNS.exact}) and ${RULE_RUNS.dp} times with DP (whose noise is not seeded): mean, and the range over the runs in brackets; "on − off" is the difference of the means ± its standard error (from the spread of the runs: a difference smaller than about twice it is within the noise).`,
   );
   say();
   say('| file | rules | privacy | quality off | quality on | on − off | rows breaking a rule off | on (worst run) | rows drawn again | seconds on |');
@@ -288,10 +289,9 @@ function rulesSection(): void {
     for (const [eps, epochs] of [['none', '30'], ['3', '']]) {
       const runs = Array.from({ length: eps === 'none' ? RULE_RUNS.exact : RULE_RUNS.dp }, (_, k) => ({ off: task('rules', file, 'off', eps, epochs, String(k + 1)), on: task('rules', file, 'on', eps, epochs, String(k + 1)) }));
       const of = (side: 'off' | 'on', key: string): number[] => runs.map((r) => Number(r[side]?.[key] ?? NaN));
-      const differences = runs.map((r) => Number(r.on?.quality ?? NaN) - Number(r.off?.quality ?? NaN));
       const rules = runs.find((r) => r.on)?.on?.rules ?? '-';
       say(
-        `| ${name} | ${rules} | ${eps === 'none' ? 'no DP' : `ε ${eps}`} | ${stats(of('off', 'quality'))} | ${stats(of('on', 'quality'))} | ${stats(differences)} | ${pct(mean(of('off', 'breakingShare')))} | ${pct(Math.max(...of('on', 'breakingShare')))} | ${pct(mean(of('on', 'redrawnShare')))} | ${f(mean(of('on', 'seconds')))} |`,
+        `| ${name} | ${rules} | ${eps === 'none' ? 'no DP' : `ε ${eps}`} | ${stats(of('off', 'quality'))} | ${stats(of('on', 'quality'))} | ${difference(of('on', 'quality'), of('off', 'quality'))} | ${pct(mean(of('off', 'breakingShare')))} | ${pct(Math.max(...of('on', 'breakingShare')))} | ${pct(mean(of('on', 'redrawnShare')))} | ${f(mean(of('on', 'seconds')))} |`,
       );
     }
   }
@@ -364,6 +364,17 @@ function entitiesSection(): void {
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Difference of the means of two sets of runs ± its standard error (none from single runs). */
+function difference(on: number[], off: number[]): string {
+  const a = on.filter(Number.isFinite);
+  const b = off.filter(Number.isFinite);
+  if (!a.length || !b.length) return '-';
+  const variance = (xs: number[]): number => xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1);
+  const error = a.length > 1 && b.length > 1 ? Math.sqrt(variance(a) / a.length + variance(b) / b.length) : NaN;
+  const sign = mean(a) >= mean(b) ? '+' : '−';
+  return `${sign}${f(Math.abs(mean(a) - mean(b)), 3)}${Number.isFinite(error) ? ` ± ${f(error, 3)}` : ''}`;
+}
+
 function main(): void {
   say(`# synthetic-csv benchmark`);
   say();
@@ -372,6 +383,10 @@ function main(): void {
   if (privacyOnly) {
     privacySection();
     return writeResults('privacy.md');
+  }
+  if (process.argv.includes('--mining')) {
+    miningThroughput();
+    return writeResults('mining.md');
   }
   if (process.argv.includes('--rules')) {
     rulesSection();
