@@ -6,14 +6,17 @@
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
  *   npm run bench -- --privacy --quick   the same, one run per setting, ε 3 only on flchain and rhc
- *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n]  only the rules section
- *   npm run bench -- --mining     only the cost of rule mining in the schema pass (bench/results/mining.md) (bench/results/rules.md, about 40 minutes:
- *                                 8 files x 2 privacy settings x 2 x 3 runs, and rule mining's cost)
+ *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n]
+ *                                 only the rules section (bench/results/rules.md): 8 files x
+ *                                 (2 seeded + 3 DP runs) x without and with rules = 80
+ *                                 generation runs, then rule mining's cost; at a load of 20-35 on
+ *                                 2 cores it took about 2 hours, so --files splits it across processes
+ *   npm run bench -- --mining     only rule mining's cost in the schema pass (bench/results/mining.md)
  *   npm run bench -- --entities   only the entities section (bench/results/entities.md);
  *                                 --epochs N trains its generate runs N epochs (default: the product's)
  *
- * Datasets come from ../shared/datasets (or $SYNTHETIC_CSV_DATASETS); anything missing is reported as skipped. Results are
- * printed and written to bench/results/latest.md.
+ * Datasets come from ../shared/datasets (or $SYNTHETIC_CSV_DATASETS); anything missing is
+ * reported as skipped. Results are printed and written to bench/results/latest.md.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
