@@ -15,6 +15,8 @@ import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
 import { cleanHistogram, latticeDecimals, privateStatistics, type NumericHistogram } from '../../src/core/privacy/preprocess';
+import { slotWeights, tableFromSlots } from '../../src/core/privacy/marginals';
+import { decimalsForResolution } from '../../src/core/pipeline/release';
 
 /** A tree of 4 nodes: 0-1, 1-2, 1-3 (sizes 2, 3, 2, 4). */
 function smallForest(): Forest {
@@ -310,4 +312,55 @@ test('fine detail: bounds come from the power-of-two grid (never a raw extreme),
   // The single outlier stays out; the thin years near 83 stay in.
   const lastYear = years.edges[lastOccupied(years.counts)];
   assert.ok(lastYear >= 80 && lastYear <= 90, `years end at ${lastYear}`);
+});
+
+test('fine detail releases a point mass of a continuous column and draws it exactly, at its share of its bin', async () => {
+  const random = new Random(21);
+  // rhc's albumin: 3.5 written for every missing test (40 % of rows), the rest spread out.
+  const lines = ['albumin,group'];
+  for (let i = 0; i < 6000; i++) lines.push(`${random.next() < 0.4 ? '3.5' : (1.5 + random.next() * 4).toFixed(7)},${random.next() < 0.5 ? 'a' : 'b'}`);
+  const file = tempFile('spike.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const options = { rho: 0.5, thresholdDelta: 1e-7, random: seededSecure(9), needsCounts: true };
+  const stats = privateStatistics(schema, table, { ...options, fineDetail: true });
+  const albumin = stats.histograms[0] as NumericHistogram;
+  assert.deepEqual(albumin.spikes?.map((s) => s.value), [3.5], 'only the value many rows hold is released');
+  assert.ok(Math.abs(albumin.spikes![0].count - 2400) < 200, `released count ${albumin.spikes![0].count}`);
+  const spikeRelease = stats.releases.find((r) => r.column === 'albumin' && /point masses/.test(r.what));
+  assert.ok(spikeRelease, 'the count of exact values is in the ledger');
+  const sum = stats.releases.reduce((a, r) => a + r.rho, 0);
+  assert.ok(Math.abs(sum - stats.rho) < 1e-12 && Math.abs(stats.rho - options.rho) < 1e-12, `the releases add up to the budget (${sum} of ${stats.rho})`);
+  assert.equal((privateStatistics(schema, table, options).histograms[0] as NumericHistogram).spikes, undefined, 'other generators do not ask for it');
+
+  // Drawn from the released histogram, about 40 % of the values are exactly 3.5; the rest are not.
+  const weights = slotWeights(albumin);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const draws = new Random(4);
+  const slots = Int32Array.from({ length: 20000 }, () => {
+    let u = draws.next() * total;
+    let k = 0;
+    while (k < weights.length - 1 && (u -= weights[k]) >= 0) k++;
+    return k;
+  });
+  const drawn = tableFromSlots(schema, stats.histograms, [slots, undefined], 20000, draws).columns[0];
+  assert.equal(drawn.type, 'numeric');
+  const values = (drawn as { values: Float64Array }).values;
+  const share = values.filter((x) => x === 3.5).length / values.length;
+  assert.ok(Math.abs(share - 0.4) < 0.03, `share of exact 3.5: ${share}`);
+  assert.ok(values.filter((x) => x !== 3.5 && Math.abs(x - 3.5) < 0.1).length > 100, 'the rest of its bin is still drawn');
+
+  // A point mass is written exactly (bilirubin 1.00976562 rounded to 1.01 would put a third of
+  // the rows on the wrong side of the real value).
+  assert.equal(decimalsForResolution({ ...albumin, spikes: [{ value: 1.00976562, count: 2000 }] }), 8);
+
+  // A pgm run writes the spike: the synthetic column's distribution matches the real one.
+  const dir = tempDir();
+  const out = path.join(dir, 'out.csv');
+  const result = await generate({ input: file, out, seed: 1, evaluate: false, generator: 'pgm', privacy: { epsilon: 3 } });
+  assert.ok(result.card.privacy.budget!.preprocessing.releases.some((r) => /point masses/.test(r.what)), 'the card lists the release');
+  const synthetic = await loadTable(out, schema);
+  const syntheticValues = (synthetic.columns[0] as { values: Float64Array }).values;
+  const syntheticShare = syntheticValues.filter((x) => x === 3.5).length / syntheticValues.length;
+  assert.ok(Math.abs(syntheticShare - 0.4) < 0.05, `synthetic share of exact 3.5: ${syntheticShare}`);
 });

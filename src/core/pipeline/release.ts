@@ -72,6 +72,9 @@ export function privateRelease(
   // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
   // then has sensitivity k, and DP-SGD samples people.
   const unitName = unitColumn(schema);
+  // The graphical model groups bins into its own cells: it wants the fine detail (tails, one bin
+  // per whole number, point masses).
+  const fineDetail = generator.name === 'pgm';
   let units: BoundedUnits | undefined;
   if (unitName) {
     phase('fit', `Bounding the rows of each person identified by ${unitName}`);
@@ -83,7 +86,7 @@ export function privateRelease(
       rho: rhoUnits,
       maxRowsPerUnit: declared,
       random: noise,
-      sigma1: Math.sqrt(releaseCount(schema, { needsCounts: true, pairs, textLengths: !options.blankText }) / (2 * rhoHistograms)),
+      sigma1: Math.sqrt(releaseCount(schema, { needsCounts: true, pairs, textLengths: !options.blankText, fineDetail }) / (2 * rhoHistograms)),
     });
   }
   // Entities: their shape released per person, from its own share of the budget.
@@ -103,8 +106,7 @@ export function privateRelease(
     pairs,
     textLengths: !options.blankText,
     maxRowsPerUnit: units?.maxRowsPerUnit,
-    // The graphical model groups bins into its own cells: it wants the fine detail (tails, one bin per whole number).
-    fineDetail: generator.name === 'pgm',
+    fineDetail,
   });
   // The split's count, the rules' counts, the rows-per-person and entity releases are part of preprocessing's budget and ledger.
   const extra = [...spent, ...(units?.releases ?? []), ...(entities?.releases ?? [])];
@@ -206,17 +208,27 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: bo
 /**
  * Decimal places for a continuous column from its released histogram: the decimal lattice its
  * values show (latticeDecimals), else one more than a bin's width
- * needs (a tenth of a bin), at most 6. Bins are the resolution the release has; finer digits would
+ * needs (a tenth of a bin), at most 6, and as many as its point masses need. Bins are the resolution the release has; finer digits would
  * only show the generator's own noise.
  */
 export function decimalsForResolution(histogram: NumericHistogram): number {
+  // A released point mass is written exactly: rounded past the real value (rhc's bilirubin
+  // 1.00976562 as 1.01), a third of the rows would sit on the wrong side of it.
+  const spikes = Math.max(0, ...(histogram.spikes ?? []).map((s) => exactDecimals(s.value)));
   // Values on a coarser decimal lattice the release shows (creatinine in tenths) keep it.
   const lattice = latticeDecimals(histogram);
-  if (lattice !== undefined) return lattice;
+  if (lattice !== undefined) return Math.max(lattice, spikes);
   const width = (histogram.edges[histogram.edges.length - 1] - histogram.edges[0]) / Math.max(1, histogram.counts.length);
-  if (!(width > 0)) return 0;
-  return Math.max(0, Math.min(6, Math.ceil(-Math.log10(width)) + 1));
+  if (!(width > 0)) return spikes;
+  return Math.max(spikes, Math.min(6, Math.ceil(-Math.log10(width)) + 1));
 }
+
+/** Fewest decimals that write x exactly (at most MAX_SPIKE_DECIMALS). */
+function exactDecimals(x: number): number {
+  for (let d = 0; d < MAX_SPIKE_DECIMALS; d++) if (Number(x.toFixed(d)) === x) return d;
+  return MAX_SPIKE_DECIMALS;
+}
+const MAX_SPIKE_DECIMALS = 10;
 
 /** Free-text columns with a length histogram get placeholder text; the rest stay blank. */
 function withPlaceholderLengths(schema: Schema, lengths: readonly (number[] | undefined)[]): Schema {

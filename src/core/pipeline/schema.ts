@@ -4,6 +4,7 @@ import { generatorKind } from '../generators/registry';
 import { DEFAULT_DP_GENERATOR } from '../generators/catalog';
 import type { GeneratorKind, PrivacyRequest } from '../generators/types';
 import { DEFAULT_DELTA, planBudget, type BudgetPlan } from '../privacy/budget';
+import { releasesSpikes } from '../privacy/preprocess';
 import { assertSomethingToLearn } from '../schema/learnable';
 import { unitColumn, withPrivacyUnit } from '../schema/privacy-unit';
 import type { Schema } from '../schema/types';
@@ -54,7 +55,8 @@ function planPrivacy(request: PrivacyRequest, generator: GeneratorKind, schema: 
     epsilon: request.epsilon,
     delta: request.delta ?? DEFAULT_DELTA,
     generator: generator.name,
-    thresholdedColumns: schema.columns.filter((c) => isModelled(c) && !isNumericColumn(c) && !c.public?.categories).length,
+    // pgm also thresholds the exact values of its non-whole numbers (point masses).
+    thresholdedColumns: schema.columns.filter((c) => (isModelled(c) && !isNumericColumn(c) && !c.public?.categories) || releasesSpikes(c, generator.name === 'pgm')).length,
   });
 }
 

@@ -3,7 +3,7 @@ import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ChunkSource } from '../chunk-source';
-import { valueInBin, type ColumnHistogram, type PairHistogram } from '../release/types';
+import { valueInBin, type ColumnHistogram, type NumericHistogram, type PairHistogram } from '../release/types';
 
 /**
  * The low-fidelity generator (the UCLH approach): every column drawn independently from its
@@ -88,16 +88,52 @@ export function tableFromSlots(
       return { type: 'categorical', codes: drawn.map((k) => (k === h.levels.length ? -1 : k)), levels: h.levels };
     }
     const bins = h.counts.length;
+    const spikes = spikesByBin(h);
     const values = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       const k = drawn[r];
       if (k === bins + 1) values[r] = NaN;
       else if (k === bins) values[r] = 0;
-      else values[r] = valueInBin(h, k, random.next());
+      else values[r] = (spikes[k] && spikeIn(spikes[k]!, random.next())) ?? valueInBin(h, k, random.next());
     }
     return { type: 'numeric', values };
   });
   return { rowCount: rows, columns, rowIndex: new Int32Array(0) };
+}
+
+/** Per value bin, its point masses with their cumulative shares of the bin's released count. */
+function spikesByBin(h: NumericHistogram): ({ values: number[]; cumulative: number[] } | undefined)[] {
+  const out: ({ values: number[]; cumulative: number[] } | undefined)[] = h.counts.map(() => undefined);
+  for (const spike of h.spikes ?? []) {
+    const k = binOf(h, spike.value);
+    if (k < 0 || !(h.counts[k] > 0)) continue;
+    const bin = (out[k] ??= { values: [], cumulative: [] });
+    const before = bin.cumulative.length ? bin.cumulative[bin.cumulative.length - 1] : 0;
+    bin.values.push(spike.value);
+    bin.cumulative.push(Math.min(1, before + spike.count / h.counts[k]));
+  }
+  return out;
+}
+
+/** The point mass a uniform u falls on, or undefined for the rest of the bin. */
+function spikeIn(bin: { values: number[]; cumulative: number[] }, u: number): number | undefined {
+  const i = bin.cumulative.findIndex((c) => u < c);
+  return i < 0 ? undefined : bin.values[i];
+}
+
+/** The value bin of a released histogram holding x, or -1 outside its range. */
+function binOf(h: NumericHistogram, x: number): number {
+  const bins = h.counts.length;
+  if (!(x >= h.edges[0] && x <= h.edges[bins])) return -1;
+  let lo = 0;
+  let hi = bins - 1;
+  // Bins are [lo, hi), the last one closed.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (h.edges[mid] <= x) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** A histogram's weight per slot: value bins or levels, then (numeric) zero, then missing. */

@@ -122,11 +122,38 @@ export interface PreprocessOptions {
 }
 
 /** Releases privateStatistics makes: fixed by the schema and the options alone (public structure). */
-export function releaseCount(schema: Schema, options: Pick<PreprocessOptions, 'needsCounts' | 'pairs' | 'textLengths'>): number {
-  const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) : 0));
+export function releaseCount(schema: Schema, options: Pick<PreprocessOptions, 'needsCounts' | 'pairs' | 'textLengths' | 'fineDetail'>): number {
+  const plan = schema.columns.map((column) => (isModelled(column) ? histogramsNeeded(column, options.needsCounts) + (releasesSpikes(column, options.fineDetail) ? SPIKE_RELEASE_SHARE : 0) : 0));
   // One more release first: a noisy row count, which sets the histograms' resolution.
   const texts = schema.columns.filter((column) => options.textLengths && column.kind === 'text' && !column.exclude).length;
   return plan.reduce((a, b) => a + b, 0) + 1 + (options.pairs?.length ?? 0) + texts;
+}
+
+/**
+ * Whether a column releases its point masses (fine detail only): numbers that are not whole
+ * (whole numbers get one bin each already). Decided from the schema alone; such a column is
+ * thresholded, so it takes a share of the threshold delta (thresholdedColumns).
+ */
+export function releasesSpikes(column: ColumnSchema, fineDetail: boolean | undefined): boolean {
+  return !!fineDetail && isModelled(column) && isNumericColumn(column) && !holdsWholeNumbers(column);
+}
+
+/**
+ * The spike release costs this share of a histogram's rho (its noise is 1/√share times larger):
+ * spikes worth keeping hold hundreds of rows, so a coarse count finds them, and the histograms
+ * every column needs keep their noise (rhc: 16 such columns add 4 histograms' worth to 180).
+ */
+const SPIKE_RELEASE_SHARE = 0.25;
+/** Most point masses kept per column (the largest released counts). */
+const MAX_SPIKES = 8;
+
+/**
+ * Noisy count above which a value (a category, a point mass) is released: a value held by one
+ * person holds up to k rows, and one person may hold up to k values of their own, so each must
+ * stay below it with chance 1 - delta/k; by the union bound none shows with chance above delta.
+ */
+function releaseThreshold(k: number, sigma: number, columnDelta: number): number {
+  return k + sigma * normalQuantile(1 - columnDelta / k);
 }
 
 export const DEFAULT_OTHER_LABEL = 'Other';
@@ -235,6 +262,14 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
           histogram = cleanValueHistogram(tails ? withGridCounts(averaged, octaves.grid, sigma / Math.SQRT2, sigma) : averaged, sigma / Math.SQRT2, tails);
         }
       }
+      if (releasesSpikes(column, options.fineDetail)) {
+        const spikeSigma = sigma / Math.sqrt(SPIKE_RELEASE_SHARE);
+        const threshold = releaseThreshold(k, spikeSigma, options.thresholdDelta);
+        thresholdDelta += options.thresholdDelta;
+        const spikes = noisySpikes(data.values, discreteGaussianNoise(options.random, spikeSigma), threshold);
+        releases.push({ column: column.name, what: `counts of each exact value other than 0, values released only above a noisy count of ${threshold.toFixed(0)} (point masses)`, rho: rhoEach * SPIKE_RELEASE_SHARE, sigma: spikeSigma });
+        if (spikes.length) histogram = { ...histogram, spikes };
+      }
       histograms.push(histogram);
       facts.push(numericFacts(histogram, options.random));
     } else {
@@ -264,10 +299,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       }
       const columnDelta = options.thresholdDelta;
       thresholdDelta += columnDelta;
-      // A category held by one person holds up to k rows, and one person may hold up to k
-      // categories of their own: each must stay below the threshold with chance 1 - delta/k, so
-      // that by the union bound none of them shows with chance above delta.
-      const threshold = k + sigma * normalQuantile(1 - columnDelta / k);
+      const threshold = releaseThreshold(k, sigma, columnDelta);
       const levels: string[] = [];
       const noisyCounts: number[] = [];
       for (const [value, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
@@ -340,6 +372,22 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
     if (counts.some((c) => c > 0)) textLengths[index] = counts;
   }
   return { facts, textLengths, histograms, rowCount, releasedRowCount: noisyCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms };
+}
+
+/**
+ * The values of a column whose noisy count clears the threshold (zero has a slot of its own),
+ * at most MAX_SPIKES of them, largest first: the stable-histogram release of the exact values.
+ */
+function noisySpikes(values: Float64Array, noise: () => number, threshold: number): { value: number; count: number }[] {
+  const counts = new Map<number, number>();
+  for (const x of values) if (x === x && x !== 0) counts.set(x, (counts.get(x) ?? 0) + 1);
+  const kept: { value: number; count: number }[] = [];
+  // In value order, so the noise each value gets does not depend on the rows' order.
+  for (const value of [...counts.keys()].sort((a, b) => a - b)) {
+    const count = counts.get(value)! + noise();
+    if (count >= threshold) kept.push({ value, count });
+  }
+  return kept.sort((a, b) => b.count - a.count || a.value - b.value).slice(0, MAX_SPIKES);
 }
 
 /**

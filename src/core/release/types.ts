@@ -35,6 +35,12 @@ export interface NumericHistogram {
   max: number;
   /** Standard deviation of the noise in each released count (after averaging). */
   sigma?: number;
+  /**
+   * Point masses (pgm): exact values held by many rows (rhc's albumin 3.5 for every missing
+   * test), released by a thresholded count of each distinct value. Within its bin a value is
+   * drawn with its released share of the bin's count, so the spike stays a spike.
+   */
+  spikes?: { value: number; count: number }[];
 }
 
 /** The whole numbers [first, last] that bin k of an integer-valued histogram stands for (at least one). */
