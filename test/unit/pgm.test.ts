@@ -16,7 +16,7 @@ import { loadTable } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
 import { cleanHistogram, latticeDecimals, privateStatistics, type NumericHistogram } from '../../src/core/privacy/preprocess';
 import { slotWeights, tableFromSlots } from '../../src/core/privacy/marginals';
-import { decimalsForResolution } from '../../src/core/pipeline/release';
+import { formatNumber } from '../../src/core/schema/format';
 
 /** A tree of 4 nodes: 0-1, 1-2, 1-3 (sizes 2, 3, 2, 4). */
 function smallForest(): Forest {
@@ -352,7 +352,9 @@ test('fine detail releases a point mass of a continuous column and draws it exac
 
   // A point mass is written exactly (bilirubin 1.00976562 rounded to 1.01 would put a third of
   // the rows on the wrong side of the real value).
-  assert.equal(decimalsForResolution({ ...albumin, spikes: [{ value: 1.00976562, count: 2000 }] }), 8);
+  const format = { decimals: 2, fixed: false, points: [1.00976562] };
+  assert.equal(formatNumber(Math.fround(1.00976562) * (1 + 3e-8), format, false), '1.00976562', 'a point mass moved by the float32 encoding');
+  assert.equal(formatNumber(1.0123, format, false), '1.01', 'other values keep the resolution');
 
   // A pgm run writes the spike: the synthetic column's distribution matches the real one.
   const dir = tempDir();

@@ -183,7 +183,7 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: bo
       const conventions = number ? { ...(number.decimalSeparator ? { decimalSeparator: number.decimalSeparator } : {}), ...(number.prefix ? { prefix: number.prefix } : {}), ...(number.suffix ? { suffix: number.suffix } : {}) } : {};
       const releasedNumber =
         c.kind === 'continuous' && histogram?.type === 'numeric'
-          ? { decimals: decimalsForResolution(histogram), fixed: false, ...conventions }
+          ? { decimals: decimalsForResolution(histogram), fixed: false, ...(histogram.spikes?.length ? { points: histogram.spikes.map((s) => s.value) } : {}), ...conventions }
           : c.kind === 'integer'
             ? { decimals: 0, fixed: false, ...conventions }
             : undefined;
@@ -208,27 +208,17 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: bo
 /**
  * Decimal places for a continuous column from its released histogram: the decimal lattice its
  * values show (latticeDecimals), else one more than a bin's width
- * needs (a tenth of a bin), at most 6, and as many as its point masses need. Bins are the resolution the release has; finer digits would
+ * needs (a tenth of a bin), at most 6. Bins are the resolution the release has; finer digits would
  * only show the generator's own noise.
  */
 export function decimalsForResolution(histogram: NumericHistogram): number {
-  // A released point mass is written exactly: rounded past the real value (rhc's bilirubin
-  // 1.00976562 as 1.01), a third of the rows would sit on the wrong side of it.
-  const spikes = Math.max(0, ...(histogram.spikes ?? []).map((s) => exactDecimals(s.value)));
   // Values on a coarser decimal lattice the release shows (creatinine in tenths) keep it.
   const lattice = latticeDecimals(histogram);
-  if (lattice !== undefined) return Math.max(lattice, spikes);
+  if (lattice !== undefined) return lattice;
   const width = (histogram.edges[histogram.edges.length - 1] - histogram.edges[0]) / Math.max(1, histogram.counts.length);
-  if (!(width > 0)) return spikes;
-  return Math.max(spikes, Math.min(6, Math.ceil(-Math.log10(width)) + 1));
+  if (!(width > 0)) return 0;
+  return Math.max(0, Math.min(6, Math.ceil(-Math.log10(width)) + 1));
 }
-
-/** Fewest decimals that write x exactly (at most MAX_SPIKE_DECIMALS). */
-function exactDecimals(x: number): number {
-  for (let d = 0; d < MAX_SPIKE_DECIMALS; d++) if (Number(x.toFixed(d)) === x) return d;
-  return MAX_SPIKE_DECIMALS;
-}
-const MAX_SPIKE_DECIMALS = 10;
 
 /** Free-text columns with a length histogram get placeholder text; the rest stay blank. */
 function withPlaceholderLengths(schema: Schema, lengths: readonly (number[] | undefined)[]): Schema {

@@ -106,6 +106,16 @@ export function parseNumber(text: string, format: NumberFormat | undefined): num
   return reading.value;
 }
 
+/** Relative distance within which a value is a point mass moved by the float32 encoding (2^-24 is about 6e-8). */
+const POINT_TOLERANCE = 1e-6;
+const MAX_POINT_DECIMALS = 10;
+
+/** Fewest decimals that write x exactly (at most MAX_POINT_DECIMALS). */
+function exactDecimals(x: number): number {
+  for (let d = 0; d < MAX_POINT_DECIMALS; d++) if (Number(x.toFixed(d)) === x) return d;
+  return MAX_POINT_DECIMALS;
+}
+
 /**
  * Write a number the way its column was written in the source file: the same decimal places
  * (padded when the source padded them), separators, currency or percent sign, integers rounded,
@@ -114,7 +124,9 @@ export function parseNumber(text: string, format: NumberFormat | undefined): num
 export function formatNumber(x: number, format: NumberFormat | undefined, integer: boolean): string {
   if (integer) x = Math.round(x);
   if (format?.exponent) return formatExponent(x, format.exponent);
-  const decimals = format?.decimals ?? (integer ? 0 : 6);
+  const point = format?.points?.find((p) => Math.abs(x - p) <= POINT_TOLERANCE * Math.max(1, Math.abs(p)));
+  if (point !== undefined) x = point;
+  const decimals = point !== undefined ? Math.max(format?.decimals ?? 0, exactDecimals(point)) : (format?.decimals ?? (integer ? 0 : 6));
   let text = x.toFixed(decimals);
   if (!format?.fixed && decimals > 0 && text.includes('.')) text = text.replace(/\.?0+$/, '');
   if (text.startsWith('-') && Number(text) === 0) text = text.slice(1);
