@@ -109,7 +109,7 @@ async function sampleWhere(
             `(about 1 in ${Math.round(drawn / kept.length).toLocaleString('en-US')}); ask for fewer rows or loosen the conditions`,
     );
   }
-  const identifiers = regeneratedIdentifiers(columns, kept.length, random);
+  const identifiers = await regeneratedIdentifiers(columns, kept.length, random, options.signal);
   columns.forEach((column, c) => {
     const values = identifiers.get(column.name);
     if (values) kept.forEach((row, r) => (row[c] = values[r]));

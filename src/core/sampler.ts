@@ -1,7 +1,7 @@
 import { placeholderText } from './placeholder-text';
 import { columnTexts } from './output';
 import { Random } from './random';
-import { regenerateIdentifiers } from './schema/identifiers';
+import { regenerateIdentifiersAsync } from './schema/identifiers';
 import type { ColumnSchema, Schema } from './schema/types';
 import type { TableTransformer } from './transform/transformer';
 import type { ChunkSource } from './chunk-source';
@@ -19,13 +19,14 @@ const CHUNK_ROWS = 4096;
 
 /**
  * Regenerated values of the identifier columns among `columns`, `rows` each (unique where the
- * format requires), missing at the schema's rate.
+ * format requires), missing at the schema's rate. Gives the event loop turns while it works, so
+ * that `signal` (and Ctrl+C) is honoured promptly even for millions of rows.
  */
-export function regeneratedIdentifiers(columns: ColumnSchema[], rows: number, random: Random): Map<string, (string | null)[]> {
+export async function regeneratedIdentifiers(columns: ColumnSchema[], rows: number, random: Random, signal?: AbortSignal): Promise<Map<string, (string | null)[]>> {
   const identifiers = new Map<string, (string | null)[]>();
   for (const column of columns) {
     if (column.kind !== 'identifier' || !column.identifier) continue;
-    const values: (string | null)[] = regenerateIdentifiers(column.identifier, rows, random);
+    const values: (string | null)[] = await regenerateIdentifiersAsync(column.identifier, rows, random, undefined, signal);
     for (let r = 0; r < rows; r++) if (random.next() < column.missingRate) values[r] = null;
     identifiers.set(column.name, values);
   }
@@ -85,10 +86,11 @@ export async function sampleRows(
   const columns = outputColumns(schema);
   // Forked after the others, so files without entities draw exactly as before.
   const assembler = entities ? new EntityAssembler(entities.state, schema, rows, random.fork(), entities.avoid) : undefined;
-  const identifiers = regeneratedIdentifiers(
+  const identifiers = await regeneratedIdentifiers(
     assembler ? columns.filter((c) => !assembler.ownsIdentifier(c.name) || assembler.constantIdentifier(c.name)) : columns,
     rows,
     identifierRandom,
+    signal,
   );
   const redrawBroken = async (decoded: ColumnData[], n: number): Promise<void> => {
     const broken = (columns: ColumnData[], rows: number): number[] => {

@@ -677,29 +677,64 @@ export function regenerateIdentifiers(
   random: Random,
   context?: { sample?: string[] },
 ): string[] {
+  const steps = regenerationSteps(info, count, random, context);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `regenerateIdentifiers`, giving the event loop a turn every PAUSE_EVERY values drawn so that a
+ * cancellation (`signal`, Ctrl+C) is honoured promptly however many values are wanted. The same
+ * values, in the same order, for the same random state.
+ */
+export async function regenerateIdentifiersAsync(
+  info: IdentifierInfo,
+  count: number,
+  random: Random,
+  context?: { sample?: string[] },
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const steps = regenerationSteps(info, count, random, context);
+  for (;;) {
+    if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Values drawn between two pauses of the asynchronous regeneration (a few milliseconds' work). */
+const PAUSE_EVERY = 4096;
+
+/** Regeneration that pauses (yields) every PAUSE_EVERY values drawn and returns the values. */
+type Steps<T> = Generator<void, T, void>;
+
+function* regenerationSteps(info: IdentifierInfo, count: number, random: Random, context?: { sample?: string[] }): Steps<string[]> {
   const sample = (context?.sample ?? []).map((v) => v.trim()).filter((v) => v !== '');
   if (count <= 0) return [];
   switch (info.type) {
     case 'row-index':
       return regenerateRowIndex(info, count, sample);
     case 'uuid':
-      return regenerateUuids(info, count, random, sample);
+      return yield* regenerateUuids(info, count, random, sample);
     case 'nhs-number':
-      return regenerateNhsNumbers(info, count, random, sample);
+      return yield* regenerateNhsNumbers(info, count, random, sample);
     case 'ssn':
-      return regenerateSsns(count, random, sample);
+      return yield* regenerateSsns(count, random, sample);
     case 'email':
-      return regenerateEmails(info, count, random, sample);
+      return yield* regenerateEmails(info, count, random, sample);
     case 'phone':
-      return regeneratePhones(info, count, random, sample);
+      return yield* regeneratePhones(info, count, random, sample);
     case 'postcode':
-      return regeneratePostcodes(info, count, random, sample);
+      return yield* regeneratePostcodes(info, count, random, sample);
     case 'person-name':
-      return regenerateNames(info, count, random, sample);
+      return yield* regenerateNames(info, count, random, sample);
     case 'zero-padded':
-      return regenerateZeroPadded(info, count, random, sample);
+      return yield* regenerateZeroPadded(info, count, random, sample);
     case 'unique-key':
-      return regenerateKeys(info, count, random, sample);
+      return yield* regenerateKeys(info, count, random, sample);
   }
 }
 
@@ -707,19 +742,20 @@ export function regenerateIdentifiers(
  * Draw `count` distinct values with `draw`, none of whose `key` is in `avoid`. Returns undefined
  * when the space (`capacity` values) is too small for rejection sampling to be quick.
  */
-function drawUnique(
+function* drawUnique(
   count: number,
   capacity: number,
   avoid: Set<string>,
   draw: () => string,
   key: (v: string) => string = (v) => v,
-): string[] | undefined {
+): Steps<string[] | undefined> {
   if (capacity < 2 * (count + avoid.size)) return undefined;
   const seen = new Set<string>();
   const out: string[] = [];
   let attempts = 0;
   while (out.length < count) {
     if (++attempts > 50 * count + 1000) return undefined;
+    if (attempts % PAUSE_EVERY === 0) yield;
     const v = draw();
     const k = key(v);
     if (seen.has(k) || avoid.has(k)) continue;
@@ -747,7 +783,7 @@ function regenerateRowIndex(info: IdentifierInfo, count: number, sample: string[
   return Array.from({ length: count }, (_, i) => String(start + i));
 }
 
-function regenerateUuids(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regenerateUuids(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   const upper = info.pattern ? info.pattern.startsWith('X') : sample.some((v) => /[A-F]/.test(v));
   const hex = '0123456789abcdef';
   const draw = (): string => {
@@ -761,10 +797,10 @@ function regenerateUuids(info: IdentifierInfo, count: number, random: Random, sa
     return upper ? u.toUpperCase() : u;
   };
   const avoid = new Set(sample.map((v) => v.toLowerCase()));
-  return drawUnique(count, 2 ** 122, avoid, draw, (v) => v.toLowerCase()) ?? [];
+  return (yield* drawUnique(count, 2 ** 122, avoid, draw, (v) => v.toLowerCase())) ?? [];
 }
 
-function regenerateNhsNumbers(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regenerateNhsNumbers(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   const pattern = info.pattern && (info.pattern.match(/d/g) ?? []).length === 10 ? info.pattern : 'ddd ddd dddd';
   const avoid = new Set(sample.map((v) => v.replace(/\D/g, '')));
   // 999 is the range NHS England keeps for test numbers; its upper half 9995-9999 (the lower half
@@ -779,17 +815,17 @@ function regenerateNhsNumbers(info: IdentifierInfo, count: number, random: Rando
         if (check !== undefined) return first9 + String(check);
       }
     };
-    const values = drawUnique(count, ((upperHalf ? 10 ** free / 2 : 10 ** free) * 10) / 11, avoid, draw);
+    const values = yield* drawUnique(count, ((upperHalf ? 10 ** free / 2 : 10 ** free) * 10) / 11, avoid, draw);
     if (values) return values.map((d) => fillDigits(pattern, d));
   }
   throw new Error(`cannot make ${count} distinct NHS numbers`);
 }
 
-function regenerateSsns(count: number, random: Random, sample: string[]): string[] {
+function* regenerateSsns(count: number, random: Random, sample: string[]): Steps<string[]> {
   const avoid = new Set(sample);
   const draw = (): string =>
     `9${digits(random, 2)}-${String(1 + random.int(99)).padStart(2, '0')}-${String(1 + random.int(9999)).padStart(4, '0')}`;
-  const values = drawUnique(count, 100 * 99 * 9999, avoid, draw);
+  const values = yield* drawUnique(count, 100 * 99 * 9999, avoid, draw);
   if (!values) throw new Error(`cannot make ${count} distinct SSN-like values`);
   return values;
 }
@@ -814,7 +850,7 @@ function styleWord(word: string, style: string): string {
 
 const RESERVED_EMAIL_DOMAIN = /(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid)$/i;
 
-function regenerateEmails(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regenerateEmails(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   const pattern = info.pattern && info.pattern.includes('@') ? info.pattern : emailPattern(sample.filter(isEmail));
   const at = pattern.lastIndexOf('@');
   let local = pattern.slice(0, at);
@@ -832,7 +868,7 @@ function regenerateEmails(info: IdentifierInfo, count: number, random: Random, s
     const suffix = withDigits || styles.length === 1 ? String(random.int(10000)) : '';
     return `${words.join(sep)}${suffix}@${domain}`;
   };
-  const values = drawUnique(count, 1e12, avoid, draw, (v) => v.toLowerCase());
+  const values = yield* drawUnique(count, 1e12, avoid, draw, (v) => v.toLowerCase());
   if (values) return values;
   // Astronomically unlikely; fall back to numbered addresses.
   return Array.from({ length: count }, (_, i) => `user${i + 1}@${domain}`);
@@ -841,7 +877,7 @@ function regenerateEmails(info: IdentifierInfo, count: number, random: Random, s
 /** Ofcom's drama ranges: the national number after the first digit, 3 digits left to fill. */
 const UK_DRAMA: Record<string, string> = { '7': '700900', '1': '632960', '2': '079460', '3': '069990' };
 
-function regeneratePhones(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regeneratePhones(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   let pattern = info.pattern;
   if (!pattern || !/d/.test(pattern)) {
     const uk = sample.filter(isUkPhone).map(ukPhoneShape);
@@ -864,7 +900,7 @@ function regeneratePhones(info: IdentifierInfo, count: number, random: Random, s
     let skipped = 0;
     while (out.length < count) {
       const v = fillDigits(p, UK_DRAMA[first] + String(lines[i % 1000]).padStart(3, '0'));
-      i++;
+      if (++i % PAUSE_EVERY === 0) yield;
       if (avoid.has(v.replace(/\D/g, '')) && skipped < 1000) {
         skipped++;
         continue;
@@ -883,9 +919,10 @@ function regeneratePhones(info: IdentifierInfo, count: number, random: Random, s
     while (area.endsWith('11'));
     return prefix + fillDigits(body, `${area}55501${digits(random, 2)}`);
   };
-  const unique = drawUnique(count, 792 * 100, avoid, draw, (v) => v.replace(/\D/g, ''));
+  const unique = yield* drawUnique(count, 792 * 100, avoid, draw, (v) => v.replace(/\D/g, ''));
   if (unique) return unique;
   for (let k = 0; k < count; k++) {
+    if ((k + 1) % PAUSE_EVERY === 0) yield;
     let v = draw();
     for (let tries = 0; tries < 100 && avoid.has(v.replace(/\D/g, '')); tries++) v = draw();
     out.push(v);
@@ -900,13 +937,14 @@ const POSTCODE_AREAS = (
 ).split(' ');
 const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
 
-function regeneratePostcodes(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regeneratePostcodes(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   const pattern = info.pattern ?? postcodePattern(sample.filter(isUkPostcode));
   const spaced = pattern.includes(' ');
   const lower = /[a-z]/.test(pattern) && !/[A-Z]/.test(pattern);
   const avoid = new Set(sample.map((v) => v.replace(/\s/g, '').toUpperCase()));
   const out: string[] = [];
-  while (out.length < count) {
+  for (let attempts = 1; out.length < count; attempts++) {
+    if (attempts % PAUSE_EVERY === 0) yield;
     const area = POSTCODE_AREAS[random.int(POSTCODE_AREAS.length)];
     const outward = area + String(1 + random.int(area.length === 1 ? 20 : 29));
     const inward =
@@ -918,26 +956,27 @@ function regeneratePostcodes(info: IdentifierInfo, count: number, random: Random
   return out;
 }
 
-function regenerateNames(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regenerateNames(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   const pattern = info.pattern ?? personNamePattern(sample.filter(isNameLike));
   const withDigits = /9+$/.test(pattern);
   const styles = pattern.replace(/9+$/, '').trim().split(/\s+/).filter(Boolean);
   if (styles.length === 0) styles.push('Name');
   const avoid = new Set(sample.map((v) => v.toLowerCase()));
   const out: string[] = [];
-  while (out.length < count) {
+  for (let attempts = 1; out.length < count; attempts++) {
+    if (attempts % PAUSE_EVERY === 0) yield;
     const v = styles.map((s) => styleWord(pseudoWord(random), s)).join(' ') + (withDigits ? String(1 + random.int(999)) : '');
     if (!avoid.has(v.toLowerCase())) out.push(v);
   }
   return out;
 }
 
-function regenerateZeroPadded(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regenerateZeroPadded(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   let width = info.length ?? info.pattern?.length ?? (sample[0]?.length || 8);
   const avoid = new Set(sample);
   for (;;) {
     const w = width;
-    const values = drawUnique(count, 10 ** w, avoid, () => digits(random, w));
+    const values = yield* drawUnique(count, 10 ** w, avoid, () => digits(random, w));
     if (values) return values;
     width++;
   }
@@ -966,7 +1005,7 @@ function fillToken(pattern: string, random: Random, nonZeroFirst: boolean): stri
   return out;
 }
 
-function regenerateKeys(info: IdentifierInfo, count: number, random: Random, sample: string[]): string[] {
+function* regenerateKeys(info: IdentifierInfo, count: number, random: Random, sample: string[]): Steps<string[]> {
   let pattern = info.pattern && /[dAa]/.test(info.pattern) ? info.pattern : tokenPattern(sample);
   if (!pattern) pattern = 'd'.repeat(Math.max(info.length ?? 8, 1));
   // Integer keys (all digits, no leading zeros seen) keep a non-zero first digit.
@@ -975,7 +1014,7 @@ function regenerateKeys(info: IdentifierInfo, count: number, random: Random, sam
   const avoid = new Set(sample);
   for (;;) {
     const p = pattern;
-    const values = drawUnique(count, patternCapacity(p, nonZeroFirst), avoid, () => fillToken(p, random, nonZeroFirst));
+    const values = yield* drawUnique(count, patternCapacity(p, nonZeroFirst), avoid, () => fillToken(p, random, nonZeroFirst));
     if (values) return values;
     pattern += 'd';
   }
