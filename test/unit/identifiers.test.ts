@@ -14,6 +14,7 @@ import {
   nameTokens,
   nhsCheckDigit,
   regenerateIdentifiers,
+  regenerateIdentifiersAsync,
   type IdentifierDetectionInput,
 } from '../../src/core/schema/identifiers';
 import type { IdentifierInfo } from '../../src/core/schema/types';
@@ -516,4 +517,34 @@ describe('regenerateIdentifiers', () => {
     const upper = regenerateIdentifiers({ ...info, pattern: 'NAME NAME' }, 20, new Random(1));
     for (const v of upper) assert.match(v, /^[A-Z]+ [A-Z]+$/);
   });
+  it('the asynchronous form gives the same values for a seed, and stops when cancelled', async () => {
+    const types: IdentifierInfo[] = [
+      { type: 'uuid', direct: false, handling: 'regenerate', pattern: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx', reason: '' },
+      { type: 'nhs-number', direct: true, handling: 'regenerate', pattern: 'ddd ddd dddd', reason: '' },
+      { type: 'ssn', direct: true, handling: 'regenerate', pattern: 'ddd-dd-dddd', reason: '' },
+      { type: 'email', direct: true, handling: 'regenerate', pattern: 'name.name@example.com', reason: '' },
+      { type: 'phone', direct: true, handling: 'regenerate', pattern: '07ddd dddddd', reason: '' },
+      { type: 'phone', direct: true, handling: 'regenerate', pattern: 'ddd-ddd-dddd', reason: '' },
+      { type: 'postcode', direct: true, handling: 'regenerate', pattern: 'AA9 9AA', reason: '' },
+      { type: 'person-name', direct: true, handling: 'drop', pattern: 'Name Name', reason: '' },
+      { type: 'zero-padded', direct: false, handling: 'regenerate', pattern: 'dddddd', length: 6, reason: '' },
+      { type: 'unique-key', direct: false, handling: 'regenerate', pattern: 'Pddddd', reason: '' },
+    ];
+    // More values than one pause's worth, and a key format that must widen to hold them.
+    for (const info of types) {
+      const count = info.type === 'unique-key' ? 60_000 : 10_000;
+      const sync = regenerateIdentifiers(info, count, new Random(9), { sample: ['P12345'] });
+      assert.deepEqual(await regenerateIdentifiersAsync(info, count, new Random(9), { sample: ['P12345'] }), sync, `${info.type} ${info.pattern}`);
+    }
+    const controller = new AbortController();
+    let turns = 0;
+    const timer = setInterval(() => {
+      if (++turns === 2) controller.abort(new Error('stopped'));
+    }, 1);
+    // Five million UUIDs would take half a minute: the timer's abort must stop them early.
+    await assert.rejects(regenerateIdentifiersAsync(types[0], 5_000_000, new Random(1), undefined, controller.signal), /stopped/);
+    clearInterval(timer);
+    assert.ok(turns >= 2, 'timers ran while values were drawn');
+  });
+
 });
