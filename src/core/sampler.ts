@@ -85,7 +85,7 @@ export async function sampleRows(
   const textRandom = random.fork();
   const columns = outputColumns(schema);
   // Forked after the others, so files without entities draw exactly as before.
-  const assembler = entities ? new EntityAssembler(entities.state, schema, rows, random.fork(), entities.avoid) : undefined;
+  const assembler = entities ? await EntityAssembler.create(entities.state, schema, rows, random.fork(), entities.avoid, signal) : undefined;
   const identifiers = await regeneratedIdentifiers(
     assembler ? columns.filter((c) => !assembler.ownsIdentifier(c.name) || assembler.constantIdentifier(c.name)) : columns,
     rows,

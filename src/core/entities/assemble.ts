@@ -1,5 +1,5 @@
 import type { Random } from '../random';
-import { regenerateIdentifiers } from '../schema/identifiers';
+import { regenerateIdentifiersAsync } from '../schema/identifiers';
 import type { ColumnSchema, Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import { spreadQuantile, spreadRank, spreadSampler, type EntityModelState } from './model';
@@ -134,7 +134,7 @@ export function apportion(total: number, weights: number[]): number[] {
  * real [min, max] when the schema knows it (same width, wider if the width is full), others avoid
  * `avoid` (the real values, when generating from the real file).
  */
-export function freshKeys(column: ColumnSchema, count: number, random: Random, avoid: readonly string[] = []): string[] {
+export async function freshKeys(column: ColumnSchema, count: number, random: Random, avoid: readonly string[] = [], signal?: AbortSignal): Promise<string[]> {
   const info = column.identifier!;
   const pattern = info.pattern ?? '';
   if ((info.type === 'unique-key' || info.type === 'zero-padded') && typeof column.min === 'number' && typeof column.max === 'number' && /^d+$/.test(pattern) && info.type === 'unique-key') {
@@ -148,7 +148,12 @@ export function freshKeys(column: ColumnSchema, count: number, random: Random, a
       if (below + above < 4 * count) continue;
       const seen = new Set<number>();
       const out: string[] = [];
-      while (out.length < count) {
+      for (let attempts = 1; out.length < count; attempts++) {
+        // A turn for the event loop now and then, so that cancelling is honoured promptly.
+        if (attempts % 4096 === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
+        }
         const k = random.int(below + above);
         const v = k < below ? low + k : Math.max(max + 1, low) + (k - below);
         if (seen.has(v)) continue;
@@ -158,7 +163,7 @@ export function freshKeys(column: ColumnSchema, count: number, random: Random, a
       return out;
     }
   }
-  return regenerateIdentifiers(info, count, random, { sample: [...avoid] });
+  return regenerateIdentifiersAsync(info, count, random, { sample: [...avoid] }, signal);
 }
 
 interface LevelColumns {
@@ -194,14 +199,33 @@ export class EntityAssembler {
   private anchor = NaN;
   private readonly matching: boolean;
 
-  constructor(
-    private readonly state: EntityModelState,
-    private readonly schema: Schema,
+  /** An assembler for `rows` rows, its entities planned and their new keys drawn (cancellable by `signal`). */
+  static async create(
+    state: EntityModelState,
+    schema: Schema,
     rows: number,
     random: Random,
     avoid?: ReadonlyMap<string, readonly string[]>,
+    signal?: AbortSignal,
+  ): Promise<EntityAssembler> {
+    const plan = planEntities(state, rows, random.fork());
+    const keyRandom = random.fork();
+    const keys = new Map<string, { level: number; values: string[] }>();
+    for (const [j, l] of state.levels.entries()) {
+      const column = schema.columns.find((c) => c.name === l.key)!;
+      keys.set(l.key, { level: j, values: await freshKeys(column, plan.counts[j], keyRandom, avoid?.get(l.key), signal) });
+    }
+    return new EntityAssembler(state, schema, plan, keys);
+  }
+
+  private constructor(
+    private readonly state: EntityModelState,
+    private readonly schema: Schema,
+    plan: EntityPlan,
+    keys: Map<string, { level: number; values: string[] }>,
   ) {
-    this.plan = planEntities(state, rows, random.fork());
+    this.plan = plan;
+    this.keys = keys;
     const index = new Map(schema.columns.map((c, i) => [c.name, i]));
     this.columns = state.levels.map((l) => {
       const cols = l.constant.map((n) => index.get(n)).filter((i): i is number => i !== undefined);
@@ -211,13 +235,6 @@ export class EntityAssembler {
       };
     });
     this.matching = this.columns.some((c) => c.categorical.length > 0);
-    const keyRandom = random.fork();
-    this.keys = new Map(
-      state.levels.map((l, j) => {
-        const column = schema.columns[index.get(l.key)!];
-        return [l.key, { level: j, values: freshKeys(column, this.plan.counts[j], keyRandom, avoid?.get(l.key)) }];
-      }),
-    );
     state.levels.forEach((l, j) => l.constantIdentifiers.forEach((n) => this.constantIdentifiers.set(n, j)));
     this.heads = state.levels.map(() => new Map());
     const seqColumn = state.sequence === undefined ? undefined : schema.columns[index.get(state.sequence) ?? -1];
