@@ -3,6 +3,7 @@ import { regenerateIdentifiersAsync } from '../schema/identifiers';
 import type { ColumnSchema, Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import { spreadQuantile, spreadRank, spreadSampler, type EntityModelState } from './model';
+import { yieldToEventLoop } from '../event-loop';
 
 /**
  * Synthetic rows grouped into entities of the real shape, whatever generator drew them:
@@ -151,7 +152,7 @@ export async function freshKeys(column: ColumnSchema, count: number, random: Ran
       for (let attempts = 1; out.length < count; attempts++) {
         // A turn for the event loop now and then, so that cancelling is honoured promptly.
         if (attempts % 4096 === 0) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await yieldToEventLoop();
           if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
         }
         const k = random.int(below + above);

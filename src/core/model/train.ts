@@ -3,6 +3,7 @@ import type { Tf } from './backend';
 import { Tvae, type StepLosses, type TrainingData, type TvaeOptions } from './tvae';
 import { dpTrainStep, poissonBatch, unitBatch, type DpSgdOptions } from './dp-sgd';
 import type { UnitRows } from '../release/types';
+import { yieldToEventLoop } from '../event-loop';
 
 export interface TrainProgress {
   epoch: number; // 1-based
@@ -94,9 +95,6 @@ class ProgressClock {
     });
   }
 }
-
-/** Yield to the event loop so that cancel messages and timers get through between steps. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Train a TVAE with minibatch Adam on shuffled epochs. Deterministic for a seed and backend.

@@ -26,6 +26,7 @@
  */
 import type { Random } from '../random';
 import type { IdentifierInfo } from './types';
+import { yieldToEventLoop } from '../event-loop';
 
 // ---------------------------------------------------------------------------------------------
 // Value validators
@@ -701,7 +702,7 @@ export async function regenerateIdentifiersAsync(
     if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
     const step = steps.next();
     if (step.done) return step.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
   }
 }
 
