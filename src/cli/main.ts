@@ -111,7 +111,7 @@ export function buildProgram(): Command {
     .option('--privacy-unit <column|row>', PRIVACY_UNIT_HELP)
     .option('--max-rows-per-unit <k>', MAX_ROWS_HELP, positiveInt)
     .action(async (file: string, options: { out?: string; force?: boolean; summary?: boolean; header?: boolean; privacyUnit?: string; maxRowsPerUnit?: number }) => {
-      const schema = withPrivacyUnit(await inferSchema(file, { header: options.header, rules: true }), options.privacyUnit, options.maxRowsPerUnit);
+      const schema = withPrivacyUnit(await inferSchema(file, { header: options.header, rules: true, ...(options.privacyUnit && options.privacyUnit !== 'row' ? { personKey: options.privacyUnit } : {}) }), options.privacyUnit, options.maxRowsPerUnit);
       if (options.out) {
         await writeTextAtomic(options.out, schemaToJson(schema), { overwrite: options.force });
         process.stderr.write(`Schema of ${schema.rowCount} rows x ${schema.columns.length} columns written to ${options.out}\n`);

@@ -261,3 +261,17 @@ test('no entities: the model file carries none and rows are drawn as before', as
   assert.equal(model.entities, undefined);
   assert.ok(!card.notes.some((n) => n.startsWith('Entities')));
 });
+
+test('a key named only "id" is an entity once the user names it as the privacy unit, and generate keeps its rows together', async () => {
+  const input = tempFile('trial-id.csv', trial(120).replace(/^patient_id,/, 'id,'));
+  const plain = await inferSchema(input);
+  assert.deepEqual(plain.entities, [], 'a bare id is weak evidence on its own');
+  assert.ok(plain.notes?.some((n) => /Entities: id repeats .* weak evidence/.test(n)), plain.notes?.join('\n'));
+  const named = await inferSchema(input, { personKey: 'id' });
+  assert.deepEqual(named.entities?.map((e) => e.key), ['id']);
+  assert.match(named.entities![0].why ?? '', /id is the privacy unit and its values repeat/);
+  const out = path.join(tempDir(), 'trial-id.synthetic.csv');
+  await generate({ input, out, epochs: 2, privacy: 'none', privacyUnit: 'id', evaluate: false, seed: 2, holdoutFraction: 0 });
+  const sizes = groupSizes(await readRows(out), 'id');
+  assert.ok([...sizes.values()].every((s) => s === 2), 'every synthetic patient has two rows, as every real one');
+});

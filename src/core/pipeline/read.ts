@@ -35,6 +35,6 @@ export async function read(options: GenerateOptions, stage: Stage): Promise<Read
   // A given schema may come from another file: the row count is this file's own.
   const schema = options.schema
     ? { ...options.schema, rowCount: (await readCsv(options.input, () => undefined, { signal: options.signal, header: options.schema.dialect.header })).rowCount }
-    : await stage.time('schema', () => inferSchema(options.input, { signal: options.signal }));
+    : await stage.time('schema', () => inferSchema(options.input, { signal: options.signal, ...(options.privacyUnit && options.privacyUnit !== 'row' ? { personKey: options.privacyUnit } : {}) }));
   return { outputs, staged, schema };
 }

@@ -11,7 +11,8 @@ import { isModelled } from '../table';
  * some key column repeats: a file whose keys are all unique is not read again.
  *
  * Evidence, from strong to weak:
- * - a person key (privacy-unit.ts: subject_id, patient_id, NHS numbers) whose values repeat: an entity;
+ * - a person key (privacy-unit.ts: subject_id, patient_id, NHS numbers; or the column the user
+ *   named as the privacy unit) whose values repeat: an entity;
  * - a key whose values repeat and that is nested in an entity (every hadm_id belongs to one
  *   subject_id): an entity nested in it;
  * - any other repeating key (an admission id with no patient column, a code shared by several
@@ -77,7 +78,7 @@ function hash32(text: string): number {
 const fmt = (n: number): string => n.toLocaleString('en-GB');
 
 /** Find the entities of `file` (whose schema is `schema`). */
-export async function inferEntities(file: string, schema: Schema, options: ReadOptions = {}): Promise<EntityInference> {
+export async function inferEntities(file: string, schema: Schema, options: ReadOptions = {}, personKey?: string): Promise<EntityInference> {
   const candidates = keyCandidates(schema);
   if (candidates.length === 0) return { entities: [], notes: [] };
   const width = schema.columns.length;
@@ -108,7 +109,7 @@ export async function inferEntities(file: string, schema: Schema, options: ReadO
     },
     { ...options, header: schema.dialect.header },
   );
-  return decide(schema, scans);
+  return decide(schema, scans, personKey);
 }
 
 function readValues(fields: string[], schema: Schema): (string | null)[] {
@@ -146,7 +147,7 @@ function facts(scan: KeyScan, width: number): KeyFacts {
   return { column: scan.column, sampled: scan.entities.size, multiRow, minRows, maxRows, constant, exhaustive: scan.threshold >= 2 ** 32 && scan.column.distinctExact };
 }
 
-function decide(schema: Schema, scans: KeyScan[]): EntityInference {
+function decide(schema: Schema, scans: KeyScan[], personKey?: string): EntityInference {
   const all = scans.map((s) => facts(s, schema.columns.length));
   const notes: string[] = [];
   const entities: EntitySpec[] = [];
@@ -162,13 +163,15 @@ function decide(schema: Schema, scans: KeyScan[]): EntityInference {
     // The finest accepted entity constant within every entity of this key: its parent.
     const parents = [...accepted.values()].filter((p) => f.constant.has(p.column.index) && p.column.distinctCount < f.column.distinctCount);
     const parent = parents.sort((a, b) => b.column.distinctCount - a.column.distinctCount)[0];
-    const person = isPersonKey(f.column);
+    // A column the user named as the privacy unit is a person key, whatever its name.
+    const named = name === personKey;
+    const person = named || isPersonKey(f.column);
     let why: string | undefined;
     if (f.multiRow < MIN_MULTI_ROW_ENTITIES) {
       notes.push(`Entities: ${name} repeats, but only ${f.multiRow} of its values examined hold several rows: not treated as an entity (too little evidence); declare it under "entities" if rows sharing a ${name} belong together.`);
       continue;
     }
-    if (person && !parent) why = `${name} is named like a person key and its values repeat: ${sizeWords(f)}`;
+    if (person && !parent) why = `${name} ${named ? 'is the privacy unit' : 'is named like a person key'} and its values repeat: ${sizeWords(f)}`;
     else if (parent && share >= MIN_REPEATING_SHARE) why = `${name} repeats and every ${name} belongs to one ${parent.column.name}: ${sizeWords(f)}`;
     if (!why) {
       weak.push({ f, nested: parent !== undefined });

@@ -93,6 +93,8 @@ export interface InferOptions extends ReadOptions {
    * true): a second pass, only when some key column repeats (entity-inference.ts).
    */
   entities?: boolean;
+  /** The column the user named as the privacy unit (`--privacy-unit`): a person key whatever its name. */
+  personKey?: string;
 }
 
 export const RULE_MINING_ROWS = 20_000;
@@ -111,8 +113,8 @@ export async function inferSchema(file: string, options: InferOptions = {}): Pro
   );
   const schema = buildSchema(info, stats ?? []);
   if (options.entities ?? true) {
-    const { rules: _r, seed: _s, entities: _e, ...read } = options;
-    const found = await inferEntities(file, schema, read);
+    const { rules: _r, seed: _s, entities: _e, personKey, ...read } = options;
+    const found = await inferEntities(file, schema, read, personKey);
     schema.entities = found.entities;
     if (found.notes.length) schema.notes = [...(schema.notes ?? []), ...found.notes];
   }
