@@ -319,7 +319,7 @@ function argument(name: string): string | undefined {
 function entitiesSection(): void {
   say('## Entities: hospital-shaped files');
   say();
-  say('Generated as a new user would (schema inferred, default settings; at ε 3 the patient is the privacy unit), then measured against the true structure: prescriptions: patients (`subject_id`) with admissions (`hadm_id`) nested in them; pbc in two rows per patient (a recurrence and a death row, built in the bench) with `trt`, `sex`, `age` constant per patient. Nesting and constants count synthetic entities of two rows or more (a one-row entity keeps them trivially); "-" when there are none. Single runs (DP noise is not seeded).');
+  say('Generated as a new user would (schema inferred, default settings; at ε 3 the patient is the privacy unit), then measured against the true structure: prescriptions: patients (`subject_id`) with admissions (`hadm_id`) nested in them; pbc in two rows per patient (a recurrence and a death row, built in the bench) with `trt`, `sex`, `age` constant per patient; its key is a bare `id`, which inference leaves to the user, so the user names it as the person (`--privacy-unit id`), as the schema note says. Nesting and constants count synthetic entities of two rows or more (a one-row entity keeps them trivially); "-" when there are none. Single runs (DP noise is not seeded).');
   say();
   const epochsAt = process.argv.indexOf('--epochs');
   const epochs = epochsAt > 0 ? process.argv[epochsAt + 1] : undefined;
@@ -340,7 +340,7 @@ function entitiesSection(): void {
       if (r?.unavailable) say(`  (${label}: ${r.unavailable})`);
       const drug = r && r.drugKind !== '-' ? `${pct(r.drugFilledSynthetic)} (${pct(r.drugFilledReal)}, ${r.drugKind})` : '-';
       say(
-        `| ${label} | ${eps === 'none' ? 'no DP' : `ε ${f(r?.epsilon, 2)}`} | ${r?.inferredEntities ?? '-'} | ${r?.rows ?? '-'} | ${drug} | ${r && r.drugKind !== '-' ? f(r.drugTv, 3) : '-'} | ${r?.realPatients ?? '-'} / ${r?.syntheticPatients ?? '-'} | ${f(r?.rowsKs, 3)} | ${kind === 'prescriptions' ? pct(r?.nested, r?.nestedEntities) : '-'} | ${kind === 'pbc2' ? pct(r?.constantsKept, r?.constantsEntities) : '-'} | ${r?.keysReused ?? '-'} | ${f(r?.quality, 3)} | ${f(r?.seconds)} |`,
+        `| ${label} | ${eps === 'none' ? 'no DP' : `ε ${f(r?.epsilon, 2)}`}${r?.generator === 'marginals' ? ' (marginals: the DP tVAE refused the file as too small)' : ''} | ${r?.inferredEntities ?? '-'}${r?.unitNamed && kind === 'pbc2' ? ` (${r.unitNamed} named with --privacy-unit)` : ''} | ${r?.rows ?? '-'} | ${drug} | ${r && r.drugKind !== '-' ? f(r.drugTv, 3) : '-'} | ${r?.realPatients ?? '-'} / ${r?.syntheticPatients ?? '-'} | ${f(r?.rowsKs, 3)} | ${kind === 'prescriptions' ? pct(r?.nested, r?.nestedEntities) : '-'} | ${kind === 'pbc2' ? pct(r?.constantsKept, r?.constantsEntities) : '-'} | ${r?.keysReused ?? '-'} | ${f(r?.quality, 3)} | ${f(r?.seconds)} |`,
       );
     }
   }
