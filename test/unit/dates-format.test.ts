@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { civilFromDays, daysFromCivil, DATE_FORMATS, formatDate, parseDate, utcOffsetOf } from '../../src/core/schema/dates';
+import { civilFromDays, daysFromCivil, DATE_FORMATS, formatDate, isDatetimeFormat, parseDate, utcOffsetOf } from '../../src/core/schema/dates';
 import { formatNumber } from '../../src/core/schema/format';
 import { CsvWriter } from '../../src/core/csv/writer';
 import type { ColumnSchema, Dialect } from '../../src/core/schema/types';
@@ -97,4 +97,18 @@ test('the writer quotes when needed, or always for columns that were always quot
   assert.equal(writer.row(['x,y', 'plain', 'say "hi"']), '"x,y","plain","say ""hi"""\r\n');
   assert.equal(writer.row([null, null, null]), 'NA,"NA",\r\n');
   assert.equal(writer.row(['two\nlines', '', ' padded']), '"two\nlines","",", padded"\r\n'.replace(', padded', ' padded'));
+});
+
+test('a value past years 0001-9999 is written as the nearest date that reads back, in every format', () => {
+  // Year -184165 came out of a DP run once; far tails and the double range's ends must not either.
+  const days = daysFromCivil(-184165, 7, 18);
+  for (const format of DATE_FORMATS) {
+    const scale = isDatetimeFormat(format) ? 86400 : 1;
+    for (const n of [days * scale, -Number.MAX_VALUE, Number.MAX_VALUE, daysFromCivil(12000, 1, 1) * scale]) {
+      const text = formatDate(n, format);
+      const back = parseDate(text, format);
+      assert.notEqual(back, undefined, `${format}: ${text} does not read back`);
+      assert.match(text, n < 0 ? /0001/ : /9999/, `${format}: ${text}`);
+    }
+  }
 });

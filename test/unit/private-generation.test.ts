@@ -8,6 +8,7 @@ import { generate } from '../../src/core/generate';
 import { readModelFile } from '../../src/core/generators/model-file';
 import { sampleFromModel } from '../../src/core/sample-model';
 import { inferSchema } from '../../src/core/schema/infer';
+import { daysFromCivil } from '../../src/core/schema/dates';
 import { loadTable } from '../../src/core/table';
 import { Random } from '../../src/core/random';
 import { tempDir, tempFile } from '../helpers/files';
@@ -291,4 +292,23 @@ test('bad column pairs are refused before any work, naming the problem', async (
   await assert.rejects(attempt([['age', 'age']]), /two different columns/);
   await assert.rejects(attempt([['ward', 'sex']], 'tvae'), /marginals generator/);
   assert.deepEqual(fs.readdirSync(dir), [], 'nothing was written');
+});
+
+test('private bounds of a date column stay within years 0001-9999, even when noise decides them', async () => {
+  // Dates spread thinly over the octaves on both sides of 1970: no bin of the grid clears its
+  // threshold, and the fullest noisy bin once lay near 2^1023 (a birth date in year -184165).
+  const random = new Random(5);
+  const lines = ['born'];
+  for (let i = 0; i < 400; i++) lines.push(new Date((random.next() < 0.5 ? -1 : 1) * Math.round(2 ** (15 * random.next())) * 86_400_000).toISOString().slice(0, 10));
+  const file = tempFile('born.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const first = daysFromCivil(1, 1, 1);
+  const last = daysFromCivil(9999, 12, 31);
+  for (let seed = 0; seed < 40; seed++) {
+    const born = privateStatistics(schema, table, { rho: 0.002, thresholdDelta: 1e-7, random: seededSecure(seed), needsCounts: true }).histograms[0]!;
+    assert.equal(born.type, 'numeric');
+    if (born.type !== 'numeric') continue;
+    assert.ok(born.min >= first && born.max <= last, `seed ${seed}: bounds ${born.min}..${born.max} days`);
+  }
 });

@@ -5,7 +5,7 @@ import type { ColumnSchema, Schema } from '../schema/types';
 import { holdsWholeNumbers, isModelled, isNumericColumn, type Table } from '../table';
 import { DEFAULT_LEVEL_CAP, type ColumnFacts } from '../transform/transformer';
 import { valueInBin, type CategoricalHistogram, type ColumnHistogram, type NumericHistogram, type PairHistogram, type PrivateStatistics, type ReleaseEntry } from '../release/types';
-import { parseDate } from '../schema/dates';
+import { dateDomain, parseDate } from '../schema/dates';
 
 /**
  * Private preprocessing: every statistic the transformer (and the marginals generator) takes from
@@ -253,7 +253,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         pushTotal(counts, sigma * sigma);
         histogram = cleanValueHistogram(counts, sigma, tails);
       } else {
-        const octaves = octaveBounds(data.values, noise, sigma, tails && integer);
+        const octaves = withinDateDomain(octaveBounds(data.values, noise, sigma, tails && integer, column.dateFormat && dateDomain(column.dateFormat)), column);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
         const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins, integerBinsUpTo);
         releases.push({ column: column.name, what: 'histogram of values within those bounds, with zero and missing bins', rho: rhoEach, sigma });
@@ -517,6 +517,18 @@ function publicBounds(column: ColumnSchema): { min: number; max: number } | unde
 }
 
 /**
+ * Date columns keep to the years their format can write (dateDomain, public structure): the grid
+ * spans every double, and bounds its noise stretched to ±2^1023 gave birth dates in year -184165.
+ */
+function withinDateDomain<T extends { min: number; max: number }>(bounds: T, column: ColumnSchema): T {
+  if (!column.dateFormat) return bounds;
+  const domain = dateDomain(column.dateFormat);
+  const min = Math.min(domain.max - 1, Math.max(domain.min, bounds.min));
+  const max = Math.max(min + 1, Math.min(domain.max, bounds.max));
+  return { ...bounds, min, max };
+}
+
+/**
  * Fixed grid: (-inf, -2^1023], ..., (-2^-8, 0), [0, 0], (0, 2^-8), ..., [2^1023, inf): every
  * finite double lies inside a bin, so no value is clamped to the grid (epoch milliseconds and
  * 18-digit identifiers included). One bin per power of two up to 2^64, then one per 64 powers:
@@ -591,7 +603,13 @@ function gridThreshold(sigma: number): number {
   return sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / GRID_BINS);
 }
 
-function octaveBounds(values: Float64Array, noise: () => number, sigma: number, reachTowardZero = false): { min: number; max: number; grid: number[] } {
+function octaveBounds(
+  values: Float64Array,
+  noise: () => number,
+  sigma: number,
+  reachTowardZero = false,
+  domain?: { min: number; max: number },
+): { min: number; max: number; grid: number[] } {
   const bins = GRID_BINS;
   const counts = new Float64Array(bins);
   for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
@@ -600,12 +618,17 @@ function octaveBounds(values: Float64Array, noise: () => number, sigma: number, 
   // crossing the threshold would stretch the bounds to its power of two and flatten the column's
   // histogram, so the threshold holds the chance that any of the empty bins crosses it to 1e-3.
   const threshold = gridThreshold(sigma);
-  let lo = noisy.findIndex((c) => c > threshold);
-  let hi = bins - 1 - [...noisy].reverse().findIndex((c) => c > threshold);
+  // Bins outside a public domain (dates past year 9999) cannot hold values: noise there is ignored.
+  const possible = noisy.map((c, bin) => {
+    const [a, b] = gridEdges(bin);
+    return !domain || (b >= domain.min && a <= domain.max) ? c : -Infinity;
+  });
+  let lo = possible.findIndex((c) => c > threshold);
+  let hi = bins - 1 - [...possible].reverse().findIndex((c) => c > threshold);
   // No bin clearly above the noise (values spread thinly over several octaves, or mostly
   // missing): the fullest noisy bin is still the likeliest place of the values (pbc at ε 1:
   // cholesterol's fullest octave holds 4 sigma).
-  if (lo < 0) lo = hi = noisy.indexOf(Math.max(...noisy));
+  if (lo < 0) lo = hi = possible.indexOf(Math.max(...possible));
   // A whole-number column's smallest values may sit alone in the octave below (education 1 in
   // [1, 2), 51 of 32,561 rows: far under the grid's threshold). One octave more toward zero costs
   // a few bins of the value histogram, whose tails then decide (tailRange).

@@ -172,6 +172,17 @@ export function parseDate(value: string, format: DateFormat): number | undefined
   return seconds;
 }
 
+/**
+ * The values a date format can write and read back: 0001-01-01 .. 9999-12-31 (end of day for
+ * datetimes), in parseDate's units. Public structure of the date kind, not a fact of any file.
+ */
+export function dateDomain(format: DateFormat): { min: number; max: number } {
+  const first = daysFromCivil(1, 1, 1);
+  const last = daysFromCivil(9999, 12, 31);
+  // 23:59:00, not :59: formats in minutes round 23:59:59 up into year 10000.
+  return isDatetimeFormat(format) ? { min: first * 86400, max: last * 86400 + 86340 } : { min: first, max: last };
+}
+
 const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
 const pad4 = (n: number): string => String(n).padStart(4, '0');
 
@@ -182,6 +193,9 @@ const pad4 = (n: number): string => String(n).padStart(4, '0');
 export function formatDate(n: number, format: DateFormat, utcOffset = '+00:00'): string {
   const spec = SPEC_BY_FORMAT.get(format)!;
   if (spec.zone === 'offset') n += offsetMinutes(utcOffset) * 60;
+  // Last guard: a value past the domain (a model's tail) would print a year no reader accepts.
+  const domain = dateDomain(format);
+  n = Number.isNaN(n) ? n : Math.min(domain.max, Math.max(domain.min, n));
   let days: number;
   let secondsOfDay = 0;
   let ms = 0;
