@@ -32,6 +32,12 @@ export const MINING_LIMITS = {
   softShare: 0.001,
   /** Differences and sums are first tried on this many rows. */
   quickRows: 32,
+  /**
+   * A value of one column fixing another (a partial determines rule) is proposed when, unrelated,
+   * all its rows agreeing would have a chance below this, divided by the number of values tested
+   * (Bonferroni), and it binds at least chanceRows rows.
+   */
+  partialAlpha: 0.01,
 } as const;
 
 /**
@@ -218,6 +224,9 @@ type Key = { c: ColumnSchema; i: number; coded: Coded };
  */
 function mineDeterminers(keys: Key[], n: number): Rule[] {
   const rules: Rule[] = [];
+  // Partial rules wait for the count of values tested, which sets the significance threshold.
+  const partials: { from: Key; to: Key; levels: { level: number; logChance: number }[] }[] = [];
+  let tested = 0;
   for (const from of keys) {
     const kf = from.coded.levels.length;
     for (const to of keys) {
@@ -235,26 +244,35 @@ function mineDeterminers(keys: Key[], n: number): Rule[] {
       const topShare = Math.max(...toTotals) / n;
       if (n / kf < 5) continue; // nearly a key: every value alone fixes everything
       let errors = 0;
-      const fixed: { level: number; broken: number; expected: number }[] = [];
+      const fixed: { level: number; broken: number; logChance: number }[] = [];
       for (let f = 0; f < kf; f++) {
         let max = 0;
         let at = 0;
         for (let t = 0; t < kt; t++) if (cells[f * kt + t] > max) [max, at] = [cells[f * kt + t], t];
         const broken = fromTotals[f] - max;
         errors += broken;
-        fixed.push({ level: f, broken, expected: fromTotals[f] * (1 - toTotals[at] / n) });
+        // Unrelated, each of the value's rows takes `at` with chance toTotals[at] / n.
+        fixed.push({ level: f, broken, logChance: fromTotals[f] * Math.log(toTotals[at] / n) });
       }
       const chance = n * (1 - topShare);
       if (errors <= MINING_LIMITS.softShare * n && isUnlikelyByChance(chance, n)) {
         rules.push({ kind: 'determines', ...base, from: from.c.name, to: to.c.name });
         continue;
       }
-      const partial = fixed.filter((f) => f.broken === 0 && from.coded.levels[f.level] !== null && f.expected >= MINING_LIMITS.chanceRows && fromTotals[f.level] >= MINING_LIMITS.minRows);
       // A handful of values of a number fixing another column is a pattern, not a rule a reader would state.
-      if (partial.length && partial.length < kf && !isNumericColumn(from.c)) {
-        rules.push({ kind: 'determines', ...base, from: from.c.name, to: to.c.name, when: partial.map((f) => from.coded.levels[f.level]!) });
-      }
+      if (isNumericColumn(from.c)) continue;
+      const values = fixed.filter((f) => from.coded.levels[f.level] !== null);
+      tested += values.length;
+      // A significance test, not a fixed count of expected breaks: the same rule then clears it in
+      // a run's training rows as in the whole file (synthea: "Mr." fixes gender in 19 of 89 rows).
+      const partial = values.filter((f) => f.broken === 0 && fromTotals[f.level] >= MINING_LIMITS.chanceRows);
+      if (partial.length && partial.length < kf) partials.push({ from, to, levels: partial });
     }
+  }
+  const threshold = Math.log(MINING_LIMITS.partialAlpha / Math.max(1, tested));
+  for (const { from, to, levels } of partials) {
+    const significant = levels.filter((f) => f.logChance <= threshold);
+    if (significant.length) rules.push({ kind: 'determines', ...base, from: from.c.name, to: to.c.name, when: significant.map((f) => from.coded.levels[f.level]!) });
   }
   return rules;
 }
