@@ -2,7 +2,7 @@ import type { Generator } from '../generators/types';
 import type { Random, SecureRandom } from '../random';
 import { confirmRulesPrivately } from '../privacy/rule-confirmation';
 import type { RuleLayer } from '../rules/layer';
-import { pairsFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry, type RulePlan } from '../rules/plan';
+import { completeFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry, type RulePlan } from '../rules/plan';
 import type { SampleStats } from '../sampler';
 import type { Rule, Schema } from '../schema/types';
 import type { Table } from '../table';
@@ -52,8 +52,9 @@ export interface RulesConfirmed {
 }
 
 /**
- * With the fitted generator: the output schema, and the pairs of declared determines rules read
- * off rows the generator samples (post-processing, no privacy cost).
+ * With the fitted generator: the output schema, the pairs of declared determines rules, and under
+ * DP the determines and missingWhen rules, read off rows the generator samples (post-processing,
+ * no privacy cost).
  */
 export async function confirmChecks(
   planned: RulesPlanned,
@@ -65,15 +66,17 @@ export async function confirmChecks(
 ): Promise<RulesConfirmed> {
   let layer = planned.plan.layer;
   const outputSchema = layer.outputSchema(learnedSchema, schema);
-  if (layer.pendingPairs.length) {
+  let established: Rule[] = [];
+  const establish = planned.plan.establishFromModel;
+  if (layer.pendingPairs.length || establish) {
     const presample = await generator.open(PAIR_SAMPLE_ROWS);
     try {
-      layer = await pairsFromModel(layer, presample, transformer, outputSchema, random.nextUint32());
+      ({ layer, established } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish));
     } finally {
       await presample.close();
     }
   }
-  return { layer, outputSchema, ...planned.plan.report(layer) };
+  return { layer, outputSchema, ...planned.plan.report(layer, established) };
 }
 
 /** The card's count of rows drawn again, when any were. */

@@ -222,7 +222,7 @@ type Key = { c: ColumnSchema; i: number; coded: Coded };
  * of `from`, with `to`'s overall distribution, must be large. Otherwise the values of `from`
  * with at least 10 expected breaks that do fix `to` make a rule for those values only.
  */
-function mineDeterminers(keys: Key[], n: number): Rule[] {
+function mineDeterminers(keys: Key[], n: number, tolerance: { rule: number; value: number } = { rule: MINING_LIMITS.softShare, value: 0 }): Rule[] {
   const rules: Rule[] = [];
   // Partial rules wait for the count of values tested, which sets the significance threshold.
   const partials: { from: Key; to: Key; levels: { level: number; logChance: number }[] }[] = [];
@@ -255,7 +255,7 @@ function mineDeterminers(keys: Key[], n: number): Rule[] {
         fixed.push({ level: f, broken, logChance: fromTotals[f] * Math.log(toTotals[at] / n) });
       }
       const chance = n * (1 - topShare);
-      if (errors <= MINING_LIMITS.softShare * n && isUnlikelyByChance(chance, n)) {
+      if (errors <= tolerance.rule * n && isUnlikelyByChance(chance, n)) {
         rules.push({ kind: 'determines', ...base, from: from.c.name, to: to.c.name });
         continue;
       }
@@ -265,7 +265,7 @@ function mineDeterminers(keys: Key[], n: number): Rule[] {
       tested += values.length;
       // A significance test, not a fixed count of expected breaks: the same rule then clears it in
       // a run's training rows as in the whole file (synthea: "Mr." fixes gender in 19 of 89 rows).
-      const partial = values.filter((f) => f.broken === 0 && fromTotals[f.level] >= MINING_LIMITS.chanceRows);
+      const partial = values.filter((f) => f.broken <= tolerance.value * fromTotals[f.level] && fromTotals[f.level] >= MINING_LIMITS.chanceRows);
       if (partial.length && partial.length < kf) partials.push({ from, to, levels: partial });
     }
   }
@@ -282,7 +282,7 @@ function mineDeterminers(keys: Key[], n: number): Rule[] {
  * column is never present must cover rows where, unrelated, it would be present at least 10
  * times. One rule per column: the parent that explains the most rows.
  */
-function mineMissingness(modelled: Numeric[] /* columns with missing values */, keys: Key[], table: Table, rows: Int32Array): Rule[] {
+function mineMissingness(modelled: Numeric[] /* columns with missing values */, keys: Key[], table: Table, rows: Int32Array, tolerance = 0, support = 1): Rule[] {
   const rules: Rule[] = [];
   for (const target of modelled) {
     const present = new Uint8Array(rows.length);
@@ -301,12 +301,14 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
     for (const parent of keys) {
       // As for determines: a few values of a number blanking a column is a pattern, not a rule.
       if (parent.i === target.i || parent.coded.levels.length > MINING_LIMITS.parentValues || isNumericColumn(parent.c)) continue;
-      const seenPresent = new Uint8Array(parent.coded.levels.length);
+      const presentWith = new Int32Array(parent.coded.levels.length);
       const totals = new Int32Array(parent.coded.levels.length);
       for (let k = 0; k < rows.length; k++) {
         totals[parent.coded.codes[k]]++;
-        if (present[k]) seenPresent[parent.coded.codes[k]] = 1;
+        if (present[k]) presentWith[parent.coded.codes[k]]++;
       }
+      // A value allows the column when it is present in more than `tolerance` of the value's rows, and in `support` rows.
+      const seenPresent = Array.from(presentWith, (p, code) => p > tolerance * totals[code] && p >= support);
       let covered = 0;
       const allowed: string[] = [];
       parent.coded.levels.forEach((level, code) => {
@@ -316,10 +318,49 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
       });
       if (seenPresent.some((s, code) => s && parent.coded.levels[code] === null)) continue; // present with a missing parent
       const expected = (covered * presentCount) / rows.length;
-      if (!allowed.length || !isUnlikelyByChance(expected, covered) || covered < MINING_LIMITS.minRows) continue;
+      if (!allowed.length || !isUnlikelyByChance(expected, covered) || covered < Math.max(MINING_LIMITS.minRows, support)) continue;
       if (!best || covered > best.covered) best = { parent, allowed, covered };
     }
     if (best) rules.push({ kind: 'missingWhen', ...base, column: target.c.name, parent: best.parent.c.name, presentOnlyWhen: best.allowed });
   }
   return rules;
 }
+
+/**
+ * Under DP, the determines and missingWhen rules a pool of rows sampled from the released model
+ * keeps (post-processing, no privacy cost). Candidates come from the structure and the pool only,
+ * within MINING_LIMITS: categorical columns and columns with at most 200 values in the pool (at
+ * most 40: 1,560 ordered pairs), and columns missing in the pool (at most 100) under parents of at
+ * most 20 values. A rule is kept when the pool keeps it in at least 99 % of the rows it binds
+ * (MODEL_RULE_TOLERANCE), each value fixing `to` having at least 20 pool rows; a value of a parent
+ * allows a column only with at least 100 pool rows holding both (MODEL_RULE_SUPPORT), so a value
+ * the model draws rarely (such as the privacy's `Other`) is blanked, not allowed, and the values
+ * blanking it must hold 100 pool rows too; and when unrelated columns would break it often (as in mining): a column the model
+ * collapsed to one value is never determined, so such a column makes no rule. Enforcing a kept
+ * rule changes at most 1 % of the rows it binds.
+ */
+export function mineFromModel(schema: Schema, pool: Table, skip: (column: string) => boolean): Rule[] {
+  const rows = Int32Array.from({ length: pool.rowCount }, (_, i) => i);
+  // The pool's own facts, not the private rows': how many values and missing cells it holds.
+  const poolSchema: Schema = {
+    ...schema,
+    columns: schema.columns.map((c, i) => {
+      const coded = codeColumn(pool.columns[i], rows);
+      return { ...c, distinctCount: coded.levels.filter((l) => l !== null).length, distinctExact: true, missingCount: coded.levels.includes(null) ? 1 : 0 };
+    }),
+  };
+  const { modelled, keyColumns } = candidateColumns(poolSchema, (i) => pool.columns[i].type !== 'none' && !skip(schema.columns[i].name));
+  const keys = keyColumns
+    .map(({ c, i }) => ({ c, i, coded: codeColumn(pool.columns[i], rows) }))
+    .filter((k) => k.coded.levels.length <= MINING_LIMITS.keyValues + 1);
+  return [
+    ...mineDeterminers(keys, rows.length, { rule: MODEL_RULE_TOLERANCE, value: MODEL_RULE_TOLERANCE }),
+    ...mineMissingness(modelled, keys, pool, rows, MODEL_RULE_TOLERANCE, MODEL_RULE_SUPPORT),
+  ];
+}
+
+/** Pool rows (of 20,000) with a parent's value and the column present for the value to allow the column. */
+export const MODEL_RULE_SUPPORT = 100;
+
+/** Share of the rows a rule binds that may break it in the model's pool for the rule to be kept. */
+export const MODEL_RULE_TOLERANCE = 0.01;

@@ -14,11 +14,11 @@ import * as path from 'node:path';
 import { readCsv } from '../csv/reader';
 import { InputError } from '../csv/errors';
 import type { ReleaseEntry } from '../release/types';
-import type { Rule, Schema } from '../schema/types';
+import type { DeterminesRule, Rule, Schema } from '../schema/types';
 import type { Table } from '../table';
 import { countBroken, describeRule } from './check';
 import { RuleLayer } from './layer';
-import { mineRules } from './mine';
+import { mineFromModel, mineRules, MODEL_RULE_TOLERANCE } from './mine';
 import type { ChunkSource } from '../chunk-source';
 import { Random } from '../random';
 import type { TableTransformer } from '../transform/transformer';
@@ -52,7 +52,7 @@ export interface PrivateConfirmation {
 }
 
 /** How a rule came to be used, or why it was not. */
-export type RuleEstablishment = 'declared' | 'confirmed privately' | 'mined without DP' | 'inferred without DP' | 'not used';
+export type RuleEstablishment = 'declared' | 'confirmed privately' | 'read off the released model' | 'mined without DP' | 'inferred without DP' | 'not used';
 
 export interface RuleCardEntry {
   rule: string;
@@ -78,11 +78,13 @@ export interface RulePlan {
   /** The layer as planned before learning (DP determines rules may still need their pairs). */
   layer: RuleLayer;
   notes: string[];
+  /** DP: determines and missingWhen rules are read off the fitted generator's rows (completeFromModel). */
+  establishFromModel: boolean;
   /**
-   * With the final layer: every rule with the training rows' shares (without DP), as the
+   * With the final layer and the rules read off the released model: every rule with the training rows' shares (without DP), as the
    * evaluation checks them, and the card's entries.
    */
-  report: (final: RuleLayer) => { rules: Rule[]; card: RuleCardEntry[] };
+  report: (final: RuleLayer, fromModel?: Rule[]) => { rules: Rule[]; card: RuleCardEntry[] };
 }
 
 export async function planRules(
@@ -135,19 +137,22 @@ export async function planRules(
   const usedUnderDp = (rule: Rule): boolean => rule.source === 'declared' || confirmed.has(describeRule(rule));
   const usable = candidates.filter((rule) => !dp || usedUnderDp(rule));
   const layer = RuleLayer.plan(schema, usable, dp ? undefined : table, { mappingsFromRows: !dp });
+  const readOff = new Set<string>();
   const establishment = (rule: Rule): RuleEstablishment =>
-    rule.source === 'declared' ? 'declared' : dp ? (confirmed.has(describeRule(rule)) ? 'confirmed privately' : 'not used') : mined ? 'mined without DP' : 'inferred without DP';
+    rule.source === 'declared' ? 'declared' : readOff.has(describeRule(rule)) ? 'read off the released model' : dp ? (confirmed.has(describeRule(rule)) ? 'confirmed privately' : 'not used') : mined ? 'mined without DP' : 'inferred without DP';
   const established = (rule: Rule): string => {
     const test = tested.get(describeRule(rule));
     switch (establishment(rule)) {
       case 'declared':
         return 'declared in the schema (public knowledge, no privacy cost)';
+      case 'read off the released model':
+        return `read off the released model: kept by at least ${100 - MODEL_RULE_TOLERANCE * 100} % of the rows it binds among ${PAIR_SAMPLE_ROWS.toLocaleString('en-GB')} rows the DP generator sampled (post-processing, no privacy cost)`;
       case 'confirmed privately':
         return `confirmed privately: ${countWords(test!, confirmation!)}, consistent with none (threshold ${confirmation!.z} σ); the count is in the privacy ledger`;
       case 'not used':
         return test
           ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, confirmation!)}, not confirmed (declare it in the schema to use it)`
-          : 'inferred from the private rows: NOT used under differential privacy (only orders between dates and differences of dates are confirmed privately; declare it in the schema to use it)';
+          : 'inferred from the private rows: NOT used under differential privacy (determines and missingWhen rules are read off the released model, only orders and differences are confirmed privately; declare it in the schema to use it)';
       case 'mined without DP':
         return 'mined from the training rows (no differential privacy)';
       default:
@@ -158,9 +163,13 @@ export async function planRules(
     layer,
     notes,
     releases: confirmation?.releases ?? [],
-    report: (final: RuleLayer) => {
+    establishFromModel: dp && schema.rules?.length !== 0,
+    report: (final: RuleLayer, fromModel: Rule[] = []) => {
+      for (const rule of fromModel) readOff.add(describeRule(rule));
+      const listed = new Set(candidates.map(describeRule));
+      const all = [...candidates, ...fromModel.filter((rule) => !listed.has(describeRule(rule)))];
       const how = new Map(final.describe().map((d) => [d.rule, d.how]));
-      const card = candidates.map((rule): RuleCardEntry => {
+      const card = all.map((rule): RuleCardEntry => {
         const text = describeRule(rule);
         const test = tested.get(text);
         const kept = !rule.enforce ? 'soft: only reported' : (how.get(text) ?? 'not used');
@@ -177,7 +186,7 @@ export async function planRules(
       });
       // What the evaluation holds the synthetic rows to: a rule the run could not use is only reported.
       const unused = new Set(final.state.notKept);
-      const rules = candidates.map((rule) => ((dp && !usedUnderDp(rule)) || unused.has(describeRule(rule)) ? { ...rule, enforce: false } : rule));
+      const rules = all.map((rule) => ((dp && !usedUnderDp(rule) && !readOff.has(describeRule(rule))) || unused.has(describeRule(rule)) ? { ...rule, enforce: false } : rule));
       return { rules, card };
     },
   };
@@ -190,14 +199,45 @@ function countWords(test: TestedRule, confirmation: PrivateConfirmation): string
 }
 
 /**
- * Under DP, the pairs of declared determines rules without combinations, read off rows the
- * trained generator samples (post-processing of the release, no privacy cost).
+ * Under DP, with the fitted generator (post-processing of the release, no privacy cost): a pool of
+ * rows it samples, with the layer applied, gives the pairs of declared determines rules without
+ * combinations and, when `establish`, the determines and missingWhen rules the pool keeps
+ * (mineFromModel), which the layer then enforces like declared ones.
  */
-export async function pairsFromModel(layer: RuleLayer, source: ChunkSource, transformer: TableTransformer, schema: Schema, seed: number): Promise<RuleLayer> {
+export async function completeFromModel(
+  layer: RuleLayer,
+  source: ChunkSource,
+  transformer: TableTransformer,
+  schema: Schema,
+  seed: number,
+  establish: boolean,
+): Promise<{ layer: RuleLayer; established: Rule[] }> {
   const rows = PAIR_SAMPLE_ROWS;
   const decoded = transformer.decode(await source.sample(rows, seed), rows, schema.columns.length, new Random(seed));
   layer.inverse(schema, decoded, rows);
-  return layer.withPairsFrom(schema, decoded, rows);
+  if (!establish) return { layer: layer.withPairsFrom(schema, decoded, rows), established: [] };
+  const { rules, offsets, derived, mappings, missingness } = layer.state;
+  // Columns the layer already rewrites, sets or blanks are left as they are.
+  const rewritten = new Set([...offsets.map((o) => o.column), ...derived.map((i) => (rules[i] as { column: string }).column)]);
+  const set = new Set(mappings.map((m) => (rules[m.rule] as DeterminesRule).to));
+  const blanked = new Set(missingness.map((i) => (rules[i] as { column: string }).column));
+  const known = new Set(rules.map(describeRule));
+  let established = mineFromModel(schema, { rowCount: rows, columns: decoded, rowIndex: new Int32Array(0) }, (c) => rewritten.has(c)).filter((rule) => {
+    if (known.has(describeRule(rule))) return false;
+    // One rule sets each column, and one blanks it.
+    if (rule.kind === 'determines') return !set.has(rule.to) && (set.add(rule.to), true);
+    if (rule.kind === 'missingWhen') return !blanked.has(rule.column) && (blanked.add(rule.column), true);
+    return false;
+  });
+  // Re-planned with the same orders and computed columns, so the generator's learning layout is
+  // unchanged; a rule the construction cannot cover (a circle of determines) is left out.
+  for (;;) {
+    const planned = RuleLayer.plan(schema, [...rules, ...established], undefined, { mappingsFromRows: false }).withPairsFrom(schema, decoded, rows);
+    const uncovered = new Set([...planned.state.checkedOnly, ...planned.state.notKept]);
+    const covered = established.filter((rule) => !uncovered.has(describeRule(rule)));
+    if (covered.length === established.length) return { layer: planned, established };
+    established = covered;
+  }
 }
 
 /** Rows sampled to read a determines rule's pairs off a DP generator. */
