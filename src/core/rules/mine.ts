@@ -222,7 +222,7 @@ type Key = { c: ColumnSchema; i: number; coded: Coded };
  * of `from`, with `to`'s overall distribution, must be large. Otherwise the values of `from`
  * with at least 10 expected breaks that do fix `to` make a rule for those values only.
  */
-function mineDeterminers(keys: Key[], n: number, tolerance: { rule: number; value: number } = { rule: MINING_LIMITS.softShare, value: 0 }): Rule[] {
+function mineDeterminers(keys: Key[], n: number, tolerance: { rule: number; value: number; support: number } = { rule: MINING_LIMITS.softShare, value: 0, support: MINING_LIMITS.chanceRows }): Rule[] {
   const rules: Rule[] = [];
   // Partial rules wait for the count of values tested, which sets the significance threshold.
   const partials: { from: Key; to: Key; levels: { level: number; logChance: number }[] }[] = [];
@@ -265,7 +265,7 @@ function mineDeterminers(keys: Key[], n: number, tolerance: { rule: number; valu
       tested += values.length;
       // A significance test, not a fixed count of expected breaks: the same rule then clears it in
       // a run's training rows as in the whole file (synthea: "Mr." fixes gender in 19 of 89 rows).
-      const partial = values.filter((f) => f.broken <= tolerance.value * fromTotals[f.level] && fromTotals[f.level] >= MINING_LIMITS.chanceRows);
+      const partial = values.filter((f) => f.broken <= tolerance.value * fromTotals[f.level] && fromTotals[f.level] >= tolerance.support);
       if (partial.length && partial.length < kf) partials.push({ from, to, levels: partial });
     }
   }
@@ -332,7 +332,9 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
  * within MINING_LIMITS: categorical columns and columns with at most 200 values in the pool (at
  * most 40: 1,560 ordered pairs), and columns missing in the pool (at most 100) under parents of at
  * most 20 values. A rule is kept when the pool keeps it in at least 99 % of the rows it binds
- * (MODEL_RULE_TOLERANCE), each value fixing `to` having at least 20 pool rows; a value of a parent
+ * (MODEL_RULE_TOLERANCE); a value fixing `to` for some values only needs 100 pool rows and, like
+ * a whole rule, to break in 5 % of its rows were the columns unrelated (a `to` the model nearly
+ * collapsed to one value fixes nothing); a value of a parent
  * allows a column only with at least 100 pool rows holding both (MODEL_RULE_SUPPORT), so a value
  * the model draws rarely (such as the privacy's `Other`) is blanked, not allowed, and the values
  * blanking it must hold 100 pool rows too; and when unrelated columns would break it often (as in mining): a column the model
@@ -354,7 +356,7 @@ export function mineFromModel(schema: Schema, pool: Table, skip: (column: string
     .map(({ c, i }) => ({ c, i, coded: codeColumn(pool.columns[i], rows) }))
     .filter((k) => k.coded.levels.length <= MINING_LIMITS.keyValues + 1);
   return [
-    ...mineDeterminers(keys, rows.length, { rule: MODEL_RULE_TOLERANCE, value: MODEL_RULE_TOLERANCE }),
+    ...mineDeterminers(keys, rows.length, { rule: MODEL_RULE_TOLERANCE, value: MODEL_RULE_TOLERANCE, support: MODEL_RULE_SUPPORT }),
     ...mineMissingness(modelled, keys, pool, rows, MODEL_RULE_TOLERANCE, MODEL_RULE_SUPPORT),
   ];
 }
