@@ -314,7 +314,8 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
       parent.coded.levels.forEach((level, code) => {
         if (seenPresent[code]) {
           if (level !== null) allowed.push(level);
-        } else covered += totals[code];
+        } else if (presentWith[code] <= tolerance * totals[code]) covered += totals[code];
+        // Otherwise too rare to tell: not allowed (blanked when enforced), but no evidence for the rule.
       });
       if (seenPresent.some((s, code) => s && parent.coded.levels[code] === null)) continue; // present with a missing parent
       const expected = (covered * presentCount) / rows.length;

@@ -152,7 +152,7 @@ export async function planRules(
       case 'not used':
         return test
           ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, confirmation!)}, not confirmed (declare it in the schema to use it)`
-          : 'inferred from the private rows: NOT used under differential privacy (determines and missingWhen rules are read off the released model, only orders and differences are confirmed privately; declare it in the schema to use it)';
+          : 'inferred from the private rows: NOT used under differential privacy (only orders and differences are confirmed privately; declare it in the schema to use it, or it is used when the released model keeps it, for determines and missingWhen rules)';
       case 'mined without DP':
         return 'mined from the training rows (no differential privacy)';
       default:
