@@ -6,7 +6,9 @@
  *   privacy ledger (privacy/rule-confirmation.ts: candidates from the column kinds, each tested
  *   by a noisy count of the rows that break it). A rule inferred from the private rows (a schema's `inferred` rules)
  *   is listed on the card and used only when the confirmation confirms it too; a determines rule
- *   needs its declared combinations, or pairs clear in the DP generator's own rows.
+ *   needs its declared combinations, or pairs clear in the DP generator's own rows; determines
+ *   and missingWhen rules a pool of the DP generator's rows keeps are read off it
+ *   (completeFromModel, post-processing).
  * A declared rule the training rows break stops the run before training (bad input); an
  * inferred rule they break becomes soft.
  */
