@@ -1,5 +1,6 @@
 import type { Generator } from '../generators/types';
 import type { Random, SecureRandom } from '../random';
+import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import { confirmRulesPrivately } from '../privacy/rule-confirmation';
 import type { RuleLayer } from '../rules/layer';
 import { completeFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry, type RulePlan } from '../rules/plan';
@@ -71,7 +72,7 @@ export async function confirmChecks(
   if (layer.pendingPairs.length || establish) {
     const presample = await generator.open(PAIR_SAMPLE_ROWS);
     try {
-      ({ layer, established } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish));
+      ({ layer, established } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish, DEFAULT_OTHER_LABEL));
     } finally {
       await presample.close();
     }

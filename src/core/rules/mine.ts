@@ -342,7 +342,7 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
  * collapsed to one value is never determined, so such a column makes no rule. Enforcing a kept
  * rule changes at most 1 % of the rows it binds.
  */
-export function mineFromModel(schema: Schema, pool: Table, skip: (column: string) => boolean): Rule[] {
+export function mineFromModel(schema: Schema, pool: Table, skip: (column: string) => boolean, unreleased?: string): Rule[] {
   const rows = Int32Array.from({ length: pool.rowCount }, (_, i) => i);
   // The pool's own facts, not the private rows': how many values and missing cells it holds.
   const poolSchema: Schema = {
@@ -356,8 +356,10 @@ export function mineFromModel(schema: Schema, pool: Table, skip: (column: string
   const keys = keyColumns
     .map(({ c, i }) => ({ c, i, coded: codeColumn(pool.columns[i], rows) }))
     .filter((k) => k.coded.levels.length <= MINING_LIMITS.keyValues + 1);
+  // A value standing for the categories the release left out is no value of the file to state a rule for.
+  const stated = (rule: Rule): boolean => !(rule.kind === 'determines' && unreleased !== undefined && rule.when?.includes(unreleased));
   return [
-    ...mineDeterminers(keys, rows.length, { rule: MODEL_RULE_TOLERANCE, value: MODEL_RULE_TOLERANCE, support: MODEL_RULE_SUPPORT }),
+    ...mineDeterminers(keys, rows.length, { rule: MODEL_RULE_TOLERANCE, value: MODEL_RULE_TOLERANCE, support: MODEL_RULE_SUPPORT }).filter(stated),
     ...mineMissingness(modelled, keys, pool, rows, MODEL_RULE_TOLERANCE, MODEL_RULE_SUPPORT),
   ];
 }

@@ -213,6 +213,8 @@ export async function completeFromModel(
   schema: Schema,
   seed: number,
   establish: boolean,
+  /** The label the release gives categories it left out (`Other`). */
+  unreleased?: string,
 ): Promise<{ layer: RuleLayer; established: Rule[] }> {
   const rows = PAIR_SAMPLE_ROWS;
   const decoded = transformer.decode(await source.sample(rows, seed), rows, schema.columns.length, new Random(seed));
@@ -224,7 +226,7 @@ export async function completeFromModel(
   const set = new Set(mappings.map((m) => (rules[m.rule] as DeterminesRule).to));
   const blanked = new Set(missingness.map((i) => (rules[i] as { column: string }).column));
   const known = new Set(rules.map(describeRule));
-  let established = mineFromModel(schema, { rowCount: rows, columns: decoded, rowIndex: new Int32Array(0) }, (c) => rewritten.has(c)).filter((rule) => {
+  let established = mineFromModel(schema, { rowCount: rows, columns: decoded, rowIndex: new Int32Array(0) }, (c) => rewritten.has(c), unreleased).filter((rule) => {
     if (known.has(describeRule(rule))) return false;
     // One rule sets each column, and one blanks it.
     if (rule.kind === 'determines') return !set.has(rule.to) && (set.add(rule.to), true);
