@@ -13,7 +13,7 @@ import type { GeneratePhase } from '../core/generate';
 import type { RuleCheckResult } from '../core/rules/verify';
 import type { Rule, Schema } from '../core/schema/types';
 
-/** How the synthetic data is made. Only `none` is available until the differential privacy release. */
+/** How the synthetic data is made: a DP generator (src/core/generators/catalog.ts describes each) or none. */
 export type PrivacyMode = 'dp-tvae' | 'dp-pgm' | 'dp-marginals' | 'none';
 
 export type BackendSetting = 'auto' | 'wasm' | 'tensorflow' | 'cpu';
