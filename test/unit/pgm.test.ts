@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Random } from '../../src/core/random';
-import { seededSecure } from '../helpers/random';
+import { related, seededSecure } from '../helpers/random';
 import { estimate, ForestSampler, marginalsOf, orientForest, type Forest, type Measurement, type Potentials } from '../../src/core/pgm/forest';
 import { selectTree } from '../../src/core/pgm/mst';
 import { columnDomain } from '../../src/core/pgm/domain';
@@ -160,18 +160,6 @@ test('a numeric column\'s cells group its released bins by mass; empty slots joi
   assert.equal(categorical.cells, 2, 'empty levels and missing add no cell');
 });
 
-function related(rows: number, seed: number): string {
-  const random = new Random(seed);
-  const lines = ['id,age,group,score,flag'];
-  for (let i = 0; i < rows; i++) {
-    const group = ['A', 'B', 'C'][random.int(3)];
-    const age = 20 + random.int(60);
-    const score = group === 'A' ? 10 + random.int(10) : group === 'B' ? 40 + random.int(10) : 70 + random.int(10);
-    const flag = age > 50 ? (random.next() < 0.9 ? 'yes' : 'no') : random.next() < 0.1 ? 'yes' : 'no';
-    lines.push(`P${String(i).padStart(5, '0')},${age},${group},${score},${flag}`);
-  }
-  return lines.join('\n') + '\n';
-}
 
 test('generate --generator pgm writes a valid private file that keeps the strong relationships, and sample works from its model', async () => {
   const file = tempFile('related.csv', related(4000, 1));

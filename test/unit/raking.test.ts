@@ -13,6 +13,7 @@ import { loadTable } from '../../src/core/table';
 import type { PgmState } from '../../src/core/pgm/model';
 import type { Schema } from '../../src/core/schema/types';
 import { tempDir, tempFile } from '../helpers/files';
+import { related } from '../helpers/random';
 
 /** Weighted share of each cell. */
 function weighted(cells: Int32Array, weights: ArrayLike<number>, size: number): number[] {
@@ -95,19 +96,6 @@ test('a cell the pool never reaches is left out: the other cells share its mass 
   assert.ok(Math.abs(shares[0] - 0.4) < 1e-9 && Math.abs(shares[1] - 0.6) < 1e-9, `${shares}`);
 });
 
-/** Columns where group decides score and age drives flag (as in the pgm tests). */
-function related(rows: number, seed: number): string {
-  const random = new Random(seed);
-  const lines = ['id,age,group,score,flag'];
-  for (let i = 0; i < rows; i++) {
-    const group = ['A', 'B', 'C'][random.int(3)];
-    const age = 20 + random.int(60);
-    const score = group === 'A' ? 10 + random.int(10) : group === 'B' ? 40 + random.int(10) : 70 + random.int(10);
-    const flag = age > 50 ? (random.next() < 0.9 ? 'yes' : 'no') : random.next() < 0.1 ? 'yes' : 'no';
-    lines.push(`P${String(i).padStart(5, '0')},${age},${group},${score},${flag}`);
-  }
-  return lines.join('\n') + '\n';
-}
 
 /** Largest total-variation gap between a file's marginals and a raking state's targets. */
 async function gapToTargets(csv: string, schema: Schema, state: PgmState): Promise<number> {
