@@ -49,7 +49,10 @@ const ENTITIES: EntitySpec[] = [
 async function files(real = REAL, synthetic = SYNTHETIC): Promise<{ real: string; synthetic: string; schema: Schema }> {
   const realFile = tempFile('real.csv', [HEADER, ...real].join('\n') + '\n');
   const syntheticFile = tempFile('synthetic.csv', [HEADER, ...synthetic].join('\n') + '\n');
-  const schema = { ...(await inferSchema(realFile)), entities: ENTITIES };
+  const inferred = await inferSchema(realFile);
+  // Entity keys are identifiers (regenerated, never learned); the tiny file's letters read as categories.
+  const keys = new Set(ENTITIES.map((e) => e.key));
+  const schema = { ...inferred, columns: inferred.columns.map((c) => (keys.has(c.name) ? { ...c, kind: 'identifier' as const, identifier: { type: 'unique-key' as const, direct: false, handling: 'regenerate' as const, reason: 'an entity key' } } : c)), entities: ENTITIES };
   return { real: realFile, synthetic: syntheticFile, schema };
 }
 
