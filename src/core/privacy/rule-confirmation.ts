@@ -129,21 +129,17 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
   spent += rhoRows;
   const who = table.units ? 'people' : 'rows';
   releases.push({ column: '(rules)', what: `count of ${who}, the scale on which candidate rules are confirmed`, rho: rhoRows, sigma: rowsSigma });
+  const outcome = (note: string): PrivateConfirmation => ({ tested, releases, rho: spent, who, z: CONFIRM_LIMITS.z, note });
 
   // Too few rows for the noise: the test could not tell a rule from one often broken. Stop here
   // (the decision follows from the released count only); the rest of the share is not spent.
   const countSigma = sigmaFor(rhoCount);
   const decidingSigma = Math.max(countSigma, sigmaFor(rhoDifferenceCount));
   if (threshold(decidingSigma) > CONFIRM_LIMITS.maxBrokenShare * noisyRows) {
-    return {
-      tested,
-      releases,
-      rho: spent,
-      who,
-      z: CONFIRM_LIMITS.z,
-      // The count itself stays in the ledger's release, not in words: only the decision is stated.
-      note: `Rules were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${decidingSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
-    };
+    // The count itself stays in the ledger's release, not in words: only the decision is stated.
+    return outcome(
+      `Rules were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${decidingSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
+    );
   }
 
   const release = (rules: Rule[], rho: number, sigma: number, each: Breakers, what: string): number[] => {
@@ -210,16 +206,10 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
   }
 
   const confirmed = tested.filter((t) => t.confirmed);
-  return {
-    tested,
-    releases,
-    rho: spent,
-    who,
-    z: CONFIRM_LIMITS.z,
-    note:
-      `${tested.length} candidate rules read from the column kinds were tested privately (noisy counts of breaking ${who}, in the ledger): ` +
+  return outcome(
+    `${tested.length} candidate rules read from the column kinds were tested privately (noisy counts of breaking ${who}, in the ledger): ` +
       (confirmed.length ? `${confirmed.length} confirmed (${confirmed.map((t) => describeRule(t.rule)).join('; ')}).` : 'none confirmed.'),
-  };
+  );
 }
 
 /**
