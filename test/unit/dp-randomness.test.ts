@@ -210,7 +210,7 @@ test('"Other" is post-processing of released counts: a suppressed row is counted
     assert.deepEqual(h.levels, ['A', 'B', 'C', 'Other'], 'rare wards are suppressed');
     const other = h.levels.indexOf('Other');
     const released = h.counts.filter((_, i) => i !== other);
-    assert.equal(h.counts[other], remainderCount(stats.releasedRowCount, released, h.missing), 'Other is the row count left after the released counts');
+    assert.equal(h.counts[other], remainderCount(stats.releasedRowCount, released, h.missing, h.sigma!), 'Other is the row count left after the released counts');
     // The ledger: one release of rho each, for every histogram the plan names, the row count included.
     const rhoEach = stats.releases[0].rho;
     assert.ok(stats.releases.every((r) => r.rho === rhoEach));
