@@ -4,7 +4,7 @@ import { Random } from './random';
 import { regenerateIdentifiersAsync } from './schema/identifiers';
 import type { ColumnSchema, Schema } from './schema/types';
 import type { TableTransformer } from './transform/transformer';
-import type { ChunkSource } from './chunk-source';
+import type { ChunkSource, EncodedRows } from './chunk-source';
 import type { RuleLayer } from './rules/layer';
 import type { ColumnData, Table } from './table';
 import { EntityAssembler, type AssemblyStats } from './entities/assemble';
@@ -116,7 +116,7 @@ export async function sampleRows(
     stats.stillBroken += bad.length;
   };
   // Chunks are requested ahead so that worker threads sample while this thread decodes.
-  const chunks: { rows: number; pool: number; matrix: Promise<Float32Array> }[] = [];
+  const chunks: { rows: number; pool: number; matrix: Promise<EncodedRows> }[] = [];
   let requested = 0;
   const request = (): void => {
     const n = Math.min(CHUNK_ROWS, rows - requested);

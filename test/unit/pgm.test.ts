@@ -17,6 +17,8 @@ import { tempDir, tempFile } from '../helpers/files';
 import { cleanHistogram, latticeDecimals, privateStatistics, type NumericHistogram } from '../../src/core/privacy/preprocess';
 import { slotWeights, tableFromSlots } from '../../src/core/privacy/marginals';
 import { formatNumber } from '../../src/core/schema/format';
+import { PgmSource } from '../../src/core/pgm/model';
+import { TableTransformer } from '../../src/core/transform/transformer';
 
 /** A tree of 4 nodes: 0-1, 1-2, 1-3 (sizes 2, 3, 2, 4). */
 function smallForest(): Forest {
@@ -304,25 +306,27 @@ test('fine detail: bounds come from the power-of-two grid (never a raw extreme),
 
 test('fine detail releases a point mass of a continuous column and draws it exactly, at its share of its bin', async () => {
   const random = new Random(21);
-  // rhc's albumin: 3.5 written for every missing test (40 % of rows), the rest spread out.
-  const lines = ['albumin,group'];
-  for (let i = 0; i < 6000; i++) lines.push(`${random.next() < 0.4 ? '3.5' : (1.5 + random.next() * 4).toFixed(7)},${random.next() < 0.5 ? 'a' : 'b'}`);
+  // rhc's bilirubin: 1.00976562 (a float32 reading of 1.01, no float32 itself) in 40 % of rows,
+  // the rest spread out in thousandths.
+  const spike = 1.00976562;
+  const lines = ['bilirubin,group'];
+  for (let i = 0; i < 6000; i++) lines.push(`${random.next() < 0.4 ? spike : (0.2 + random.next() * 4).toFixed(3)},${random.next() < 0.5 ? 'a' : 'b'}`);
   const file = tempFile('spike.csv', lines.join('\n') + '\n');
   const schema = await inferSchema(file);
   const table = await loadTable(file, schema);
   const options = { rho: 0.5, thresholdDelta: 1e-7, random: seededSecure(9), needsCounts: true };
   const stats = privateStatistics(schema, table, { ...options, fineDetail: true });
-  const albumin = stats.histograms[0] as NumericHistogram;
-  assert.deepEqual(albumin.spikes?.map((s) => s.value), [3.5], 'only the value many rows hold is released');
-  assert.ok(Math.abs(albumin.spikes![0].count - 2400) < 200, `released count ${albumin.spikes![0].count}`);
-  const spikeRelease = stats.releases.find((r) => r.column === 'albumin' && /point masses/.test(r.what));
+  const bilirubin = stats.histograms[0] as NumericHistogram;
+  assert.deepEqual(bilirubin.spikes?.map((s) => s.value), [spike], 'only the value many rows hold is released');
+  assert.ok(Math.abs(bilirubin.spikes![0].count - 2400) < 200, `released count ${bilirubin.spikes![0].count}`);
+  const spikeRelease = stats.releases.find((r) => r.column === 'bilirubin' && /point masses/.test(r.what));
   assert.ok(spikeRelease, 'the count of exact values is in the ledger');
   const sum = stats.releases.reduce((a, r) => a + r.rho, 0);
   assert.ok(Math.abs(sum - stats.rho) < 1e-12 && Math.abs(stats.rho - options.rho) < 1e-12, `the releases add up to the budget (${sum} of ${stats.rho})`);
   assert.equal((privateStatistics(schema, table, options).histograms[0] as NumericHistogram).spikes, undefined, 'other generators do not ask for it');
 
-  // Drawn from the released histogram, about 40 % of the values are exactly 3.5; the rest are not.
-  const weights = slotWeights(albumin);
+  // Drawn from the released histogram, about 40 % of the values are exactly the spike; the rest are not.
+  const weights = slotWeights(bilirubin);
   const total = weights.reduce((a, b) => a + b, 0);
   const draws = new Random(4);
   const slots = Int32Array.from({ length: 20000 }, () => {
@@ -334,23 +338,36 @@ test('fine detail releases a point mass of a continuous column and draws it exac
   const drawn = tableFromSlots(schema, stats.histograms, [slots, undefined], 20000, draws).columns[0];
   assert.equal(drawn.type, 'numeric');
   const values = (drawn as { values: Float64Array }).values;
-  const share = values.filter((x) => x === 3.5).length / values.length;
-  assert.ok(Math.abs(share - 0.4) < 0.03, `share of exact 3.5: ${share}`);
-  assert.ok(values.filter((x) => x !== 3.5 && Math.abs(x - 3.5) < 0.1).length > 100, 'the rest of its bin is still drawn');
+  const share = values.filter((x) => x === spike).length / values.length;
+  assert.ok(Math.abs(share - 0.4) < 0.03, `share of exact ${spike}: ${share}`);
+  assert.ok(values.filter((x) => x !== spike && Math.abs(x - spike) < 0.1).length > 100, 'the rest of its bin is still drawn');
 
-  // A point mass is written exactly (bilirubin 1.00976562 rounded to 1.01 would put a third of
-  // the rows on the wrong side of the real value).
-  const format = { decimals: 2, fixed: false, points: [1.00976562] };
-  assert.equal(formatNumber(Math.fround(1.00976562) * (1 + 3e-8), format, false), '1.00976562', 'a point mass moved by the float32 encoding');
-  assert.equal(formatNumber(1.0123, format, false), '1.01', 'other values keep the resolution');
+  // A point mass is written exactly (1.00976562 rounded to 1.01 would put a third of the rows on
+  // the wrong side of the real value); other values keep the release's resolution.
+  const format = { decimals: 2, fixed: false, points: [spike] };
+  assert.equal(formatNumber(spike, format, false), '1.00976562');
+  assert.equal(formatNumber(1.0123, format, false), '1.01');
 
-  // A pgm run writes the spike: the synthetic column's distribution matches the real one.
+  // A pgm run writes the spike exactly, every digit, at its share (a float32 step on the way
+  // wrote 1.00976564 or 1.00976565, which matches no real value), and the rest in thousandths.
   const dir = tempDir();
   const out = path.join(dir, 'out.csv');
   const result = await generate({ input: file, out, seed: 1, evaluate: false, generator: 'pgm', privacy: { epsilon: 3 } });
   assert.ok(result.card.privacy.budget!.preprocessing.releases.some((r) => /point masses/.test(r.what)), 'the card lists the release');
   const synthetic = await loadTable(out, schema);
   const syntheticValues = (synthetic.columns[0] as { values: Float64Array }).values;
-  const syntheticShare = syntheticValues.filter((x) => x === 3.5).length / syntheticValues.length;
-  assert.ok(Math.abs(syntheticShare - 0.4) < 0.05, `synthetic share of exact 3.5: ${syntheticShare}`);
+  const syntheticShare = syntheticValues.filter((x) => x === spike).length / syntheticValues.length;
+  assert.ok(Math.abs(syntheticShare - 0.4) < 0.05, `synthetic share of exact ${spike}: ${syntheticShare}`);
+  const nearMisses = syntheticValues.filter((x) => x !== spike && Math.abs(x - spike) < 1e-4);
+  assert.deepEqual([...nearMisses], [], 'no value written next to the point mass instead of on it');
+  const offLattice = syntheticValues.filter((x) => x !== spike && Math.abs(x * 1000 - Math.round(x * 1000)) > 1e-9);
+  assert.deepEqual([...offLattice].slice(0, 5), [], 'other values in thousandths, as the real ones');
+  // At the cause: the generator's rows decode to the drawn values themselves, not to a copy the
+  // writer must round back to them.
+  const model = await readModelFile(result.outputs.model);
+  const transformer = TableTransformer.fromJSON(model.transformer);
+  const source = new PgmSource(model.schema, model.pgm!, transformer);
+  const decoded = transformer.decode(await source.sample(4000, 7), 4000, model.schema.columns.length)[0] as { values: Float64Array };
+  const decodedShare = decoded.values.filter((x) => x === spike).length / 4000;
+  assert.ok(Math.abs(decodedShare - 0.4) < 0.05, `decoded share of exact ${spike}: ${decodedShare}`);
 });

@@ -1,5 +1,5 @@
 import { GENERATOR_INFO } from './catalog';
-import type { ChunkSource } from '../chunk-source';
+import type { ChunkSource, EncodedRows } from '../chunk-source';
 import { histogramsOnlyRho } from '../privacy/budget';
 import { MarginalsSource } from '../privacy/marginals';
 import { PAIR_VALUE_CELLS } from '../privacy/preprocess';
@@ -16,7 +16,7 @@ class MarginalsGenerator implements Generator {
     private readonly pairs: PairHistogram[],
   ) {}
 
-  sample(rows: number, random: Random): Promise<Float32Array> {
+  sample(rows: number, random: Random): Promise<EncodedRows> {
     return this.source.sample(rows, random.nextUint32());
   }
 

@@ -1,5 +1,5 @@
 import { GENERATOR_INFO } from './catalog';
-import type { ChunkSource } from '../chunk-source';
+import type { ChunkSource, EncodedRows } from '../chunk-source';
 import { largestRhoWithin } from '../privacy/budget';
 import { fitPgm, pgmLedger, splitPgmBudget, type PgmBudget } from '../pgm/mst';
 import { PgmSource, type PgmState } from '../pgm/model';
@@ -14,7 +14,7 @@ class PgmGenerator implements Generator {
     private readonly state: PgmState,
   ) {}
 
-  sample(rows: number, random: Random): Promise<Float32Array> {
+  sample(rows: number, random: Random): Promise<EncodedRows> {
     return this.source.sample(rows, random.nextUint32());
   }
 

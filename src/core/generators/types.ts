@@ -1,4 +1,4 @@
-import type { ChunkSource } from '../chunk-source';
+import type { ChunkSource, EncodedRows } from '../chunk-source';
 import type { BackendPreference } from '../model/backend';
 import type { EpochRecord, TrainProgress } from '../model/train';
 import type { TvaeOptions } from '../model/tvae';
@@ -48,7 +48,7 @@ export interface Generator {
    * `rows` encoded rows drawn with `random`: the rows a chunk drawn with the seed
    * `random.nextUint32()` holds, so that sampling at once or in chunks agree.
    */
-  sample(rows: number, random: Random): Promise<Float32Array>;
+  sample(rows: number, random: Random): Promise<EncodedRows>;
   /**
    * A source of `rows` rows in all, drawn chunk by chunk (each chunk from its own seed), in worker
    * threads where the generator gains from them. Close it after use.

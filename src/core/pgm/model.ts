@@ -49,7 +49,7 @@ export class PgmSource implements ChunkSource {
     this.within = state.domains.map((d) => slotsByCell(d.cellOfSlot, slotWeights(state.histograms[d.column]!)));
   }
 
-  async sample(rows: number, seed: number): Promise<Float32Array> {
+  async sample(rows: number, seed: number): Promise<Float64Array> {
     const random = new Random(seed);
     const cells = domainCells(this.state, this.sampler.sample(rows, random), rows);
     const slots: (Int32Array | undefined)[] = this.schema.columns.map(() => undefined);
@@ -61,7 +61,7 @@ export class PgmSource implements ChunkSource {
       slots[d.column] = drawn;
     });
     const table = tableFromSlots(this.schema, this.state.histograms, slots, rows, random);
-    return Float32Array.from(this.transformer.encode(table, { component: 'argmax' }));
+    return this.transformer.encode(table, { component: 'argmax' });
   }
 
   async close(): Promise<void> {}

@@ -36,7 +36,7 @@ export class MarginalsSource implements ChunkSource {
     }));
   }
 
-  async sample(rows: number, seed: number): Promise<Float32Array> {
+  async sample(rows: number, seed: number): Promise<Float64Array> {
     const random = new Random(seed);
     // Slot per row and column: drawn from the joint for paired columns, from the column's own
     // histogram otherwise.
@@ -62,7 +62,7 @@ export class MarginalsSource implements ChunkSource {
       slots[i] = drawn;
     }
     const table = tableFromSlots(this.schema, this.histograms, slots, rows, random);
-    return Float32Array.from(this.transformer.encode(table, { component: 'argmax' }));
+    return this.transformer.encode(table, { component: 'argmax' });
   }
 
   async close(): Promise<void> {}

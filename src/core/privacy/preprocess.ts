@@ -859,6 +859,9 @@ function numericFacts(h: NumericHistogram, random: Random): ColumnFacts {
       }
     });
   }
+  // Released point masses (pgm's fine detail) are components of their own: a value drawn there
+  // decodes to exactly that value, every digit kept.
+  for (const spike of h.spikes ?? []) if (!spikes.includes(spike.value)) spikes.push(spike.value);
   spikes.sort((a, b) => a - b);
   const total = weights.reduce((a, b) => a + b, 0);
   // When noise hides every bin (small data, small budget) the only knowledge left is the bounds:

@@ -106,8 +106,6 @@ export function parseNumber(text: string, format: NumberFormat | undefined): num
   return reading.value;
 }
 
-/** Relative distance within which a value is a point mass moved by the float32 encoding (2^-24 is about 6e-8). */
-const POINT_TOLERANCE = 1e-6;
 const MAX_POINT_DECIMALS = 10;
 
 /** Fewest decimals that write x exactly (at most MAX_POINT_DECIMALS). */
@@ -124,8 +122,7 @@ function exactDecimals(x: number): number {
 export function formatNumber(x: number, format: NumberFormat | undefined, integer: boolean): string {
   if (integer) x = Math.round(x);
   if (format?.exponent) return formatExponent(x, format.exponent);
-  const point = format?.points?.find((p) => Math.abs(x - p) <= POINT_TOLERANCE * Math.max(1, Math.abs(p)));
-  if (point !== undefined) x = point;
+  const point = format?.points?.includes(x) ? x : undefined;
   const decimals = point !== undefined ? Math.max(format?.decimals ?? 0, exactDecimals(point)) : (format?.decimals ?? (integer ? 0 : 6));
   let text = x.toFixed(decimals);
   if (!format?.fixed && decimals > 0 && text.includes('.')) text = text.replace(/\.?0+$/, '');

@@ -47,9 +47,9 @@ export interface NumberFormat {
   /** Text after the number, such as `%` or ` €`. Values are read as written: `12.5%` is 12.5. */
   suffix?: string;
   /**
-   * Released point masses (pgm): a value that is one of them but for the float32 encoding is
-   * written as it, every digit kept (rhc's bilirubin 1.00976562 as 1.01 would put a third of the
-   * rows on the wrong side of the real value).
+   * Released point masses (pgm): a value that is exactly one of them (the generator draws and
+   * decodes them exactly) is written with every digit kept (rhc's bilirubin 1.00976562 as 1.01
+   * would put a third of the rows on the wrong side of the real value).
    */
   points?: number[];
 }
