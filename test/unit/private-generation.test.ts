@@ -109,6 +109,35 @@ test('"Other" holds rows only where the release shows mass outside the released 
   assert.ok(flagOther <= 2, `a 0/1 column got "Other" rows in ${flagOther} of ${releases} releases`);
 });
 
+test('a column of whole-number codes keeps its rarer codes instead of writing them as "Other"', async () => {
+  // adld3p-like: an ordinal 0-7 read as categorical, 0 and 1 common, 2 to 7 each under the
+  // release threshold for categories (about 38 rows here), a quarter of the rows missing.
+  const random = new Random(14);
+  const lines = ['adl,unit'];
+  for (let i = 0; i < 6000; i++) {
+    const u = random.next();
+    const adl = u < 0.25 ? '' : u < 0.6 ? '0' : u < 0.97 ? '1' : String(2 + (i % 6));
+    lines.push(`${adl},${random.next() < 0.5 ? 'north' : 'south'}`);
+  }
+  const file = tempFile('codes.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  assert.equal(schema.columns[0].kind, 'categorical', 'eight whole numbers are read as categories');
+  const table = await loadTable(file, schema);
+  const releases = 10;
+  let rareCodes = 0;
+  for (let seed = 1; seed <= releases; seed++) {
+    const stats = privateStatistics(schema, table, { rho: 0.02, thresholdDelta: 1e-7, random: seededSecure(seed), needsCounts: true });
+    const adl = stats.histograms[0] as CategoricalHistogram;
+    assert.ok(adl.levels.includes('0') && adl.levels.includes('1'));
+    rareCodes += ['2', '3', '4', '5', '6', '7'].filter((code) => adl.levels.includes(code)).length;
+    const other = adl.counts[adl.levels.indexOf('Other')];
+    assert.ok(other < 40, `seed ${seed}: "Other" holds ${other} rows, where no value lies outside the codes`);
+    assert.ok(stats.releases.some((r) => r.column === 'adl' && /whole numbers 0 to 255/.test(r.what)), 'the card says how the codes were counted');
+  }
+  // Each code 2 to 7 holds 30 rows, 4 noise deviations: nearly all of them are kept.
+  assert.ok(rareCodes >= 0.9 * 6 * releases, `${rareCodes} of ${6 * releases} rare codes kept`);
+});
+
 test('bounds of values far from zero are narrowed; values spread from near zero keep the grid\'s', () => {
   const random = new Random(4);
   const rows = 3000;

@@ -310,12 +310,31 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       const threshold = releaseThreshold(k, sigma, columnDelta);
       const levels: string[] = [];
       const noisyCounts: number[] = [];
+      // Whole numbers 0..255 of a column of whole-number codes (an ordinal 0-7) are counted over
+      // that fixed range, so no threshold: which of them hold values is the value histograms'
+      // cleaning (cleanHistogram), post-processing. Thresholded alone, rhc's adld3p kept 0 and 1
+      // and wrote its 2 to 7 (25 % of its values) as "Other".
+      const wholeNumbers = holdsWholeNumberCodes(column) ? new Array<number>(WHOLE_NUMBER_CODES).fill(0) : undefined;
       for (const [value, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        const code = wholeNumbers ? wholeNumberCode(value) : -1;
+        if (code >= 0) {
+          wholeNumbers![code] = count;
+          continue;
+        }
         const noisy = count + noise();
         if (noisy >= threshold) {
           levels.push(value);
           noisyCounts.push(noisy);
         }
+      }
+      if (wholeNumbers) {
+        const cleaned = cleanHistogram(wholeNumbers.map((c) => c + noise()), sigma, tails);
+        cleaned.forEach((c, code) => {
+          if (c > 0) {
+            levels.push(String(code));
+            noisyCounts.push(c);
+          }
+        });
       }
       // A code column of thousands of values can clear the threshold thousands of times on a
       // large file: beyond the cap, the values with the smallest released counts are grouped in
@@ -349,7 +368,8 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       const capped = grouped
         ? `; ${grouped} more categories cleared it than the cap of ${cap} levels allows: they are grouped in "${other}" with the unreleased ones (the ${cap - 1} with the largest released counts are kept; the cap bounds the model's width and training time)`
         : '';
-      releases.push({ column: column.name, what: `category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts, none when that is below ${FLOOR_SIGMAS} σ of its noise (no further release)${capped}`, rho: rhoEach, sigma });
+      const wholeNumberText = wholeNumbers ? `whole numbers 0 to ${WHOLE_NUMBER_CODES - 1} counted over that fixed range (kept where the counts show values, as for a histogram of values), other ` : '';
+      releases.push({ column: column.name, what: `${wholeNumberText}category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts, none when that is below ${FLOOR_SIGMAS} σ of its noise (no further release)${capped}`, rho: rhoEach, sigma });
       const clipped = noisyCounts.map((c) => Math.max(0, c));
       // No row-count estimate from this column: its total is the released row count by construction.
       histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing, sigma });
@@ -396,6 +416,23 @@ function noisySpikes(values: Float64Array, noise: () => number, threshold: numbe
     if (count >= threshold) kept.push({ value, count });
   }
   return kept.sort((a, b) => b.count - a.count || a.value - b.value).slice(0, MAX_SPIKES);
+}
+
+/** Whole-number codes 0 to this less one are counted over a fixed range (see holdsWholeNumberCodes). */
+const WHOLE_NUMBER_CODES = 256;
+
+/**
+ * A categorical column whose values were read as whole numbers (its number format, schema
+ * structure): its codes 0..WHOLE_NUMBER_CODES-1 are counted over that fixed range.
+ */
+function holdsWholeNumberCodes(column: ColumnSchema): boolean {
+  return column.kind === 'categorical' && column.number?.decimals === 0;
+}
+
+/** The code a category's text stands for in that range, written as such ("3", not "03"), else -1. */
+function wholeNumberCode(value: string): number {
+  const code = Number(value);
+  return Number.isInteger(code) && code >= 0 && code < WHOLE_NUMBER_CODES && String(code) === value ? code : -1;
 }
 
 /**
