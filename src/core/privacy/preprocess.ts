@@ -310,10 +310,11 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       const threshold = releaseThreshold(k, sigma, columnDelta);
       const levels: string[] = [];
       const noisyCounts: number[] = [];
-      // Whole numbers 0..255 of a column of whole-number codes (an ordinal 0-7) are counted over
+      // Codes 0..15 of a column of whole-number codes (an ordinal such as 0-7) are counted over
       // that fixed range, so no threshold: which of them hold values is the value histograms'
-      // cleaning (cleanHistogram), post-processing. Thresholded alone, rhc's adld3p kept 0 and 1
-      // and wrote its 2 to 7 (25 % of its values) as "Other".
+      // cleaning (cleanHistogram, without fine detail's thin tails: codes 1, 2 and 9 must not
+      // gain 3 to 8), post-processing. Thresholded alone, rhc's adld3p kept 0 and 1 and wrote its
+      // 2 to 7 (25 % of its values) as "Other".
       const wholeNumbers = holdsWholeNumberCodes(column) ? new Array<number>(WHOLE_NUMBER_CODES).fill(0) : undefined;
       for (const [value, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
         const code = wholeNumbers ? wholeNumberCode(value) : -1;
@@ -328,7 +329,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         }
       }
       if (wholeNumbers) {
-        const cleaned = cleanHistogram(wholeNumbers.map((c) => c + noise()), sigma, tails);
+        const cleaned = cleanHistogram(wholeNumbers.map((c) => c + noise()), sigma);
         cleaned.forEach((c, code) => {
           if (c > 0) {
             levels.push(String(code));
@@ -418,8 +419,12 @@ function noisySpikes(values: Float64Array, noise: () => number, threshold: numbe
   return kept.sort((a, b) => b.count - a.count || a.value - b.value).slice(0, MAX_SPIKES);
 }
 
-/** Whole-number codes 0 to this less one are counted over a fixed range (see holdsWholeNumberCodes). */
-const WHOLE_NUMBER_CODES = 256;
+/**
+ * Whole-number codes 0 to this less one are counted over a fixed range (see
+ * holdsWholeNumberCodes): ordinal scales (0-7, 1-5, 3-15) fit, and a short range keeps the chance
+ * that noise alone shows a code between two real ones small (codes 1, 2 and 9).
+ */
+const WHOLE_NUMBER_CODES = 16;
 
 /**
  * A categorical column whose values were read as whole numbers (its number format, schema
