@@ -277,6 +277,25 @@ test('a sum is mined and derived; a strict order keeps a gap of one step', async
   for (const rule of rules) assert.equal(countBroken(schema, rule, { ...table, columns }).broken, 0, describeRule(rule));
 });
 
+test('a released point mass in a column a rule keeps is written exactly, not rounded to the column\'s decimals', async () => {
+  const spike = 1.00976562;
+  const random = new Random(5);
+  const lines = ['low,high'];
+  for (let i = 0; i < 300; i++) {
+    const low = i % 3 === 0 ? spike : 0.5 + random.int(300) / 100;
+    lines.push(`${low},${(low + 0.01 + random.int(100) / 100).toFixed(2)}`);
+  }
+  const { schema: inferred, table } = await load(tempFile('p.csv', lines.join('\n') + '\n'));
+  // As a DP release writes it: two decimals, the point mass with all of its own.
+  const schema: Schema = { ...inferred, columns: inferred.columns.map((c) => (c.name === 'low' ? { ...c, number: { decimals: 2, fixed: false, points: [spike] } } : c)) };
+  const rule: Rule = { kind: 'order', low: 'low', high: 'high', source: 'declared', enforce: true };
+  const layer = RuleLayer.plan(schema, [rule], table, { mappingsFromRows: true });
+  const columns = layer.forward(schema, table).columns.slice();
+  layer.inverse(schema, columns, table.rowCount);
+  const low = (columns[0] as { values: Float64Array }).values;
+  assert.equal(low.filter((x) => x === spike).length, 100, 'every point-mass row keeps 1.00976562, none rounded to 1.01');
+});
+
 test('under DP a declared determines rule without combinations takes its pairs from the generator only when they are clear', async () => {
   const file = tempFile('h.csv', hospitalCsv(3000));
   const base = await inferSchema(file);

@@ -568,11 +568,11 @@ function setKeepingShares(data: ColumnData, rows: number, forced: (row: number) 
   return setValues(data, rows, (row) => (replaced.has(row) ? { value: replaced.get(row)! } : undefined));
 }
 
-/** A value as the writer will print it: whole days, seconds and integers; a number at its decimals. */
+/** A value as the writer will print it: whole days, seconds and integers; a point mass exactly; a number at its decimals. */
 function asWritten(column: ColumnSchema, x: number): number {
   if (Number.isNaN(x)) return x;
   if (column.kind === 'date' || column.kind === 'datetime' || column.kind === 'integer') return Math.round(x);
-  if (column.number?.exponent) return x;
+  if (column.number?.exponent || column.number?.points?.includes(x)) return x;
   const scale = Math.pow(10, column.number?.decimals ?? 6);
   return Math.round(x * scale) / scale;
 }
