@@ -28,6 +28,7 @@ import { generatePatientsCsv } from '../core/demo/patients';
 import { parseCondition, type Condition } from '../core/conditions';
 import { DEFAULT_DP_GENERATOR, GENERATOR_INFO, GENERATOR_NAMES, generatorList } from '../core/generators/catalog';
 import type { GeneratorName } from '../core/generators/types';
+import { DEFAULT_ROUNDS, MAX_ROUNDS } from '../core/pgm/rounds';
 
 /** Simulated admissions in the demo: enough rows for the DP generators to learn through their noise. */
 const DEMO_ROWS = 20_000;
@@ -87,6 +88,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function roundCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_ROUNDS) throw new InvalidArgumentError(`must be a whole number from 0 to ${MAX_ROUNDS}`);
+  return n;
+}
+
 const PRIVACY_UNIT_HELP = 'whom the guarantee protects: a column identifying people (e.g. subject_id: each person with all of their rows) or row (default: the schema\'s, inferred)';
 /** "tvae (neural network), pgm (…) or marginals (…)". */
 const GENERATOR_HELP = `${generatorList(GENERATOR_NAMES.map((name) => `${name} (${GENERATOR_INFO[name].summary})`))}; default: ${DEFAULT_DP_GENERATOR} with differential privacy (chosen by measurement), tvae with --no-dp`;
@@ -139,6 +146,7 @@ export function buildProgram(): Command {
       return v;
     })
     .option('--no-raking', 'DP tvae: do not measure column pairs to rake its rows to (their share of the budget goes back to the histograms and DP-SGD)')
+    .option('--pgm-rounds <n>', `pgm: adaptive rounds after the tree, each measuring the column pair or 3-way clique the model fits worst (default ${DEFAULT_ROUNDS}; 0: the tree alone, as MST)`, roundCount)
     .option('--privacy-unit <column|row>', PRIVACY_UNIT_HELP)
     .option('--max-rows-per-unit <k>', MAX_ROWS_HELP, positiveInt)
     .option('--pairs <list>', 'with --generator marginals: column pairs drawn jointly from a DP joint histogram, e.g. age:los,sex:ward', parsePairs)
@@ -270,6 +278,7 @@ interface GenerateCliOptions {
   delta?: number;
   generator?: GeneratorName;
   raking?: boolean;
+  pgmRounds?: number;
   pairs?: [string, string][];
   accountant?: 'pld' | 'rdp';
   clip?: number;
@@ -315,6 +324,7 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
         : 'none',
       generator: options.generator,
       raking: options.raking,
+      pgmRounds: options.pgmRounds,
       privacyUnit: options.privacyUnit,
       maxRowsPerUnit: options.maxRowsPerUnit,
       pairs: options.pairs,

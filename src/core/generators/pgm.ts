@@ -3,6 +3,7 @@ import type { ChunkSource, EncodedRows } from '../chunk-source';
 import { largestRhoWithin } from '../privacy/budget';
 import { fitPgm, pgmLedger, splitPgmBudget, type PgmBudget } from '../pgm/mst';
 import { PgmSource, type PgmState } from '../pgm/model';
+import { DEFAULT_ROUNDS } from '../pgm/rounds';
 import type { Random } from '../random';
 import type { Generator, GeneratorKind } from './types';
 
@@ -46,7 +47,7 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const hub = target >= 0 ? target : 'auto';
     // With a privacy unit, the pairs are counted on the table bounded to k rows per person.
     const units = release.units;
-    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit });
+    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS });
     const unit = release.common.unit;
     const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;
@@ -55,8 +56,18 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const hubName = fit.state.hub !== undefined ? schema.columns[fit.state.domains[fit.state.hub].column].name : undefined;
     return {
       generator: new PgmGenerator(new PgmSource(release.schema, fit.state, release.transformer), fit.state),
-      parameters: { pairs: fit.pairs, ...(hubName !== undefined ? { hub: hubName } : {}), selectionEpsilonPerRound: fit.selectionEpsilonPerRound, pairNoiseSigma: fit.measurementSigma, cellsPerColumn: fit.state.domains.map((d) => d.cells) },
-      backend: { name: 'none', detail: `no neural network: a graphical model of ${fit.pairs.length} privately chosen column pairs (MST)${hubName !== undefined ? `, each measured with ${hubName}` : ''}` },
+      parameters: {
+        pairs: fit.pairs,
+        ...(hubName !== undefined ? { hub: hubName } : {}),
+        selectionEpsilonPerRound: fit.selectionEpsilonPerRound,
+        pairNoiseSigma: fit.measurementSigma,
+        cellsPerColumn: fit.state.domains.map((d) => d.cells),
+        ...(fit.rounds ? { rounds: fit.rounds } : {}),
+      },
+      backend: {
+        name: 'none',
+        detail: `no neural network: a graphical model of ${fit.pairs.length} privately chosen column pairs (MST)${hubName !== undefined ? `, each measured with ${hubName}` : ''}${fit.rounds ? `, and ${fit.rounds.cliques.length} more cliques chosen adaptively where it fitted worst (AIM-style rounds)` : ''}`,
+      },
       history: [],
       noisyRowCount: fit.rowCount,
       privacy: {

@@ -125,6 +125,8 @@ export interface FitOptions {
   backend?: BackendPreference;
   /** The utility target column, which a generator may model with care (pgm: the hub). */
   target?: string;
+  /** pgm: adaptive rounds after the tree (0: the tree alone, MST). */
+  pgmRounds?: number;
   signal?: AbortSignal;
   onProgress?: (progress: TrainProgress) => void;
 }

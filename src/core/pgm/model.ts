@@ -6,6 +6,7 @@ import { slotsByCell, slotWeights, tableFromSlots, type SlotDraw } from '../priv
 import type { ColumnHistogram } from '../release/types';
 import type { ColumnDomain } from './domain';
 import { ForestSampler } from './forest';
+import { MIN_SAMPLE_POOL, SAMPLE_POOL_FACTOR, tiltedRows, type FittedClique } from './rounds';
 
 /**
  * A fitted graphical model as the model file keeps it: everything is post-processing of released
@@ -27,6 +28,11 @@ export interface PgmState {
   /** Fitted probabilities: per node, and per edge (parent-major). */
   nodeMarginals: number[][];
   edgeMarginals: number[][];
+  /**
+   * With adaptive rounds (pgm/rounds.ts): the measured cliques (domain indices) with their fitted
+   * log-potentials. Rows are then drawn from a pool of the tree's rows tilted by these.
+   */
+  cliques?: FittedClique[];
 }
 
 /** Rows drawn from a fitted model, encoded like the tVAE's (a ChunkSource). */
@@ -51,7 +57,7 @@ export class PgmSource implements ChunkSource {
 
   async sample(rows: number, seed: number): Promise<Float64Array> {
     const random = new Random(seed);
-    const cells = domainCells(this.state, this.sampler.sample(rows, random), rows);
+    const cells = this.state.cliques ? this.tiltedCells(rows, random) : domainCells(this.state, this.sampler.sample(rows, random), rows);
     const slots: (Int32Array | undefined)[] = this.schema.columns.map(() => undefined);
     this.state.domains.forEach((d, v) => {
       const drawn = new Int32Array(rows);
@@ -65,6 +71,14 @@ export class PgmSource implements ChunkSource {
   }
 
   async close(): Promise<void> {}
+
+  /** Each domain's cells of `rows` rows kept from a larger pool of the tree's rows, tilted by the cliques' tables. */
+  private tiltedCells(rows: number, random: Random): Int32Array[] {
+    const poolRows = Math.max(MIN_SAMPLE_POOL, SAMPLE_POOL_FACTOR * rows);
+    const pool = domainCells(this.state, this.sampler.sample(poolRows, random), poolRows);
+    const kept = tiltedRows(this.state.cliques!, this.state.domains.map((d) => d.cells), pool, poolRows, rows, random);
+    return pool.map((c) => kept.map((r) => c[r]));
+  }
 }
 
 /** The domains the model's nodes stand for (all but the hub). */
@@ -78,7 +92,7 @@ export function nodeCells(state: Pick<PgmState, 'domains' | 'hub'>, v: number): 
 }
 
 /** Each domain's cells from the model nodes' cells (the hub's from the first node's). */
-function domainCells(state: PgmState, sampled: Int32Array[], rows: number): Int32Array[] {
+export function domainCells(state: Pick<PgmState, 'domains' | 'hub'>, sampled: Int32Array[], rows: number): Int32Array[] {
   if (state.hub === undefined) return sampled;
   const nodes = modelNodes(state);
   const out: Int32Array[] = new Array(state.domains.length);

@@ -6,8 +6,9 @@ import { discreteGaussianNoise } from '../privacy/discrete-gaussian';
 import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import { columnDomain, rowCells, type ColumnDomain } from './domain';
-import { estimate, orientForest, type Measurement } from './forest';
-import { nodeCells, type PgmState } from './model';
+import { estimate, ForestSampler, orientForest, type Measurement } from './forest';
+import { domainCells, nodeCells, type PgmState } from './model';
+import { plannedRounds, POOL_ROWS, roundCandidates, ROUNDS_SHARE, runRounds, type CliqueMeasurement, type RoundsResult } from './rounds';
 
 /**
  * MST (McKenna, Miklau, Sheldon 2021) on this project's private release:
@@ -93,6 +94,12 @@ export interface PgmFitRequest {
    * the measurements' noise scale by k. Default 1: rows.
    */
   maxRowsPerUnit?: number;
+  /**
+   * Adaptive rounds after the tree (pgm/rounds.ts), each choosing and measuring the clique the
+   * model fits worst; they take ROUNDS_SHARE of the selection and of the measurement budget.
+   * Default 0: the tree alone (MST).
+   */
+  rounds?: number;
 }
 
 export interface PgmFit {
@@ -106,16 +113,22 @@ export interface PgmFit {
   spent: { selection: number; measurement: number };
   selectionEpsilonPerRound: number;
   measurementSigma: number;
+  /** The adaptive rounds, when there were any: cliques by column name in the order chosen, and their noise. */
+  rounds?: { cliques: string[][]; epsilonPerRound: number; sigma: number };
 }
 
 export function fitPgm(request: PgmFitRequest): PgmFit {
   const { schema, table, stats, random } = request;
   const other = request.otherLabel ?? DEFAULT_OTHER_LABEL;
   const k = request.maxRowsPerUnit ?? 1;
+  // With rounds, the tree gets what they leave (the split is fixed before any row is read).
+  const wantsRounds = (request.rounds ?? 0) > 0;
+  let treeSelection = wantsRounds ? request.rhoSelection * (1 - ROUNDS_SHARE) : request.rhoSelection;
+  let treeMeasurement = wantsRounds ? request.rhoMeasurement * (1 - ROUNDS_SHARE) : request.rhoMeasurement;
   // The pair marginals' noise is known before any of them is chosen (d − 1 of them): cells
   // below COMPRESSION_SIGMAS of it are merged (MST's compression).
   const modelled = stats.histograms.filter((h) => h).length;
-  const plannedSigma = modelled > 1 ? k * Math.sqrt((modelled - 1) / (2 * request.rhoMeasurement)) : 0;
+  const plannedSigma = modelled > 1 ? k * Math.sqrt((modelled - 1) / (2 * treeMeasurement)) : 0;
   const domains: ColumnDomain[] = [];
   stats.histograms.forEach((h, column) => {
     if (h) domains.push(columnDomain(column, h, COMPRESSION_SIGMAS * plannedSigma));
@@ -154,13 +167,22 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   let hub = hubIndex >= 0 && sizes[hubIndex] >= 2 && sizes[hubIndex] <= MAX_HUB_CELLS && d >= 3 ? hubIndex : undefined;
   let nodes = domains.map((_, v) => v).filter((v) => v !== hub);
 
+  // The adaptive rounds' candidates and count follow from public facts only (the domains, the
+  // hub, the released row count); with none to run, the tree gets the whole budget.
+  const candidates = wantsRounds ? roundCandidates(sizes, hub, stats.rowCount, request.rounds!, POOL_ROWS, MAX_CLIQUE_CELLS) : [];
+  const extraRounds = wantsRounds ? plannedRounds(candidates.length, Math.max(0, nodes.length - 1), hub !== undefined, request.rounds!) : 0;
+  if (extraRounds === 0) {
+    treeSelection = request.rhoSelection;
+    treeMeasurement = request.rhoMeasurement;
+  }
+
   // Selection (Kruskal with the exponential mechanism).
   const rounds = Math.max(0, nodes.length - 1);
   // The work bound uses the released row count: which pairs are candidates must not depend on the rows.
   const maxCandidates = Math.max(d, Math.floor(MAX_PAIR_WORK / Math.max(stats.rowCount, 1)));
-  const epsilonPerRound = rounds > 0 ? Math.sqrt((8 * request.rhoSelection) / rounds) : 0;
+  const epsilonPerRound = rounds > 0 ? Math.sqrt((8 * treeSelection) / rounds) : 0;
   let chosen =
-    rounds > 0 && request.rhoSelection > 0
+    rounds > 0 && treeSelection > 0
       ? selectTree(
           nodes.map((v) => sizes[v]),
           nodes.map((v) => cells[v]),
@@ -181,8 +203,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     hub = undefined;
     nodes = domains.map((_, v) => v);
   }
-  const state = { domains, hub };
-  const lifted = nodes.map((v) => nodeCells(state, v));
+  const lifted = nodes.map((v) => nodeCells({ domains, hub }, v));
   const forest = orientForest(lifted, chosen);
   const hubCells = hub === undefined ? undefined : cells[hub];
   const liftedCells = (k: number): Int32Array => {
@@ -194,15 +215,15 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
 
   // 2-way measurements on the tree's edges (each with the hub when there is one), parent-major.
   const edgesMeasured = forest.edges.length;
-  const sigma2 = edgesMeasured > 0 ? k * Math.sqrt(edgesMeasured / (2 * request.rhoMeasurement)) : 0;
+  const sigma2 = edgesMeasured > 0 ? k * Math.sqrt(edgesMeasured / (2 * treeMeasurement)) : 0;
   // Counts get the exact discrete Gaussian, as the column histograms do (same zCDP cost).
   const pairNoise = edgesMeasured > 0 ? discreteGaussianNoise(random, sigma2) : () => 0;
   const releases: ReleaseEntry[] = [];
-  if (rounds > 0 && request.rhoSelection > 0) {
+  if (rounds > 0 && treeSelection > 0) {
     releases.push({
       column: '(pairs)',
       what: `${rounds} rounds of the exponential mechanism (ε ${epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing a tree of column pairs`,
-      rho: request.rhoSelection,
+      rho: treeSelection,
     });
   }
   const edgeMasks: (Uint8Array | undefined)[] = [];
@@ -243,21 +264,86 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   });
   const total = Math.max(1, inverseVarianceMean(totals) ?? stats.rowCount);
   const marginals = estimate(forest, measured, total, { iterations: request.iterations, edgeMasks });
+  const state: PgmState = {
+    histograms: stats.histograms,
+    domains,
+    ...(hub !== undefined ? { hub } : {}),
+    edges: forest.edges,
+    nodeMarginals: marginals.nodes.map((m) => Array.from(m)),
+    edgeMarginals: marginals.edges.map((m) => Array.from(m)),
+  };
+  const spent = {
+    selection: releases.length && rounds > 0 && treeSelection > 0 ? treeSelection : 0,
+    measurement: edgesMeasured > 0 ? treeMeasurement : 0,
+  };
+  const name = (v: number): string => schema.columns[domains[v].column].name;
+  let extra: RoundsResult | undefined;
+  if (extraRounds > 0) {
+    // The tree's measurements as domain cliques: 1-way, and each edge (with the hub first).
+    const cliques: CliqueMeasurement[] = measurements.map((m, v) => ({ domains: [v], counts: m.counts, weights: m.weights }));
+    const covered: number[][] = [];
+    forest.edges.forEach(([p, c], e) => {
+      const m = measured.find((x) => x.kind === 'edge' && x.index === e)!;
+      const [a, b] = [nodes[p], nodes[c]];
+      if (hub === undefined) {
+        cliques.push({ domains: [a, b], counts: m.counts, weights: m.weights });
+        covered.push([a, b]);
+        return;
+      }
+      const [sa, sb, sh] = [sizes[a], sizes[b], sizes[hub]];
+      const counts = new Float64Array(sh * sa * sb);
+      const weights = new Float64Array(sh * sa * sb);
+      for (let h = 0; h < sh; h++)
+        for (let x = 0; x < sa; x++)
+          for (let y = 0; y < sb; y++) {
+            const from = (h * sa + x) * (sh * sb) + h * sb + y;
+            counts[(h * sa + x) * sb + y] = m.counts[from];
+            weights[(h * sa + x) * sb + y] = m.weights[from];
+          }
+      cliques.push({ domains: [hub, a, b], counts, weights });
+      covered.push([a, b], [hub, a, b]);
+    });
+    // The pool: rows drawn from the tree just fitted (post-processing of released values).
+    const poolRandom = new Random(random.nextUint32());
+    const sampled = new ForestSampler({ sizes: lifted, edges: forest.edges }, marginals).sample(POOL_ROWS, poolRandom);
+    extra = runRounds(
+      {
+        sizes,
+        realCells: cells,
+        realRows: n,
+        releasedRows: stats.rowCount,
+        poolCells: domainCells(state, sampled, POOL_ROWS),
+        poolRows: POOL_ROWS,
+        measurements: cliques,
+        total,
+        covered,
+        rounds: extraRounds,
+        rhoSelection: request.rhoSelection - treeSelection,
+        rhoMeasurement: request.rhoMeasurement - treeMeasurement,
+        maxRowsPerUnit: k,
+        random,
+      },
+      candidates,
+    );
+    state.cliques = extra.cliques;
+    releases.push({
+      column: '(cliques)',
+      what: `${extra.measured.length} rounds of the exponential mechanism (ε ${extra.epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing the column pairs and 3-way cliques the model fitted worst`,
+      rho: extra.spent.selection,
+    });
+    for (const r of extra.measured) releases.push({ column: r.domains.map(name).join(' x '), what: `joint histogram (${r.cells} cells), adaptive round`, rho: r.rho, sigma: r.sigma });
+    spent.selection += extra.spent.selection;
+    spent.measurement += extra.spent.measurement;
+  }
   return {
-    state: {
-      histograms: stats.histograms,
-      domains,
-      ...(hub !== undefined ? { hub } : {}),
-      edges: forest.edges,
-      nodeMarginals: marginals.nodes.map((m) => Array.from(m)),
-      edgeMarginals: marginals.edges.map((m) => Array.from(m)),
-    },
+    state,
     rowCount: Math.round(total),
     releases,
-    pairs: forest.edges.map(([p, c]) => [schema.columns[domains[nodes[p]].column].name, schema.columns[domains[nodes[c]].column].name]),
-    spent: { selection: releases.length && rounds > 0 ? request.rhoSelection : 0, measurement: edgesMeasured > 0 ? request.rhoMeasurement : 0 },
+    pairs: forest.edges.map(([p, c]) => [name(nodes[p]), name(nodes[c])]),
+    spent,
     selectionEpsilonPerRound: epsilonPerRound,
     measurementSigma: sigma2,
+    ...(extra ? { rounds: { cliques: extra.measured.map((r) => r.domains.map(name)), epsilonPerRound: extra.epsilonPerRound, sigma: extra.sigma } } : {}),
   };
 }
 
