@@ -114,7 +114,7 @@ export interface PgmFit {
   selectionEpsilonPerRound: number;
   measurementSigma: number;
   /** The adaptive rounds, when there were any: cliques by column name in the order chosen, and their noise. */
-  rounds?: { cliques: string[][]; epsilonPerRound: number; sigma: number };
+  rounds?: { cliques: string[][]; epsilons: number[]; sigmas: number[] };
 }
 
 export function fitPgm(request: PgmFitRequest): PgmFit {
@@ -170,7 +170,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   // The adaptive rounds' candidates and count follow from public facts only (the domains, the
   // hub, the released row count); with none to run, the tree gets the whole budget.
   const candidates = wantsRounds ? roundCandidates(sizes, hub, stats.rowCount, request.rounds!, POOL_ROWS, MAX_CLIQUE_CELLS) : [];
-  const extraRounds = wantsRounds ? plannedRounds(candidates.length, Math.max(0, nodes.length - 1), hub !== undefined, request.rounds!) : 0;
+  const extraRounds = wantsRounds ? plannedRounds(candidates.length, Math.max(0, nodes.length - 1), hub !== undefined, request.rounds!, d) : 0;
   if (extraRounds === 0) {
     treeSelection = request.rhoSelection;
     treeMeasurement = request.rhoMeasurement;
@@ -328,7 +328,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     state.cliques = extra.cliques;
     releases.push({
       column: '(cliques)',
-      what: `${extra.measured.length} rounds of the exponential mechanism (ε ${extra.epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing the column pairs and 3-way cliques the model fitted worst`,
+      what: `${extra.measured.length} rounds of the exponential mechanism (ε ${epsilonRange(extra.epsilons)}, score sensitivity ${k}) choosing the column pairs and 3-way cliques the model fitted worst`,
       rho: extra.spent.selection,
     });
     for (const r of extra.measured) releases.push({ column: r.domains.map(name).join(' x '), what: `joint histogram (${r.cells} cells), adaptive round`, rho: r.rho, sigma: r.sigma });
@@ -343,8 +343,15 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     spent,
     selectionEpsilonPerRound: epsilonPerRound,
     measurementSigma: sigma2,
-    ...(extra ? { rounds: { cliques: extra.measured.map((r) => r.domains.map(name)), epsilonPerRound: extra.epsilonPerRound, sigma: extra.sigma } } : {}),
+    ...(extra ? { rounds: { cliques: extra.measured.map((r) => r.domains.map(name)), epsilons: extra.epsilons, sigmas: extra.measured.map((r) => r.sigma) } } : {}),
   };
+}
+
+/** "0.0219 each" or "0.0219 to 0.0878" (AIM's annealing raises it). */
+function epsilonRange(epsilons: number[]): string {
+  const lo = Math.min(...epsilons);
+  const hi = Math.max(...epsilons);
+  return hi - lo <= 1e-12 * hi ? `${lo.toPrecision(3)} each` : `${lo.toPrecision(3)} to ${hi.toPrecision(3)}`;
 }
 
 function inverseVarianceMean(values: { value: number; variance: number }[]): number | undefined {

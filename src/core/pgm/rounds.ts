@@ -32,6 +32,8 @@ export const POOL_ROWS = 16_000;
 export const MAX_TRIPLE_CELLS = 1024;
 /** Most row visits spent scoring candidates over all rounds (real rows once, pool rows each round). */
 export const MAX_ROUND_WORK = 1e9;
+/** Most row visits of the pool fit over all rounds (about 10 s on this machine class). */
+export const MAX_FIT_WORK = 3e9;
 /** Most real counts held for scoring (numbers). */
 export const MAX_SCORE_CELLS = 1 << 22;
 /** Mirror-descent iterations after each round, and at the end. */
@@ -100,11 +102,22 @@ export class PoolFit {
     this.alpha = 0;
   }
 
-  /** The model's probability of each cell of a clique. */
-  marginal(domains: readonly number[], index = cliqueIndex(domains, this.sizes, this.cells, this.rows)): Float64Array {
+  /** The model's probability of each cell of a clique (`index`: the pool rows' cells, when known). */
+  marginal(domains: readonly number[], index?: Int32Array): Float64Array {
     const out = new Float64Array(cliqueSize(domains, this.sizes));
     const p = this.probabilities;
-    for (let r = 0; r < this.rows; r++) out[index[r]] += p[r];
+    if (index) {
+      for (let r = 0; r < this.rows; r++) out[index[r]] += p[r];
+      return out;
+    }
+    // Without an index, the cells are computed on the way (no pool-sized array per candidate).
+    const cells = domains.map((v) => this.cells[v]);
+    const sizes = domains.map((v) => this.sizes[v]);
+    for (let r = 0; r < this.rows; r++) {
+      let i = 0;
+      for (let j = 0; j < cells.length; j++) i = i * sizes[j] + cells[j][r];
+      out[i] += p[r];
+    }
     return out;
   }
 
@@ -232,9 +245,9 @@ export interface RoundRelease {
 
 export interface RoundsResult {
   cliques: FittedClique[];
+  /** Each round's measurement (σ and ρ), and its selection's ε. */
   measured: RoundRelease[];
-  epsilonPerRound: number;
-  sigma: number;
+  epsilons: number[];
   spent: { selection: number; measurement: number };
 }
 
@@ -266,20 +279,23 @@ export function roundCandidates(sizes: readonly number[], hub: number | undefine
 }
 
 /** The rounds a request can run: never more than candidates left once the tree covers its cliques. */
-export function plannedRounds(candidates: number, treeEdges: number, hub: boolean, wanted: number): number {
-  return Math.max(0, Math.min(wanted, MAX_ROUNDS, candidates - (hub ? 2 : 1) * treeEdges));
+export function plannedRounds(candidates: number, treeEdges: number, hub: boolean, wanted: number, domains: number): number {
+  const rounds = Math.max(0, Math.min(wanted, MAX_ROUNDS, candidates - (hub ? 2 : 1) * treeEdges));
+  // The fit visits every measured clique's pool cells about twice per try, some 1.3 tries an
+  // iteration: wide files, whose fit would exceed MAX_FIT_WORK, keep the tree alone.
+  const work = (measurements: number): number => 2 * 1.3 * measurements * POOL_ROWS * (rounds * ROUND_ITERATIONS + FINAL_ITERATIONS);
+  return work(domains + treeEdges + rounds) <= MAX_FIT_WORK ? rounds : 0;
 }
 
 /**
- * The adaptive rounds: each one private selection (exponential mechanism at ε per round, score
- * sensitivity k) and one Gaussian measurement (σ per round), the model refitted after each.
- * All rounds cost the same, fixed before any is run: rounds × (ε²/8 + k²/(2σ²)) = the two budgets.
+ * The adaptive rounds: each one private selection (exponential mechanism at ε, score sensitivity
+ * k: ε²/8-zCDP) and one Gaussian measurement (σ: k²/(2σ²)-zCDP), the model refitted after each.
+ * Which round costs what depends on earlier released values only, and the rounds together spend
+ * the two budgets exactly (zCDP composes adaptively within a budget fixed in advance, as AIM's).
  */
 export function runRounds(request: RoundsRequest, candidates: number[][]): RoundsResult {
   const { sizes, realCells, realRows, random, rounds } = request;
   const k = request.maxRowsPerUnit;
-  const epsilonPerRound = rounds > 0 ? Math.sqrt((8 * request.rhoSelection) / rounds) : 0;
-  const sigma = rounds > 0 ? k * Math.sqrt(rounds / (2 * request.rhoMeasurement)) : 0;
   const fit = new PoolFit(request.poolCells, sizes, request.poolRows, request.total);
   for (const m of request.measurements) fit.add(m);
   const covered = new Set(request.covered.map(keyOf));
@@ -291,15 +307,29 @@ export function runRounds(request: RoundsRequest, candidates: number[][]): Round
     for (let r = 0; r < realRows; r++) counts[index[r]]++;
     return counts;
   });
-  const poolIndex = open.map((c) => cliqueIndex(c, sizes, request.poolCells, request.poolRows));
   const measured: RoundRelease[] = [];
-  const noise = rounds > 0 ? discreteGaussianNoise(random, sigma) : () => 0;
   const n = request.total;
-  for (let round = 0; round < rounds && open.length > 0; round++) {
+  // Each round's share starts at 1 / rounds of each budget; AIM's annealing quadruples it when a
+  // measurement barely moved the model (σ halves, ε doubles), and a round that would leave less
+  // than one more round's share takes all that is left. The budgets are spent exactly.
+  let selectionLeft = request.rhoSelection;
+  let measurementLeft = request.rhoMeasurement;
+  let share = rounds > 0 ? 1 / rounds : 0;
+  const epsilons: number[] = [];
+  while (rounds > 0 && open.length > 0 && measurementLeft > 0 && measured.length < rounds) {
+    let rhoSelection = share * request.rhoSelection;
+    let rhoMeasurement = share * request.rhoMeasurement;
+    const last = measurementLeft < 2 * rhoMeasurement * (1 + 1e-9) || measured.length === rounds - 1 || open.length === 1;
+    if (last) {
+      rhoSelection = selectionLeft;
+      rhoMeasurement = measurementLeft;
+    }
+    const epsilon = Math.sqrt(8 * rhoSelection);
+    const sigma = k * Math.sqrt(1 / (2 * rhoMeasurement));
     const poolRows = fit.effectiveRows();
     const scores = new Float64Array(open.length);
-    open.forEach((c, j) => {
-      const model = fit.marginal(c, poolIndex[j]);
+    const models = open.map((c, j) => {
+      const model = fit.marginal(c);
       const counts = real[j];
       // AIM's penalty (the L1 noise measuring it adds), and the L1 that sampling alone leaves
       // between rows and model (real rows and the finite pool): both from released values, so the
@@ -310,23 +340,34 @@ export function runRounds(request: RoundsRequest, candidates: number[][]): Round
         score += Math.abs(counts[i] - expected) - SQRT_2_OVER_PI * Math.sqrt(expected * (1 + n / poolRows));
       }
       scores[j] = score;
+      return model;
     });
     let max = -Infinity;
-    const logits = Float64Array.from(scores, (s) => (epsilonPerRound / k) * s / 2);
+    const logits = Float64Array.from(scores, (s) => ((epsilon / k) * s) / 2);
     for (const l of logits) if (l > max) max = l;
     const pick = random.categorical(logits.map((l) => Math.exp(l - max)));
     const clique = open[pick];
+    const noise = discreteGaussianNoise(random, sigma);
     const counts = real[pick].map((c) => c + noise());
     fit.add({ domains: clique, counts, weights: new Float64Array(counts.length).fill(1 / (sigma * sigma)) });
     fit.fit(ROUND_ITERATIONS);
-    measured.push({ domains: clique, cells: counts.length, sigma, rho: (k * k) / (2 * sigma * sigma) });
+    measured.push({ domains: clique, cells: counts.length, sigma, rho: rhoMeasurement });
+    epsilons.push(epsilon);
+    selectionLeft -= rhoSelection;
+    measurementLeft -= rhoMeasurement;
+    if (last) break;
+    // Moved by less than the noise it carried: the remaining cliques need finer measurements.
+    const before = models[pick];
+    const after = fit.marginal(clique);
+    let moved = 0;
+    for (let i = 0; i < after.length; i++) moved += n * Math.abs(after[i] - before[i]);
+    if (moved <= SQRT_2_OVER_PI * sigma * after.length) share *= 4;
     open = open.filter((_, j) => j !== pick);
     real.splice(pick, 1);
-    poolIndex.splice(pick, 1);
   }
   fit.fit(FINAL_ITERATIONS);
-  const spent = measured.length === rounds && rounds > 0 ? { selection: request.rhoSelection, measurement: request.rhoMeasurement } : { selection: (measured.length * epsilonPerRound * epsilonPerRound) / 8, measurement: measured.reduce((a, m) => a + m.rho, 0) };
-  return { cliques: fit.fitted(), measured, epsilonPerRound, sigma, spent };
+  const spent = measured.length > 0 ? { selection: request.rhoSelection, measurement: request.rhoMeasurement } : { selection: 0, measurement: 0 };
+  return { cliques: fit.fitted(), measured, epsilons, spent };
 }
 
 /**
