@@ -31,9 +31,9 @@ export const POOL_ROWS = 16_000;
 /** Largest 3-way clique measured (cells). */
 export const MAX_TRIPLE_CELLS = 1024;
 /** Most row visits spent scoring candidates over all rounds (real rows once, pool rows each round). */
-export const MAX_ROUND_WORK = 1e9;
-/** Most row visits of the pool fit over all rounds (about 10 s on this machine class). */
-export const MAX_FIT_WORK = 3e9;
+export const MAX_ROUND_WORK = 3e8;
+/** Most row visits of the pool fit over all rounds (a few seconds on this machine class). */
+export const MAX_FIT_WORK = 1e9;
 /** Most real counts held for scoring (numbers). */
 export const MAX_SCORE_CELLS = 1 << 22;
 /** Mirror-descent iterations after each round, and at the end. */
@@ -284,7 +284,8 @@ export function plannedRounds(candidates: number, treeEdges: number, hub: boolea
   // The fit visits every measured clique's pool cells about twice per try, some 1.3 tries an
   // iteration: wide files, whose fit would exceed MAX_FIT_WORK, keep the tree alone.
   const work = (measurements: number): number => 2 * 1.3 * measurements * POOL_ROWS * (rounds * ROUND_ITERATIONS + FINAL_ITERATIONS);
-  return work(domains + treeEdges + rounds) <= MAX_FIT_WORK ? rounds : 0;
+  // (The fit holds one measurement per tree edge or isolated column, and one per round.)
+  return work(domains + rounds) <= MAX_FIT_WORK ? rounds : 0;
 }
 
 /**
