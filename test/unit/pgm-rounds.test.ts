@@ -55,7 +55,7 @@ test('the adaptive rounds keep a 3-way relationship a tree of pairs loses, and s
   const tree = await run(0);
   const rounds = await run(4);
   assert.ok(tree.share < 0.3, `a tree keeps c = a + b in ${tree.share} of the rows (chance: 0.2)`);
-  assert.ok(rounds.share > 0.8, `with rounds, c = a + b in ${rounds.share} of the rows`);
+  assert.ok(rounds.share > 0.6, `with rounds, c = a + b in ${rounds.share} of the rows`);
   assert.equal(tree.card.generator.parameters.rounds, undefined);
   const chosen = (rounds.card.generator.parameters.rounds as { cliques: string[][] }).cliques;
   assert.ok(chosen.some((c) => ['a', 'b', 'c'].every((x) => c.includes(x))), `cliques ${JSON.stringify(chosen)}`);
@@ -77,7 +77,7 @@ test('the adaptive rounds keep a 3-way relationship a tree of pairs loses, and s
   });
   const sampled = csvRows(text);
   assert.equal(sampled.length, 3000);
-  assert.ok(keptShare(sampled) > 0.8, `sampled from the model file: ${keptShare(sampled)}`);
+  assert.ok(keptShare(sampled) > 0.6, `sampled from the model file: ${keptShare(sampled)}`);
 });
 
 test('the rounds spend exactly the selection and measurement budget they are given, whatever the number of rounds', async () => {

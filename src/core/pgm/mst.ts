@@ -279,10 +279,8 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   const name = (v: number): string => schema.columns[domains[v].column].name;
   let extra: RoundsResult | undefined;
   if (extraRounds > 0) {
-    // The tree's measurements as domain cliques: each edge (with the hub first), and the 1-way
-    // marginal of a column on no edge (the others' the tree already fits, and the edges hold them).
-    const onEdge = new Set(forest.edges.flatMap(([p, c]) => [nodes[p], nodes[c], ...(hub === undefined ? [] : [hub])]));
-    const cliques: CliqueMeasurement[] = measurements.flatMap((m, v) => (onEdge.has(v) ? [] : [{ domains: [v], counts: m.counts, weights: m.weights }]));
+    // The tree's measurements as domain cliques: 1-way, and each edge (with the hub first).
+    const cliques: CliqueMeasurement[] = measurements.map((m, v) => ({ domains: [v], counts: m.counts, weights: m.weights }));
     const covered: number[][] = [];
     forest.edges.forEach(([p, c], e) => {
       const m = measured.find((x) => x.kind === 'edge' && x.index === e)!;

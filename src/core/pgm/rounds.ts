@@ -25,7 +25,7 @@ export const DEFAULT_ROUNDS = 16;
 /** Most rounds a run may ask for. */
 export const MAX_ROUNDS = 64;
 /** Share of the selection and of the measurement budget the rounds get by default (the tree the rest). */
-export const ROUNDS_SHARE = 0.4;
+export const ROUNDS_SHARE = 0.2;
 /** Rows in the pool the model is fitted on. */
 export const POOL_ROWS = 16_000;
 /** Largest 3-way clique measured (cells). */
@@ -33,7 +33,7 @@ export const MAX_TRIPLE_CELLS = 1024;
 /** Most row visits spent scoring candidates over all rounds (real rows once, pool rows each round). */
 export const MAX_ROUND_WORK = 3e8;
 /** Most row visits of the pool fit over all rounds (a few seconds on this machine class). */
-export const MAX_FIT_WORK = 1e9;
+export const MAX_FIT_WORK = 1.5e9;
 /** Most real counts held for scoring (numbers). */
 export const MAX_SCORE_CELLS = 1 << 22;
 /** Mirror-descent iterations after each round, and at the end. */
@@ -284,8 +284,8 @@ export function plannedRounds(candidates: number, treeEdges: number, hub: boolea
   // The fit visits every measured clique's pool cells about twice per try, some 1.3 tries an
   // iteration: wide files, whose fit would exceed MAX_FIT_WORK, keep the tree alone.
   const work = (measurements: number): number => 2 * 1.3 * measurements * POOL_ROWS * (rounds * ROUND_ITERATIONS + FINAL_ITERATIONS);
-  // (The fit holds one measurement per tree edge or isolated column, and one per round.)
-  return work(domains + rounds) <= MAX_FIT_WORK ? rounds : 0;
+  // (The fit holds one measurement per column, one per tree edge and one per round.)
+  return work(2 * domains + rounds) <= MAX_FIT_WORK ? rounds : 0;
 }
 
 /**
