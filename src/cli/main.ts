@@ -28,7 +28,7 @@ import { generatePatientsCsv } from '../core/demo/patients';
 import { parseCondition, type Condition } from '../core/conditions';
 import { DEFAULT_DP_GENERATOR, GENERATOR_INFO, GENERATOR_NAMES, generatorList } from '../core/generators/catalog';
 import type { GeneratorName } from '../core/generators/types';
-import { DEFAULT_ROUNDS, MAX_ROUNDS } from '../core/pgm/rounds';
+import { DEFAULT_ROUNDS, MAX_ROUNDS, SUGGESTED_ROUNDS } from '../core/pgm/rounds';
 
 /** Simulated admissions in the demo: enough rows for the DP generators to learn through their noise. */
 const DEMO_ROWS = 20_000;
@@ -146,7 +146,7 @@ export function buildProgram(): Command {
       return v;
     })
     .option('--no-raking', 'DP tvae: do not measure column pairs to rake its rows to (their share of the budget goes back to the histograms and DP-SGD)')
-    .option('--pgm-rounds <n>', `pgm: adaptive rounds after the tree, each measuring the column pair or 3-way clique the model fits worst (default ${DEFAULT_ROUNDS}; 0: the tree alone, as MST)`, roundCount)
+    .option('--pgm-rounds <n>', `pgm: adaptive rounds after the tree (AIM-style), each measuring the column pair or 3-way clique the model fits worst, e.g. ${SUGGESTED_ROUNDS} (default ${DEFAULT_ROUNDS}: the tree alone, as MST, which measured as well)`, roundCount)
     .option('--privacy-unit <column|row>', PRIVACY_UNIT_HELP)
     .option('--max-rows-per-unit <k>', MAX_ROWS_HELP, positiveInt)
     .option('--pairs <list>', 'with --generator marginals: column pairs drawn jointly from a DP joint histogram, e.g. age:los,sex:ward', parsePairs)

@@ -47,7 +47,7 @@ export interface GenerateOptions {
    * (as the pgm generator does) and rake the network's rows to them (calibrate/marginals-rake.ts).
    */
   raking?: boolean;
-  /** pgm only: adaptive rounds after the tree, each measuring the clique the model fits worst (0: MST's tree alone). */
+  /** pgm only: adaptive rounds after the tree, each measuring the clique the model fits worst (default 0: MST's tree alone). */
   pgmRounds?: number;
   /**
    * Privacy unit: a column identifying people (the guarantee then covers each person with all of
