@@ -1,6 +1,6 @@
 import type { ChunkSource } from '../chunk-source';
 import { rowCells } from '../pgm/domain';
-import { modelNodes, treeMargins, type PgmState } from '../pgm/model';
+import { modelNodes, nodeCells, type PgmState } from '../pgm/model';
 import { fitPgm, type PgmFitRequest } from '../pgm/mst';
 import type { LedgerPart } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
@@ -85,7 +85,16 @@ export function poolMargins(state: PgmState, decoded: ReturnType<TableTransforme
   const own = state.domains.map((d) => rowCells(d, state.histograms[d.column]!, table, DEFAULT_OTHER_LABEL));
   const nodes = modelNodes(state);
   const hub = state.hub === undefined ? undefined : own[state.hub];
-  return treeMargins(state, nodes.map((v) => (hub ? own[v].map((x, r) => hub[r] * state.domains[v].cells + x) : own[v])), rows);
+  const cells = nodes.map((v) => (hub ? own[v].map((x, r) => hub[r] * state.domains[v].cells + x) : own[v]));
+  const sizes = nodes.map((v) => nodeCells(state, v));
+  const margins: RakingMargin[] = cells.map((c, k) => ({ cells: c, target: state.nodeMarginals[k] }));
+  state.edges.forEach(([p, c], e) => {
+    const sc = sizes[c];
+    const joint = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) joint[r] = cells[p][r] * sc + cells[c][r];
+    margins.push({ cells: joint, target: state.edgeMarginals[e] });
+  });
+  return margins;
 }
 
 /** What a raked run reports of itself (the card's parameters). */

@@ -6,7 +6,6 @@ import { slotsByCell, slotWeights, tableFromSlots, type SlotDraw } from '../priv
 import type { ColumnHistogram } from '../release/types';
 import type { ColumnDomain } from './domain';
 import { ForestSampler } from './forest';
-import { rake, type RakingMargin } from './rake';
 import { MIN_SAMPLE_POOL, SAMPLE_POOL_FACTOR, tiltedRows, type FittedClique } from './rounds';
 
 /**
@@ -76,40 +75,11 @@ export class PgmSource implements ChunkSource {
   /** Each domain's cells of `rows` rows kept from a larger pool of the tree's rows, tilted by the cliques' tables. */
   private tiltedCells(rows: number, random: Random): Int32Array[] {
     const poolRows = Math.max(MIN_SAMPLE_POOL, SAMPLE_POOL_FACTOR * rows);
-    const sampled = this.sampler.sample(poolRows, random);
-    const pool = domainCells(this.state, sampled, poolRows);
-    const kept = tiltedRows(this.state.cliques!, this.state.domains.map((d) => d.cells), pool, poolRows, rows, random, treeWeights(this.state, sampled, poolRows));
+    const pool = domainCells(this.state, this.sampler.sample(poolRows, random), poolRows);
+    const kept = tiltedRows(this.state.cliques!, this.state.domains.map((d) => d.cells), pool, poolRows, rows, random);
     return pool.map((c) => kept.map((r) => c[r]));
   }
 }
-
-/**
- * The tree's own margins over rows given by their model-node cells: each node's cells and fitted
- * marginal, and each edge's joint cells and fitted table (parent-major).
- */
-export function treeMargins(state: Pick<PgmState, 'domains' | 'hub' | 'edges' | 'nodeMarginals' | 'edgeMarginals'>, cells: Int32Array[], rows: number): RakingMargin[] {
-  const sizes = modelNodes(state).map((v) => nodeCells(state, v));
-  const margins: RakingMargin[] = cells.map((c, k) => ({ cells: c, target: state.nodeMarginals[k] }));
-  state.edges.forEach(([p, c], e) => {
-    const sc = sizes[c];
-    const joint = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) joint[r] = cells[p][r] * sc + cells[c][r];
-    margins.push({ cells: joint, target: state.edgeMarginals[e] });
-  });
-  return margins;
-}
-
-/**
- * Weights that make a pool drawn from the tree match the tree's marginals exactly (raking to
- * consistent targets): the tilt is fitted and applied on top of them, so it carries no trace of
- * one pool's sampling error into another.
- */
-export function treeWeights(state: Pick<PgmState, 'domains' | 'hub' | 'edges' | 'nodeMarginals' | 'edgeMarginals'>, cells: Int32Array[], rows: number): Float64Array {
-  return rake(rows, treeMargins(state, cells, rows), TREE_SWEEPS).weights;
-}
-
-/** Raking sweeps of a tree pool to its own tree (it starts close: a few suffice). */
-const TREE_SWEEPS = 8;
 
 /** The domains the model's nodes stand for (all but the hub). */
 export function modelNodes(state: Pick<PgmState, 'domains' | 'hub'>): number[] {

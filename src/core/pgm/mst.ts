@@ -7,7 +7,7 @@ import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import { columnDomain, rowCells, type ColumnDomain } from './domain';
 import { estimate, ForestSampler, orientForest, type Measurement } from './forest';
-import { domainCells, nodeCells, treeWeights, type PgmState } from './model';
+import { domainCells, nodeCells, type PgmState } from './model';
 import { plannedRounds, POOL_ROWS, roundCandidates, ROUNDS_SHARE, runRounds, type CliqueMeasurement, type RoundsResult } from './rounds';
 
 /**
@@ -314,7 +314,6 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
         releasedRows: stats.rowCount,
         poolCells: domainCells(state, sampled, POOL_ROWS),
         poolRows: POOL_ROWS,
-        poolWeights: treeWeights(state, sampled, POOL_ROWS),
         measurements: cliques,
         total,
         covered,

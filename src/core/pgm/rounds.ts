@@ -93,19 +93,13 @@ export class PoolFit {
   private readonly measured: { index: Int32Array; counts: ArrayLike<number>; weights: ArrayLike<number>; cells: number; domains: number[]; theta: Float64Array }[] = [];
   private alpha = 0;
 
-  private readonly base: Float64Array;
-
   constructor(
     readonly cells: Int32Array[],
     readonly sizes: number[],
     readonly rows: number,
     readonly total: number,
-    /** Each pool row's weight before any tilt (default: equal). */
-    base?: Float64Array,
   ) {
-    this.base = base ? base.map((w) => Math.log(w)) : new Float64Array(rows);
-    this.probabilities = new Float64Array(rows);
-    this.probabilitiesOf([], this.probabilities);
+    this.probabilities = new Float64Array(rows).fill(1 / Math.max(rows, 1));
   }
 
   add(m: CliqueMeasurement): void {
@@ -165,9 +159,8 @@ export class PoolFit {
 
   /** Row probabilities of the tables (softmax of Σ_r θ_r). */
   private probabilitiesOf(thetas: Float64Array[], into: Float64Array): void {
-    into.set(this.base);
+    into.fill(0);
     this.measured.forEach((m, k) => {
-      if (!thetas[k]) return;
       const t = thetas[k];
       for (let r = 0; r < this.rows; r++) into[r] += t[m.index[r]];
     });
@@ -233,10 +226,9 @@ export interface RoundsRequest {
   realRows: number;
   /** The released row count (public): sets the candidate cut, which must not depend on the rows. */
   releasedRows: number;
-  /** A pool of rows drawn from the tree model (cells per domain), and their weights before the tilt. */
+  /** A pool of rows drawn from the tree model (cells per domain). */
   poolCells: Int32Array[];
   poolRows: number;
-  poolWeights?: Float64Array;
   /** The measurements already made (1-way and the tree's), in domain cliques. */
   measurements: CliqueMeasurement[];
   /** Estimated rows (from the measurements so far). */
@@ -312,7 +304,7 @@ export function plannedRounds(candidates: number, treeEdges: number, hub: boolea
 export function runRounds(request: RoundsRequest, candidates: number[][]): RoundsResult {
   const { sizes, realCells, realRows, random, rounds } = request;
   const k = request.maxRowsPerUnit;
-  const fit = new PoolFit(request.poolCells, sizes, request.poolRows, request.total, request.poolWeights);
+  const fit = new PoolFit(request.poolCells, sizes, request.poolRows, request.total);
   for (const m of request.measurements) fit.add(m);
   const covered = new Set(request.covered.map(keyOf));
   let open = candidates.filter((c) => !covered.has(keyOf(c)));
@@ -392,8 +384,8 @@ export function runRounds(request: RoundsRequest, candidates: number[][]): Round
  * resampling (importance resampling: the kept rows follow the tilted model as the pool grows).
  * Returns the kept rows' pool indices.
  */
-export function tiltedRows(cliques: readonly FittedClique[], sizes: readonly number[], poolCells: readonly Int32Array[], poolRows: number, rows: number, random: Random, base?: Float64Array): Int32Array {
-  const log = base ? base.map((w) => Math.log(w)) : new Float64Array(poolRows);
+export function tiltedRows(cliques: readonly FittedClique[], sizes: readonly number[], poolCells: readonly Int32Array[], poolRows: number, rows: number, random: Random): Int32Array {
+  const log = new Float64Array(poolRows);
   for (const c of cliques) {
     const index = cliqueIndex(c.domains, sizes, poolCells, poolRows);
     for (let r = 0; r < poolRows; r++) log[r] += c.potential[index[r]];
