@@ -371,3 +371,55 @@ test('fine detail releases a point mass of a continuous column and draws it exac
   const decodedShare = decoded.values.filter((x) => x === spike).length / 4000;
   assert.ok(Math.abs(decodedShare - 0.4) < 0.05, `decoded share of exact ${spike}: ${decodedShare}`);
 });
+
+/** A file of whole numbers drawn by `value`, with the noise deviation each release of it gets at `rho`. */
+async function wholeNumbers(name: string, rows: number, value: (random: Random) => number): Promise<{ schema: Awaited<ReturnType<typeof inferSchema>>; table: Awaited<ReturnType<typeof loadTable>> }> {
+  const random = new Random(5);
+  const lines = ['value'];
+  for (let i = 0; i < rows; i++) lines.push(String(value(random)));
+  const file = tempFile(name, lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  return { schema, table: await loadTable(file, schema) };
+}
+
+const firstOccupied = (h: NumericHistogram): number => h.edges[h.counts.findIndex((c) => c > 0)];
+const endOccupied = (h: NumericHistogram): number => h.edges[lastOccupied(h.counts) + 1];
+
+test('fine detail keeps a thin tail above the bulk whose octave alone is under the grid threshold', async () => {
+  // Values 20 to 63 for 98 % of the rows; 81 rows are 64 or 65: their octave [64, 128)
+  // stands 4 noise deviations above zero, under the grid's threshold of 4.4 (the bounds then
+  // stopped at 64 in most runs, every 65 written as 64).
+  const { schema, table } = await wholeNumbers('thin-tail.csv', 6000, (r) => (r.next() < 0.018 ? 64 + r.int(2) : 20 + r.int(44)));
+  // Three releases at noise 20 each (the grid, two value histograms) plus the row count.
+  const rho = 4 / (2 * 20 * 20);
+  let reached = 0;
+  let beyond = 0;
+  const runs = 12;
+  for (let seed = 1; seed <= runs; seed++) {
+    const h = privateStatistics(schema, table, { rho, thresholdDelta: 1e-7, random: seededSecure(seed), needsCounts: true, fineDetail: true }).histograms[0] as NumericHistogram;
+    if (endOccupied(h) >= 66) reached++;
+    if (endOccupied(h) > 68) beyond++;
+  }
+  assert.ok(reached >= 6, `the synthetic values reach 65 in ${reached} of ${runs} runs`);
+  assert.ok(beyond <= 1, `values run past 67 (none above 65 in the file) in ${beyond} of ${runs} runs`);
+});
+
+test('fine detail keeps a whole-number column\'s rare smallest values when thin bins lead down to them', async () => {
+  // education_num on 2,000 rows: the values 1, 2 and 3 hold 0.5, 0.8 and 1 % of the rows, each
+  // under the noise alone; the grid sees the bulk from 4 up.
+  const { schema, table } = await wholeNumbers('thin-low.csv', 2000, (r) => {
+    const u = r.next();
+    return u < 0.005 ? 1 : u < 0.013 ? 2 : u < 0.023 ? 3 : 4 + r.int(13);
+  });
+  const rho = 4 / (2 * 8 * 8);
+  let low = 0;
+  let wrong = 0;
+  const runs = 12;
+  for (let seed = 1; seed <= runs; seed++) {
+    const h = privateStatistics(schema, table, { rho, thresholdDelta: 1e-7, random: seededSecure(seed), needsCounts: true, fineDetail: true }).histograms[0] as NumericHistogram;
+    if (firstOccupied(h) <= 2) low++;
+    if (endOccupied(h) > 17) wrong++;
+  }
+  assert.ok(low >= 8, `the synthetic values reach down to 2 or 1 in ${low} of ${runs} runs`);
+  assert.ok(wrong <= 1, `values above 16 in ${wrong} of ${runs} runs`);
+});

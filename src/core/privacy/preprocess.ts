@@ -253,7 +253,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         pushTotal(counts, sigma * sigma);
         histogram = cleanValueHistogram(counts, sigma, tails);
       } else {
-        const octaves = withinDateDomain(octaveBounds(data.values, noise, sigma, tails && integer, column.dateFormat && dateDomain(column.dateFormat)), column);
+        const octaves = withinDateDomain(octaveBounds(data.values, noise, sigma, tails && integer, column.dateFormat && dateDomain(column.dateFormat), tails), column);
         releases.push({ column: column.name, what: 'histogram over a fixed grid of powers of two (for bounds)', rho: rhoEach, sigma });
         const first = noisyValueCounts(data.values, octaves, integer, noise, valueBins, integerBinsUpTo);
         releases.push({ column: column.name, what: 'histogram of values within those bounds, with zero and missing bins', rho: rhoEach, sigma });
@@ -633,7 +633,7 @@ function zoomedBounds(counts: NoisyValueCounts, sigma: number, keepTails = false
   const { min, max, edges } = counts;
   const narrowBand = (min > 0 && max <= 4 * min) || (max < 0 && min >= 4 * max);
   if (!narrowBand || counts.integerBins) return undefined;
-  const core = occupiedRange(counts.raw, sigma, BOUNDS_FALSE_OCCUPANCY);
+  const core = occupiedRange(counts.raw, sigma, BOUNDS_FALSE_OCCUPANCY, undefined, !keepTails);
   const range = core && keepTails ? tailRange(counts.raw, sigma, core).range : core;
   if (!range) return undefined;
   let lo = edges[range[0]];
@@ -650,12 +650,21 @@ function gridThreshold(sigma: number): number {
   return sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / GRID_BINS);
 }
 
+/** The threshold for a bounds-grid bin next to the occupied ones: two chances per column (see octaveBounds). */
+function adjacentThreshold(sigma: number): number {
+  return sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / 2);
+}
+
+/** A whole-number column whose bounds start at most here reaches down to 1 (see octaveBounds). */
+const REACH_TO_ONE_FROM = 8;
+
 function octaveBounds(
   values: Float64Array,
   noise: () => number,
   sigma: number,
   reachTowardZero = false,
   domain?: { min: number; max: number },
+  extendTails = false,
 ): { min: number; max: number; grid: number[] } {
   const bins = GRID_BINS;
   const counts = new Float64Array(bins);
@@ -676,14 +685,30 @@ function octaveBounds(
   // missing): the fullest noisy bin is still the likeliest place of the values (pbc at ε 1:
   // cholesterol's fullest octave holds 4 sigma).
   if (lo < 0) lo = hi = possible.indexOf(Math.max(...possible));
-  // A whole-number column's smallest values may sit alone in the octave below (education 1 in
-  // [1, 2), 51 of 32,561 rows: far under the grid's threshold). One octave more toward zero costs
-  // a few bins of the value histogram, whose tails then decide (tailRange).
+  // The bins just beyond the occupied ones hold a column's thin tails (rhc's creatinine from 8 to
+  // 16: 100 of 5,735 rows, under the threshold above). Outwards from each end, a bin is taken in
+  // while it clears a lower threshold: each side stops at its first bin that does not, so noise
+  // gets one chance per side to extend into an empty bin (two per column, against the ~180 empty
+  // bins above), and the lower threshold keeps the chance of any false extension at
+  // BOUNDS_FALSE_OCCUPANCY. The value histograms' tails then decide where inside it values end.
+  if (extendTails) {
+    const adjacent = adjacentThreshold(sigma);
+    while (lo > 0 && possible[lo - 1] > adjacent) lo--;
+    while (hi < bins - 1 && possible[hi + 1] > adjacent) hi++;
+  }
+  // A whole-number column's smallest values may sit alone in the octaves below (education 1 in
+  // [1, 2), 51 of 32,561 rows: far under the grid's threshold). Bounds that start at most at 8
+  // reach down to 1 (a count, a level, a score): a few bins of the value histogram, whose tails
+  // then decide (tailRange); larger ones reach one octave.
   const zeroBin = GRID_POWERS.length + 1;
   // Only while the new edge is a whole number (the octave below [1, 2) holds none).
   if (reachTowardZero) {
+    const toOneBelow = gridEdges(lo)[0] <= REACH_TO_ONE_FROM;
+    const toOneAbove = gridEdges(hi)[1] >= -REACH_TO_ONE_FROM;
     if (lo > zeroBin + 1 && gridEdges(lo - 1)[0] >= 1) lo--;
+    while (toOneBelow && lo > zeroBin + 1 && gridEdges(lo - 1)[0] >= 1) lo--;
     if (hi < zeroBin - 1 && gridEdges(hi + 1)[1] <= -1) hi++;
+    while (toOneAbove && hi < zeroBin - 1 && gridEdges(hi + 1)[1] <= -1) hi++;
   }
   let [min] = gridEdges(lo);
   let [, max] = gridEdges(hi);
@@ -804,7 +829,9 @@ function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails 
  */
 export function cleanHistogram(raw: readonly number[], sigma: number, keepTails = false, binSigmas?: readonly number[]): number[] {
   const floor = FLOOR_SIGMAS * sigma;
-  const range = occupiedRange(raw, sigma, CORE_FALSE_OCCUPANCY, binSigmas);
+  // With tails kept, the core alone: tailRange then extends it with a known chance of error, where
+  // the floor's reach would let noise in about once in fifteen sides (three empty bins at 2 %).
+  const range = occupiedRange(raw, sigma, CORE_FALSE_OCCUPANCY, binSigmas, !keepTails);
   if (!range) return raw.map((c) => (c < floor ? 0 : c));
   if (keepTails) {
     const { range: [lo, hi], fitted } = tailRange(raw, sigma, range, binSigmas);
@@ -816,8 +843,14 @@ export function cleanHistogram(raw: readonly number[], sigma: number, keepTails 
   return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
 }
 
+/**
+ * Most bins pooled in one step of a tail (see tailRange), unless one block of the fit is longer:
+ * longer runs would let the rows of a real tail carry noise far beyond its end.
+ */
+const TAIL_POOL_BINS = 8;
+
 /** Chance that noise alone extends a side of a histogram by a tail run (see tailRange). */
-const TAIL_FALSE_EXTENSION = 0.02;
+const TAIL_FALSE_EXTENSION = 0.05;
 
 /**
  * The thin tails beyond a noisy histogram's occupied range: bins one by one sink under the noise
@@ -846,12 +879,34 @@ export function tailRange(raw: readonly number[], sigma: number, core: [number, 
         blocks[blocks.length - 1][2] += v;
       }
     }
+    // From the last kept block outwards, the shortest run of blocks whose pooled sum clears the
+    // margin is kept, then the next from there: a tail of thin blocks each under the margin
+    // (education 2 and 3 on 2,000 rows: 10 and 15 rows at noise 9) is kept as a whole, and no run
+    // reaches past the first point where its rows suffice, so a real tail's rows do not carry
+    // the empty bins beyond it in. Runs pool at most TAIL_POOL_BINS bins.
     let kept = 0;
-    for (const [sum, bins, variance] of blocks) {
-      const mean = sum / bins;
-      if (!(sum >= z * Math.sqrt(variance))) break;
-      for (let j = kept; j < kept + bins; j++) fitted[indices[j]] = mean;
-      kept += bins;
+    let next = 0;
+    while (next < blocks.length) {
+      let sum = 0;
+      let variance = 0;
+      let best = -1;
+      let bins = 0;
+      for (let b = next; b < blocks.length && (b === next || bins + blocks[b][1] <= TAIL_POOL_BINS); b++) {
+        bins += blocks[b][1];
+        sum += blocks[b][0];
+        variance += blocks[b][2];
+        if (sum >= z * Math.sqrt(variance)) {
+          best = b;
+          break;
+        }
+      }
+      if (best < 0) break;
+      for (let b = next; b <= best; b++) {
+        const [blockSum, bins] = blocks[b];
+        for (let j = kept; j < kept + bins; j++) fitted[indices[j]] = Math.max(0, blockSum / bins);
+        kept += bins;
+      }
+      next = best + 1;
     }
     return kept;
   };
@@ -866,12 +921,13 @@ export function tailRange(raw: readonly number[], sigma: number, core: [number, 
  * `falseOccupancy`, extended outwards while bins clear the floor with gaps of at most TAIL_GAP.
  * Undefined when no bin reaches the core.
  */
-function occupiedRange(raw: readonly number[], sigma: number, falseOccupancy: number, binSigmas?: readonly number[]): [number, number] | undefined {
+function occupiedRange(raw: readonly number[], sigma: number, falseOccupancy: number, binSigmas?: readonly number[], reachFloor = true): [number, number] | undefined {
   const floor = (k: number): number => FLOOR_SIGMAS * (binSigmas?.[k] ?? sigma);
   const core = sigma * normalQuantile(1 - falseOccupancy / Math.max(1, raw.length));
   const lo = raw.findIndex((c) => c >= core);
   if (lo < 0) return undefined;
   const hi = raw.length - 1 - [...raw].reverse().findIndex((c) => c >= core);
+  if (!reachFloor) return [lo, hi];
   const reach = (from: number, direction: 1 | -1): number => {
     let edge = from;
     for (let step = 1; step <= TAIL_GAP + 1; step++) {
