@@ -845,21 +845,23 @@ export function cleanHistogram(raw: readonly number[], sigma: number, keepTails 
 
 /**
  * Most bins pooled in one step of a tail (see tailRange), unless one block of the fit is longer:
- * longer runs would let the rows of a real tail carry noise far beyond its end.
+ * enough for a long thin tail of a continuous column (flchain's kappa past 4: a few rows per bin),
+ * few enough that the margin, which grows with the log of the lengths tried, stays near 2.3.
  */
-const TAIL_POOL_BINS = 8;
+const TAIL_POOL_BINS = 32;
 
 /** Chance that noise alone extends a side of a histogram by a tail run (see tailRange). */
-const TAIL_FALSE_EXTENSION = 0.05;
+const TAIL_FALSE_EXTENSION = 0.04;
 
 /**
  * The thin tails beyond a noisy histogram's occupied range: bins one by one sink under the noise
  * long before the values end (ages 80 to 90 hold 20 rows or fewer each), but a run of them stands
  * above the noise of its mean. Outwards from the range, counts are fitted non-increasing (pool
- * adjacent violators); the pooled runs are kept, from the inside out, while a run's mean stands
- * above its noise (sigma / √bins) by a margin that noise alone reaches with chance
- * TAIL_FALSE_EXTENSION over every run length the side allows (the first run is the best of many
- * prefixes, so a margin for one run would pass noise too often). Kept bins get their run's mean.
+ * adjacent violators) into blocks; from the inside out, the shortest run of blocks whose pooled
+ * count stands above its noise (sigma √bins) by a margin is kept, then the next run from there,
+ * until none clears it. Noise alone reaches the margin with chance TAIL_FALSE_EXTENSION per side
+ * over every run length the side allows (the first block is the best of many prefixes, so a
+ * margin for one run would pass noise too often). Kept bins get their block's mean.
  * Post-processing of released counts only.
  */
 export function tailRange(raw: readonly number[], sigma: number, core: [number, number], binSigmas?: readonly number[]): { range: [number, number]; fitted: Float64Array } {
@@ -889,24 +891,24 @@ export function tailRange(raw: readonly number[], sigma: number, core: [number, 
     while (next < blocks.length) {
       let sum = 0;
       let variance = 0;
-      let best = -1;
-      let bins = 0;
-      for (let b = next; b < blocks.length && (b === next || bins + blocks[b][1] <= TAIL_POOL_BINS); b++) {
-        bins += blocks[b][1];
+      let pooled = 0;
+      let end = -1;
+      for (let b = next; b < blocks.length && (b === next || pooled + blocks[b][1] <= TAIL_POOL_BINS); b++) {
+        pooled += blocks[b][1];
         sum += blocks[b][0];
         variance += blocks[b][2];
         if (sum >= z * Math.sqrt(variance)) {
-          best = b;
+          end = b;
           break;
         }
       }
-      if (best < 0) break;
-      for (let b = next; b <= best; b++) {
-        const [blockSum, bins] = blocks[b];
-        for (let j = kept; j < kept + bins; j++) fitted[indices[j]] = Math.max(0, blockSum / bins);
-        kept += bins;
+      if (end < 0) break;
+      for (let b = next; b <= end; b++) {
+        const [blockSum, width] = blocks[b];
+        for (let j = kept; j < kept + width; j++) fitted[indices[j]] = Math.max(0, blockSum / width);
+        kept += width;
       }
-      next = best + 1;
+      next = end + 1;
     }
     return kept;
   };
