@@ -394,14 +394,16 @@ test('fine detail keeps a thin tail above the bulk whose octave alone is under t
   const rho = 4 / (2 * 20 * 20);
   let reached = 0;
   let beyond = 0;
-  const runs = 12;
+  const runs = 30;
   for (let seed = 1; seed <= runs; seed++) {
     const h = privateStatistics(schema, table, { rho, thresholdDelta: 1e-7, random: seededSecure(seed), needsCounts: true, fineDetail: true }).histograms[0] as NumericHistogram;
     if (endOccupied(h) >= 66) reached++;
     if (endOccupied(h) > 68) beyond++;
   }
-  assert.ok(reached >= 6, `the synthetic values reach 65 in ${reached} of ${runs} runs`);
-  assert.ok(beyond <= 1, `values run past 67 (none above 65 in the file) in ${beyond} of ${runs} runs`);
+  // Their octave clears the lower threshold for the octave next to the bulk in about 3 runs of 4,
+  // then the value histogram decides (before: 7 of these 30 runs, at the grid's own threshold).
+  assert.ok(reached >= 12, `the synthetic values reach 65 in ${reached} of ${runs} runs`);
+  assert.ok(beyond <= 2, `values run past 67 (none above 65 in the file) in ${beyond} of ${runs} runs`);
 });
 
 test('fine detail keeps a whole-number column\'s rare smallest values when thin bins lead down to them', async () => {
