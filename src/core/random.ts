@@ -236,16 +236,19 @@ export function detach(text: string): string {
   return text.length < 13 ? text : (' ' + text).slice(1);
 }
 
-/** Sorted row numbers of a seeded uniform sample of k of n rows; null when n <= k. */
+/**
+ * Sorted row numbers of a seeded uniform sample of k of n rows; null when n <= k. The first k
+ * steps of a Fisher-Yates shuffle, with only the moved positions stored: memory grows with k,
+ * not with the file's rows.
+ */
 export function subsampleRows(n: number, k: number, random: Random): Int32Array | null {
   if (n <= k) return null;
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
+  const moved = new Map<number, number>();
+  const sample = new Int32Array(k);
   for (let i = 0; i < k; i++) {
     const j = i + random.int(n - i);
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
+    sample[i] = moved.get(j) ?? j;
+    moved.set(j, moved.get(i) ?? i);
   }
-  return perm.slice(0, k).sort();
+  return sample.sort();
 }

@@ -29,6 +29,8 @@ export interface Table {
 export interface LoadOptions extends ReadOptions {
   /** Keep only the data rows for which this returns true (0-based data row number). */
   select?: (row: number) => boolean;
+  /** How many rows `select` keeps, when known: the columns are then allocated once, at that size. */
+  selectedRows?: number;
   /** Read this column's values as unit codes (Table.units): the privacy unit. */
   unitColumn?: string;
 }
@@ -54,7 +56,7 @@ export function holdsWholeNumbers(column: Pick<ColumnSchema, 'kind'>): boolean {
  */
 export async function loadTable(file: string, schema: Schema, options: LoadOptions = {}): Promise<Table> {
   const display = options.displayName ?? path.basename(file);
-  const capacity = options.select ? 1024 : Math.max(schema.rowCount, 1);
+  const capacity = options.select ? Math.max(options.selectedRows ?? 1024, 1) : Math.max(schema.rowCount, 1);
   const builders = schema.columns.map((c) => new ColumnBuilder(c, capacity, display));
   let rowIndex = new Int32Array(capacity);
   let loaded = 0;
@@ -102,8 +104,8 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
   return {
     rowCount: loaded,
     columns: builders.map((b) => b.finish(loaded)),
-    rowIndex: rowIndex.slice(0, loaded),
-    ...(units ? { units: units.slice(0, loaded) } : {}),
+    rowIndex: fitted(rowIndex, loaded),
+    ...(units ? { units: fitted(units, loaded) } : {}),
   };
 }
 
@@ -146,6 +148,11 @@ function matchUnnamedColumns(schema: Schema, header: CsvHeader, positions: numbe
   const candidates = inFile.length === inSchema.length ? inSchema : inSchema.filter((k) => written.has(schema.columns[k]));
   // Any other count is left unmatched, and reported as missing or extra columns.
   if (candidates.length === inFile.length) candidates.forEach((k, j) => (positions[k] = inFile[j]));
+}
+
+/** `array` itself when it holds exactly `rows` values, else a copy of its first `rows`. */
+function fitted<T extends Int32Array | Float64Array>(array: T, rows: number): T {
+  return (array.length === rows ? array : array.slice(0, rows)) as T;
 }
 
 function grow<T extends Int32Array | Float64Array>(array: T): T {
@@ -237,10 +244,14 @@ class ColumnBuilder {
     });
   }
 
+  /** The column, trimmed to `rows`. Called once: the builder lets go of its arrays, so the table is never held twice. */
   finish(rows: number): ColumnData {
+    const codes = this.codes && fitted(this.codes, rows);
+    const numbers = this.numbers && fitted(this.numbers, rows);
+    this.codes = this.numbers = undefined;
     if (this.mode === 'none') return { type: 'none' };
-    if (this.mode === 'lengths') return { type: 'none', lengths: this.codes!.slice(0, rows) };
-    if (this.mode === 'categorical') return { type: 'categorical', codes: this.codes!.slice(0, rows), levels: this.levels };
-    return { type: 'numeric', values: this.numbers!.slice(0, rows) };
+    if (this.mode === 'lengths') return { type: 'none', lengths: codes! };
+    if (this.mode === 'categorical') return { type: 'categorical', codes: codes!, levels: this.levels };
+    return { type: 'numeric', values: numbers! };
   }
 }

@@ -7,9 +7,9 @@ import { evaluate } from '../../src/core/evaluate/evaluate';
 import { Random } from '../../src/core/random';
 import { countBroken, describeRule } from '../../src/core/rules/check';
 import { RuleLayer } from '../../src/core/rules/layer';
-import { mineRules } from '../../src/core/rules/mine';
+import { candidateColumns, MINING_LIMITS, mineRules, newMiningWork, type MiningWork } from '../../src/core/rules/mine';
 import { sampleFromModel } from '../../src/core/sample-model';
-import { inferSchema } from '../../src/core/schema/infer';
+import { inferSchema, miningSample, RULE_MINING_ROWS } from '../../src/core/schema/infer';
 import { parseSchema, schemaToJson } from '../../src/core/schema/schema-file';
 import type { DeterminesRule, Rule, Schema } from '../../src/core/schema/types';
 import { loadTable, type Table } from '../../src/core/table';
@@ -403,4 +403,60 @@ test('in a small file a value that fixes another column is proposed when chance 
   const rule = rules.find((r): r is DeterminesRule => r.kind === 'determines' && r.from === 'prefix' && r.to === 'gender');
   assert.ok(rule?.when?.includes('Mr.') && rule.when.includes('Mrs.'), texts);
   assert.ok(!rules.some((r) => describeRule(r).includes('chance')), texts);
+});
+
+/** `columns` unrelated columns: numbers, small integers, categories, every 4th with missing values. */
+function wideCsv(columns: number, rows: number): string {
+  const random = new Random(5);
+  const lines = [Array.from({ length: columns }, (_, j) => `c${j}`).join(',')];
+  for (let i = 0; i < rows; i++) {
+    const cells = Array.from({ length: columns }, (_, j) => {
+      if (j % 4 === 3 && random.next() < 0.2) return '';
+      return j % 3 === 0 ? (random.normal() * 10).toFixed(2) : j % 3 === 1 ? String(random.int(6)) : 'abcd'[random.int(4)];
+    });
+    lines.push(cells.join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+test('mining a wide file examines a bounded number of column pairs, the same at 500 and 1,000 columns', async () => {
+  const works: MiningWork[] = [];
+  for (const columns of [500, 1_000]) {
+    const { schema, table } = await load(tempFile(`wide${columns}.csv`, wideCsv(columns, 60)));
+    const work = newMiningWork();
+    mineRules(schema, table, 0, work);
+    works.push(work);
+  }
+  const { numericColumns: n, keyColumns: k, missingTargets } = MINING_LIMITS;
+  // At 500 columns: 167 numbers, 333 keys, 125 columns with missing values; every limit is reached.
+  assert.equal(works[0].orderPairs, (n * (n - 1)) / 2);
+  assert.equal(works[0].determinesPairs, k * (k - 1));
+  assert.ok(works[0].formulasTried <= n * (n - 1) * (n - 2) * 1.5, String(works[0].formulasTried));
+  assert.ok(works[0].missingParents <= missingTargets * k && works[0].missingParents > 0);
+  assert.deepEqual(works[1], works[0]);
+});
+
+test('the schema pass mines a long file on a sample of its rows and columns, and finds the rules the whole file gives', async () => {
+  const long = tempFile('long.csv', hospitalCsv(RULE_MINING_ROWS + 5_000));
+  const schema = await inferSchema(long);
+  const sample = await miningSample(long, schema);
+  assert.equal(sample.table.rowCount, RULE_MINING_ROWS);
+  // The rows kept are read exactly as a full read gives them.
+  const full = await loadTable(long, sample.schema);
+  const at = sample.table.rowIndex[RULE_MINING_ROWS - 1];
+  sample.table.columns.forEach((column, i) => {
+    const whole = full.columns[i];
+    if (column.type === 'numeric' && whole.type === 'numeric') assert.ok(Object.is(column.values[RULE_MINING_ROWS - 1], whole.values[at]));
+    if (column.type === 'categorical' && whole.type === 'categorical') assert.equal(column.levels[column.codes[RULE_MINING_ROWS - 1]], whole.levels[whole.codes[at]]);
+  });
+  const mined = (await inferSchema(long, { rules: true })).rules!.map(describeRule).sort();
+  assert.deepEqual(mined, mineRules(schema, await loadTable(long, schema)).map(describeRule).sort());
+  assert.ok(mined.includes('stay = discharged − admitted'), mined.join('\n'));
+
+  const wide = tempFile('wide.csv', wideCsv(300, 60));
+  const wideSchema = await inferSchema(wide);
+  const { table } = await miningSample(wide, wideSchema);
+  const loaded = table.columns.filter((c) => c.type !== 'none').length;
+  assert.equal(loaded, candidateColumns(wideSchema).all.size);
+  assert.ok(loaded <= MINING_LIMITS.numericColumns + MINING_LIMITS.keyColumns + MINING_LIMITS.missingTargets, String(loaded));
 });

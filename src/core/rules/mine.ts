@@ -40,22 +40,39 @@ export const MINING_LIMITS = {
   partialAlpha: 0.01,
 } as const;
 
+/** What one mining examined: within MINING_LIMITS whatever the file's width or length. */
+export interface MiningWork {
+  /** Rows counted (a sample of at most MINING_LIMITS.sampleRows). */
+  rows: number;
+  /** Pairs of number and date columns tested for an order. */
+  orderPairs: number;
+  /** Differences and sums tried on the first rows; and those counted on every sampled row. */
+  formulasTried: number;
+  formulasCounted: number;
+  /** Ordered pairs of key columns tested for `determines`. */
+  determinesPairs: number;
+  /** Parent columns tested for a column's missingness. */
+  missingParents: number;
+}
+
 /**
  * Propose the rules `table` keeps (aligned with `schema`), each with the share of rows that keep
  * it. Exact rules are enforced; rules a few rows break (at most MINING_LIMITS.softShare) are soft.
+ * `work`, when given, receives what was examined.
  */
-export function mineRules(schema: Schema, table: Table, seed = 0): Rule[] {
+export function mineRules(schema: Schema, table: Table, seed = 0, work: MiningWork = newMiningWork()): Rule[] {
   const random = new Random(seed);
   const rows = subsampleRows(table.rowCount, MINING_LIMITS.sampleRows, random) ?? Int32Array.from({ length: table.rowCount }, (_, i) => i);
   const { modelled, numeric, keyColumns } = candidateColumns(schema, (i) => table.columns[i].type !== 'none');
   const keys = keyColumns
     .map(({ c, i }) => ({ c, i, coded: codeColumn(table.columns[i], rows) }))
     .filter((k) => k.coded.levels.length <= MINING_LIMITS.keyValues + 1);
+  work.rows = rows.length;
   const found: Rule[] = [
-    ...mineOrders(numeric, table, rows, random),
-    ...mineArithmetic(numeric, table, rows, random),
-    ...mineDeterminers(keys, rows.length),
-    ...mineMissingness(modelled, keys, table, rows),
+    ...mineOrders(numeric, table, rows, random, work),
+    ...mineArithmetic(numeric, table, rows, random, work),
+    ...mineDeterminers(keys, rows.length, undefined, work),
+    ...mineMissingness(modelled, keys, table, rows, undefined, undefined, work),
   ];
   // Shares on every row, not just the sample; a rule the full table breaks too often is dropped.
   const kept: Rule[] = [];
@@ -65,6 +82,10 @@ export function mineRules(schema: Schema, table: Table, seed = 0): Rule[] {
     kept.push({ ...rule, enforce: broken === 0, realShare: share });
   }
   return kept;
+}
+
+export function newMiningWork(): MiningWork {
+  return { rows: 0, orderPairs: 0, formulasTried: 0, formulasCounted: 0, determinesPairs: 0, missingParents: 0 };
 }
 
 /** The columns mining looks at (within MINING_LIMITS), so a caller can load only those. */
@@ -111,13 +132,14 @@ type Numeric = { c: ColumnSchema; i: number };
 
 const base = { source: 'inferred' as const, enforce: true };
 
-function mineOrders(numeric: Numeric[], table: Table, rows: Int32Array, random: Random): Rule[] {
+function mineOrders(numeric: Numeric[], table: Table, rows: Int32Array, random: Random, work: MiningWork): Rule[] {
   const rules: Rule[] = [];
   for (let x = 0; x < numeric.length; x++) {
     for (let y = x + 1; y < numeric.length; y++) {
       const a = numeric[x];
       const b = numeric[y];
       if (unitClass(a.c) !== unitClass(b.c)) continue;
+      work.orderPairs++;
       const va = (table.columns[a.i] as { values: Float64Array }).values;
       const vb = (table.columns[b.i] as { values: Float64Array }).values;
       let below = 0;
@@ -156,7 +178,7 @@ function isUnlikelyByChance(brokenWhenShuffled: number, bound: number, share: nu
  * c = a − b and c = a + b among numeric columns. A date column is never the result (discharge =
  * admission + stay is found as stay = discharge − admission); a sum of two dates means nothing.
  */
-function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, random: Random): Rule[] {
+function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, random: Random, work: MiningWork): Rule[] {
   const rules: Rule[] = [];
   const seen = new Set<string>();
   const values = (n: Numeric): Float64Array => (table.columns[n.i] as { values: Float64Array }).values;
@@ -180,6 +202,7 @@ function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, rand
           const vb = values(b);
           const sign = kind === 'sum' ? 1 : -1;
           const holds = (r: number, s: number): boolean => Math.abs(vc[r] - (va[r] + sign * vb[s])) <= tolerance;
+          work.formulasTried++;
           let tried = 0;
           let ok = true;
           for (let k = 0; k < rows.length && tried < MINING_LIMITS.quickRows; k++) {
@@ -192,6 +215,7 @@ function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, rand
             }
           }
           if (!ok || tried < Math.min(MINING_LIMITS.quickRows, MINING_LIMITS.minRows)) continue;
+          work.formulasCounted++;
           const bound: number[] = [];
           let broken = 0;
           for (const r of rows) {
@@ -226,6 +250,7 @@ function mineDeterminers(
   keys: Key[],
   n: number,
   tolerance: { rule: number; value: number; support: number; chanceShare: number } = { rule: MINING_LIMITS.softShare, value: 0, support: MINING_LIMITS.chanceRows, chanceShare: MINING_LIMITS.chanceShare },
+  work: MiningWork = newMiningWork(),
 ): Rule[] {
   const rules: Rule[] = [];
   // Partial rules wait for the count of values tested, which sets the significance threshold.
@@ -237,6 +262,7 @@ function mineDeterminers(
       if (to === from) continue;
       const kt = to.coded.levels.length;
       if (kt < 2 || kf < 2) continue;
+      work.determinesPairs++;
       const cells = new Int32Array(kf * kt);
       const toTotals = new Int32Array(kt);
       const fromTotals = new Int32Array(kf);
@@ -293,7 +319,7 @@ function mineDeterminers(
  * column is never present must cover rows where, unrelated, it would be present at least 10
  * times. One rule per column: the parent that explains the most rows.
  */
-function mineMissingness(modelled: Numeric[] /* columns with missing values */, keys: Key[], table: Table, rows: Int32Array, tolerance = 0, support = 1): Rule[] {
+function mineMissingness(modelled: Numeric[] /* columns with missing values */, keys: Key[], table: Table, rows: Int32Array, tolerance = 0, support = 1, work: MiningWork = newMiningWork()): Rule[] {
   const rules: Rule[] = [];
   for (const target of modelled) {
     const present = new Uint8Array(rows.length);
@@ -312,6 +338,7 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
     for (const parent of keys) {
       // As for determines: a few values of a number blanking a column is a pattern, not a rule.
       if (parent.i === target.i || parent.coded.levels.length > MINING_LIMITS.parentValues || isNumericColumn(parent.c)) continue;
+      work.missingParents++;
       const presentWith = new Int32Array(parent.coded.levels.length);
       const totals = new Int32Array(parent.coded.levels.length);
       for (let k = 0; k < rows.length; k++) {

@@ -20,7 +20,7 @@ import {
   NUMERIC_KINDS,
 } from './types';
 import { candidateColumns, mineRules } from '../rules/mine';
-import { loadTable } from '../table';
+import { loadTable, type Table } from '../table';
 import { inferEntities } from './entity-inference';
 
 /** Tokens that mean "no value" in real files, quoted or not. */
@@ -101,17 +101,7 @@ export const RULE_MINING_ROWS = 20_000;
 
 /** Read `file` once and describe every column. Memory is bounded whatever the file size. */
 export async function inferSchema(file: string, options: InferOptions = {}): Promise<Schema> {
-  const random = new Random(options.seed ?? 0);
-  let stats: ColumnStats[] | undefined;
-  const info = await readCsv(
-    file,
-    (fields, line, quoted) => {
-      if (!stats) stats = fields.map(() => new ColumnStats(random.fork()));
-      for (let i = 0; i < fields.length; i++) stats[i].add(fields[i], quoted ? quoted[i] : false, line);
-    },
-    { ...options, trackQuoted: true },
-  );
-  const schema = buildSchema(info, stats ?? []);
+  const schema = await describeColumns(file, options);
   if (options.entities ?? true) {
     const { rules: _r, seed: _s, entities: _e, personKey, ...read } = options;
     const found = await inferEntities(file, schema, read, personKey);
@@ -122,15 +112,43 @@ export async function inferSchema(file: string, options: InferOptions = {}): Pro
   return schema;
 }
 
+/**
+ * The first pass. Its per-column statistics (a sample, distinct counts: some 160 KB a column) are
+ * released when it returns, before the entity and rule passes read the file again.
+ */
+async function describeColumns(file: string, options: InferOptions): Promise<Schema> {
+  const random = new Random(options.seed ?? 0);
+  let stats: ColumnStats[] | undefined;
+  const info = await readCsv(
+    file,
+    (fields, line, quoted) => {
+      if (!stats) stats = fields.map(() => new ColumnStats(random.fork()));
+      for (let i = 0; i < fields.length; i++) stats[i].add(fields[i], quoted ? quoted[i] : false, line);
+    },
+    { ...options, trackQuoted: true },
+  );
+  return buildSchema(info, stats ?? []);
+}
+
 async function proposeRules(file: string, schema: Schema, options: InferOptions): Promise<Rule[]> {
+  const sample = await miningSample(file, schema, options);
+  return mineRules(sample.schema, sample.table, options.seed ?? 0);
+}
+
+/**
+ * The rule pass's read: at most RULE_MINING_ROWS random rows of the columns mining looks at
+ * (candidateColumns), the others not loaded; in memory at most RULE_MINING_ROWS x the candidate
+ * columns x 8 bytes, whatever the file's width or length.
+ */
+export async function miningSample(file: string, schema: Schema, options: InferOptions = {}): Promise<{ schema: Schema; table: Table }> {
   const needed = candidateColumns(schema).all;
   const narrowed = { ...schema, columns: schema.columns.map((c, i) => (needed.has(i) ? c : { ...c, exclude: true })) };
   const picked = subsampleRows(schema.rowCount, RULE_MINING_ROWS, new Random(options.seed ?? 0));
   const chosen = picked ? new Uint8Array(schema.rowCount) : undefined;
   if (picked) for (const r of picked) chosen![r] = 1;
-  const { rules: _rules, seed: _seed, entities: _entities, ...read } = options;
-  const table = await loadTable(file, narrowed, { ...read, ...(chosen ? { select: (row: number) => chosen[row] === 1 } : {}) });
-  return mineRules(narrowed, table, options.seed ?? 0);
+  const { rules: _rules, seed: _seed, entities: _entities, personKey: _personKey, ...read } = options;
+  const table = await loadTable(file, narrowed, { ...read, ...(picked ? { select: (row: number) => chosen![row] === 1, selectedRows: picked.length } : {}) });
+  return { schema: narrowed, table };
 }
 
 export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
