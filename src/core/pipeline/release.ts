@@ -107,6 +107,7 @@ export function privateRelease(
     textLengths: !options.blankText,
     maxRowsPerUnit: units?.maxRowsPerUnit,
     fineDetail,
+    file: path.basename(options.input),
   });
   // The split's count, the rules' counts, the rows-per-person and entity releases are part of preprocessing's budget and ledger.
   const extra = [...spent, ...(units?.releases ?? []), ...(entities?.releases ?? [])];

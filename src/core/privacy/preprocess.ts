@@ -1,3 +1,4 @@
+import { InputError } from '../csv/errors';
 import { lengthHistogram } from '../placeholder-text';
 import type { Random, SecureRandom } from '../random';
 import { discreteGaussianNoise } from './discrete-gaussian';
@@ -100,6 +101,8 @@ export interface PreprocessOptions {
   /** Column pairs (schema indices, each column in at most one pair) whose joint is released too. */
   pairs?: [number, number][];
   otherLabel?: string;
+  /** The file's name, for messages. */
+  file?: string;
   /** Release free-text columns' length histograms, for placeholder text. */
   textLengths?: boolean;
   /**
@@ -214,7 +217,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const noisyCount = table.rowCount + noise();
   releases.push({ column: '(all)', what: 'row count', rho: rhoEach, sigma });
   // Checks on the released count only (post-processing), before anything else is released.
-  checkReleasedSize(noisyCount, sigma, options.delta);
+  checkReleasedSize(noisyCount, sigma, options.delta, { histograms: totalHistograms, columns: schema.columns.filter(isModelled).length, file: options.file });
   // Estimates of the row count, each with its noise variance (a histogram's total carries the
   // noise of every slot), combined by inverse variance at the end.
   const totals: { value: number; variance: number }[] = [{ value: noisyCount, variance: sigma * sigma }];
@@ -466,20 +469,34 @@ export function rowsNeeded(sigma: number): number {
   return Math.ceil(gridThreshold(sigma) + LOCATE_MARGIN_SIGMAS * sigma);
 }
 
-/** Too few rows for the budget, or a delta too large for the file: said before any work. */
-function checkReleasedSize(noisyRows: number, sigma: number, delta: number | undefined): void {
+/**
+ * Too few rows for the budget, or a delta too large for the file: said before any work, naming the
+ * file. The budget is shared by every released count, so the rows needed grow with the square root
+ * of the columns: the message says so, with the rows a quarter of the columns would need.
+ */
+function checkReleasedSize(noisyRows: number, sigma: number, delta: number | undefined, shared: { histograms: number; columns: number; file?: string }): void {
   const needed = rowsNeeded(sigma);
   const about = Math.max(0, Math.round(noisyRows)).toLocaleString('en-GB');
+  const fail = (detail: string): never => {
+    throw shared.file ? new InputError(detail, { file: shared.file }) : new Error(detail);
+  };
   // A delta too large even for the smallest workable file is the request's fault; otherwise too
   // few rows is the clearer message (the count of a tiny file is mostly noise).
   if (delta !== undefined && (delta >= 1 / needed || (noisyRows >= needed && delta >= 1 / noisyRows))) {
-    throw new Error(
+    fail(
       `delta ${delta} is not below 1/n for a file of about ${about} rows (a noisy count): a guarantee that weak allows releasing whole records; use a delta well below ${(1 / Math.max(needed, noisyRows)).toExponential(1)}, e.g. the default 1e-6.`,
     );
   }
   if (noisyRows < needed) {
-    throw new Error(
-      `too few rows for this privacy budget: the file has about ${about} training rows (a noisy count), and each released count carries noise of standard deviation ${sigma.toFixed(1)}, so its column statistics need at least ${needed.toLocaleString('en-GB')} rows. Use a larger file, a larger --epsilon, or --generator marginals (it spends the whole budget on these counts).`,
+    // The noise grows with √(counts released) and the rows needed with the noise: fewer columns need
+    // fewer rows. Said from the budget and the schema alone, not from the noisy count.
+    const quarter = Math.floor(shared.columns / 4);
+    const columns = shared.columns.toLocaleString('en-GB');
+    fail(
+      `too few rows for this privacy budget: the file has about ${about} training rows (a noisy count), and its ${columns} modelled column${shared.columns === 1 ? '' : 's'} share the budget (${shared.histograms.toLocaleString('en-GB')} noisy counts), so each released count carries noise of standard deviation ${sigma.toFixed(1)} and the column statistics need at least ${needed.toLocaleString('en-GB')} rows. Use a larger file, a larger --epsilon, or --generator marginals (it spends the whole budget on these counts)` +
+        (quarter >= 2
+          ? `; or fewer columns: the rows needed grow with the square root of the columns (${quarter.toLocaleString('en-GB')} columns would need about ${rowsNeeded(sigma * Math.sqrt(quarter / shared.columns)).toLocaleString('en-GB')} rows; exclude columns in a schema).`
+          : '.'),
     );
   }
 }
