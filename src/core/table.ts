@@ -27,7 +27,7 @@ export interface Table {
 }
 
 export interface LoadOptions extends ReadOptions {
-  /** Keep only the data rows for which this returns true (0-based data row number). */
+  /** Keep only the data rows for which this returns true (0-based data row number; called once per row, in order). */
   select?: (row: number) => boolean;
   /** How many rows `select` keeps, when known: the columns are then allocated once, at that size. */
   selectedRows?: number;

@@ -144,10 +144,11 @@ export async function miningSample(file: string, schema: Schema, options: InferO
   const needed = candidateColumns(schema).all;
   const narrowed = { ...schema, columns: schema.columns.map((c, i) => (needed.has(i) ? c : { ...c, exclude: true })) };
   const picked = subsampleRows(schema.rowCount, RULE_MINING_ROWS, new Random(options.seed ?? 0));
-  const chosen = picked ? new Uint8Array(schema.rowCount) : undefined;
-  if (picked) for (const r of picked) chosen![r] = 1;
+  // Rows come in order and `picked` is sorted: a cursor, not a flag per row of the file.
+  let next = 0;
+  const select = (row: number): boolean => (picked![next] === row ? (next++, true) : false);
   const { rules: _rules, seed: _seed, entities: _entities, personKey: _personKey, ...read } = options;
-  const table = await loadTable(file, narrowed, { ...read, ...(picked ? { select: (row: number) => chosen![row] === 1, selectedRows: picked.length } : {}) });
+  const table = await loadTable(file, narrowed, { ...read, ...(picked ? { select, selectedRows: picked.length } : {}) });
   return { schema: narrowed, table };
 }
 
