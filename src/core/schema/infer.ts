@@ -377,7 +377,11 @@ export class ColumnStats {
       const c = this.counts.get(value);
       if (c !== undefined) this.counts.set(value, c + 1);
       else if (this.counts.size < INFERENCE_RULES.DISTINCT_TRACK_MAX) this.counts.set(detach(value), 1);
-      else this.countsOverflow = true;
+      else {
+        // Past the cap only the estimate counts: the values are let go (5,000 strings a column).
+        this.countsOverflow = true;
+        this.counts.clear();
+      }
     }
     this.hll.add(value);
     this.sample.add(value);
@@ -462,7 +466,7 @@ export class ColumnStats {
 
   private distinct(): { count: number; exact: boolean } {
     if (!this.countsOverflow) return { count: this.counts.size, exact: true };
-    return { count: Math.max(Math.round(this.hll.estimate()), this.counts.size + 1), exact: false };
+    return { count: Math.max(Math.round(this.hll.estimate()), INFERENCE_RULES.DISTINCT_TRACK_MAX + 1), exact: false };
   }
 
   finish(name: string, index: number, rowCount: number, delimiter = ','): ColumnSchema {
