@@ -16,7 +16,7 @@ import { loadTensorflow } from '../src/core/model/backend';
 import { trainTvae, trainTvaeDp } from '../src/core/model/train';
 import { Random } from '../src/core/random';
 import { layoutFromSpans, TrainingData } from '../src/core/model/tvae';
-import { defaultDpBatch, DP_DEFAULTS, generate } from '../src/core/generate';
+import { defaultDpBatch, DP_DEFAULTS, generate, type GeneratorName } from '../src/core/generate';
 import { sampleFromModel } from '../src/core/sample-model';
 import { evaluateQuality } from '../src/core/evaluate/quality';
 import { evaluate } from '../src/core/evaluate/evaluate';
@@ -216,7 +216,12 @@ async function privateRun(file: string, generator: string, epsilon: string, rows
  * the same mined rules are passed as declared by the user, determines rules with their pairs
  * (a user stating public facts such as a coding scheme), since DP never uses rules from the rows.
  */
-async function rulesRun(file: string, mode: string, epsilon: string, epochs?: number, seed = 1): Promise<Record<string, unknown>> {
+/**
+ * One run of the rules comparison. `mode`: `off` (no rules), `on` (without DP the run mines its
+ * own; with DP the rules mined from the real file passed as declared), `found` (DP only: no rules
+ * in the schema, so the run uses only those it confirms privately or reads off its model).
+ */
+async function rulesRun(file: string, mode: string, epsilon: string, epochs?: number, seed = 1, generator?: GeneratorName): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const out = path.join(dir, 'synthetic.csv');
   const schema = await inferSchema(file);
@@ -231,9 +236,9 @@ async function rulesRun(file: string, mode: string, epsilon: string, epochs?: nu
     return { ...rule, source: 'declared', combinations };
   });
   const dp = epsilon !== 'none';
-  const rules = mode === 'off' ? [] : dp ? declared : undefined;
+  const rules = mode === 'off' ? [] : dp && mode === 'on' ? declared : undefined;
   const started = performance.now();
-  const result = await generate({ input: file, out, seed, evaluate: false, epochs, schema: { ...schema, rules }, privacy: dp ? { epsilon: Number(epsilon) } : 'none' });
+  const result = await generate({ input: file, out, seed, evaluate: false, epochs, generator, schema: { ...schema, rules }, privacy: dp ? { epsilon: Number(epsilon) } : 'none' });
   const seconds = (performance.now() - started) / 1000;
   const synthetic = await loadTable(out, schema);
   const quality = evaluateQuality(schema, real, synthetic);
@@ -244,7 +249,12 @@ async function rulesRun(file: string, mode: string, epsilon: string, epochs?: nu
     rules: mined.length,
     quality: quality.score,
     breakingShare: checked.syntheticRowsBreakingAny.share,
+    // Each rule some synthetic rows break, with the share that break it.
+    broken: Object.fromEntries(checked.rules.filter((r) => r.synthetic.broken > 0).map((r) => [r.rule, 1 - r.synthetic.share])),
     redrawnShare: result.card.redrawn?.share ?? 0,
+    // How many rules the run kept, and how many of those it read off the released model (DP).
+    rulesKept: result.card.rules.filter((r) => r.enforce && r.kept !== 'not used' && !r.kept.startsWith('not kept')).length,
+    readOff: result.card.rules.filter((r) => r.establishment === 'read off the released model').length,
     epsilon: result.card.privacy.epsilon ?? NaN,
   };
 }
@@ -483,7 +493,7 @@ async function main(): Promise<void> {
       result = await privateRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined);
       break;
     case 'rules':
-      result = await rulesRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined, args[4] ? Number(args[4]) : undefined);
+      result = await rulesRun(args[0], args[1], args[2], args[3] ? Number(args[3]) : undefined, args[4] ? Number(args[4]) : undefined, (args[5] || undefined) as GeneratorName | undefined);
       break;
     case 'dpdefault':
       result = await dpDefaultRun(args[0]);

@@ -68,7 +68,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (release.private && release.entities) notes.push(release.entities.note);
 
   try {
-    const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random);
+    const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random, fitted.measuredPairs);
     const rows = options.rows ?? (privacy ? (fitted.estimatedRows ?? fitted.noisyRowCount!) : schema.rowCount);
     const sampled = await sample(
       { generator: fitted.generator, transformer, outputSchema: rules.outputSchema, layer: rules.layer, rows, staged, file: outputs.csv, neutraliseFormulas: options.neutraliseFormulas, signal: options.signal,

@@ -1,7 +1,7 @@
 import type { ChunkSource } from '../chunk-source';
 import { rowCells } from '../pgm/domain';
 import { modelNodes, nodeCells, type PgmState } from '../pgm/model';
-import { fitPgm, type PgmFitRequest } from '../pgm/mst';
+import { fitPgm, type MeasuredPair, type PgmFitRequest } from '../pgm/mst';
 import type { LedgerPart } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import type { ReleaseEntry } from '../release/types';
@@ -50,6 +50,8 @@ export interface RakingMeasurement {
   pairs: [string, string][];
   hub?: string;
   releases: ReleaseEntry[];
+  /** The measured pairs' noisy counts (releases). */
+  measured: MeasuredPair[];
   /** The selection and the measurements, for the one ledger (selection: RDP only). */
   parts: LedgerPart[];
   rho: number;
@@ -67,7 +69,7 @@ export function measureForRaking(request: Omit<PgmFitRequest, 'rhoSelection' | '
     { rho: fit.spent.measurement, label: 'raking: pair marginals (Gaussian mechanism)' },
   ];
   const hub = fit.state.hub === undefined ? undefined : request.schema.columns[fit.state.domains[fit.state.hub].column].name;
-  return { state: fit.state, pairs: fit.pairs, ...(hub ? { hub } : {}), releases: fit.releases, parts, rho: fit.spent.selection + fit.spent.measurement };
+  return { state: fit.state, pairs: fit.pairs, ...(hub ? { hub } : {}), releases: fit.releases, measured: fit.measured, parts, rho: fit.spent.selection + fit.spent.measurement };
 }
 
 /** Rows drawn from the generator for each row kept. */

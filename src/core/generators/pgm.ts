@@ -70,6 +70,7 @@ export const pgm: GeneratorKind<PgmBudget> = {
       },
       history: [],
       noisyRowCount: fit.rowCount,
+      measuredPairs: fit.measured,
       privacy: {
         differentiallyPrivate: true,
         statement:

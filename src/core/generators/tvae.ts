@@ -228,6 +228,7 @@ async function fitPrivately({ schema, table, release, options, random, phase }: 
     // Poisson-sampled batches: only the privacy spent is released.
     history: trained.history.map((h): ReleasedEpoch => ({ epoch: h.epoch, epsilon: h.epsilon })),
     noisyRowCount: stats.rowCount,
+    ...(measured ? { measuredPairs: measured.measured } : {}),
     ...(units ? { estimatedRows: Math.max(units.estimatedRows, stats.rowCount) } : {}),
     privacy: {
       differentiallyPrivate: true,

@@ -11,6 +11,7 @@ import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ModelFile } from './model-file';
+import type { MeasuredPair } from '../pgm/mst';
 
 /**
  * One interface for every generator: fit from the release and the training rows, sample encoded
@@ -151,6 +152,8 @@ export interface Fitted {
   privacy: PrivacyStatement;
   /** DP: the released row count. */
   noisyRowCount?: number;
+  /** DP: column pairs measured with noise (pgm's tree, the raked tvae's), which rules may be read off. */
+  measuredPairs?: MeasuredPair[];
   /**
    * With a privacy unit: the input's rows before bounding, estimated privately (output size). Both
    * estimates fall short (the release cannot see a few people with many rows through its noise,

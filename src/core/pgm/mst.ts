@@ -1,5 +1,5 @@
 import { PrivacyLedger } from '../privacy/accountant';
-import type { ReleaseEntry, PrivateStatistics } from '../release/types';
+import type { ColumnHistogram, ReleaseEntry, PrivateStatistics } from '../release/types';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import { Random, type SecureRandom } from '../random';
 import { discreteGaussianNoise } from '../privacy/discrete-gaussian';
@@ -102,8 +102,27 @@ export interface PgmFitRequest {
   rounds?: number;
 }
 
+/**
+ * One measured pair as released: each column's slots grouped into its cells, and the noisy counts
+ * (not clipped: sums over cells stay unbiased), folded over the hub's cells when there is one.
+ * Post-processing may read rules off them (rules/from-measurements.ts).
+ */
+export interface MeasuredPair {
+  /** Schema indices. */
+  columns: [number, number];
+  cellOfSlot: [number[], number[]];
+  /** The two columns' released histograms, whose slots the cells group. */
+  histograms: [ColumnHistogram, ColumnHistogram];
+  /** Row-major: cell of the first column x cell of the second. */
+  counts: number[];
+  /** Standard deviation of each count's noise (after folding). */
+  sigma: number;
+}
+
 export interface PgmFit {
   state: PgmState;
+  /** The tree's noisy 2-way marginals (releases, in the ledger). */
+  measured: MeasuredPair[];
   /** Rows estimated from all the noisy marginals (inverse-variance weighted). */
   rowCount: number;
   releases: ReleaseEntry[];
@@ -227,6 +246,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     });
   }
   const edgeMasks: (Uint8Array | undefined)[] = [];
+  const measuredPairs: MeasuredPair[] = [];
   const hubName = hub === undefined ? '' : ` x ${schema.columns[domains[hub].column].name}`;
   // With a hub, each released 1-way histogram measures its node folded over the hub's cells, and
   // the hub's own the first node folded over that node's cells.
@@ -253,6 +273,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
       released++;
     }
     edgeMasks.push(mask);
+    measuredPairs.push(foldedPair(domains[nodes[p]], domains[nodes[c]], stats.histograms, counts, hub === undefined ? 1 : sizes[hub], sigma2));
     measured.push({ kind: 'edge', index: e, counts, weights: Float64Array.from(counts, (_, i) => (mask && !mask[i] ? 0 : 1 / (sigma2 * sigma2))) });
     totals.push({ value: counts.reduce((a, b) => a + b, 0), variance: sigma2 * sigma2 * released });
     releases.push({
@@ -338,6 +359,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   return {
     state,
     rowCount: Math.round(total),
+    measured: measuredPairs,
     releases,
     pairs: forest.edges.map(([p, c]) => [name(nodes[p]), name(nodes[c])]),
     spent,
@@ -352,6 +374,21 @@ function epsilonRange(epsilons: number[]): string {
   const lo = Math.min(...epsilons);
   const hi = Math.max(...epsilons);
   return hi - lo <= 1e-12 * hi ? `${lo.toPrecision(3)} each` : `${lo.toPrecision(3)} to ${hi.toPrecision(3)}`;
+}
+
+/**
+ * A measured edge over its two columns' own cells: with a hub, the lifted counts (hub cell x own
+ * cell on each side) summed over the hub's cells, whose noise adds up (σ √hub cells).
+ */
+function foldedPair(a: ColumnDomain, b: ColumnDomain, histograms: PrivateStatistics['histograms'], lifted: Float64Array, hubCells: number, sigma: number): MeasuredPair {
+  const counts = new Array<number>(a.cells * b.cells).fill(0);
+  const width = hubCells * b.cells;
+  for (let h = 0; h < hubCells; h++) {
+    for (let i = 0; i < a.cells; i++) {
+      for (let j = 0; j < b.cells; j++) counts[i * b.cells + j] += lifted[(h * a.cells + i) * width + h * b.cells + j];
+    }
+  }
+  return { columns: [a.column, b.column], cellOfSlot: [a.cellOfSlot, b.cellOfSlot], histograms: [histograms[a.column]!, histograms[b.column]!], counts, sigma: sigma * Math.sqrt(hubCells) };
 }
 
 function inverseVarianceMean(values: { value: number; variance: number }[]): number | undefined {

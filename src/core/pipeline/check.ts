@@ -1,4 +1,5 @@
 import type { Generator } from '../generators/types';
+import type { MeasuredPair } from '../pgm/mst';
 import type { Random, SecureRandom } from '../random';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import { confirmRulesPrivately } from '../privacy/rule-confirmation';
@@ -64,20 +65,23 @@ export async function confirmChecks(
   generator: Generator,
   transformer: TableTransformer,
   random: Random,
+  /** DP: the pairs the generator measured with noise, which rules are read off too. */
+  measured?: readonly MeasuredPair[],
 ): Promise<RulesConfirmed> {
   let layer = planned.plan.layer;
   const outputSchema = layer.outputSchema(learnedSchema, schema);
   let established: Rule[] = [];
+  let fromCounts: string[] = [];
   const establish = planned.plan.establishFromModel;
   if (layer.pendingPairs.length || establish) {
     const presample = await generator.open(PAIR_SAMPLE_ROWS);
     try {
-      ({ layer, established } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish, DEFAULT_OTHER_LABEL));
+      ({ layer, established, fromCounts } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish, DEFAULT_OTHER_LABEL, establish ? measured : undefined));
     } finally {
       await presample.close();
     }
   }
-  return { layer, outputSchema, ...planned.plan.report(layer, established) };
+  return { layer, outputSchema, ...planned.plan.report(layer, established, fromCounts) };
 }
 
 /** The card's count of rows drawn again, when any were. */

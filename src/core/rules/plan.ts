@@ -21,6 +21,8 @@ import type { Table } from '../table';
 import { countBroken, describeRule } from './check';
 import { RuleLayer } from './layer';
 import { mineFromModel, mineRules, MODEL_RULE_TOLERANCE } from './mine';
+import { MEASURED_RULE_Z, rulesFromMeasurements } from './from-measurements';
+import type { MeasuredPair } from '../pgm/mst';
 import type { ChunkSource } from '../chunk-source';
 import { Random } from '../random';
 import type { TableTransformer } from '../transform/transformer';
@@ -86,7 +88,7 @@ export interface RulePlan {
    * With the final layer and the rules read off the released model: every rule with the training rows' shares (without DP), as the
    * evaluation checks them, and the card's entries.
    */
-  report: (final: RuleLayer, fromModel?: Rule[]) => { rules: Rule[]; card: RuleCardEntry[] };
+  report: (final: RuleLayer, fromModel?: Rule[], fromCounts?: string[]) => { rules: Rule[]; card: RuleCardEntry[] };
 }
 
 export async function planRules(
@@ -140,6 +142,8 @@ export async function planRules(
   const usable = candidates.filter((rule) => !dp || usedUnderDp(rule));
   const layer = RuleLayer.plan(schema, usable, dp ? undefined : table, { mappingsFromRows: !dp });
   const readOff = new Set<string>();
+  // Of those, the rules read off the noisy pair counts the generator released (not its rows).
+  const readOffCounts = new Set<string>();
   const establishment = (rule: Rule): RuleEstablishment =>
     rule.source === 'declared' ? 'declared' : readOff.has(describeRule(rule)) ? 'read off the released model' : dp ? (confirmed.has(describeRule(rule)) ? 'confirmed privately' : 'not used') : mined ? 'mined without DP' : 'inferred without DP';
   const established = (rule: Rule): string => {
@@ -148,6 +152,8 @@ export async function planRules(
       case 'declared':
         return 'declared in the schema (public knowledge, no privacy cost)';
       case 'read off the released model':
+        if (readOffCounts.has(describeRule(rule)))
+          return `read off the released model: the noisy counts of the column pair it measured are consistent with no row breaking the rule (within ${MEASURED_RULE_Z} noise deviations), where unrelated columns would break it in many (post-processing, no privacy cost)`;
         return `read off the released model: kept by at least ${100 - MODEL_RULE_TOLERANCE * 100} % of the rows it binds among ${PAIR_SAMPLE_ROWS.toLocaleString('en-GB')} rows the DP generator sampled (post-processing, no privacy cost)`;
       case 'confirmed privately':
         return `confirmed privately: ${countWords(test!, confirmation!)}, consistent with none (threshold ${confirmation!.z} σ); the count is in the privacy ledger`;
@@ -166,8 +172,9 @@ export async function planRules(
     notes,
     releases: confirmation?.releases ?? [],
     establishFromModel: dp && schema.rules?.length !== 0,
-    report: (final: RuleLayer, fromModel: Rule[] = []) => {
+    report: (final: RuleLayer, fromModel: Rule[] = [], fromCounts: string[] = []) => {
       for (const rule of fromModel) readOff.add(describeRule(rule));
+      for (const text of fromCounts) readOffCounts.add(text);
       const listed = new Set(candidates.map(describeRule));
       const all = [...candidates, ...fromModel.filter((rule) => !listed.has(describeRule(rule)))];
       const how = new Map(final.describe().map((d) => [d.rule, d.how]));
@@ -215,18 +222,23 @@ export async function completeFromModel(
   establish: boolean,
   /** The label the release gives categories it left out (`Other`). */
   unreleased?: string,
-): Promise<{ layer: RuleLayer; established: Rule[] }> {
+  /** Column pairs the generator measured with noise (releases), read before the pool. */
+  measured: readonly MeasuredPair[] = [],
+): Promise<{ layer: RuleLayer; established: Rule[]; fromCounts: string[] }> {
   const rows = PAIR_SAMPLE_ROWS;
   const decoded = transformer.decode(await source.sample(rows, seed), rows, schema.columns.length, new Random(seed));
   layer.inverse(schema, decoded, rows);
-  if (!establish) return { layer: layer.withPairsFrom(schema, decoded, rows), established: [] };
+  if (!establish) return { layer: layer.withPairsFrom(schema, decoded, rows), established: [], fromCounts: [] };
   const { rules, offsets, derived, mappings, missingness } = layer.state;
   // Columns the layer already rewrites, sets or blanks are left as they are.
   const rewritten = new Set([...offsets.map((o) => o.column), ...derived.map((i) => (rules[i] as { column: string }).column)]);
   const set = new Set(mappings.map((m) => (rules[m.rule] as DeterminesRule).to));
   const blanked = new Set(missingness.map((i) => (rules[i] as { column: string }).column));
   const known = new Set(rules.map(describeRule));
-  let established = mineFromModel(schema, { rowCount: rows, columns: decoded, rowIndex: new Int32Array(0) }, (c) => rewritten.has(c), unreleased).filter((rule) => {
+  // The measured pairs first: their counts tell a rule from the model's spread of noise.
+  const fromCounts = rulesFromMeasurements(schema, measured, (c) => rewritten.has(c), unreleased);
+  const fromPool = mineFromModel(schema, { rowCount: rows, columns: decoded, rowIndex: new Int32Array(0) }, (c) => rewritten.has(c), unreleased);
+  let established = [...fromCounts, ...fromPool].filter((rule) => {
     if (known.has(describeRule(rule))) return false;
     // One rule sets each column, and one blanks it.
     if (rule.kind === 'determines') return !set.has(rule.to) && (set.add(rule.to), true);
@@ -239,7 +251,7 @@ export async function completeFromModel(
     const planned = RuleLayer.plan(schema, [...rules, ...established], undefined, { mappingsFromRows: false }).withPairsFrom(schema, decoded, rows);
     const uncovered = new Set([...planned.state.checkedOnly, ...planned.state.notKept]);
     const covered = established.filter((rule) => !uncovered.has(describeRule(rule)));
-    if (covered.length === established.length) return { layer: planned, established };
+    if (covered.length === established.length) return { layer: planned, established, fromCounts: fromCounts.map(describeRule) };
     established = covered;
   }
 }

@@ -1,0 +1,220 @@
+/**
+ * Under DP, determines and missingWhen rules read off the column pairs a generator measured with
+ * noise (pgm's tree, the raked tvae's: pgm/mst.ts), at no privacy cost (post-processing of
+ * releases). A model fitted to noisy counts spreads mass over cells the real rows leave empty (rhc
+ * at ε 3: `dthdte` present beside `death` "No" in 3 % of pgm's rows), so its own rows cannot show
+ * a rule at 99 % (mineFromModel); the counts themselves can, against their known noise:
+ * - `from` = x fixes `to` = y when the noisy count of x's rows outside y is at most
+ *   MEASURED_RULE_Z noise deviations (consistent with none), while unrelated columns would put at
+ *   least twice that many there (so a rule is told from chance);
+ * - `column` is missing under a parent's value when the value's rows with the column present are
+ *   consistent with none in the same way; every other value allows it.
+ * Only cells holding a single value (a category, a whole number, missing) make rules; values the
+ * release merged (rare levels, bins of numbers, `Other`) do not.
+ */
+import type { MeasuredPair } from '../pgm/mst';
+import type { ColumnHistogram } from '../release/types';
+import { slotWeights } from '../privacy/marginals';
+import type { Rule, Schema } from '../schema/types';
+import { isNumericColumn } from '../table';
+import { isKeyColumn } from './check';
+
+/** Noise deviations a count may reach and still be read as none (as rule confirmation's 3 σ). */
+export const MEASURED_RULE_Z = 3;
+
+/** Most values of a parent of missingness (as mining's MINING_LIMITS.parentValues). */
+const PARENT_VALUES = 20;
+
+/**
+ * What a cell of a column's domain stands for: the values it holds (null: missing), `whole` when
+ * each is a value of the file (not a bin of numbers, not `Other`), and `single` the one value that
+ * holds the cell alone (the others' released counts consistent with none), if any.
+ */
+interface CellValue {
+  values: (string | null)[];
+  whole: boolean;
+  single?: string | null;
+  /** The cell holds the release's label for categories it left out, and nothing else but missing. */
+  unreleased?: boolean;
+}
+
+export function rulesFromMeasurements(
+  schema: Schema,
+  pairs: readonly MeasuredPair[],
+  /** Columns the rule layer rewrites (offsets, computed): never keys or determined columns. */
+  rewritten: (column: string) => boolean,
+  /** The label the release gives categories it left out (`Other`): no value of the file. */
+  unreleased?: string,
+): Rule[] {
+  const determines: { rule: Rule; bound: number }[] = [];
+  const blanking = new Map<number, { rule: Rule; covered: number }>();
+  for (const pair of pairs) {
+    const [a, b] = pair.columns;
+    const cellsA = cellValues(pair.histograms[0], pair.cellOfSlot[0], unreleased);
+    const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased);
+    const table = (i: number, j: number): number => pair.counts[i * cellsB.length + j];
+    const transposed = (i: number, j: number): number => pair.counts[j * cellsB.length + i];
+    for (const [from, to, fromCells, toCells, count] of [
+      [a, b, cellsA, cellsB, table],
+      [b, a, cellsB, cellsA, transposed],
+    ] as const) {
+      const found = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased);
+      if (found) determines.push(found);
+      const missing = missingRule(schema, to, from, toCells, fromCells, (i, j) => count(j, i), pair.sigma, rewritten);
+      if (missing && missing.covered > (blanking.get(to)?.covered ?? 0)) blanking.set(to, missing);
+    }
+  }
+  // Rules binding more rows first: the layer sets each column from one side only, so where two
+  // rules would set one column, or each other's columns, the first wins. Of two directions, the
+  // other is often the first's contrapositive (alive → not dead at 30 days; dead at 30 days →
+  // dead), or holds only within the noise (malignancy 0 → no cancer, where the few with cancer
+  // and no malignancy hide).
+  determines.sort((p, q) => q.bound - p.bound);
+  return [...determines.map((d) => d.rule), ...[...blanking.values()].map((m) => m.rule)];
+}
+
+/** What each cell of a measured column stands for. */
+function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased?: string): CellValue[] {
+  const weights = slotWeights(h);
+  const slots: (string | null | undefined)[] = weights.map((_, slot) => slotValue(h, slot));
+  const cells = Math.max(...cellOfSlot) + 1;
+  const sigma = h.sigma;
+  return Array.from({ length: cells }, (_, cell): CellValue => {
+    // Slots the release shows empty join a cell without being drawn there: they do not count.
+    const members = cellOfSlot.flatMap((c, slot) => (c === cell && weights[slot] > 0 ? [slot] : []));
+    if (!members.length) return { values: [], whole: false };
+    const top = members.reduce((best, slot) => (weights[slot] > weights[best] ? slot : best), members[0]);
+    // The values the release shows held by rows: a slot whose count is within the noise of none
+    // (days 21 to 29 beside 30, where no row is) is left out of the rule's pairs.
+    const held = members.filter((slot) => slot === top || sigma === undefined || weights[slot] > MEASURED_RULE_Z * sigma);
+    const values = held.map((slot) => slots[slot]).filter((v): v is string | null => v !== undefined && v !== unreleased);
+    const whole = values.length === held.length;
+    // The release's `Other` (alone, or with the missing cells, both rare) makes a cell of no value of the file.
+    if (unreleased !== undefined && held.some((slot) => slots[slot] === unreleased) && held.every((slot) => slots[slot] === unreleased || slots[slot] === null))
+      return { values, whole, unreleased: true };
+    // One value holds the cell when the others' released counts are consistent with none (rhc's
+    // t3d30 = 30 shares its cell with 29, which a few rows hold at most).
+    const rest = members.reduce((sum, slot) => sum + (slot === top ? 0 : weights[slot]), 0);
+    const alone = members.length === 1 || (sigma !== undefined && rest <= MEASURED_RULE_Z * sigma * Math.sqrt(members.length - 1));
+    const value = slots[top];
+    return alone && value !== undefined && value !== unreleased ? { values, whole, single: value } : { values, whole };
+  });
+}
+
+/** The value a histogram slot stands for alone; undefined for a bin of several numbers. */
+function slotValue(h: ColumnHistogram, slot: number): string | null | undefined {
+  if (h.type === 'categorical') return slot < h.levels.length ? h.levels[slot] : null;
+  const bins = h.counts.length;
+  if (slot === bins + 1) return null;
+  if (slot === bins) return '0';
+  return h.integerBins ? String(Math.round(h.min) + slot) : undefined;
+}
+
+function determinesRule(
+  schema: Schema,
+  from: number,
+  to: number,
+  fromCells: CellValue[],
+  toCells: CellValue[],
+  count: (i: number, j: number) => number,
+  sigma: number,
+  rewritten: (column: string) => boolean,
+  unreleased: string | undefined,
+): { rule: Rule; bound: number } | undefined {
+  const fromColumn = schema.columns[from];
+  const toColumn = schema.columns[to];
+  if (!isKeyColumn(fromColumn) || !isKeyColumn(toColumn) || rewritten(fromColumn.name) || rewritten(toColumn.name)) return undefined;
+  const k = toCells.length;
+  if (k < 2) return undefined;
+  const toTotals = Array.from({ length: k }, (_, j) => fromCells.reduce((s, _c, i) => s + count(i, j), 0));
+  const all = toTotals.reduce((s, x) => s + x, 0);
+  if (!(all > 0)) return undefined;
+  // The rest of a value's row: k − 1 noisy counts.
+  const noise = sigma * Math.sqrt(k - 1);
+  const combinations: [string, string][] = [];
+  let bound = 0;
+  // Every value of a cell whose rows all fall in one value of `to` goes with it.
+  fromCells.forEach((cell, i) => {
+    if (!cell.whole) return;
+    let total = 0;
+    let best = 0;
+    for (let j = 0; j < k; j++) {
+      total += count(i, j);
+      if (count(i, j) > count(i, best)) best = j;
+    }
+    const target = toCells[best].single;
+    if (target === undefined || target === null) return;
+    const outside = total - count(i, best);
+    const unrelated = total * (1 - Math.max(0, toTotals[best]) / all);
+    if (outside > MEASURED_RULE_Z * noise || unrelated < 2 * MEASURED_RULE_Z * noise) return;
+    bound += total;
+    for (const v of cell.values) if (v !== null) combinations.push([v, target]);
+  });
+  if (!combinations.length) return undefined;
+  const keyed = fromCells.flatMap((c) => c.values).filter((v) => v !== null).length;
+  const everyValue = combinations.length === keyed && fromCells.every((c) => c.whole || !c.values.some((v) => v !== null));
+  // A few values of a number fixing another column is a pattern, not a rule (as mining says).
+  if (isNumericColumn(fromColumn) && !everyValue) return undefined;
+  // The release's `Other` is no value of the file, but the rows hold it: under a whole rule it
+  // takes the value its cell's rows mostly hold, so every row is set.
+  const other = fromCells.findIndex((c) => c.unreleased);
+  if (everyValue && other >= 0 && unreleased !== undefined) {
+    let best = 0;
+    for (let j = 0; j < k; j++) if (count(other, j) > count(other, best)) best = j;
+    const target = toCells[best].single;
+    if (target !== undefined && target !== null) combinations.push([unreleased, target]);
+  }
+  const when = everyValue ? {} : { when: combinations.map(([f]) => f) };
+  return { rule: { kind: 'determines', from: fromColumn.name, to: toColumn.name, ...when, combinations, source: 'inferred', enforce: true }, bound };
+}
+
+function missingRule(
+  schema: Schema,
+  target: number,
+  parent: number,
+  targetCells: CellValue[],
+  parentCells: CellValue[],
+  /** Count of (target cell, parent cell). */
+  count: (t: number, p: number) => number,
+  sigma: number,
+  rewritten: (column: string) => boolean,
+): { rule: Rule; covered: number } | undefined {
+  const parentColumn = schema.columns[parent];
+  const targetColumn = schema.columns[target];
+  if (!isKeyColumn(parentColumn) || isNumericColumn(parentColumn) || rewritten(parentColumn.name)) return undefined;
+  // A computed column is derived from its inputs; an offset keeps its missing cells (the date's).
+  if (targetColumn.exclude || parentCells.length > PARENT_VALUES + 1) return undefined;
+  const missingCell = targetCells.findIndex((c) => c.single === null);
+  if (missingCell < 0 || targetCells.length < 2) return undefined;
+  const noise = sigma * Math.sqrt(targetCells.length - 1);
+  let presentAll = 0;
+  let all = 0;
+  const rows = parentCells.map((_, p) => {
+    let total = 0;
+    for (let t = 0; t < targetCells.length; t++) total += count(t, p);
+    const present = total - count(missingCell, p);
+    presentAll += present;
+    all += total;
+    return { total, present };
+  });
+  if (!(all > 0) || !(presentAll > 0)) return undefined;
+  const allowed: string[] = [];
+  let covered = 0;
+  let parentMissingPresent = false;
+  parentCells.forEach((cell, p) => {
+    const { total, present } = rows[p];
+    const none = present <= MEASURED_RULE_Z * noise;
+    const values = cell.values;
+    // Blanked: the value's rows hold no present cell, where unrelated columns would put many.
+    if (none && (total * presentAll) / all >= 2 * MEASURED_RULE_Z * noise) {
+      covered += total;
+      return;
+    }
+    // Too few rows to tell: allowed, so no real value is blanked (a missing parent cannot be listed).
+    for (const v of values) if (v !== null) allowed.push(v);
+    if (!none && values.includes(null)) parentMissingPresent = true;
+  });
+  // A missing parent cannot allow a value (presentOnlyWhen lists values): such a rule would blank real cells.
+  if (parentMissingPresent || !allowed.length || covered <= 0) return undefined;
+  return { rule: { kind: 'missingWhen', column: targetColumn.name, parent: parentColumn.name, presentOnlyWhen: allowed, source: 'inferred', enforce: true }, covered };
+}

@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { generate, type GeneratorName } from '../../src/core/generate';
+import { evaluateRules } from '../../src/core/evaluate/rules';
+import type { MeasuredPair } from '../../src/core/pgm/mst';
+import { describeRule, majorityMapping } from '../../src/core/rules/check';
+import { rulesFromMeasurements } from '../../src/core/rules/from-measurements';
+import { mineRules } from '../../src/core/rules/mine';
+import { Random } from '../../src/core/random';
+import type { CategoricalHistogram } from '../../src/core/release/types';
+import { inferSchema } from '../../src/core/schema/infer';
+import type { Rule, Schema } from '../../src/core/schema/types';
+import { loadTable, type Table } from '../../src/core/table';
+import { tempDir, tempFile } from '../helpers/files';
+
+/**
+ * Follow-up of patients, with the kinds of rule rhc holds that a DP generator broke: values of one
+ * column fixing another for some values only (no cancer → no malignancy, metastatic → malignancy),
+ * the same fact both ways (alive → not dead within 30 days; dead within 30 days → dead), a number
+ * fixed by a value (days to death within 30 is 30 for those alive at 30 days), a death date only
+ * for the dead, after admission; and a colour unrelated to all.
+ */
+function followUpCsv(rows: number, seed = 3): string {
+  const random = new Random(seed);
+  const lines = ['cancer,malignancy,died,died30,days30,admitted,death_date,colour'];
+  const day = (n: number): string => new Date(Date.UTC(2020, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+  for (let i = 0; i < rows; i++) {
+    const u = random.next();
+    const cancer = u < 0.6 ? 'No' : u < 0.85 ? 'Yes' : 'Metastatic';
+    const malignancy = cancer === 'No' ? 0 : cancer === 'Metastatic' ? 1 : random.int(2);
+    const died = random.next() < 0.6;
+    const died30 = died && random.next() < 0.5;
+    // Deaths within 30 days come within 20 days, so 30 stands apart from them.
+    const days30 = died30 ? 1 + random.int(20) : 30;
+    const admitted = random.int(900);
+    const death = died ? day(admitted + random.int(400)) : '';
+    lines.push([cancer, malignancy, died ? 'Yes' : 'No', died30 ? 'Yes' : 'No', days30, day(admitted), death, ['red', 'green', 'blue'][random.int(3)]].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The rules mined from the whole real file, each determines rule with its real pairs (what the rules bench declares). */
+function declaredFrom(schema: Schema, real: Table): { mined: Rule[]; declared: Rule[] } {
+  const mined = mineRules(schema, real).filter((r) => r.enforce);
+  const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+  const declared = mined.map((rule): Rule => {
+    if (rule.kind !== 'determines') return { ...rule, source: 'declared' };
+    const when = rule.when ? new Set(rule.when) : undefined;
+    const pairs = [...majorityMapping(real.columns[index.get(rule.from)!], real.columns[index.get(rule.to)!], real.rowCount)];
+    return { ...rule, source: 'declared', combinations: pairs.filter(([f, t]) => t !== null && (!when || when.has(f))) as [string, string][] };
+  });
+  return { mined, declared };
+}
+
+async function fixture(rows: number): Promise<{ file: string; schema: Schema; real: Table; mined: Rule[]; declared: Rule[] }> {
+  const file = tempFile('followup.csv', followUpCsv(rows));
+  const schema = await inferSchema(file);
+  const real = await loadTable(file, schema);
+  return { file, schema, real, ...declaredFrom(schema, real) };
+}
+
+/** Synthetic rows breaking each rule mined from the real file (only those that some break). */
+async function brokenRows(out: string, schema: Schema, real: Table, mined: Rule[]): Promise<Record<string, number>> {
+  const synthetic = await loadTable(out, schema);
+  const checked = evaluateRules({ ...schema, rules: mined }, real, synthetic);
+  return Object.fromEntries(checked.rules.filter((r) => r.synthetic.broken > 0).map((r) => [r.rule, r.synthetic.broken]));
+}
+
+test('the fixture holds every kind of rule that broke on rhc', async () => {
+  const { mined } = await fixture(4000);
+  const texts = mined.map(describeRule);
+  for (const expected of [
+    'cancer determines malignancy (when cancer is one of "No", "Metastatic")',
+    'died determines died30 (when died is "No")',
+    'died30 determines died (when died30 is "Yes")',
+    'died30 determines days30 (when died30 is "No")',
+    'death_date present only when died is "Yes"',
+    'admitted ≤ death_date',
+  ]) {
+    assert.ok(texts.includes(expected), `${expected}\n${texts.join('\n')}`);
+  }
+});
+
+for (const generator of ['pgm', 'tvae'] as GeneratorName[]) {
+  test(`under DP at ε 3 (${generator}), declared rules of every kind are kept in every synthetic row`, async () => {
+    const { file, schema, real, mined, declared } = await fixture(4000);
+    const out = path.join(tempDir(), 's.csv');
+    await generate({ input: file, out, seed: 2, schema: { ...schema, rules: declared }, generator, epochs: 1, privacy: { epsilon: 3 }, evaluate: false });
+    assert.deepEqual(await brokenRows(out, schema, real, mined), {});
+  });
+}
+
+test('without DP the run mines its own rules and keeps them in every synthetic row', async () => {
+  const { file, schema, real, mined } = await fixture(3000);
+  const out = path.join(tempDir(), 's.csv');
+  const { card } = await generate({ input: file, out, seed: 2, schema, epochs: 2, privacy: 'none', evaluate: false });
+  assert.ok(card.rules.length >= mined.length, JSON.stringify(card.rules.map((r) => r.rule)));
+  assert.deepEqual(await brokenRows(out, schema, real, mined), {});
+});
+
+test('under DP with no rule declared, pgm reads partial rules and missingness off the pair counts it released: at most 1 % of rows break a rule', async () => {
+  const { file, schema, real, mined } = await fixture(8000);
+  const out = path.join(tempDir(), 's.csv');
+  const { card } = await generate({ input: file, out, seed: 2, schema, generator: 'pgm', privacy: { epsilon: 3 }, evaluate: false });
+  const read = card.rules.filter((r) => r.establishment === 'read off the released model' && /noisy counts of the column pair it measured/.test(r.established)).map((r) => r.rule);
+  // Each pair of related columns gives one rule, in whichever direction binds more rows.
+  assert.ok(read.some((r) => /^cancer determines malignancy/.test(r)), read.join('\n'));
+  assert.ok(read.some((r) => /^died determines died30|^died30 determines died/.test(r)), read.join('\n'));
+  assert.ok(read.includes('death_date present only when died is "Yes"'), read.join('\n'));
+  // The colour is unrelated to everything: no rule names it.
+  assert.ok(!card.rules.some((r) => /colour/.test(r.rule)), JSON.stringify(card.rules.map((r) => r.rule)));
+  // days30 is left out: pgm's released cells hold 30 together with the last days before it, so a
+  // rule on it cannot be read off the counts (declared, it is kept: the tests above).
+  const checked = mined.filter((rule) => !describeRule(rule).includes('days30'));
+  const synthetic = await loadTable(out, schema);
+  const breaking = evaluateRules({ ...schema, rules: checked }, real, synthetic).syntheticRowsBreakingAny;
+  assert.ok(breaking.share <= 0.01, JSON.stringify(await brokenRows(out, schema, real, checked)));
+});
+
+/** A measured pair of two categorical columns, with noise of deviation `sigma` already in its counts. */
+function pair(levels: [string[], string[]], counts: number[], sigma: number): MeasuredPair {
+  const histogram = (ls: string[], totals: number[]): CategoricalHistogram => ({ type: 'categorical', levels: ls, counts: totals, missing: 0, sigma });
+  const rowsOf = levels[0].map((_, i) => levels[1].reduce((s, _l, j) => s + counts[i * levels[1].length + j], 0));
+  const colsOf = levels[1].map((_, j) => levels[0].reduce((s, _l, i) => s + counts[i * levels[1].length + j], 0));
+  return {
+    columns: [0, 1],
+    cellOfSlot: [levels[0].map((_, i) => i).concat([0]), levels[1].map((_, j) => j).concat([0])],
+    histograms: [histogram(levels[0], rowsOf), histogram(levels[1], colsOf)],
+    counts,
+    sigma,
+  };
+}
+
+test('a rule is read off measured counts only when its breaks are within the noise and chance would break it often', () => {
+  const schema = {
+    columns: [
+      { name: 'plan', kind: 'categorical' },
+      { name: 'cover', kind: 'categorical' },
+    ],
+  } as unknown as Schema;
+  const read = (p: MeasuredPair): string[] => rulesFromMeasurements(schema, [p], () => false).map(describeRule);
+  // "basic" always goes with "none" (its other cell is noise around 0), so "some" goes with
+  // "full"; "full" and "none" vary.
+  const clean = pair([['basic', 'full'], ['none', 'some']], [2000, -25, 900, 1100], 20);
+  // Both directions, the one binding more rows first (the layer keeps it where they clash).
+  assert.deepEqual(read(clean), ['plan determines cover (when plan is "basic")', 'cover determines plan (when cover is "some")']);
+  const [rule] = rulesFromMeasurements(schema, [clean], () => false);
+  assert.deepEqual((rule as { combinations: unknown }).combinations, [['basic', 'none']]);
+  // Broken in 5 % of its rows (100, five noise deviations): not a rule.
+  assert.deepEqual(read(pair([['basic', 'full'], ['none', 'some']], [1900, 100, 900, 1100], 20)), []);
+  // Too few rows for chance to break it more than the noise could hide: not a rule.
+  assert.deepEqual(read(pair([['basic', 'full'], ['none', 'some']], [60, 0, 900, 1100], 20)), []);
+  // A column the layer rewrites is never read.
+  assert.deepEqual(rulesFromMeasurements(schema, [clean], (c) => c === 'cover'), []);
+});
