@@ -9,8 +9,9 @@
  *   least twice that many there (so a rule is told from chance);
  * - `column` is missing under a parent's value when the value's rows with the column present are
  *   consistent with none in the same way; every other value allows it.
- * Only cells holding a single value (a category, a whole number, missing) make rules; values the
- * release merged (rare levels, bins of numbers, `Other`) do not.
+ * The fixed value (or missing) must hold its cell alone, the others' released counts being within
+ * the noise of none; a fixing cell may hold several values of the file (each then fixes it), but
+ * no bin of numbers; the release's `Other` is no value of the file.
  */
 import type { MeasuredPair } from '../pgm/mst';
 import type { ColumnHistogram } from '../release/types';
