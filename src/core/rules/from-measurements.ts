@@ -47,7 +47,7 @@ export function rulesFromMeasurements(
   /** The label the release gives categories it left out (`Other`): no value of the file. */
   unreleased?: string,
 ): Rule[] {
-  const determines: { rule: Rule; bound: number }[] = [];
+  const determines: { rule: Rule; bound: number; z: number }[] = [];
   const blanking = new Map<number, { rule: Rule; covered: number }>();
   for (const pair of pairs) {
     const [a, b] = pair.columns;
@@ -55,21 +55,24 @@ export function rulesFromMeasurements(
     const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased);
     const table = (i: number, j: number): number => pair.counts[i * cellsB.length + j];
     const transposed = (i: number, j: number): number => pair.counts[j * cellsB.length + i];
+    let chosen: { rule: Rule; bound: number; z: number } | undefined;
     for (const [from, to, fromCells, toCells, count] of [
       [a, b, cellsA, cellsB, table],
       [b, a, cellsB, cellsA, transposed],
     ] as const) {
       const found = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased);
-      if (found) determines.push(found);
+      if (found && (!chosen || found.z < chosen.z)) chosen = found;
       const missing = missingRule(schema, to, from, toCells, fromCells, (i, j) => count(j, i), pair.sigma, rewritten);
       if (missing && missing.covered > (blanking.get(to)?.covered ?? 0)) blanking.set(to, missing);
     }
+    // Of the two directions of a pair, the one whose breaks are nearer none: the other is its
+    // contrapositive (alive → not dead at 30 days; dead at 30 days → dead), or holds only within
+    // the noise (rhc's malignancy 0 → no cancer, broken by 40 real rows hidden in it, which would
+    // leave cancer → malignancy unkept).
+    if (chosen) determines.push(chosen);
   }
   // Rules binding more rows first: the layer sets each column from one side only, so where two
-  // rules would set one column, or each other's columns, the first wins. Of two directions, the
-  // other is often the first's contrapositive (alive → not dead at 30 days; dead at 30 days →
-  // dead), or holds only within the noise (malignancy 0 → no cancer, where the few with cancer
-  // and no malignancy hide).
+  // rules would set one column, or each other's columns, the first wins.
   determines.sort((p, q) => q.bound - p.bound);
   return [...determines.map((d) => d.rule), ...[...blanking.values()].map((m) => m.rule)];
 }
@@ -121,7 +124,7 @@ function determinesRule(
   sigma: number,
   rewritten: (column: string) => boolean,
   unreleased: string | undefined,
-): { rule: Rule; bound: number } | undefined {
+): { rule: Rule; bound: number; z: number } | undefined {
   const fromColumn = schema.columns[from];
   const toColumn = schema.columns[to];
   if (!isKeyColumn(fromColumn) || !isKeyColumn(toColumn) || rewritten(fromColumn.name) || rewritten(toColumn.name)) return undefined;
@@ -134,6 +137,8 @@ function determinesRule(
   const noise = sigma * Math.sqrt(k - 1);
   const combinations: [string, string][] = [];
   let bound = 0;
+  let outsideAll = 0;
+  let cellsKept = 0;
   // Every value of a cell whose rows all fall in one value of `to` goes with it.
   fromCells.forEach((cell, i) => {
     if (!cell.whole) return;
@@ -149,6 +154,8 @@ function determinesRule(
     const unrelated = total * (1 - Math.max(0, toTotals[best]) / all);
     if (outside > MEASURED_RULE_Z * noise || unrelated < 2 * MEASURED_RULE_Z * noise) return;
     bound += total;
+    outsideAll += outside;
+    cellsKept++;
     for (const v of cell.values) if (v !== null) combinations.push([v, target]);
   });
   if (!combinations.length) return undefined;
@@ -166,7 +173,9 @@ function determinesRule(
     if (target !== undefined && target !== null) combinations.push([unreleased, target]);
   }
   const when = everyValue ? {} : { when: combinations.map(([f]) => f) };
-  return { rule: { kind: 'determines', from: fromColumn.name, to: toColumn.name, ...when, combinations, source: 'inferred', enforce: true }, bound };
+  // The rows outside the fixed values, in noise deviations of their sum.
+  const z = outsideAll / (noise * Math.sqrt(cellsKept));
+  return { rule: { kind: 'determines', from: fromColumn.name, to: toColumn.name, ...when, combinations, source: 'inferred', enforce: true }, bound, z };
 }
 
 function missingRule(
