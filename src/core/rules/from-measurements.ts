@@ -48,6 +48,7 @@ export function rulesFromMeasurements(
   unreleased?: string,
 ): Rule[] {
   const determines: { rule: Rule; bound: number; z: number }[] = [];
+  const fallbacks: { rule: Rule; bound: number; z: number }[] = [];
   const blanking = new Map<number, { rule: Rule; covered: number }>();
   for (const pair of pairs) {
     const [a, b] = pair.columns;
@@ -55,26 +56,29 @@ export function rulesFromMeasurements(
     const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased);
     const table = (i: number, j: number): number => pair.counts[i * cellsB.length + j];
     const transposed = (i: number, j: number): number => pair.counts[j * cellsB.length + i];
-    let chosen: { rule: Rule; bound: number; z: number } | undefined;
+    const found: { rule: Rule; bound: number; z: number }[] = [];
     for (const [from, to, fromCells, toCells, count] of [
       [a, b, cellsA, cellsB, table],
       [b, a, cellsB, cellsA, transposed],
     ] as const) {
-      const found = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased);
-      if (found && (!chosen || found.z < chosen.z)) chosen = found;
+      const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased);
+      if (rule) found.push(rule);
       const missing = missingRule(schema, to, from, toCells, fromCells, (i, j) => count(j, i), pair.sigma, rewritten);
       if (missing && missing.covered > (blanking.get(to)?.covered ?? 0)) blanking.set(to, missing);
     }
-    // Of the two directions of a pair, the one whose breaks are nearer none: the other is its
-    // contrapositive (alive → not dead at 30 days; dead at 30 days → dead), or holds only within
-    // the noise (rhc's malignancy 0 → no cancer, broken by 40 real rows hidden in it, which would
-    // leave cancer → malignancy unkept).
-    if (chosen) determines.push(chosen);
+    // Of the two directions of a pair, the one whose breaks are nearer none first: the other is
+    // its contrapositive (alive → not dead at 30 days; dead at 30 days → dead), or holds only
+    // within the noise (rhc's malignancy 0 → no cancer, broken by 40 real rows hidden in it,
+    // which would leave cancer → malignancy unkept). The other is a fallback, for when another
+    // rule sets the first one's column.
+    found.sort((p, q) => p.z - q.z);
+    if (found[0]) determines.push(found[0]);
+    if (found[1]) fallbacks.push(found[1]);
   }
   // Rules binding more rows first: the layer sets each column from one side only, so where two
   // rules would set one column, or each other's columns, the first wins.
-  determines.sort((p, q) => q.bound - p.bound);
-  return [...determines.map((d) => d.rule), ...[...blanking.values()].map((m) => m.rule)];
+  const byBound = (p: { bound: number }, q: { bound: number }): number => q.bound - p.bound;
+  return [...determines.sort(byBound), ...fallbacks.sort(byBound)].map((d) => d.rule).concat([...blanking.values()].map((m) => m.rule));
 }
 
 /** What each cell of a measured column stands for. */
