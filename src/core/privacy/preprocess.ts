@@ -672,6 +672,82 @@ function adjacentThreshold(sigma: number): number {
   return sigma * normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / 2);
 }
 
+/**
+ * Chance that noise alone stretches a column's bounds away from its bulk (see gridRange): a run of
+ * empty octaves apart from the occupied ones must stand this far above its noise.
+ */
+const FAR_FALSE_STRETCH = 1e-5;
+/** Unoccupied octaves between two occupied ones that still leave them one group (see gridRange). */
+const GRID_GAP = 1;
+/** Most octaves pooled in one run of thin octaves (see gridRange). */
+const GRID_POOL_OCTAVES = 16;
+
+/**
+ * The grid bins [lo, hi] that a column's bounds span, from its noisy grid counts (-Infinity where
+ * no value can lie). Post-processing of the grid release alone: no extra budget.
+ *
+ * Occupied bins (above gridThreshold: noise alone puts some empty bin there with chance 1e-3)
+ * form groups, two occupied bins at most GRID_GAP empty ones apart being one group, and the exact
+ * zero a group of its own. The bounds span the group of largest noisy mass (the bulk), the zero
+ * bin when occupied (0 is never an absurd bound), and any other group only when its pooled count
+ * stands FAR_FALSE_STRETCH's margin above its noise: one false bin 40 octaves from the bulk gave
+ * age a lower bound of -3.8e15 and education_num values near 1e16 (about one column in a thousand).
+ * A far group of two bins or more clears that margin whenever each bin clears the threshold.
+ *
+ * The values of a column may also spread thinly over many octaves, none above the threshold
+ * (adult's first 2,000 rows: capital_gain's 176 non-zero values over 9 octaves, at most 50 in one,
+ * against a threshold of 55): the bounds then held the zero alone and every non-zero value was
+ * written as 1. So runs of up to GRID_POOL_OCTAVES adjacent unoccupied octaves are pooled, and the
+ * run whose pooled count stands furthest above its noise (sigma √octaves) joins the groups when
+ * it clears the same margin. That margin is set for every run tried: about one independent
+ * chance per doubling of a run's length from each starting bin, as for tailRange, so noise alone
+ * stretches the bounds away from the bulk with chance under FAR_FALSE_STRETCH per column (1e-3
+ * before); within GRID_GAP of the bulk, with chance about 1e-5, by at most two octaves.
+ */
+export function gridRange(noisy: readonly number[], sigma: number): [number, number] {
+  const threshold = gridThreshold(sigma);
+  const margin = normalQuantile(1 - FAR_FALSE_STRETCH / (noisy.length * (1 + Math.log2(GRID_POOL_OCTAVES))));
+  const zeroBin = GRID_POWERS.length + 1;
+  const occupied = noisy.map((c) => c > threshold);
+  const groups: { lo: number; hi: number; sum: number; bins: number }[] = [];
+  let open: (typeof groups)[number] | undefined;
+  noisy.forEach((c, bin) => {
+    if (!occupied[bin]) return;
+    if (bin !== zeroBin && open && bin - open.hi - 1 <= GRID_GAP) {
+      open.hi = bin;
+      open.sum += c;
+      open.bins++;
+      return;
+    }
+    const group = { lo: bin, hi: bin, sum: c, bins: 1 };
+    groups.push(group);
+    open = bin === zeroBin ? undefined : group;
+  });
+  // The thin run that stands furthest above its noise, among unoccupied non-zero bins.
+  let best: (typeof groups)[number] | undefined;
+  for (let start = 0; start < noisy.length; start++) {
+    let sum = 0;
+    for (let end = start; end < noisy.length && end - start < GRID_POOL_OCTAVES; end++) {
+      if (occupied[end] || end === zeroBin || !Number.isFinite(noisy[end])) break;
+      sum += noisy[end];
+      const bins = end - start + 1;
+      if (!best || sum / Math.sqrt(bins) > best.sum / Math.sqrt(best.bins)) best = { lo: start, hi: end, sum, bins };
+    }
+  }
+  const clearsMargin = (g: (typeof groups)[number]): boolean => g.sum >= margin * sigma * Math.sqrt(g.bins);
+  if (best && clearsMargin(best)) groups.push(best);
+  // No bin clearly above the noise (values spread thinly over several octaves, or mostly
+  // missing): the fullest noisy bin is still the likeliest place of the values (pbc at ε 1:
+  // cholesterol's fullest octave holds 4 sigma).
+  if (!groups.length) {
+    const fullest = noisy.indexOf(Math.max(...noisy));
+    return [fullest, fullest];
+  }
+  const bulk = groups.reduce((a, g) => (g.sum > a.sum ? g : a));
+  const kept = groups.filter((g) => g === bulk || g.lo === zeroBin || clearsMargin(g));
+  return [Math.min(...kept.map((g) => g.lo)), Math.max(...kept.map((g) => g.hi))];
+}
+
 /** A whole-number column whose bounds start at most here reaches down to 1 (see octaveBounds). */
 const REACH_TO_ONE_FROM = 8;
 
@@ -687,21 +763,12 @@ function octaveBounds(
   const counts = new Float64Array(bins);
   for (const x of values) if (!Number.isNaN(x)) counts[gridBin(x)]++;
   const noisy = Array.from(counts, (c) => c + noise());
-  // Post-processing: a bin is occupied when its noisy count is clearly above noise. One empty bin
-  // crossing the threshold would stretch the bounds to its power of two and flatten the column's
-  // histogram, so the threshold holds the chance that any of the empty bins crosses it to 1e-3.
-  const threshold = gridThreshold(sigma);
   // Bins outside a public domain (dates past year 9999) cannot hold values: noise there is ignored.
   const possible = noisy.map((c, bin) => {
     const [a, b] = gridEdges(bin);
     return !domain || (b >= domain.min && a <= domain.max) ? c : -Infinity;
   });
-  let lo = possible.findIndex((c) => c > threshold);
-  let hi = bins - 1 - [...possible].reverse().findIndex((c) => c > threshold);
-  // No bin clearly above the noise (values spread thinly over several octaves, or mostly
-  // missing): the fullest noisy bin is still the likeliest place of the values (pbc at ε 1:
-  // cholesterol's fullest octave holds 4 sigma).
-  if (lo < 0) lo = hi = possible.indexOf(Math.max(...possible));
+  let [lo, hi] = gridRange(possible, sigma);
   // The bins just beyond the occupied ones hold a column's thin tails (rhc's creatinine from 8 to
   // 16: 100 of 5,735 rows, under the threshold above). Outwards from each end, a bin is taken in
   // while it clears a lower threshold: each side stops at its first bin that does not, so noise
