@@ -697,15 +697,15 @@ const GRID_POOL_OCTAVES = 16;
  * The values of a column may also spread thinly over many octaves, none above the threshold
  * (adult's first 2,000 rows: capital_gain's 176 non-zero values over 9 octaves, at most 50 in one,
  * against a threshold of 55): the bounds then held the zero alone and every non-zero value was
- * written as 1. So runs of up to GRID_POOL_OCTAVES adjacent unoccupied octaves are pooled, and the
- * run whose pooled count stands furthest above its noise (sigma √octaves) joins the groups when
+ * written as 1. So runs of up to GRID_POOL_OCTAVES adjacent octaves outside the bulk and the zero
+ * are pooled (a lone occupied octave too thin to keep alone may be part of one), and the run
+ * whose pooled count stands furthest above its noise (sigma √octaves) joins the groups when
  * it clears the same margin. That margin is set for every run tried: about one independent
  * chance per doubling of a run's length from each starting bin, as for tailRange, so noise alone
  * stretches the bounds away from the bulk with chance under FAR_FALSE_STRETCH per column (1e-3
- * before); within GRID_GAP of the bulk, with chance about 1e-5, by at most two octaves. Where the
- * exact zero is the bulk, the run clears a margin set for 1e-3 instead (4.7 noise deviations
- * against 5.6): its non-zero values lie somewhere, and the stricter margin found capital_gain's
- * on 2,000 rows in about one run in three. For such a column the false-stretch chance stays 1e-3.
+ * before); within GRID_GAP of the bulk, with chance about 1e-5, by at most two octaves. On
+ * 2,000 rows this margin finds capital_gain's values in about one run in three: where the zero
+ * is left alone, beyondZeroBounds widens the next release's bounds.
  */
 export function gridRange(noisy: readonly number[], sigma: number): [number, number] {
   const threshold = gridThreshold(sigma);
@@ -735,10 +735,7 @@ export function gridRange(noisy: readonly number[], sigma: number): [number, num
   // too small to keep alone may be part of it).
   const best = thinRun(noisy, (bin) => (bin < bulk.lo || bin > bulk.hi) && bin !== zeroBin);
   const clearsMargin = (g: (typeof groups)[number]): boolean => g.sum >= margin * sigma * Math.sqrt(g.bins);
-  // A column whose bulk is the exact zero holds its other values somewhere, if at all: the run
-  // that locates them clears a margin for the grid's own chance of error, BOUNDS_FALSE_OCCUPANCY.
-  const runMargin = bulk.lo === zeroBin ? normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY / (noisy.length * (1 + Math.log2(GRID_POOL_OCTAVES)))) : margin;
-  if (best && best.sum >= runMargin * sigma * Math.sqrt(best.bins)) groups.push(best);
+  if (best && clearsMargin(best)) groups.push(best);
   if (!groups.includes(bulk)) groups.push(bulk);
   const kept = groups.filter((g) => g === bulk || g.lo === zeroBin || clearsMargin(g));
   return [Math.min(...kept.map((g) => g.lo)), Math.max(...kept.map((g) => g.hi))];
@@ -767,8 +764,9 @@ function thinRun(noisy: readonly number[], allowed: (bin: number) => boolean): {
  * histogram shows values clamped into its top bin: a zero-heavy column whose other values spread
  * too thinly over the grid for it to locate them with confidence (adult's capital_gain on 2,000
  * rows: 176 values over 9 octaves). The clamped count, less the grid's own count of the top bin's
- * octave, measures the values beyond the bounds with noise σ√2 (many noise deviations for 176
- * rows), tested once per column at BOUNDS_FALSE_OCCUPANCY; given they exist, the grid's positive
+ * octave, measures the values beyond the bounds with noise σ√2 (ten noise deviations for 176
+ * rows), tested once per column at FAR_FALSE_STRETCH (so bounds widened with no values beyond,
+ * to wherever the grid's noise peaks, stay as rare as in gridRange); given they exist, the grid's positive
  * run of the largest pooled count above the bounds locates them (no margin needed to locate what
  * is known to be there). The bounds become 0 to that run's top, for the next release (values
  * beyond are clamped in, as everywhere). Post-processing of the grid and the first histogram;
@@ -777,7 +775,7 @@ function thinRun(noisy: readonly number[], allowed: (bin: number) => boolean): {
 function beyondZeroBounds(first: NoisyValueCounts, grid: readonly number[], sigma: number): { min: number; max: number } | undefined {
   const last = first.raw.length - 1;
   const excess = first.raw[last] - grid[gridBin(first.edges[last])];
-  if (excess < normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY) * sigma * Math.SQRT2) return undefined;
+  if (excess < normalQuantile(1 - FAR_FALSE_STRETCH) * sigma * Math.SQRT2) return undefined;
   const run = thinRun(grid, (bin) => gridEdges(bin)[0] >= first.max);
   if (!run) return undefined;
   const max = gridEdges(run.hi)[1];
