@@ -700,8 +700,9 @@ const GRID_POOL_OCTAVES = 16;
  * written as 1. So runs of up to GRID_POOL_OCTAVES adjacent octaves outside the bulk and the zero
  * are pooled (a lone occupied octave too thin to keep alone may be part of one), and the run
  * whose pooled count stands furthest above its noise (sigma √octaves) joins the groups when
- * it clears the same margin. That margin is set for every run tried: about one independent
- * chance per doubling of a run's length from each starting bin, as for tailRange, so noise alone
+ * it clears the same margin. That margin is set for every run tried (a union bound over each
+ * start and length: 5.8 noise deviations; counting one chance per doubling of the length, as
+ * tailRange does, let noise through 3 times in 60,000 simulated columns), so noise alone
  * stretches the bounds away from the bulk with chance under FAR_FALSE_STRETCH per column (1e-3
  * before); within GRID_GAP of the bulk, with chance about 1e-5, by at most two octaves. On
  * 2,000 rows this margin finds capital_gain's values in about one run in three: where the zero
@@ -709,7 +710,7 @@ const GRID_POOL_OCTAVES = 16;
  */
 export function gridRange(noisy: readonly number[], sigma: number): [number, number] {
   const threshold = gridThreshold(sigma);
-  const margin = normalQuantile(1 - FAR_FALSE_STRETCH / (noisy.length * (1 + Math.log2(GRID_POOL_OCTAVES))));
+  const margin = normalQuantile(1 - FAR_FALSE_STRETCH / (noisy.length * GRID_POOL_OCTAVES));
   const zeroBin = GRID_POWERS.length + 1;
   const occupied = noisy.map((c) => c > threshold);
   const groups: { lo: number; hi: number; sum: number; bins: number }[] = [];
