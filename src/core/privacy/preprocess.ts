@@ -766,18 +766,19 @@ function thinRun(noisy: readonly number[], allowed: (bin: number) => boolean): {
  * too thinly over the grid for it to locate them with confidence (adult's capital_gain on 2,000
  * rows: 176 values over 9 octaves). The clamped count, less the grid's own count of the top bin's
  * octave, measures the values beyond the bounds with noise σ√2 (ten noise deviations for 176
- * rows), tested once per column at FAR_FALSE_STRETCH, so bounds widened where no values lie
- * beyond (to wherever the grid's noise peaks) stay as rare as in gridRange. Given they exist, the
- * grid's positive run of the largest pooled count above the bounds locates them (no margin is
- * needed to locate what is known to be there). Fewer values beyond than the test needs (about
- * 6 noise deviations) are still clamped to 1. The bounds become 0 to that run's top, for the next release (values
+ * rows), tested once per column at BOUNDS_FALSE_OCCUPANCY. Given they exist, the grid's
+ * positive run of the largest pooled count above the bounds locates them (no margin is needed to
+ * locate what is known to be there). Bounds widened where no values lie beyond (to wherever the
+ * grid's noise peaks, 1e-3 of zero-only columns) write no value there unless a bin of the next
+ * histogram also clears its core threshold by noise alone (1e-3 again: 1e-6 together). Fewer
+ * values beyond than the test needs (about 4.4 noise deviations) are still clamped to 1. The bounds become 0 to that run's top, for the next release (values
  * beyond are clamped in, as everywhere). Post-processing of the grid and the first histogram;
  * values below zero are clamped into the zero bin and stay out. Undefined otherwise.
  */
 function beyondZeroBounds(first: NoisyValueCounts, grid: readonly number[], sigma: number): { min: number; max: number } | undefined {
   const last = first.raw.length - 1;
   const excess = first.raw[last] - grid[gridBin(first.edges[last])];
-  if (excess < normalQuantile(1 - FAR_FALSE_STRETCH) * sigma * Math.SQRT2) return undefined;
+  if (excess < normalQuantile(1 - BOUNDS_FALSE_OCCUPANCY) * sigma * Math.SQRT2) return undefined;
   const run = thinRun(grid, (bin) => gridEdges(bin)[0] >= first.max);
   if (!run) return undefined;
   const max = gridEdges(run.hi)[1];
