@@ -196,7 +196,7 @@ for (const generator of ['marginals', 'tvae'] as const) {
       const privacy = withoutReleased(card.privacy as unknown as Record<string, unknown>, generator === 'tvae' ? released.privacy : []);
       // Whether a column's second histogram narrows the bounds is decided by its first release.
       const ledger = (privacy.budget as { preprocessing: { releases: { what: string }[] } }).preprocessing;
-      ledger.releases = ledger.releases.map((r) => ({ ...r, what: r.what.replace(/^(the same histogram again|histogram of values within bounds narrowed).*/, 'second histogram') }));
+      ledger.releases = ledger.releases.map((r) => ({ ...r, what: r.what.replace(/^(the same histogram again|histogram of values within bounds (narrowed|chosen)).*/, 'second histogram') }));
       const history = card.training.history.map((h) => h.epoch);
       return {
         model: { ...withoutReleased(model as unknown as Record<string, unknown>, [...released.model, ...(generator === 'tvae' ? ['privacy.epsilon'] : [])]), columns },
