@@ -16,3 +16,17 @@ export interface ChunkSource {
   sample(rows: number, seed: number): Promise<EncodedRows>;
   close(): Promise<void>;
 }
+
+/**
+ * Most bytes of encoded rows (float64) held at once, however wide the file: a 500-column file
+ * encodes to some 3,400 values a row, so 20,000 rows in one matrix took 540 MB.
+ */
+export const MAX_ENCODED_BYTES = 64 * 2 ** 20;
+
+/**
+ * Rows per encoded chunk: `most`, fewer when `inFlight` chunks of that many rows of `width`
+ * values would pass MAX_ENCODED_BYTES. Narrow files keep `most` (so draw the same rows).
+ */
+export function encodedChunkRows(width: number, most: number, inFlight = 1): number {
+  return Math.max(1, Math.min(most, Math.floor(MAX_ENCODED_BYTES / (8 * Math.max(width, 1) * inFlight))));
+}

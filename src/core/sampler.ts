@@ -4,7 +4,7 @@ import { Random } from './random';
 import { regenerateIdentifiersAsync } from './schema/identifiers';
 import type { ColumnSchema, Schema } from './schema/types';
 import type { TableTransformer } from './transform/transformer';
-import type { ChunkSource, EncodedRows } from './chunk-source';
+import { encodedChunkRows, type ChunkSource, type EncodedRows } from './chunk-source';
 import type { RuleLayer } from './rules/layer';
 import type { ColumnData, Table } from './table';
 import { EntityAssembler, type AssemblyStats } from './entities/assemble';
@@ -16,6 +16,8 @@ export function outputColumns(schema: Schema): ColumnSchema[] {
 }
 
 const CHUNK_ROWS = 4096;
+/** Chunks requested ahead, so that worker threads sample while this thread decodes. */
+const CHUNKS_AHEAD = 4;
 
 /**
  * Regenerated values of the identifier columns among `columns`, `rows` each (unique where the
@@ -115,11 +117,12 @@ export async function sampleRows(
     }
     stats.stillBroken += bad.length;
   };
-  // Chunks are requested ahead so that worker threads sample while this thread decodes.
   const chunks: { rows: number; pool: number; matrix: Promise<EncodedRows> }[] = [];
+  // On wide files, fewer rows a chunk: the chunks in flight stay within MAX_ENCODED_BYTES.
+  const chunkRows = encodedChunkRows(transformer.width, CHUNK_ROWS, CHUNKS_AHEAD);
   let requested = 0;
   const request = (): void => {
-    const n = Math.min(CHUNK_ROWS, rows - requested);
+    const n = Math.min(chunkRows, rows - requested);
     // Entities pick each row from a pool of candidates (their constants matched).
     const pool = assembler ? assembler.poolSize(n) : n;
     chunks.push({ rows: n, pool, matrix: source.sample(pool, chunkSeeds.nextUint32()) });
@@ -127,7 +130,7 @@ export async function sampleRows(
   };
   try {
     for (let done = 0; done < rows; ) {
-      while (requested < rows && chunks.length < 4) request();
+      while (requested < rows && chunks.length < CHUNKS_AHEAD) request();
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
       const chunk = chunks.shift()!;
       const n = chunk.rows;

@@ -25,7 +25,7 @@ import { MEASURED_RULE_Z, rulesFromMeasurements } from './from-measurements';
 import type { MeasuredPair } from '../pgm/mst';
 import type { ChunkSource } from '../chunk-source';
 import { Random } from '../random';
-import type { TableTransformer } from '../transform/transformer';
+import { sampleDecoded, type TableTransformer } from '../transform/transformer';
 
 /** A candidate rule tested through the privacy ledger (privacy/rule-confirmation.ts). */
 export interface TestedRule {
@@ -226,7 +226,7 @@ export async function completeFromModel(
   measured: readonly MeasuredPair[] = [],
 ): Promise<{ layer: RuleLayer; established: Rule[]; fromCounts: string[] }> {
   const rows = PAIR_SAMPLE_ROWS;
-  const decoded = transformer.decode(await source.sample(rows, seed), rows, schema.columns.length, new Random(seed));
+  const decoded = await sampleDecoded(source, transformer, rows, schema.columns.length, seed);
   layer.inverse(schema, decoded, rows);
   if (!establish) return { layer: layer.withPairsFrom(schema, decoded, rows), established: [], fromCounts: [] };
   const { rules, offsets, derived, mappings, missingness } = layer.state;

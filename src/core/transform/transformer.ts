@@ -1,4 +1,5 @@
 import { Random } from '../random';
+import { encodedChunkRows, type ChunkSource } from '../chunk-source';
 import { isModelled, isNumericColumn, type ColumnData, type Table } from '../table';
 import type { Schema } from '../schema/types';
 import { fitBayesianMixture, responsibilities, type Mixture1D } from './gmm';
@@ -384,6 +385,38 @@ export class TableTransformer {
  * Most levels a categorical column is one-hot encoded with (no DP; under DP the release threshold
  * already pools rare values). The output layer's width, and so training time, grows with it.
  */
+/**
+ * `rows` rows drawn from `source` and decoded, in chunks of at most MAX_ENCODED_BYTES of encoded
+ * values (chunk-source.ts): the decoded columns are all that is held whole. When one chunk holds
+ * them all, the rows are exactly those of one `source.sample(rows, seed)`.
+ */
+export async function sampleDecoded(source: ChunkSource, transformer: TableTransformer, rows: number, columnCount: number, seed: number): Promise<DecodedColumn[]> {
+  const decodeRandom = new Random(seed);
+  const perChunk = encodedChunkRows(transformer.width, rows);
+  if (perChunk >= rows) return transformer.decode(await source.sample(rows, seed), rows, columnCount, decodeRandom);
+  // Later chunks' seeds from a stream of their own (the first keeps `seed`).
+  const chunkSeeds = new Random((seed ^ 0x5bd1e995) >>> 0);
+  let out: DecodedColumn[] = [];
+  for (let start = 0; start < rows; start += perChunk) {
+    const n = Math.min(perChunk, rows - start);
+    const chunk = transformer.decode(await source.sample(n, start === 0 ? seed : chunkSeeds.nextUint32()), n, columnCount, decodeRandom);
+    if (start === 0) {
+      out = chunk.map((c): DecodedColumn => {
+        if (c.type === 'numeric') return { type: 'numeric', values: new Float64Array(rows) };
+        if (c.type === 'categorical') return { type: 'categorical', codes: new Int32Array(rows), levels: c.levels };
+        return c.lengths ? { type: 'none', lengths: new Int32Array(rows) } : c;
+      });
+    }
+    chunk.forEach((c, i) => {
+      const o = out[i];
+      if (c.type === 'numeric' && o.type === 'numeric') o.values.set(c.values, start);
+      else if (c.type === 'categorical' && o.type === 'categorical') o.codes.set(c.codes, start);
+      else if (c.type === 'none' && o.type === 'none' && c.lengths && o.lengths) o.lengths.set(c.lengths, start);
+    });
+  }
+  return out;
+}
+
 export const DEFAULT_LEVEL_CAP = 100;
 
 /** A marker level for the pooled rare values; decoding replaces it, so it never reaches the output. */
