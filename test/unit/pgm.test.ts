@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Random } from '../../src/core/random';
 import { related, seededSecure } from '../helpers/random';
 import { estimate, ForestSampler, marginalsOf, orientForest, type Forest, type Measurement, type Potentials } from '../../src/core/pgm/forest';
-import { selectTree } from '../../src/core/pgm/mst';
+import { MAX_CLIQUE_CELLS, MAX_TREE_CELLS, pairCellCap, selectTree } from '../../src/core/pgm/mst';
 import { columnDomain } from '../../src/core/pgm/domain';
 import { generate } from '../../src/core/generate';
 import { readModelFile } from '../../src/core/generators/model-file';
@@ -151,6 +151,29 @@ test('the tree selection depends on the rows only through the exponential mechan
   assert.equal(firstPick.size, 6);
   const expected = runs / 6;
   for (const [key, count] of firstPick) assert.ok(Math.abs(count - expected) < 5 * Math.sqrt(expected), `${key}: ${count}`);
+});
+
+test('on a wide file the tree\'s tables stay within MAX_TREE_CELLS whichever pairs are chosen; files up to 65 columns keep every pair', () => {
+  for (const hubCells of [1, 2, 3, 4]) {
+    // 64 pairs (65 columns besides the hub) keep the full cap, as before the bound.
+    for (const edges of [1, 14, 62, 64]) assert.equal(pairCellCap(edges, hubCells), MAX_CLIQUE_CELLS, `${edges} pairs, hub of ${hubCells}`);
+    for (const edges of [65, 100, 499, 4_999, 100_000]) {
+      const cap = pairCellCap(edges, hubCells);
+      const tables = (pairCells: number): number => edges * pairCells * hubCells * hubCells;
+      assert.ok(tables(cap) <= MAX_TREE_CELLS, `${edges} pairs of ${cap} cells, hub of ${hubCells}`);
+      // The largest cap within the bound: it shrinks only when it must.
+      assert.ok(cap === MAX_CLIQUE_CELLS || tables(cap + 1) > MAX_TREE_CELLS, `${edges} pairs, hub of ${hubCells}: cap ${cap}`);
+    }
+  }
+  // 500 columns, one of them a hub of 4 cells: pairs of at most 526 cells (two numeric columns of 34 cells, 1,156, are left out).
+  assert.equal(pairCellCap(498, 4), 526);
+});
+
+test('the tree selection never chooses a pair larger than its cap, however strong', () => {
+  const sizes = [3, 3, 3, 3];
+  const cells = twoPairs(1000, new Random(1));
+  assert.deepEqual(selectTree(sizes, cells, uniformOneWay(sizes), 1000, 1000, 1, 3, seededSecure(1), 0, Infinity, 8), []);
+  assert.equal(selectTree(sizes, cells, uniformOneWay(sizes), 1000, 1000, 1, 3, seededSecure(1), 0, Infinity, 9).length, 3);
 });
 
 test('a numeric column\'s cells group its released bins by mass; empty slots join a cell and are never drawn', () => {

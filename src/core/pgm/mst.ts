@@ -42,6 +42,24 @@ export const MAX_HUB_CELLS = 4;
 export const MAX_CLIQUE_CELLS = 4096;
 
 /**
+ * Most cells in the tree's pair tables together (with a hub, a pair's table is its cells times the
+ * hub's cells squared). Fitting holds at most about 100 bytes a cell (noisy counts and their
+ * weights, four copies of the log-potentials, two of the marginals, the sampler's tables), so some
+ * 420 MB. Up to 65 modelled columns every pair keeps MAX_CLIQUE_CELLS; on wider files a pair's cap
+ * shrinks with the column count (pairCellCap).
+ */
+export const MAX_TREE_CELLS = 2 ** 22;
+
+/**
+ * Largest pair (its own cells) that may join a tree of `treeEdges` pairs, each measured with a hub
+ * of `hubCells` cells: a public rule (the column count and the hub's released cells), so the
+ * tree's tables stay within MAX_TREE_CELLS whichever pairs are chosen.
+ */
+export function pairCellCap(treeEdges: number, hubCells = 1): number {
+  return Math.min(MAX_CLIQUE_CELLS, Math.floor(MAX_TREE_CELLS / (Math.max(1, treeEdges) * hubCells * hubCells)));
+}
+
+/**
  * Most row visits spent scoring candidate pairs (pairs × rows). Beyond it, a data-independent
  * random subset of the pairs (seeded, so public) are the candidates; with 500 columns and 100,000
  * rows that is 5,000 of the 124,750 pairs.
@@ -214,6 +232,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
           random,
           plannedSigma,
           maxCandidates,
+          pairCellCap(rounds, hub === undefined ? 1 : sizes[hub]),
         )
       : [];
   // A hub needs a tree that spans the other columns (else parts would disagree on it).
@@ -421,6 +440,8 @@ export function selectTree(
   measurementSigma = 0,
   /** Most candidate pairs (from released figures only: the candidates must not depend on the rows). */
   maxCandidates = Infinity,
+  /** Largest pair (cells) that is a candidate (pairCellCap). */
+  maxPairCells = MAX_CLIQUE_CELLS,
 ): [number, number][] {
   const d = sizes.length;
   const probabilities = oneWay.map((m) => {
@@ -428,11 +449,12 @@ export function selectTree(
     const s = p.reduce((a, b) => a + b, 0);
     return p.map((x) => (s > 0 ? x / s : 1 / p.length));
   });
+  const pairCap = Math.min(maxPairCells, MAX_CLIQUE_CELLS);
   let candidates: [number, number][] = [];
-  for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) if (sizes[a] * sizes[b] <= MAX_CLIQUE_CELLS) candidates.push([a, b]);
+  for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) if (sizes[a] * sizes[b] <= pairCap) candidates.push([a, b]);
   if (candidates.length > maxCandidates) candidates = new Random(0x5eed).shuffle(candidates).slice(0, maxCandidates);
   const scores = new Float64Array(candidates.length);
-  const buffer = new Float64Array(MAX_CLIQUE_CELLS);
+  const buffer = new Float64Array(pairCap);
   candidates.forEach(([a, b], k) => {
     const sb = sizes[b];
     const size = sizes[a] * sb;
