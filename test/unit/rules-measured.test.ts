@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { generate, type GeneratorName } from '../../src/core/generate';
 import { evaluateRules } from '../../src/core/evaluate/rules';
-import type { MeasuredPair } from '../../src/core/pgm/mst';
+import type { MeasuredPair } from '../../src/core/release/types';
 import { describeRule, majorityMapping } from '../../src/core/rules/check';
 import { rulesFromMeasurements } from '../../src/core/rules/from-measurements';
 import { mineRules } from '../../src/core/rules/mine';

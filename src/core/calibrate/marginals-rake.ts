@@ -1,7 +1,8 @@
 import type { ChunkSource } from '../chunk-source';
 import { rowCells } from '../pgm/domain';
 import { modelNodes, nodeCells, type PgmState } from '../pgm/model';
-import { fitPgm, type MeasuredPair, type PgmFitRequest } from '../pgm/mst';
+import { fitPgm, type PgmFitRequest } from '../pgm/mst';
+import type { MeasuredPair } from '../release/types';
 import type { LedgerPart } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import type { ReleaseEntry } from '../release/types';

@@ -11,7 +11,7 @@ import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ModelFile } from './model-file';
-import type { MeasuredPair } from '../pgm/mst';
+import type { MeasuredPair } from '../release/types';
 
 /**
  * One interface for every generator: fit from the release and the training rows, sample encoded

@@ -1,5 +1,5 @@
-import { slotWeights } from '../privacy/marginals';
 import { slotsOf, type ColumnHistogram } from '../privacy/preprocess';
+import { slotWeights } from '../release/types';
 import type { Table } from '../table';
 
 /**

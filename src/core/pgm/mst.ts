@@ -1,5 +1,5 @@
 import { PrivacyLedger } from '../privacy/accountant';
-import type { ColumnHistogram, ReleaseEntry, PrivateStatistics } from '../release/types';
+import type { ColumnHistogram, MeasuredPair, ReleaseEntry, PrivateStatistics } from '../release/types';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import { Random, type SecureRandom } from '../random';
 import { discreteGaussianNoise } from '../privacy/discrete-gaussian';
@@ -118,23 +118,6 @@ export interface PgmFitRequest {
    * Default 0: the tree alone (MST).
    */
   rounds?: number;
-}
-
-/**
- * One measured pair as released: each column's slots grouped into its cells, and the noisy counts
- * (not clipped: sums over cells stay unbiased), folded over the hub's cells when there is one.
- * Post-processing may read rules off them (rules/from-measurements.ts).
- */
-export interface MeasuredPair {
-  /** Schema indices. */
-  columns: [number, number];
-  cellOfSlot: [number[], number[]];
-  /** The two columns' released histograms, whose slots the cells group. */
-  histograms: [ColumnHistogram, ColumnHistogram];
-  /** Row-major: cell of the first column x cell of the second. */
-  counts: number[];
-  /** Standard deviation of each count's noise (after folding). */
-  sigma: number;
 }
 
 export interface PgmFit {

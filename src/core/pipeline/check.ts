@@ -1,5 +1,5 @@
 import type { Generator } from '../generators/types';
-import type { MeasuredPair } from '../pgm/mst';
+import type { MeasuredPair } from '../release/types';
 import type { Random, SecureRandom } from '../random';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
 import { confirmRulesPrivately } from '../privacy/rule-confirmation';

@@ -3,7 +3,7 @@ import type { Schema } from '../schema/types';
 import type { ColumnData, Table } from '../table';
 import type { TableTransformer } from '../transform/transformer';
 import type { ChunkSource } from '../chunk-source';
-import { valueInBin, type ColumnHistogram, type NumericHistogram, type PairHistogram } from '../release/types';
+import { slotWeights, valueInBin, type ColumnHistogram, type NumericHistogram, type PairHistogram } from '../release/types';
 
 /**
  * The low-fidelity generator (the UCLH approach): every column drawn independently from its
@@ -134,11 +134,6 @@ function binOf(h: NumericHistogram, x: number): number {
     else hi = mid - 1;
   }
   return lo;
-}
-
-/** A histogram's weight per slot: value bins or levels, then (numeric) zero, then missing. */
-export function slotWeights(h: ColumnHistogram): number[] {
-  return h.type === 'categorical' ? [...h.counts, h.missing] : [...h.counts, h.zero, h.missing];
 }
 
 export interface SlotDraw {

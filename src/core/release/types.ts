@@ -76,6 +76,29 @@ export interface CategoricalHistogram {
 
 export type ColumnHistogram = NumericHistogram | CategoricalHistogram;
 
+/** A histogram's weight per slot: value bins or levels, then (numeric) zero, then missing. */
+export function slotWeights(h: ColumnHistogram): number[] {
+  return h.type === 'categorical' ? [...h.counts, h.missing] : [...h.counts, h.zero, h.missing];
+}
+
+/**
+ * One measured pair as released: each column's slots grouped into its cells, and the noisy counts
+ * (not clipped: sums over cells stay unbiased), folded over the hub's cells when there is one.
+ * Post-processing may read rules off them (rules/from-measurements.ts).
+ */
+export interface MeasuredPair {
+  /** Schema indices. */
+  columns: [number, number];
+  cellOfSlot: [number[], number[]];
+  /** The two columns' released histograms, whose slots the cells group. */
+  histograms: [ColumnHistogram, ColumnHistogram];
+  /** Row-major: cell of the first column x cell of the second. */
+  counts: number[];
+  /** Standard deviation of each count's noise (after folding). */
+  sigma: number;
+}
+
+
 /**
  * A released joint histogram of two columns (the marginals generator's optional pairwise
  * structure). Each column's slots (numeric: value bins, then zero, then missing; categorical:

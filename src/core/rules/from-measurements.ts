@@ -13,9 +13,7 @@
  * the noise of none; a fixing cell may hold several values of the file (each then fixes it), but
  * no bin of numbers; the release's `Other` is no value of the file.
  */
-import type { MeasuredPair } from '../pgm/mst';
-import type { ColumnHistogram } from '../release/types';
-import { slotWeights } from '../privacy/marginals';
+import { slotWeights, type ColumnHistogram, type MeasuredPair } from '../release/types';
 import type { Rule, Schema } from '../schema/types';
 import { isNumericColumn } from '../table';
 import { isKeyColumn } from './check';

@@ -22,7 +22,7 @@ import { countBroken, describeRule } from './check';
 import { RuleLayer } from './layer';
 import { mineFromModel, mineRules, MODEL_RULE_TOLERANCE } from './mine';
 import { MEASURED_RULE_Z, rulesFromMeasurements } from './from-measurements';
-import type { MeasuredPair } from '../pgm/mst';
+import type { MeasuredPair } from '../release/types';
 import type { ChunkSource } from '../chunk-source';
 import { Random } from '../random';
 import { sampleDecoded, type TableTransformer } from '../transform/transformer';
