@@ -237,6 +237,7 @@ function summaryCards(data: ReportData): HTMLElement {
             row('Predicting', u.target, u.targetReason),
             row('Model', u.model),
             row('Tested on', `${u.testSet} (${int(u.testRows)} rows)`),
+            u.features?.sampled ? row('Features', `${int(u.features.used)} of ${int(u.features.total)} columns, a seeded sample`, `A wide file: both models use ${u.features.rule}.`) : null,
           ),
         ]
       : [h('div', 'big muted', DASH), h('div', 'big-label', 'Not evaluated: no prediction target was available.')],
@@ -491,6 +492,9 @@ function privacySection(data: ReportData): HTMLElement {
       mia ? ['Membership-inference AUC (95% CI)', `${fixed(mia.auc, 2)}${mia.low !== null && mia.high !== null ? ` (${fixed(mia.low, 2)}–${fixed(mia.high, 2)})` : ''}`] : null,
       mia && mia.advantage !== null ? ['Attacker advantage (TPR − FPR)', fixed(mia.advantage, 3)] : null,
       ['Identifier columns carried over', pr.identifiersCarried.length ? pr.identifiersCarried.join(', ') : 'none'],
+      pr.distanceColumns
+        ? ['Columns compared by the distance measures', `${int(pr.distanceColumns.used)} of ${int(pr.distanceColumns.total)}, a seeded sample`, `A wide file: distances (DCR, NNDR, membership inference) use ${pr.distanceColumns.rule}. Exact copies compare every column.`]
+        : null,
     ]),
   ];
   if (pr.rareCategoriesTotal > 0) {

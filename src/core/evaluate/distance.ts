@@ -119,16 +119,19 @@ export interface NearestResult {
 /**
  * Encode several tables (same schema) onto one shared encoding. Numeric ranges, level order and the
  * choice of summation order come from `tables[rangeFrom]` (default 0: the real training table).
- * Only rows encoded by one call can be compared.
+ * Only rows encoded by one call can be compared. `columns` (schema indices) limits the compared
+ * columns to those; the others are left out as if of type 'none'.
  */
-export function prepareRows(schema: Schema, tables: Table[], options: { rangeFrom?: number } = {}): EncodedRows[] {
+export function prepareRows(schema: Schema, tables: Table[], options: { rangeFrom?: number; columns?: readonly number[] } = {}): EncodedRows[] {
   if (tables.length === 0) return [];
   const ref = tables[options.rangeFrom ?? 0];
   if (!ref) throw new Error('prepareRows: rangeFrom does not name one of the tables');
   const numericCandidates: { column: number; min: number; range: number }[] = [];
   const categoricalColumns: number[] = [];
   const constantColumns: number[] = [];
+  const only = options.columns ? new Set(options.columns) : undefined;
   for (let i = 0; i < schema.columns.length; i++) {
+    if (only && !only.has(i)) continue;
     const type = ref.columns[i]?.type ?? 'none';
     for (const t of tables) {
       if ((t.columns[i]?.type ?? 'none') !== type) {

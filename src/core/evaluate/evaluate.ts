@@ -30,6 +30,11 @@ export interface EvaluateOptions {
   target?: string;
   protected?: string;
   seed?: number;
+  /**
+   * The work bounds of wide files (defaults: PAIR_ROW_VISITS, DISTANCE_CELL_VISITS,
+   * UTILITY_ROW_FEATURES). Lower values let a small file show what a wide one does.
+   */
+  bounds?: { pairRowVisits?: number; distanceCellVisits?: number; utilityRowFeatures?: number };
 }
 
 /**
@@ -68,9 +73,9 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
   const seed = options.seed ?? 0;
   const { schema, real, synthetic, holdout } = input;
 
-  const quality = await timed('quality', () => evaluateQuality(schema, real, synthetic, { seed }));
+  const quality = await timed('quality', () => evaluateQuality(schema, real, synthetic, { seed, pairRowVisits: options.bounds?.pairRowVisits }));
   const rules = await timed('rules', () => evaluateRules(schema, real, synthetic, seed));
-  const privacy: PrivacyDetails = await timed('privacy', () => evaluatePrivacy(schema, real, synthetic, { holdout, seed }));
+  const privacy: PrivacyDetails = await timed('privacy', () => evaluatePrivacy(schema, real, synthetic, { holdout, seed, distanceCellVisits: options.bounds?.distanceCellVisits }));
   if (input.files) privacy.identifiersCarried = await timed('identifiers', () => carriedIdentifiers(schema, input.files!));
   // Entity keys are identifiers, which tables do not hold: the measures read them from the files.
   const entities =
@@ -96,7 +101,7 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
   const utility =
     chosen && test && test.rowCount > 0
       ? await timed('utility', () =>
-          evaluateUtility(schema, real, synthetic, test, { target: chosen.column, targetReason: chosen.reason, testSetName: testName, seed }),
+          evaluateUtility(schema, real, synthetic, test, { target: chosen.column, targetReason: chosen.reason, testSetName: testName, seed, rowFeatures: options.bounds?.utilityRowFeatures }),
         )
       : undefined;
   let fairness;

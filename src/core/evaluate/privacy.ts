@@ -77,10 +77,34 @@ export interface PrivacyOptions {
    * random rows are the slowest to search, being far from everything).
    */
   baselineRows?: number;
+  /** Work bound of the distance metrics (default DISTANCE_CELL_VISITS); see `distanceColumnBound`. */
+  distanceCellVisits?: number;
+}
+
+/**
+ * On a wide file of unrelated columns every row is far from every other and the nearest-record
+ * search approaches brute force: synthetic rows x training rows x columns (500 columns x 4,000
+ * rows: about 15 minutes of privacy measures). So the distance metrics compare at most
+ * max(DISTANCE_MIN_COLUMNS, floor(DISTANCE_CELL_VISITS / (synthetic rows x training rows))) columns
+ * (rows after `maxRows`), a seeded uniform sample beyond it. Columns, not rows, are sampled: every
+ * training row stays a candidate, so a synthetic row that copies someone (on all columns) still
+ * sits at distance 0 from them. Exact copies always compare every column.
+ */
+export const DISTANCE_CELL_VISITS = 1e9;
+export const DISTANCE_MIN_COLUMNS = 80;
+
+/** The distance metrics' column bound for these row counts, and the rule in words. */
+export function distanceColumnBound(syntheticRows: number, trainRows: number, cellVisits = DISTANCE_CELL_VISITS): { columns: number; rule: string } {
+  const columns = Math.max(DISTANCE_MIN_COLUMNS, Math.floor(cellVisits / Math.max(1, syntheticRows * trainRows)));
+  return {
+    columns,
+    rule: `at most max(${DISTANCE_MIN_COLUMNS}, ${cellVisits.toExponential(0)} / (synthetic rows x training rows)) = ${columns} columns, a seeded uniform sample beyond it`,
+  };
 }
 
 /** PrivacyResult plus details behind its numbers (all extra fields are additions to the shape). */
 export interface PrivacyDetails extends PrivacyResult {
+  distanceColumns: NonNullable<PrivacyResult['distanceColumns']>;
   /** Rows each distance metric used, after subsampling to `maxRows`. */
   distanceRows: { train: number; synthetic: number; holdout?: number; baseline: number; maxRows: number; subsampled: boolean };
   /** Median DCR of the random baseline rows to training: the denominator of dcrBaselineProtection. */
@@ -119,6 +143,7 @@ export function evaluatePrivacy(schema: Schema, train: Table, synthetic: Table, 
   const sampleRandom = random.fork();
   const baselineRandom = random.fork();
   const membershipRandom = random.fork();
+  const columnRandom = random.fork();
 
   // Exact copies and rare categories: every row, by hashing.
   const compared = schema.columns.map((_, i) => i).filter((i) => (train.columns[i]?.type ?? 'none') !== 'none');
@@ -134,7 +159,10 @@ export function evaluatePrivacy(schema: Schema, train: Table, synthetic: Table, 
   const syntheticUsed = Math.min(synthetic.rowCount, maxRows);
   const baselineSize = Math.max(1, Math.min(syntheticUsed, Math.floor(options.baselineRows ?? 2000)));
   const baseline = randomBaseline(schema, train, baselineSize, baselineRandom);
-  const encoded = prepareRows(schema, holdout ? [train, synthetic, baseline, holdout] : [train, synthetic, baseline]);
+  const bound = distanceColumnBound(syntheticUsed, Math.min(train.rowCount, maxRows), options.distanceCellVisits);
+  const columnsSampled = compared.length > bound.columns;
+  const distanceColumns = columnsSampled ? Array.from(sampleIndices(compared.length, bound.columns, columnRandom), (j) => compared[j]) : compared;
+  const encoded = prepareRows(schema, holdout ? [train, synthetic, baseline, holdout] : [train, synthetic, baseline], { columns: distanceColumns });
   const trainAll = encoded[0];
   const trainRows = subsample(trainAll, maxRows, sampleRandom);
   const syntheticRows = subsample(encoded[1], maxRows, sampleRandom);
@@ -163,6 +191,13 @@ export function evaluatePrivacy(schema: Schema, train: Table, synthetic: Table, 
     dcrHistogram: { edges: [], train: [] },
     rareCategories,
     identifiersCarried: [],
+    distanceColumns: {
+      total: compared.length,
+      used: distanceColumns.length,
+      sampled: columnsSampled,
+      rule: bound.rule,
+      ...(columnsSampled ? { columns: distanceColumns.map((i) => schema.columns[i].name) } : {}),
+    },
     distanceRows: {
       train: trainRows.n,
       synthetic: syntheticRows.n,
@@ -384,7 +419,7 @@ function histogram(train: Float64Array, holdout?: Float64Array): PrivacyResult['
 }
 
 /** `size` distinct indices from 0..n-1, chosen uniformly, in increasing order. */
-function sampleIndices(n: number, size: number, random: Random): Int32Array {
+export function sampleIndices(n: number, size: number, random: Random): Int32Array {
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const take = Math.min(size, n);
   for (let i = 0; i < take; i++) {

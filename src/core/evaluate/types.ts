@@ -145,6 +145,11 @@ export interface PrivacyResult {
   rareCategories: { column: string; value: string; realCount: number; syntheticCount: number }[];
   /** Columns flagged as identifiers whose real values appear in the synthetic file. */
   identifiersCarried: string[];
+  /**
+   * Columns the distance metrics (DCR, NNDR, membership inference) compared: all of them, or on
+   * wide files a seeded sample (`rule` says the bound; exact copies always compare every column).
+   */
+  distanceColumns?: { total: number; used: number; sampled: boolean; rule: string; columns?: string[] };
 }
 
 export interface ClassificationScores {
@@ -171,6 +176,8 @@ export interface UtilityResult {
   /** synthetic / real on the headline metric (ROC AUC, or accuracy without it; R^2). */
   ratio: number | null;
   headline: 'rocAuc' | 'accuracy' | 'r2';
+  /** Feature columns both models used: all of them, or on wide files a seeded sample (`rule` says the bound). */
+  features?: { total: number; used: number; sampled: boolean; rule: string; columns?: string[] };
 }
 
 export interface FairnessGroup {

@@ -145,6 +145,8 @@ export interface PrivacyData {
   rareCategories: { column: string; value: string; realCount: number; syntheticCount: number }[];
   rareCategoriesTotal: number;
   identifiersCarried: string[];
+  /** Set when the distance measures compared a seeded sample of the columns (wide files). */
+  distanceColumns: { total: number; used: number; rule: string } | null;
   /** Differential privacy as the metadata card states it: 'none' means trained without DP. */
   dp: { status: 'dp' | 'none' | 'unknown'; epsilon: number | null; delta: number | null; mechanism: string | null; unit?: string };
 }
@@ -584,6 +586,7 @@ function buildPrivacy(evaluation: Evaluation, privacySection: Record<string, unk
     rareCategories: p.rareCategories.slice(0, MAX_RARE_CATEGORIES).map((r) => ({ ...r })),
     rareCategoriesTotal: p.rareCategories.length,
     identifiersCarried: [...p.identifiersCarried],
+    distanceColumns: p.distanceColumns?.sampled ? { total: p.distanceColumns.total, used: p.distanceColumns.used, rule: p.distanceColumns.rule } : null,
     dp: differentialPrivacy(privacySection, card),
   };
 }
@@ -695,6 +698,7 @@ function cleanUtility(u: UtilityResult): ReportUtility {
     trainOnSynthetic: cleanScores(u.trainOnSynthetic),
     ratio: num(u.ratio),
     headline: u.headline,
+    ...(u.features?.sampled ? { features: { total: u.features.total, used: u.features.used, sampled: true, rule: u.features.rule } } : {}),
   };
 }
 
