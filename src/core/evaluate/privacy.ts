@@ -53,7 +53,8 @@
  *
  * Tables larger than `maxRows` are subsampled (seeded, without replacement) for the distance
  * metrics only; exact copies and rare categories always use every row. `distanceRows` reports the
- * rows used.
+ * rows used. On wide files the distance metrics compare a seeded sample of the columns
+ * (DISTANCE_CELL_VISITS); `distanceColumns` reports which.
  */
 import { Random } from '../random';
 import { MISSING_TOKENS, trimValue } from '../schema/infer';
@@ -98,7 +99,7 @@ export function distanceColumnBound(syntheticRows: number, trainRows: number, ce
   const columns = Math.max(DISTANCE_MIN_COLUMNS, Math.floor(cellVisits / Math.max(1, syntheticRows * trainRows)));
   return {
     columns,
-    rule: `at most max(${DISTANCE_MIN_COLUMNS}, ${cellVisits.toExponential(0)} / (synthetic rows x training rows)) = ${columns} columns, a seeded uniform sample beyond it`,
+    rule: `at most max(${DISTANCE_MIN_COLUMNS}, ${cellVisits.toLocaleString('en-GB')} / (synthetic rows x training rows)) = ${columns.toLocaleString('en-GB')} columns, a seeded uniform sample beyond it`,
   };
 }
 

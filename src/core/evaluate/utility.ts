@@ -85,7 +85,7 @@ export function utilityFeatureBound(rows: number, rowFeatures = UTILITY_ROW_FEAT
   const features = Math.max(UTILITY_MIN_FEATURES, Math.floor(rowFeatures / Math.max(1, rows)));
   return {
     features,
-    rule: `at most max(${UTILITY_MIN_FEATURES}, ${rowFeatures.toExponential(0)} / training rows) = ${features} feature columns, a seeded uniform sample beyond it`,
+    rule: `at most max(${UTILITY_MIN_FEATURES}, ${rowFeatures.toLocaleString('en-GB')} / training rows) = ${features.toLocaleString('en-GB')} feature columns (training rows: the larger of the real and synthetic ones), a seeded uniform sample beyond it`,
   };
 }
 
