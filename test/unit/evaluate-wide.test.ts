@@ -60,7 +60,8 @@ test('a wide file: distances and utility use a seeded sample of columns, say so,
   const { schema, real, holdout: hold, synthetic: syn } = await load(columns, train, holdout, synthetic);
   // Bounds scaled to this file's rows so that it counts as wide: 300 x 300 x 50 cell visits, 300 x 40 row-features.
   const bounds = { distanceCellVisits: 300 * 300 * 50, utilityRowFeatures: 300 * 40 };
-  const run = () => evaluate({ schema, real, synthetic: syn, holdout: hold, names: { real: 'train.csv', synthetic: 'synthetic.csv', holdout: 'holdout.csv' } }, { bounds });
+  const run = (protectedColumn?: string) =>
+    evaluate({ schema, real, synthetic: syn, holdout: hold, names: { real: 'train.csv', synthetic: 'synthetic.csv', holdout: 'holdout.csv' } }, { bounds, protected: protectedColumn });
   const e = await run();
 
   const d = e.privacy.distanceColumns!;
@@ -79,10 +80,11 @@ test('a wide file: distances and utility use a seeded sample of columns, say so,
   assert.ok(u.ratio === null || Number.isFinite(u.ratio));
   for (const item of e.checklist) assert.ok(item.value.length > 0 && !/NaN|undefined/.test(item.value), `${item.id}: ${item.value}`);
 
-  // The same seed picks the same columns.
-  const again = await run();
+  // The same seed picks the same columns; fairness's models use the utility models' features.
+  const again = await run('c2');
   assert.deepEqual(again.privacy.distanceColumns, e.privacy.distanceColumns);
   assert.deepEqual(again.utility!.features, u.features);
+  assert.deepEqual((again.fairness as { features?: unknown }).features, u.features);
 
   const report = buildReportData({ schema, real, synthetic: syn, evaluation: e });
   assert.deepEqual(report.privacy.distanceColumns, { total: columns, used: 80, rule: d.rule });

@@ -113,6 +113,7 @@ export async function evaluate(input: EvaluateInput, options: EvaluateOptions = 
         column: options.protected!,
         target: chosen?.column,
         seed,
+        rowFeatures: options.bounds?.utilityRowFeatures,
         columnShapes: (r, s) => mean(columnShapes(schema, r, s).map((c) => c.score)),
       }),
     );

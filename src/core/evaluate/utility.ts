@@ -485,6 +485,8 @@ export interface FairnessDetail extends FairnessResult {
   groups: FairnessGroupDetail[];
   /** Groups with real rows beyond the first FAIRNESS_MAX_GROUPS, not evaluated. */
   skippedGroups: number;
+  /** With a target: the feature columns the models used (a seeded sample on wide files, as for utility). */
+  features?: UtilityResult['features'];
 }
 
 /**
@@ -499,7 +501,7 @@ export function evaluateFairness(
   train: Table,
   synthetic: Table,
   test: Table,
-  options: { column: string; target?: string; seed?: number; rounds?: number; columnShapes: (real: Table, synthetic: Table) => number },
+  options: { column: string; target?: string; seed?: number; rounds?: number; rowFeatures?: number; columnShapes: (real: Table, synthetic: Table) => number },
 ): FairnessDetail {
   const ci = targetIndex(schema, options.column);
   const realColumn = train.columns[ci];
@@ -518,7 +520,7 @@ export function evaluateFairness(
   const chosen = ranked.slice(0, FAIRNESS_MAX_GROUPS);
 
   const fitted = options.target
-    ? fitBoth(schema, train, synthetic, test, options.target, options.rounds ?? UTILITY_ROUNDS, options.seed ?? 0)
+    ? fitBoth(schema, train, synthetic, test, options.target, options.rounds ?? UTILITY_ROUNDS, options.seed ?? 0, options.rowFeatures)
     : undefined;
 
   const groups: FairnessGroupDetail[] = chosen.map(([value]) => {
@@ -545,5 +547,5 @@ export function evaluateFairness(
     }
     return group;
   });
-  return { column: options.column, groups, skippedGroups: ranked.length - chosen.length };
+  return { column: options.column, groups, skippedGroups: ranked.length - chosen.length, ...(fitted ? { features: fitted.p.features } : {}) };
 }
