@@ -7,6 +7,7 @@ import { holdsWholeNumbers, isModelled, isNumericColumn, type Table } from '../t
 import { DEFAULT_LEVEL_CAP, type ColumnFacts } from '../transform/transformer';
 import { valueInBin, type CategoricalHistogram, type ColumnHistogram, type NumericHistogram, type PairHistogram, type PrivateStatistics, type ReleaseEntry } from '../release/types';
 import { dateDomain, parseDate } from '../schema/dates';
+import { declaredRuleCategories } from '../rules/check';
 
 /**
  * Private preprocessing: every statistic the transformer (and the marginals generator) takes from
@@ -28,7 +29,9 @@ import { dateDomain, parseDate } from '../schema/dates';
  *   histogram); the chance that a category held by a single person clears it is at most
  *   `thresholdDelta` per column, which is added to the guarantee's delta. The rest map to an
  *   explicit "other" level, whose count is post-processing of released values (see
- *   remainderCount). With public categories the list is known and nothing is thresholded.
+ *   remainderCount). With public categories the list is known and nothing is thresholded. The
+ *   categories a declared rule names are public too (declaredRuleCategories): counted without the
+ *   threshold, the column's other categories still thresholded (and "other" kept).
  * - numeric and dates: bounds come from public bounds, or from a histogram over a fixed grid of
  *   powers of two (data-independent bins); then a histogram of equal bins (one per integer when
  *   the range allows) plus an exact-zero bin gives the shape. A numeric column without public
@@ -214,6 +217,9 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const sigma = k * Math.sqrt(1 / (2 * rhoEach));
   const noise = discreteGaussianNoise(options.random, sigma);
   let thresholdDelta = 0;
+  // The one place rule-named values join a column's public facts: a column's own complete list
+  // (`public.categories`) wins over them.
+  const ruleNamed = declaredRuleCategories(schema);
   const noisyCount = table.rowCount + noise();
   releases.push({ column: '(all)', what: 'row count', rho: rhoEach, sigma });
   // Checks on the released count only (post-processing), before anything else is released.
@@ -311,6 +317,12 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       const columnDelta = options.thresholdDelta;
       thresholdDelta += columnDelta;
       const threshold = releaseThreshold(k, sigma, columnDelta);
+      // Levels a declared rule names: public, so counted with noise but no threshold (the slots of
+      // one histogram with the thresholded ones: each row still falls in exactly one).
+      const named = ruleNamed.get(column.name);
+      const publicLevels = named?.values ?? [];
+      if (named) publicFacts.push(`${column.name}: categories ${publicLevels.join(', ')}, declared public by the rule${named.rules.length > 1 ? 's' : ''} ${named.rules.map((r) => `"${r}"`).join(', ')}`);
+      const publicCounts = publicLevels.map((level) => (counts.get(level) ?? 0) + noise());
       const levels: string[] = [];
       const noisyCounts: number[] = [];
       // Codes 0..15 of a column of whole-number codes (an ordinal such as 0-7) are counted over
@@ -320,6 +332,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       // 2 to 7 (25 % of its values) as "Other".
       const wholeNumbers = holdsWholeNumberCodes(column) ? new Array<number>(WHOLE_NUMBER_CODES).fill(0) : undefined;
       for (const [value, count] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        if (publicLevels.includes(value)) continue;
         const code = wholeNumbers ? wholeNumberCode(value) : -1;
         if (code >= 0) {
           wholeNumbers![code] = count;
@@ -334,7 +347,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       if (wholeNumbers) {
         const cleaned = cleanHistogram(wholeNumbers.map((c) => c + noise()), sigma);
         cleaned.forEach((c, code) => {
-          if (c > 0) {
+          if (c > 0 && !publicLevels.includes(String(code))) {
             levels.push(String(code));
             noisyCounts.push(c);
           }
@@ -345,16 +358,20 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       // "Other" (its count is what the kept ones leave, below), which bounds the model's width,
       // its training time and the card. Chosen from released counts: post-processing.
       const cap = Math.max(2, options.levelCap ?? DEFAULT_LEVEL_CAP);
+      // Public levels are always kept: the thresholded ones share what room they leave.
+      const room = Math.max(0, cap - 1 - publicLevels.length);
       let grouped = 0;
-      if (levels.length > cap - 1) {
+      if (levels.length > room) {
         const byCount = levels.map((_, i) => i).sort((a, b) => noisyCounts[b] - noisyCounts[a] || (levels[a] < levels[b] ? -1 : 1));
-        const kept = new Set(byCount.slice(0, cap - 1));
+        const kept = new Set(byCount.slice(0, room));
         grouped = levels.length - kept.size;
         const keptLevels = levels.filter((_, i) => kept.has(i));
         const keptCounts = noisyCounts.filter((_, i) => kept.has(i));
         levels.splice(0, levels.length, ...keptLevels);
         noisyCounts.splice(0, noisyCounts.length, ...keptCounts);
       }
+      levels.unshift(...publicLevels);
+      noisyCounts.unshift(...publicCounts);
       const noisyMissing = floorNoisyCount(missing + noise(), sigma);
       // "Other" is always a level: whether anything was suppressed must not show. Its count is
       // NOT a new count of the suppressed rows (that would count such a row twice, once in its
@@ -370,11 +387,13 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       }
       const otherLevel = other;
       const capped = grouped
-        ? `; ${grouped} more categories cleared it than the cap of ${cap} levels allows: they are grouped in "${other}" with the unreleased ones (the ${cap - 1} with the largest released counts are kept; the cap bounds the model's width and training time)`
+        ? `; ${grouped} more categories cleared it than the cap of ${cap} levels allows: they are grouped in "${other}" with the unreleased ones (the ${room} with the largest released counts are kept; the cap bounds the model's width and training time)`
         : '';
       const wholeNumberText = wholeNumbers ? `whole numbers 0 to ${WHOLE_NUMBER_CODES - 1} counted over that fixed range (kept where the counts show values, as for a histogram of values), other ` : '';
-      releases.push({ column: column.name, what: `${wholeNumberText}category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts, none when that is below ${FLOOR_SIGMAS} σ of its noise (no further release)${capped}`, rho: rhoEach, sigma });
-      const clipped = noisyCounts.map((c) => Math.max(0, c));
+      const publicText = publicLevels.length ? `counts of the ${publicLevels.length} categories named by declared rules (public, no threshold; none below ${FLOOR_SIGMAS} σ), ` : '';
+      releases.push({ column: column.name, what: `${publicText}${wholeNumberText}${publicLevels.length && !wholeNumbers ? 'other ' : ''}category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts, none when that is below ${FLOOR_SIGMAS} σ of its noise (no further release)${capped}`, rho: rhoEach, sigma });
+      // A public level's noisy count below the floor is taken as empty, as a missing count is.
+      const clipped = noisyCounts.map((c, i) => Math.max(0, i < publicLevels.length ? floorNoisyCount(c, sigma) : c));
       // No row-count estimate from this column: its total is the released row count by construction.
       histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing, sigma });
       facts.push(categoricalFacts(levels, histograms[histograms.length - 1] as CategoricalHistogram, otherLevel));

@@ -164,6 +164,37 @@ export function normaliseValue(column: ColumnSchema, value: string): string {
   return value;
 }
 
+/**
+ * The categories a DECLARED rule names (a determines rule's `when` values and combinations, a
+ * missingWhen rule's parent values), by categorical column: the user stated them as public
+ * knowledge (a coding scheme), so a DP release counts them without its threshold. Inferred rules,
+ * whether confirmed privately or read off the model, name nothing public: their values came from
+ * the rows. Numbers a rule names in a numeric column are not collected (see README, privacy).
+ */
+export function declaredRuleCategories(schema: Schema): Map<string, { values: string[]; rules: string[] }> {
+  const byName = new Map(schema.columns.map((c) => [c.name, c]));
+  const named = new Map<string, { values: string[]; rules: string[] }>();
+  const add = (columnName: string, values: readonly string[], rule: Rule): void => {
+    const column = byName.get(columnName);
+    if (!column || column.kind !== 'categorical' || values.length === 0) return;
+    const entry = named.get(columnName) ?? { values: [], rules: [] };
+    for (const value of values) if (!entry.values.includes(value)) entry.values.push(value);
+    const words = describeRule(rule);
+    if (!entry.rules.includes(words)) entry.rules.push(words);
+    named.set(columnName, entry);
+  };
+  for (const rule of schema.rules ?? []) {
+    if (rule.source !== 'declared') continue;
+    if (rule.kind === 'determines') {
+      add(rule.from, [...(rule.when ?? []), ...(rule.combinations ?? []).map(([from]) => from)], rule);
+      add(rule.to, (rule.combinations ?? []).map(([, to]) => to), rule);
+    } else if (rule.kind === 'missingWhen') {
+      add(rule.parent, rule.presentOnlyWhen, rule);
+    }
+  }
+  return named;
+}
+
 /** How close a computed column must come to its formula: half its last written decimal place. */
 export function arithmeticTolerance(column: ColumnSchema): number {
   return 0.5 * Math.pow(10, -(column.number?.decimals ?? 0)) + 1e-9;
