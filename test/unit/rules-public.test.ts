@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { generate } from '../../src/core/generate';
 import { privateStatistics } from '../../src/core/privacy/preprocess';
+import { declaredRuleCategories } from '../../src/core/rules/check';
 import { inferSchema } from '../../src/core/schema/infer';
 import type { Rule, Schema } from '../../src/core/schema/types';
 import { loadTable } from '../../src/core/table';
@@ -97,4 +98,24 @@ test('DP generation (pgm, ε 3): the declared rare level and its dependent value
   assert.ok(rare.every((r) => r.code === 'r3'), 'with its code');
   assert.ok(!rows.some((r) => r.level === 'Odd' || r.code === 'o4'), 'the undeclared rare level is not');
   assert.ok(card.privacy.declaredPublic!.some((f) => /^level: categories A, B, Rare, declared public by the rule "level determines code"/.test(f)), card.privacy.declaredPublic!.join('\n'));
+});
+
+test('the values a declared rule names, by column: when values, combinations, missingWhen parents, yes/no columns; not numbers, not inferred rules', () => {
+  const schema = {
+    columns: [
+      { name: 'ward', kind: 'categorical' },
+      { name: 'died', kind: 'boolean' },
+      { name: 'death_date', kind: 'date', dateFormat: 'YYYY-MM-DD' },
+      { name: 'stay', kind: 'integer' },
+    ],
+    rules: [
+      { kind: 'missingWhen', column: 'death_date', parent: 'died', presentOnlyWhen: ['Yes'], source: 'declared', enforce: true },
+      { kind: 'determines', from: 'ward', to: 'stay', when: ['ICU'], combinations: [['ICU', '3']], source: 'declared', enforce: true },
+      { kind: 'determines', from: 'ward', to: 'died', when: ['Morgue'], source: 'inferred', enforce: true },
+    ],
+  } as unknown as Schema;
+  const named = declaredRuleCategories(schema);
+  assert.deepEqual([...named.keys()].sort(), ['died', 'ward']);
+  assert.deepEqual(named.get('died'), { values: ['Yes'], rules: ['death_date present only when died is "Yes"'] });
+  assert.deepEqual(named.get('ward')!.values, ['ICU'], 'the inferred rule\'s Morgue is not public, nor is the number 3');
 });

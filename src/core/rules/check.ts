@@ -166,7 +166,7 @@ export function normaliseValue(column: ColumnSchema, value: string): string {
 
 /**
  * The categories a DECLARED rule names (a determines rule's `when` values and combinations, a
- * missingWhen rule's parent values), by categorical column: the user stated them as public
+ * missingWhen rule's parent values), by categorical or boolean column: the user stated them as public
  * knowledge (a coding scheme), so a DP release counts them without its threshold. Inferred rules,
  * whether confirmed privately or read off the model, name nothing public: their values came from
  * the rows. Numbers a rule names in a numeric column are not collected (see README, privacy).
@@ -176,7 +176,8 @@ export function declaredRuleCategories(schema: Schema): Map<string, { values: st
   const named = new Map<string, { values: string[]; rules: string[] }>();
   const add = (columnName: string, values: readonly string[], rule: Rule): void => {
     const column = byName.get(columnName);
-    if (!column || column.kind !== 'categorical' || values.length === 0) return;
+    // Category-released columns only (categorical, boolean): a number's values are not categories.
+    if (!column || !isModelled(column) || isNumericColumn(column) || values.length === 0) return;
     const entry = named.get(columnName) ?? { values: [], rules: [] };
     for (const value of values) if (!entry.values.includes(value)) entry.values.push(value);
     const words = describeRule(rule);
