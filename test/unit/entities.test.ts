@@ -226,10 +226,11 @@ test('nested keys stay nested in every synthetic row, with and without DP, and s
     const { card } = await generate({ input, out, ...run, evaluate: false, seed: 1 });
     const synthetic = await readRows(out);
     const parent = new Map<string, string>();
-    // Every real row has both keys; under DP the share of rows without an admission is released
-    // with noise, so a few may lack one.
+    // Every real row has both keys; under DP the shares of patients without an admission and of
+    // rows without one are released with noise: a noise bin passes the floor now and then (12-16 %
+    // of rows lacked an admission in one run of three when bins counted at one deviation).
     const both = synthetic.filter((r) => r.patient_id && r.admission_id).length / synthetic.length;
-    assert.ok(run.name === 'exact' ? both === 1 : both >= 0.9, `${run.name}: ${Math.round(both * 100)} % of rows have both keys`);
+    assert.ok(run.name === 'exact' ? both === 1 : both >= 0.95, `${run.name}: ${Math.round(both * 100)} % of rows have both keys`);
     for (const r of synthetic) {
       if (!r.admission_id) continue;
       assert.ok(!realKeys.has(r.patient_id) && !realKeys.has(r.admission_id), 'keys are new');

@@ -169,7 +169,7 @@ const PSEUDO_SAMPLE = 20000;
 const SPIKE_SHARE = 0.05;
 export const MISSING_SHARE = 0.01;
 /** Noisy counts below this many noise standard deviations are taken as empty. */
-const FLOOR_SIGMAS = 2;
+export const FLOOR_SIGMAS = 2;
 /**
  * A noisy count below FLOOR_SIGMAS noise deviations, taken as empty (post-processing). Without it a
  * column with no missing values gets about one noise deviation of them in every private run (a
