@@ -186,6 +186,16 @@ test('a numeric column\'s cells group its released bins by mass; empty slots joi
   assert.equal(categorical.cells, 2, 'empty levels and missing add no cell');
 });
 
+test('a whole number with few values keeps a cell per value above the compression, as a category does; rare neighbours share one', () => {
+  // A level's code: two rare codes, then codes of very unequal mass, then empty codes.
+  const counts = [5, 8, 120, 3000, 400, 150, 0, 0];
+  const domain = columnDomain(0, { type: 'numeric', edges: [1, 2, 3, 4, 5, 6, 7, 8, 9], integerBins: true, counts, zero: 0, missing: 0, min: 1, max: 8 }, 50);
+  assert.equal(domain.cellOfSlot[0], domain.cellOfSlot[1], 'the two rare codes share a cell');
+  const cellsOfCommon = [2, 3, 4, 5].map((slot) => domain.cellOfSlot[slot]);
+  assert.equal(new Set([domain.cellOfSlot[0], ...cellsOfCommon]).size, 5, `each code above the compression is a cell of its own: ${domain.cellOfSlot}`);
+  assert.equal(domain.cells, 5, 'empty codes add no cell');
+});
+
 
 test('generate --generator pgm writes a valid private file that keeps the strong relationships, and sample works from its model', async () => {
   const file = tempFile('related.csv', related(4000, 1));

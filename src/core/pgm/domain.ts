@@ -39,7 +39,23 @@ export function columnDomain(column: number, h: ColumnHistogram, minCellMass = 0
     const bins = h.counts.length;
     const mass = h.counts.reduce((a, b) => a + b, 0);
     const valueCells = Math.max(1, Math.min(MAX_VALUE_CELLS, minCellMass > 0 ? Math.floor(mass / minCellMass) : MAX_VALUE_CELLS));
-    if (mass > 0) {
+    if (mass > 0 && h.integerBins && bins <= MAX_VALUE_CELLS) {
+      // A whole number with few values (a level's code: adult's education_num) keeps one cell per
+      // value that stands above the noise, as a category does, so that a pair's counts show which
+      // value goes with which (equal-mass cells put its four rarest values in one cell). A run of
+      // rare neighbouring values shares one cell; empty values join their neighbours.
+      let open = false;
+      for (let i = 0; i < bins; i++) {
+        const rare = h.counts[i] < minCellMass;
+        if (!(h.counts[i] > 0)) {
+          cellOfSlot[i] = Math.max(0, cells - 1);
+          continue;
+        }
+        if (!rare || !open) cells++;
+        cellOfSlot[i] = cells - 1;
+        open = rare;
+      }
+    } else if (mass > 0) {
       let remaining = mass;
       let acc = 0;
       for (let i = 0; i < bins; i++) {
