@@ -181,6 +181,27 @@ test('the plan gives each entity its drawn rows, nested entities inside their pa
   assert.deepEqual(apportion(3, [5, 1, 1]), [1, 1, 1]);
 });
 
+test('a damaged entity shape (sizes not finite numbers) still plans every row, each entity holding rows', () => {
+  // A model file edited by hand, or written by a fault, can carry NaN or null where a size should be.
+  // Such a draw built an entity of no rows, so the plan made entities without end and the key
+  // generator failed after minutes ("Set maximum size exceeded").
+  const broken = { lo: [Number.NaN, 2], hi: [Number.NaN, 2], weight: [1, Number.NaN] };
+  const state = {
+    levels: [
+      { key: 'p', constant: [], constantIdentifiers: [], rows: broken },
+      { key: 'a', constant: [], constantIdentifiers: [], rows: { lo: [null as unknown as number], hi: [Number.NaN], weight: [1] }, perParent: exactSpread([2], [1]), looseShare: { lo: [Number.NaN], hi: [1], weight: [1] } },
+    ],
+    shifted: [],
+  };
+  const plan = planEntities(state, 500, new Random(2));
+  for (let j = 0; j < 2; j++) {
+    assert.ok(plan.counts[j] <= 500, `level ${j}: ${plan.counts[j]} entities for 500 rows`);
+    const held = new Set(plan.codes[j]);
+    for (let e = 0; e < plan.counts[j]; e++) assert.ok(held.has(e), `level ${j}: entity ${e} holds a row`);
+  }
+  assert.deepEqual(apportion(4, [Number.NaN, 1]), [2, 2]);
+});
+
 test('the holdout takes whole entities, with and without DP', () => {
   const groups = Int32Array.from({ length: 600 }, (_, r) => (r % 7 === 0 ? -1 : r % 50));
   for (const split of [seededSplit(600, 0.2, Infinity, new Random(3), groups), privateSplit(600, 0.2, Infinity, 0, groups)]) {

@@ -57,7 +57,12 @@ export function planEntities(state: EntityModelState, rows: number, random: Rand
   const codes = state.levels.map(() => new Int32Array(rows).fill(-1));
   const offset = new Float64Array(rows);
   const next = new Array<number>(L).fill(0);
-  const draw = (sampler: ((r: Random) => number) | undefined): number => (sampler ? sampler(random) : 0);
+  // A draw that is not a finite number (a damaged or hand-edited model file) reads as `fallback`:
+  // an entity of NaN rows would build no row, and the plan would then make entities without end.
+  const draw = (sampler: ((r: Random) => number) | undefined, fallback = 0): number => {
+    const v = sampler ? sampler(random) : fallback;
+    return Number.isFinite(v) ? v : fallback;
+  };
 
   interface Item {
     codes: number[];
@@ -70,14 +75,14 @@ export function planEntities(state: EntityModelState, rows: number, random: Rand
     let looseRows = size;
     if (j + 1 < L) {
       children = Math.min(size, Math.max(0, Math.round(draw(perParent[j + 1]))));
-      if (children > 0) looseRows = Math.min(size - children, Math.round(draw(loose[j + 1]) * size));
+      if (children > 0) looseRows = Math.min(size - children, Math.round(Math.min(1, Math.max(0, draw(loose[j + 1]))) * size));
     }
     const pad = new Array<number>(L - own.length).fill(-1);
     // The span follows the entity's size (rank for rank: more rows, a longer stay).
     const span = spanAt[j] && size > 1 ? spanAt[j]!(rank[j](size, random)) : 0;
     for (let i = 0; i < looseRows; i++) items.push({ codes: [...own, ...pad], offset: base + span * draw(rowAt[j]) });
     if (children > 0) {
-      const sizes = apportion(size - looseRows, Array.from({ length: children }, () => Math.max(1, draw(rowsOf[j + 1]))));
+      const sizes = apportion(size - looseRows, Array.from({ length: children }, () => Math.max(1, draw(rowsOf[j + 1], 1))));
       for (const s of sizes) items.push(...build(j + 1, s, base + span * draw(childAt[j]), own));
     }
     // The entity's first date is its base: its earliest row moves there, the rest with it.
@@ -92,7 +97,7 @@ export function planEntities(state: EntityModelState, rows: number, random: Rand
   let at = 0;
   let truncated = false;
   while (at < rows) {
-    let size = Math.max(1, Math.round(draw(rowsOf[0])));
+    let size = Math.max(1, Math.round(draw(rowsOf[0], 1)));
     if (size > rows - at) {
       size = rows - at;
       truncated = true;
@@ -122,7 +127,8 @@ export function apportion(total: number, weights: number[]): number[] {
   const c = weights.length;
   const extra = total - c;
   const sum = weights.reduce((a, b) => a + b, 0);
-  const exact = weights.map((w) => (extra * w) / sum);
+  const even = !(sum > 0 && Number.isFinite(sum));
+  const exact = weights.map((w) => (even ? extra / c : (extra * w) / sum));
   const sizes = exact.map((x) => 1 + Math.floor(x));
   let left = total - sizes.reduce((a, b) => a + b, 0);
   const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]);

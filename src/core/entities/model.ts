@@ -361,11 +361,16 @@ function binOf(v: number, grid: Grid): number {
   return grid.lo.length - 1;
 }
 
+/** A bin's weight as drawn: negative noisy counts, and anything not a finite number, weigh nothing. */
+function usableWeight(w: number): number {
+  return Number.isFinite(w) && w > 0 ? w : 0;
+}
+
 /** A sampler for a spread: cumulative weights and a binary search. */
 export function spreadSampler(spread: Spread, integral: boolean): (random: Random) => number {
   const cumulative: number[] = [];
   let total = 0;
-  for (const w of spread.weight) cumulative.push((total += Math.max(0, w)));
+  for (const w of spread.weight) cumulative.push((total += usableWeight(w)));
   return (random) => {
     if (total <= 0) return spread.lo[0] ?? 0;
     const r = random.next() * total;
@@ -385,7 +390,7 @@ export function spreadSampler(spread: Spread, integral: boolean): (random: Rando
 
 /** The quantile function of a spread (u in [0, 1)), interpolating within bins. */
 export function spreadQuantile(spread: Spread): (u: number) => number {
-  const weights = spread.weight.map((w) => Math.max(0, w));
+  const weights = spread.weight.map(usableWeight);
   const total = weights.reduce((a, b) => a + b, 0);
   return (u) => {
     let r = u * total;
@@ -399,7 +404,7 @@ export function spreadQuantile(spread: Spread): (u: number) => number {
 
 /** Where `x` ranks in a spread, in [0, 1): the mass below it plus a random share of the mass at it. */
 export function spreadRank(spread: Spread): (x: number, random: Random) => number {
-  const weights = spread.weight.map((w) => Math.max(0, w));
+  const weights = spread.weight.map(usableWeight);
   const total = weights.reduce((a, b) => a + b, 0);
   return (x, random) => {
     if (!(total > 0)) return random.next();
