@@ -285,6 +285,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
       sigma: sigma2,
     });
   });
+  if (hub !== undefined) measuredPairs.push(...hubPairs(forest.edges, measured, nodes, hub, domains, stats.histograms, sizes, sigma2));
   const total = Math.max(1, inverseVarianceMean(totals) ?? stats.rowCount);
   const marginals = estimate(forest, measured, total, { iterations: request.iterations, edgeMasks });
   const state: PgmState = {
@@ -376,6 +377,48 @@ function epsilonRange(epsilons: number[]): string {
   const lo = Math.min(...epsilons);
   const hi = Math.max(...epsilons);
   return hi - lo <= 1e-12 * hi ? `${lo.toPrecision(3)} each` : `${lo.toPrecision(3)} to ${hi.toPrecision(3)}`;
+}
+
+/**
+ * The hub with each node of the tree, read off an edge at the node (the one whose other end has
+ * the fewest cells, so the least noise is summed): with a hub every edge measures hub x one end x
+ * the other, so its counts summed over the other end are the hub's pair with this one. Rules such
+ * as "chapter present only when death is 1" (flchain, death the hub) are read off these counts
+ * (post-processing); without them the hub's pairs were never looked at.
+ */
+function hubPairs(
+  edges: readonly (readonly [number, number])[],
+  measured: readonly Measurement[],
+  nodes: readonly number[],
+  hub: number,
+  domains: readonly ColumnDomain[],
+  histograms: PrivateStatistics['histograms'],
+  sizes: readonly number[],
+  sigma: number,
+): MeasuredPair[] {
+  const h = sizes[hub];
+  const pairs: MeasuredPair[] = [];
+  for (let k = 0; k < nodes.length; k++) {
+    let best: { e: number; first: boolean; other: number } | undefined;
+    edges.forEach(([p, c], e) => {
+      if (p !== k && c !== k) return;
+      const other = sizes[nodes[p === k ? c : p]];
+      if (!best || other < best.other) best = { e, first: p === k, other };
+    });
+    if (!best) continue;
+    const { e, first, other } = best;
+    const [p, c] = edges[e];
+    const [a, b] = [sizes[nodes[p]], sizes[nodes[c]]];
+    const lifted = measured.find((m) => m.kind === 'edge' && m.index === e)!.counts;
+    const own = sizes[nodes[k]];
+    const counts = new Array<number>(h * own).fill(0);
+    for (let x = 0; x < h; x++)
+      for (let i = 0; i < a; i++)
+        for (let j = 0; j < b; j++) counts[x * own + (first ? i : j)] += lifted[(x * a + i) * (h * b) + x * b + j];
+    const [dh, dv] = [domains[hub], domains[nodes[k]]];
+    pairs.push({ columns: [dh.column, dv.column], cellOfSlot: [dh.cellOfSlot, dv.cellOfSlot], histograms: [histograms[dh.column]!, histograms[dv.column]!], counts, sigma: sigma * Math.sqrt(other) });
+  }
+  return pairs;
 }
 
 /**
