@@ -40,7 +40,7 @@ import { describeRule, ruleTest, unitClass } from '../rules/check';
 import type { PrivateConfirmation, TestedRule } from '../rules/plan';
 
 /** Share of the run's zCDP budget ρ spent on confirming rules (taken from preprocessing, not added). */
-export const RULES_BUDGET_SHARE = 0.05;
+export const RULES_BUDGET_SHARE = 0.08;
 
 /** The rules' budget within a run's plan, and their own secure stream. */
 export function rulesBudget(plan: { rhoTarget: number }): { rho: number; random: SecureRandom } {
@@ -49,7 +49,7 @@ export function rulesBudget(plan: { rhoTarget: number }): { rho: number; random:
 
 export const CONFIRM_LIMITS = {
   dateColumns: 12,
-  numberColumns: 16,
+  numberColumns: 40,
   integerColumns: 40,
   /** Differences are looked for under at most this many orders. */
   differenceOrders: 40,
@@ -57,7 +57,7 @@ export const CONFIRM_LIMITS = {
    * Shares of the rules' ρ: the row count; the orders' screen, chance and count; the differences'
    * screen and count. The counts that decide get the most.
    */
-  rhoShares: [0.1, 0.15, 0.15, 0.25, 0.1, 0.25],
+  rhoShares: [0.1, 0.1, 0.25, 0.25, 0.05, 0.25],
   /** An order must break between unrelated rows in at least this share of them (as in mining). */
   chanceShare: 0.05,
   /**
@@ -157,9 +157,12 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
     const chance = screened.length
       ? release(screened, rhoChance, chanceSigma, chanceBreakers(schema, table, unit, screened, random), `weighted counts of unrelated ${who} (each against the next in a secure random order) breaking each of ${screened.length} candidate orders; sensitivity ${CHANCE_SENSITIVITY}`)
       : [];
-    // Broken between unrelated rows in 5 % of them, clearly beyond the noise: a rule, not a range.
-    // The weights only lower a count, so a weighted count above 5 % of the rows means more.
-    const chanceFloor = Math.max(2 * threshold(chanceSigma), CONFIRM_LIMITS.chanceShare * noisyRows);
+    // Broken between unrelated rows clearly beyond the noise, and as often as an order broken in
+    // 5 % of them would weigh at least: a pair of rows breaking s of the m orders screened adds
+    // 1/√s ≥ 1/√m to each. Against 5 % of the rows unweighted, support2's slos ≤ d.time (broken
+    // by chance in about a tenth of pairs, weighing 419 of a needed 455) was dropped, and 6-7 % of
+    // synthetic rows then broke it.
+    const chanceFloor = Math.max(2 * threshold(chanceSigma), (CONFIRM_LIMITS.chanceShare * noisyRows) / Math.sqrt(Math.max(1, screened.length)));
     const related = screened.filter((_, k) => chance[k] >= chanceFloor);
     const counted = related.length ? release(related, rhoCount, countSigma, breakers(schema, table, related), `weighted counts of ${who} breaking each of ${related.length} candidate orders kept by the screen and the chance counts`) : [];
     candidates.forEach((rule, k) => {
