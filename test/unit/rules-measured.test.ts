@@ -182,6 +182,11 @@ test('a rule is read off measured counts only when its breaks are within the noi
   // 40 rows, within its noise; "basic" → "none" by none. The other is only a fallback.
   const three = pair([['basic', 'full'], ['none', 'some', 'other']], [2000, -5, 3, 40, 600, 500], 20);
   assert.deepEqual(read(three), ['plan determines cover (when plan is "basic")', 'cover determines plan']);
+  // A whole rule as near none as the other direction, which it implies, comes first: enforcing it
+  // keeps both ("basic" is the plan of "none" alone), where the partial one first would leave the
+  // whole one out as setting its column (support2's dzgroup → dzclass beside dzclass "Coma" → "Coma").
+  const implied = pair([['basic', 'full'], ['none', 'some', 'other']], [2000, -30, 3, 20, 600, 500], 20);
+  assert.deepEqual(read(implied), ['cover determines plan', 'plan determines cover (when plan is "basic")']);
   const [rule] = rulesFromMeasurements(schema, [three], () => false);
   assert.deepEqual((rule as { combinations: unknown }).combinations, [['basic', 'none']]);
   // Broken in 5 % of its rows (100, five noise deviations): not a rule.
