@@ -35,6 +35,27 @@ test('gives the same records whatever the chunk size, including splits inside qu
   assert.deepEqual(whole[4], [['4', ''], 6]);
 });
 
+test('a record longer than the chunks is scanned a few times over, not once per chunk', () => {
+  const note = 'a long note, with commas\nand lines '.repeat(20_000); // 700,000 characters
+  const text = `id,note\n1,"${note}"\n2,short\n`;
+  let scanned = 0;
+  const prototype = CsvParser.prototype as unknown as { parse(text: string, final: boolean): unknown };
+  const parse = prototype.parse;
+  prototype.parse = function (this: unknown, chunk: string, final: boolean) {
+    scanned += chunk.length;
+    return parse.call(this, chunk, final);
+  };
+  try {
+    const records = parseAll(text, 1024);
+    assert.deepEqual(records.map((r) => [r.fields[0], r.line]), [['id', 1], ['1', 2], ['2', 20_003]]);
+    assert.equal(records[1].fields[1], note);
+  } finally {
+    prototype.parse = parse;
+  }
+  // Once per 1 KB chunk from the record's start would be some 240 million characters.
+  assert.ok(scanned < 4 * text.length, `scanned ${scanned} characters of ${text.length}`);
+});
+
 test('a last record without a line ending is kept; blank lines are skipped', () => {
   assert.deepEqual(parseAll('a,b\n\n1,2').map((r) => r.fields), [['a', 'b'], ['1', '2']]);
   assert.deepEqual(parseAll('a,b\n1,2\n\n\n').map((r) => r.fields), [['a', 'b'], ['1', '2']]);

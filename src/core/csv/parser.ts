@@ -46,6 +46,9 @@ export class CsvParser {
   private carry = '';
   /** Line number of the first character of `carry`. */
   private carryLine = 1;
+  /** Chunks held back while a long unfinished record waits for more text. */
+  private held: string[] = [];
+  private heldLength = 0;
   private ended = false;
 
   constructor(
@@ -62,7 +65,15 @@ export class CsvParser {
 
   push(chunk: string): void {
     if (this.ended) throw new Error('push after end');
-    const text = this.carry.length ? this.carry + chunk : chunk;
+    // An unfinished record is scanned again from its start with the next text: a record longer
+    // than the chunks (a long quoted note) waits until the text held back is as long as it, so
+    // each character is scanned a few times, not once per chunk.
+    if (this.carry.length > 0 && this.heldLength + chunk.length < this.carry.length) {
+      this.held.push(chunk);
+      this.heldLength += chunk.length;
+      return;
+    }
+    const text = this.carry + this.takeHeld() + chunk;
     const consumed = this.parse(text, false);
     this.carry = text.slice(consumed.offset);
     this.carryLine = consumed.line;
@@ -71,8 +82,17 @@ export class CsvParser {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.carry.length) this.parse(this.carry, true);
+    const text = this.carry + this.takeHeld();
+    if (text.length) this.parse(text, true);
     this.carry = '';
+  }
+
+  private takeHeld(): string {
+    if (this.held.length === 0) return '';
+    const text = this.held.join('');
+    this.held = [];
+    this.heldLength = 0;
+    return text;
   }
 
   /**
