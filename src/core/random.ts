@@ -229,8 +229,8 @@ export class Reservoir<T> {
 
 /**
  * A copy of `text` that does not keep a larger string alive. V8 represents `big.slice(a, b)` as a
- * view into `big` (for 13+ characters), so storing parsed fields for long would pin every 1 MB
- * chunk they were cut from; statistics keep detached copies instead.
+ * view into `big` (for 13+ characters), so storing parsed fields for long would pin every chunk
+ * of text they were cut from; statistics keep detached copies instead.
  */
 export function detach(text: string): string {
   return text.length < 13 ? text : (' ' + text).slice(1);
