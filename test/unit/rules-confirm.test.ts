@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { generate } from '../../src/core/generate';
 import { zcdpRho } from '../../src/core/privacy/accountant';
 import { countBroken, describeRule } from '../../src/core/rules/check';
-import { confirmRulesPrivately, differenceCandidates, orderCandidates, RULES_BUDGET_SHARE } from '../../src/core/privacy/rule-confirmation';
+import { codeCandidates, confirmRulesPrivately, differenceCandidates, orderCandidates, RULES_BUDGET_SHARE } from '../../src/core/privacy/rule-confirmation';
 import { planRules } from '../../src/core/rules/plan';
 import { Random } from '../../src/core/random';
 import { inferSchema } from '../../src/core/schema/infer';
@@ -201,4 +201,71 @@ test('neighbouring files: the same candidates and decisions, and one row moves t
   const screens = runs.map((r) => r.tested.filter((t) => t.rule.kind === 'order').map((t) => t.noisyScreen!));
   const moved = Math.hypot(...screens[0].map((x, k) => x - screens[1][k]));
   assert.ok(moved > 0.5 && moved <= 1 + 1e-9, `the screen moved by ${moved}`);
+});
+
+/**
+ * Patients: 0/1 codes where dying in hospital implies dying (hospital_death ≤ died), dementia only
+ * beside at least one comorbidity (dementia ≤ comorbidities, a whole-number code 0-5), smoker and
+ * diabetic unrelated; `discharged` Yes/No says the same as died = 0, but in words.
+ */
+function patientsCsv(rows: number, seed = 5): string {
+  const random = new Random(seed);
+  const lines = ['died,hospital_death,smoker,diabetic,comorbidities,dementia,discharged,age'];
+  for (let i = 0; i < rows; i++) {
+    const died = random.next() < 0.6 ? 1 : 0;
+    const comorbidities = random.next() < 0.35 ? 0 : 1 + random.int(5);
+    lines.push(
+      [died, died && random.next() < 0.4 ? 1 : 0, random.next() < 0.3 ? 1 : 0, random.next() < 0.2 ? 1 : 0, comorbidities, comorbidities && random.next() < 0.4 ? 1 : 0, died ? 'No' : 'Yes', 20 + random.int(70)].join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+const IN_HOSPITAL = 'died determines hospital_death (when died is "0")';
+const DEMENTIA = 'comorbidities determines dementia (when comorbidities is "0")';
+
+test('implications between 0/1 and whole-number code columns: candidates by kind only, Yes/No columns left out, the real ones confirmed and an unrelated pair not', async () => {
+  const file = tempFile('patients.csv', patientsCsv(5000));
+  const schema = await inferSchema(file);
+  assert.equal(schema.columns.find((c) => c.name === 'discharged')!.kind, 'boolean');
+  assert.equal(schema.columns.find((c) => c.name === 'comorbidities')!.kind, 'categorical');
+  const candidates = codeCandidates(schema, []).map(describeRule);
+  // Five 0/1 columns, each under the four others and the code column: 25; never a Yes/No column.
+  assert.equal(candidates.length, 25, candidates.join('\n'));
+  assert.ok(candidates.includes(IN_HOSPITAL) && candidates.includes(DEMENTIA));
+  assert.ok(!candidates.some((c) => /discharged|age/.test(c)));
+  assert.ok(!candidates.some((c) => /determines comorbidities/.test(c)), 'a code of many values is never the implied side');
+  // A declared link between two columns is not tested again.
+  const declared: Rule[] = [{ kind: 'determines', from: 'hospital_death', to: 'died', when: ['1'], combinations: [['1', '1']], source: 'declared', enforce: true }];
+  assert.equal(codeCandidates(schema, declared).length, 23);
+
+  const table = await loadTable(file, schema);
+  const result = confirmRulesPrivately(schema, table, { rho: zcdpRho(3, 0.9e-6) * RULES_BUDGET_SHARE, random: seededSecure(5), declared: [] })!;
+  assert.deepEqual(confirmedTexts(result.tested).sort(), [DEMENTIA, IN_HOSPITAL].sort());
+  const byText = new Map(result.tested.map((t) => [describeRule(t.rule), t]));
+  // 30 % smokers beside 80 % non-diabetics: a quarter of the rows break "diabetic 0 → smoker 0".
+  assert.equal(byText.get('diabetic determines smoker (when diabetic is "0")')!.confirmed, false);
+  assert.ok(result.releases.some((r) => /25 candidate implications between 0\/1 and whole-number code columns/.test(r.what)));
+});
+
+test('a DP run keeps the confirmed implications in every synthetic row and says on the card how they were established', async () => {
+  const file = tempFile('patients.csv', patientsCsv(5000));
+  const schema = await inferSchema(file);
+  const { card, outputs } = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, privacyUnit: 'row', evaluate: false });
+  const entry = card.rules.find((r) => r.rule === IN_HOSPITAL);
+  assert.equal(entry?.establishment, 'confirmed privately', JSON.stringify(card.rules, null, 1));
+  assert.match(entry!.established, /^confirmed privately: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\)/);
+  assert.equal(entry!.kept, 'dependent column set from its determinant');
+  // The marginals generator draws each column alone: without the rules, about 10 % of rows would
+  // put a death in hospital beside a patient alive, and 9 % dementia beside no comorbidity.
+  const synthetic = await loadTable(outputs.csv, schema);
+  const rule = (from: string, to: string): Rule => ({ kind: 'determines', from, to, when: ['0'], combinations: [['0', '0']], source: 'inferred', enforce: true });
+  assert.equal(countBroken(schema, rule('died', 'hospital_death'), synthetic).broken, 0);
+  assert.equal(countBroken(schema, rule('comorbidities', 'dementia'), synthetic).broken, 0, JSON.stringify(card.rules, null, 1));
+  // Each column keeps its share: the ones set to 0 are handed to rows the rule leaves free.
+  const ones = (name: string, t: Table): number => {
+    const data = t.columns[schema.columns.findIndex((c) => c.name === name)] as { codes: Int32Array; levels: string[] };
+    return data.codes.filter((c) => data.levels[c] === '1').length / t.rowCount;
+  };
+  assert.ok(Math.abs(ones('hospital_death', synthetic) - 0.24) < 0.03, String(ones('hospital_death', synthetic)));
 });

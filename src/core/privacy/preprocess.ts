@@ -452,7 +452,7 @@ const WHOLE_NUMBER_CODES = 16;
  * A categorical column whose values were read as whole numbers (its number format, schema
  * structure): its codes 0..WHOLE_NUMBER_CODES-1 are counted over that fixed range.
  */
-function holdsWholeNumberCodes(column: ColumnSchema): boolean {
+export function holdsWholeNumberCodes(column: ColumnSchema): boolean {
   return column.kind === 'categorical' && column.number?.decimals === 0;
 }
 

@@ -9,34 +9,46 @@
  * 0. a noisy count of rows (people, with a privacy unit): the scale thresholds are set on;
  * 1. screen: both directions of each pair of columns of one unit, among the first
  *    CONFIRM_LIMITS.dateColumns date (or date-time) columns and the first
- *    CONFIRM_LIMITS.numberColumns integer or decimal columns (at most 66 + 120 pairs): the rows
- *    that break each. Orders clearly broken are dropped;
- * 2. chance: for the orders left, how often they break between unrelated rows (each row's
+ *    CONFIRM_LIMITS.numberColumns integer or decimal columns (at most 66 + 780 pairs), and the
+ *    implications between code columns (`codeCandidates`: at most 24 × 23): the rows that break
+ *    each. Candidates clearly broken are dropped;
+ * 2. chance: for the candidates left, how often they break between unrelated rows (each row's
  *    earlier value against the next row's later one, rows in a secure random order). An order
- *    that holds only because the columns' ranges do not overlap (age ≤ blood pressure) does not
- *    break by chance either, and is not a rule a reader would state: dropped;
- * 3. count: the rows breaking each order left, again. In the screen a row breaks about half of
+ *    that holds only because the columns' ranges do not overlap (age ≤ blood pressure), or an
+ *    implication from a code the column never holds, does not break by chance either, and is not
+ *    a rule a reader would state: dropped;
+ * 3. count: the rows breaking each candidate left, again. In the screen a row breaks about half of
  *    hundreds of candidates, which weighs its count down (below); here the candidates are few;
  * 4. differences: for every order confirmed (or declared), `c = later − earlier` for each of the
  *    first CONFIRM_LIMITS.integerColumns integer columns c: a screen, then a count of those left
  *    (as in 1 and 3: a row breaks nearly every candidate of the screen).
  *
  * A batch's counts are released together as one Gaussian vector. A row (person) that breaks s
- * candidates of the batch adds 1/√s to each of their counts, so adding or removing it moves the
- * vector by at most 1 in L2 norm: the batch costs one count's ρ = 1 / (2σ²) whatever its size, and
- * a rule that no row breaks still counts exactly 0. Against one plain count per candidate with the
+ * candidates of the batch adds 1/√s to each of their counts (orders and implications weigh apart,
+ * see GROUP_SHARES), so adding or removing it moves the vector by at most 1 in L2 norm: the batch
+ * costs one count's ρ = 1 / (2σ²) whatever its size, and a rule that no row breaks still counts
+ * exactly 0. Against one plain count per candidate with the
  * batch's ρ split m ways, a broken candidate's signal falls by at most √s ≤ √m, the noise by √m.
  * Weights are whole multiples of 1/WEIGHT_SCALE, rounded down (the norm stays within 1), so the
  * discrete Gaussian applies, drawn exactly from the secure stream.
  *
- * Other kinds (sums, `determines`, `missingWhen`) are used under DP only when declared.
+ * Implications between code columns: a column of public whole-number codes, a `boolean` of 0/1
+ * or a `categorical` column whose values read as whole numbers (holdsWholeNumberCodes: codes
+ * 0-15 are schema structure), orders like a number: `b ≤ c` for a 0/1 column b is exactly "c 0
+ * → b 0" (`hospdead ≤ death`, `dementia ≤ num.co`). The candidate is that `determines` rule, with
+ * its combination, so what is tested is what the layer enforces (a missing b beside a c of 0
+ * breaks it). Booleans written otherwise (Yes/No, true/false) map to no public code and are left
+ * out: which value is 1 is not in the schema.
+ *
+ * Other kinds (sums, other `determines`, `missingWhen`) are used under DP only when declared.
  */
 import { Random, type SecureRandom } from '../random';
 import { discreteGaussianNoise } from './discrete-gaussian';
 import type { ReleaseEntry } from '../release/types';
-import type { ArithmeticRule, OrderRule, Rule, Schema } from '../schema/types';
+import type { ArithmeticRule, ColumnSchema, DeterminesRule, OrderRule, Rule, Schema } from '../schema/types';
 import { isModelled, type Table } from '../table';
 import { describeRule, ruleTest, unitClass } from '../rules/check';
+import { holdsWholeNumberCodes } from './preprocess';
 import type { PrivateConfirmation, TestedRule } from '../rules/plan';
 
 /** Share of the run's zCDP budget ρ spent on confirming rules (taken from preprocessing, not added). */
@@ -50,6 +62,8 @@ export function rulesBudget(plan: { rhoTarget: number }): { rho: number; random:
 export const CONFIRM_LIMITS = {
   dateColumns: 12,
   numberColumns: 40,
+  /** 0/1 and whole-number code columns whose implications are tested (codeCandidates). */
+  codeColumns: 24,
   integerColumns: 40,
   /** Differences are looked for under at most this many orders. */
   differenceOrders: 40,
@@ -91,6 +105,29 @@ export function orderCandidates(schema: Schema, declared: Rule[]): [OrderRule, O
   return pairs;
 }
 
+/** A `boolean` column read as the whole numbers 0 and 1 (its number format): not Yes/No or true/false. */
+function holdsZeroOne(column: ColumnSchema): boolean {
+  return column.kind === 'boolean' && column.number?.decimals === 0;
+}
+
+/**
+ * For each 0/1 column b and each other code column c among the first CONFIRM_LIMITS.codeColumns
+ * of either: `b ≤ c` as the `determines` rule "c 0 → b 0" (see the file's comment), by structure
+ * only, skipping pairs a declared rule links. At most 24 × 23 = 552 candidates.
+ */
+export function codeCandidates(schema: Schema, declared: Rule[]): DeterminesRule[] {
+  const codes = schema.columns.filter((c) => isModelled(c) && (holdsZeroOne(c) || holdsWholeNumberCodes(c))).slice(0, CONFIRM_LIMITS.codeColumns);
+  const linked = new Set(declared.flatMap((r) => (r.kind === 'determines' ? [`${r.from}\u0000${r.to}`, `${r.to}\u0000${r.from}`] : [])));
+  const candidates: DeterminesRule[] = [];
+  for (const low of codes.filter(holdsZeroOne)) {
+    for (const high of codes) {
+      if (high === low || linked.has(`${high.name}\u0000${low.name}`)) continue;
+      candidates.push({ kind: 'determines', from: high.name, to: low.name, when: ['0'], combinations: [['0', '0']], source: 'inferred', enforce: true });
+    }
+  }
+  return candidates;
+}
+
 /** For each known order (confirmed or declared): `c = high − low` for integer columns c. */
 export function differenceCandidates(schema: Schema, orders: OrderRule[], declared: Rule[]): ArithmeticRule[] {
   const integers = schema.columns.filter((c) => isModelled(c) && c.kind === 'integer').slice(0, CONFIRM_LIMITS.integerColumns);
@@ -116,8 +153,9 @@ function order(low: string, high: string): OrderRule {
 export function confirmRulesPrivately(schema: Schema, table: Table, options: { rho: number; random: SecureRandom; declared: Rule[] }): PrivateConfirmation | undefined {
   const { random, declared } = options;
   const pairs = orderCandidates(schema, declared);
+  const implications = codeCandidates(schema, declared);
   const declaredOrders = declared.filter((r): r is OrderRule => r.kind === 'order' && r.enforce);
-  if (!pairs.length && !differenceCandidates(schema, declaredOrders, declared).length) return undefined;
+  if (!pairs.length && !implications.length && !differenceCandidates(schema, declaredOrders, declared).length) return undefined;
   const [rhoRows, rhoScreen, rhoChance, rhoCount, rhoDifferenceScreen, rhoDifferenceCount] = CONFIRM_LIMITS.rhoShares.map((share) => share * options.rho);
   const unit = unitOf(table);
   const releases: ReleaseEntry[] = [];
@@ -145,17 +183,20 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
   const release = (rules: Rule[], rho: number, sigma: number, each: Breakers, what: string): number[] => {
     spent += rho;
     releases.push({ column: '(rules)', what, rho, sigma });
-    return releaseBatch(unit, rules.length, each, sigma, random);
+    return releaseBatch(unit, rules.map(candidateGroup), each, sigma, random);
   };
   const known: OrderRule[] = [...declaredOrders];
-  if (pairs.length) {
-    const candidates: Rule[] = pairs.flat();
+  if (pairs.length || implications.length) {
+    const candidates: Rule[] = [...pairs.flat(), ...implications];
     const screenSigma = sigmaFor(rhoScreen);
-    const screen = release(candidates, rhoScreen, screenSigma, breakers(schema, table, candidates), `weighted counts of ${who} breaking each of ${candidates.length} candidate orders (both directions of ${pairs.length} pairs of columns)`);
+    const what = [pairs.length ? `${2 * pairs.length} candidate orders (both directions of ${pairs.length} pairs of columns)` : '', implications.length ? `${implications.length} candidate implications between 0/1 and whole-number code columns` : '']
+      .filter(Boolean)
+      .join(' and ');
+    const screen = release(candidates, rhoScreen, screenSigma, breakers(schema, table, candidates), `weighted counts of ${who} breaking each of ${what}`);
     const screened = candidates.filter((_, k) => screen[k] <= threshold(screenSigma));
     const chanceSigma = sigmaFor(rhoChance) * CHANCE_SENSITIVITY;
     const chance = screened.length
-      ? release(screened, rhoChance, chanceSigma, chanceBreakers(schema, table, unit, screened, random), `weighted counts of unrelated ${who} (each against the next in a secure random order) breaking each of ${screened.length} candidate orders; sensitivity ${CHANCE_SENSITIVITY}`)
+      ? release(screened, rhoChance, chanceSigma, chanceBreakers(schema, table, unit, screened, random), `weighted counts of unrelated ${who} (each against the next in a secure random order) breaking each of ${screened.length} candidate rules; sensitivity ${CHANCE_SENSITIVITY}`)
       : [];
     // Broken between unrelated rows clearly beyond the noise, and as often as an order broken in
     // 5 % of them would weigh at least: a pair of rows breaking s of the m orders screened adds
@@ -164,7 +205,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
     // synthetic rows then broke it.
     const chanceFloor = Math.max(2 * threshold(chanceSigma), (CONFIRM_LIMITS.chanceShare * noisyRows) / Math.sqrt(Math.max(1, screened.length)));
     const related = screened.filter((_, k) => chance[k] >= chanceFloor);
-    const counted = related.length ? release(related, rhoCount, countSigma, breakers(schema, table, related), `weighted counts of ${who} breaking each of ${related.length} candidate orders kept by the screen and the chance counts`) : [];
+    const counted = related.length ? release(related, rhoCount, countSigma, breakers(schema, table, related), `weighted counts of ${who} breaking each of ${related.length} candidate rules kept by the screen and the chance counts`) : [];
     candidates.forEach((rule, k) => {
       const s = screened.indexOf(rule);
       const r = related.indexOf(rule);
@@ -177,7 +218,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
         ...(s >= 0 ? { noisyChance: chance[s] } : {}),
         confirmed,
       });
-      if (confirmed) known.push(rule as OrderRule);
+      if (confirmed && rule.kind === 'order') known.push(rule);
     });
   }
 
@@ -245,6 +286,21 @@ function unitOf(table: Table): Units {
   return { count, of: table.units };
 }
 
+/**
+ * Orders and implications weigh apart in a batch: a unit breaking s_g candidates of group g adds
+ * √(share_g / S) / √s_g to each, S the sum of the shares of the groups it breaks any candidate of
+ * (norm² Σ_g s_g share_g / (S s_g) = 1). Under the plain 1/√s a row breaks hundreds of number
+ * orders, so an implication it also breaks weighed about 1/20: support2's hospdead ≤ death passed
+ * the chance counts in 4 of 6 tests. Implications get a third of such a row's norm², which
+ * doubles their chance counts and takes a tenth off the orders' (slos ≤ d.time: 380 → 340, over a
+ * floor of 235).
+ */
+const GROUP_SHARES = [2 / 3, 1 / 3];
+
+function candidateGroup(rule: Rule): number {
+  return rule.kind === 'determines' ? 1 : 0;
+}
+
 /** Consecutive pairs of a secure random order: inserting one row replaces one pair with two. */
 const CHANCE_SENSITIVITY = 3;
 
@@ -269,17 +325,15 @@ function breakers(schema: Schema, table: Table, rules: Rule[]): Breakers {
 }
 
 /**
- * The orders broken between unrelated units: one row per unit (its first), in a secure random
- * order, each row's `low` against the next row's `high`. A file with one more unit has the same
- * order with that unit inserted at a uniformly random place, which turns one pair into two: each
- * term is one unit's vector of L2 norm ≤ 1, so the counts move by at most CHANCE_SENSITIVITY in
- * L2 (the coupling argument of privateSplit, generate.ts: a mixture of releases each within the
- * bound, and Rényi divergence is jointly quasi-convex).
+ * The candidates broken between unrelated units: one row per unit (its first), in a secure random
+ * order, each row's `low` (an implication's `from`) against the next row's `high` (`to`). A file
+ * with one more unit has the same order with that unit inserted at a uniformly random place, which
+ * turns one pair into two: each term is one unit's vector of L2 norm ≤ 1, so the counts move by at
+ * most CHANCE_SENSITIVITY in L2 (the coupling argument of privateSplit, generate.ts: a mixture of
+ * releases each within the bound, and Rényi divergence is jointly quasi-convex).
  */
-function chanceBreakers(schema: Schema, table: Table, unit: Units, orders: Rule[], random: SecureRandom): Breakers {
-  const index = new Map(schema.columns.map((c, i) => [c.name, i]));
-  const values = (name: string): Float64Array => (table.columns[index.get(name)!] as { values: Float64Array }).values;
-  const pairs = orders.map((o) => [values((o as OrderRule).low), values((o as OrderRule).high)]);
+function chanceBreakers(schema: Schema, table: Table, unit: Units, rules: Rule[], random: SecureRandom): Breakers {
+  const tests = rules.map((rule) => ruleTest(schema, rule, table));
   const first = new Int32Array(unit.count).fill(-1);
   for (let r = 0; r < table.rowCount; r++) {
     const u = unit.of ? unit.of[r] : r;
@@ -291,9 +345,7 @@ function chanceBreakers(schema: Schema, table: Table, unit: Units, orders: Rule[
     const broken: number[] = [];
     for (let i = 0; i + 1 < rows.length; i++) {
       broken.length = 0;
-      pairs.forEach(([low, high], k) => {
-        if (low[rows[i]] > high[rows[i + 1]]) broken.push(k);
-      });
+      for (let k = 0; k < tests.length; k++) if (!tests[k](rows[i], rows[i + 1])) broken.push(k);
       if (broken.length) visit(i, broken);
     }
   };
@@ -303,21 +355,25 @@ function chanceBreakers(schema: Schema, table: Table, unit: Units, orders: Rule[
  * The weighted counts of the units `each` reports (see the file's comment), each plus discrete
  * Gaussian noise of σ (in count units): a vector of L2 sensitivity 1 per unit.
  */
-function releaseBatch(unit: Units, size: number, each: Breakers, sigma: number, random: SecureRandom): number[] {
-  const sums = new Float64Array(size);
-  const add = (broken: Iterable<number>, count: number): void => {
-    const weight = Math.floor(WEIGHT_SCALE / Math.sqrt(count));
-    for (const k of broken) sums[k] += weight;
+function releaseBatch(unit: Units, groupOf: readonly number[], each: Breakers, sigma: number, random: SecureRandom): number[] {
+  const sums = new Float64Array(groupOf.length);
+  const perGroup = GROUP_SHARES.map(() => 0);
+  const add = (broken: Iterable<number>): void => {
+    perGroup.fill(0);
+    for (const k of broken) perGroup[groupOf[k]]++;
+    const shares = perGroup.reduce((sum, n, g) => sum + (n ? GROUP_SHARES[g] : 0), 0);
+    const weights = perGroup.map((n, g) => (n ? Math.floor(WEIGHT_SCALE * Math.sqrt(GROUP_SHARES[g] / (shares * n))) : 0));
+    for (const k of broken) sums[k] += weights[groupOf[k]];
   };
   // With a privacy unit, a person breaks a candidate when any of their rows does.
   const byUnit = unit.of ? new Map<number, Set<number>>() : undefined;
   each((u, broken) => {
-    if (!byUnit) return add(broken, broken.length);
+    if (!byUnit) return add(broken);
     let set = byUnit.get(u);
     if (!set) byUnit.set(u, (set = new Set()));
     for (const k of broken) set.add(k);
   });
-  for (const set of byUnit?.values() ?? []) add(set, set.size);
+  for (const set of byUnit?.values() ?? []) add(set);
   const noise = discreteGaussianNoise(random, sigma * WEIGHT_SCALE);
   return Array.from(sums, (sum) => (sum + noise()) / WEIGHT_SCALE);
 }

@@ -214,9 +214,11 @@ export interface RuleCount {
  * Row by row test of one rule on a table aligned with `schema` (true: kept). A rule over missing
  * values holds: an order or a formula only binds rows where its inputs are present. `mapping`
  * gives a determines rule's pairs when it has no `combinations` (value of `from` → value of `to`);
- * without either, a value of `from` must go with one value of `to` across the table.
+ * without either, a value of `from` must go with one value of `to` across the table. With `other`,
+ * an order or a determines rule takes its later value (`high`, `to`) from that row instead: two
+ * unrelated rows, as the privately released chance counts pair them.
  */
-export function ruleTest(schema: Schema, rule: Rule, table: Table, mapping?: Map<string, string | null>): (row: number) => boolean {
+export function ruleTest(schema: Schema, rule: Rule, table: Table, mapping?: Map<string, string | null>): (row: number, other?: number) => boolean {
   const index = new Map(schema.columns.map((c, i) => [c.name, i]));
   const data = (name: string): ColumnData => table.columns[index.get(name)!];
   const column = (name: string): ColumnSchema => schema.columns[index.get(name)!];
@@ -224,7 +226,7 @@ export function ruleTest(schema: Schema, rule: Rule, table: Table, mapping?: Map
     case 'order': {
       const low = numbers(data(rule.low));
       const high = numbers(data(rule.high));
-      return rule.strict ? (r) => !(low[r] >= high[r]) : (r) => !(low[r] > high[r]);
+      return rule.strict ? (r, s = r) => !(low[r] >= high[s]) : (r, s = r) => !(low[r] > high[s]);
     }
     case 'difference':
     case 'sum': {
@@ -253,11 +255,11 @@ export function ruleTest(schema: Schema, rule: Rule, table: Table, mapping?: Map
         (rule.combinations
           ? new Map(rule.combinations.map(([f, t]) => [normaliseValue(column(rule.from), f), normaliseValue(column(rule.to), t)]))
           : majorityMapping(from, to, table.rowCount));
-      return (r) => {
+      return (r, s = r) => {
         const key = valueText(from, r);
         if (key === null || (when && !when.has(key))) return true;
         if (!pairs.has(key)) return true;
-        return valueText(to, r) === pairs.get(key);
+        return valueText(to, s) === pairs.get(key);
       };
     }
   }

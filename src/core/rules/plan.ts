@@ -4,7 +4,8 @@
  *   training rows;
  * - with DP: rules declared in the schema (public knowledge), and rules confirmed through the
  *   privacy ledger (privacy/rule-confirmation.ts: candidates from the column kinds, each tested
- *   by a noisy count of the rows that break it). A rule inferred from the private rows (a schema's `inferred` rules)
+ *   by a noisy count of the rows that break it: orders, differences, and implications between
+ *   0/1 and whole-number code columns, as determines rules with their combination). A rule inferred from the private rows (a schema's `inferred` rules)
  *   is listed on the card and used only when the confirmation confirms it too; a determines rule
  *   needs its declared combinations, or pairs clear in the DP generator's own rows; determines
  *   and missingWhen rules a pool of the DP generator's rows keeps are read off it
@@ -130,7 +131,7 @@ export async function planRules(
   // `"rules": []` turns rules off: nothing is tested, nothing spent.
   const confirmation = dp && schema.rules?.length !== 0 ? options.confirm?.(declared) : undefined;
   if (confirmation) notes.push(confirmation.note);
-  else if (dp && schema.rules === undefined) notes.push('No rule was used: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no pair of date or number columns whose order could be tested.');
+  else if (dp && schema.rules === undefined) notes.push('No rule was used: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no pair of date, number or 0/1 code columns whose order could be tested.');
   const tested = new Map((confirmation?.tested ?? []).map((t) => [describeRule(t.rule), t]));
   const confirmed = new Set([...tested.values()].filter((t) => t.confirmed).map((t) => describeRule(t.rule)));
   if (dp) {
@@ -160,7 +161,7 @@ export async function planRules(
       case 'not used':
         return test
           ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, confirmation!)}, not confirmed (declare it in the schema to use it)`
-          : 'inferred from the private rows: NOT used under differential privacy (only orders and differences are confirmed privately; declare it in the schema to use it, or it is used when the released model keeps it, for determines and missingWhen rules)';
+          : 'inferred from the private rows: NOT used under differential privacy (only orders and differences, and implications between 0/1 and whole-number code columns, are confirmed privately; declare it in the schema to use it, or it is used when the released model keeps it, for determines and missingWhen rules)';
       case 'mined without DP':
         return 'mined from the training rows (no differential privacy)';
       default:
