@@ -210,12 +210,12 @@ test('neighbouring files: the same candidates and decisions, and one row moves t
  */
 function patientsCsv(rows: number, seed = 5): string {
   const random = new Random(seed);
-  const lines = ['died,hospital_death,smoker,diabetic,comorbidities,dementia,discharged,age'];
+  const lines = ['died,hospital_death,smoker,diabetic,comorbidities,dementia,discharged,age,weight'];
   for (let i = 0; i < rows; i++) {
     const died = random.next() < 0.6 ? 1 : 0;
     const comorbidities = random.next() < 0.35 ? 0 : 1 + random.int(5);
     lines.push(
-      [died, died && random.next() < 0.4 ? 1 : 0, random.next() < 0.3 ? 1 : 0, random.next() < 0.2 ? 1 : 0, comorbidities, comorbidities && random.next() < 0.4 ? 1 : 0, died ? 'No' : 'Yes', 20 + random.int(70)].join(','),
+      [died, died && random.next() < 0.4 ? 1 : 0, random.next() < 0.3 ? 1 : 0, random.next() < 0.2 ? 1 : 0, comorbidities, comorbidities && random.next() < 0.4 ? 1 : 0, died ? 'No' : 'Yes', 20 + random.int(70), (40 + random.next() * 60).toFixed(1)].join(','),
     );
   }
   return lines.join('\n') + '\n';
@@ -233,7 +233,7 @@ test('implications between 0/1 and whole-number code columns: candidates by kind
   // Five 0/1 columns, each under the four others and the code column: 25; never a Yes/No column.
   assert.equal(candidates.length, 25, candidates.join('\n'));
   assert.ok(candidates.includes(IN_HOSPITAL) && candidates.includes(DEMENTIA));
-  assert.ok(!candidates.some((c) => /discharged|age/.test(c)));
+  assert.ok(!candidates.some((c) => /discharged|age|weight/.test(c)));
   assert.ok(!candidates.some((c) => /determines comorbidities/.test(c)), 'a code of many values is never the implied side');
   // A declared link between two columns is not tested again.
   const declared: Rule[] = [{ kind: 'determines', from: 'hospital_death', to: 'died', when: ['1'], combinations: [['1', '1']], source: 'declared', enforce: true }];
@@ -268,4 +268,23 @@ test('a DP run keeps the confirmed implications in every synthetic row and says 
     return data.codes.filter((c) => data.levels[c] === '1').length / t.rowCount;
   };
   assert.ok(Math.abs(ones('hospital_death', synthetic) - 0.24) < 0.03, String(ones('hospital_death', synthetic)));
+});
+
+test('neighbouring files with orders and implications: one row breaking many of both moves the whole screen by at most 1 (L2)', async () => {
+  const lines = patientsCsv(3000).trimEnd().split('\n');
+  // Dead in hospital yet alive, dementia without comorbidity, and older than heavy.
+  const odd = '0,1,1,1,0,1,Yes,95,40.0';
+  const files = [tempFile('p.csv', [...lines, odd].join('\n') + '\n'), tempFile('p.csv', lines.join('\n') + '\n')];
+  const schema = await inferSchema(files[0]);
+  const rho = zcdpRho(3, 0.9e-6) * RULES_BUDGET_SHARE;
+  const runs = [];
+  for (const file of files) runs.push(confirmRulesPrivately(schema, await loadTable(file, schema), { rho, random: seededSecure(13), declared: [] })!);
+  const [withRow, without] = runs;
+  assert.deepEqual(withRow.tested.map((t) => describeRule(t.rule)), without.tested.map((t) => describeRule(t.rule)));
+  assert.deepEqual(withRow.releases, without.releases);
+  const kinds = new Set(withRow.tested.map((t) => t.rule.kind));
+  assert.ok(kinds.has('order') && kinds.has('determines'));
+  const screens = runs.map((r) => r.tested.filter((t) => t.rule.kind !== 'difference').map((t) => t.noisyScreen!));
+  const moved = Math.hypot(...screens[0].map((x, k) => x - screens[1][k]));
+  assert.ok(moved > 0.5 && moved <= 1 + 1e-9, `the screen moved by ${moved}`);
 });
