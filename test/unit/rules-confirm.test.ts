@@ -254,7 +254,8 @@ test('a DP run keeps the confirmed implications in every synthetic row and says 
   const { card, outputs } = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, privacyUnit: 'row', evaluate: false });
   const entry = card.rules.find((r) => r.rule === IN_HOSPITAL);
   assert.equal(entry?.establishment, 'confirmed privately', JSON.stringify(card.rules, null, 1));
-  assert.match(entry!.established, /^confirmed privately: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\)/);
+  assert.match(entry!.established, /^confirmed privately as the order hospital_death ≤ died between their whole-number codes: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\)/);
+  assert.equal(typeof entry!.noisyBroken, 'number');
   assert.equal(entry!.kept, 'dependent column set from its determinant');
   // The marginals generator draws each column alone: without the rules, about 10 % of rows would
   // put a death in hospital beside a patient alive, and 9 % dementia beside no comorbidity.

@@ -157,7 +157,8 @@ export async function planRules(
           return `read off the released model: the noisy counts of the column pair it measured are consistent with no row breaking the rule (within ${MEASURED_RULE_Z} noise deviations), where unrelated columns would break it in many (post-processing, no privacy cost)`;
         return `read off the released model: kept by at least ${100 - MODEL_RULE_TOLERANCE * 100} % of the rows it binds among ${PAIR_SAMPLE_ROWS.toLocaleString('en-GB')} rows the DP generator sampled (post-processing, no privacy cost)`;
       case 'confirmed privately':
-        return `confirmed privately: ${countWords(test!, confirmation!)}, consistent with none (threshold ${confirmation!.z} σ); the count is in the privacy ledger`;
+        // Only implications between code columns are confirmed as determines rules: say which order it is.
+        return `confirmed privately${rule.kind === 'determines' ? ` as the order ${rule.to} ≤ ${rule.from} between their whole-number codes` : ''}: ${countWords(test!, confirmation!)}, consistent with none (threshold ${confirmation!.z} σ); the count is in the privacy ledger`;
       case 'not used':
         return test
           ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, confirmation!)}, not confirmed (declare it in the schema to use it)`
