@@ -27,8 +27,8 @@
  * candidates of the batch adds 1/√s to each of their counts (orders and implications weigh apart,
  * see GROUP_SHARES), so adding or removing it moves the vector by at most 1 in L2 norm: the batch
  * costs one count's ρ = 1 / (2σ²) whatever its size, and a rule that no row breaks still counts
- * exactly 0. Against one plain count per candidate with the
- * batch's ρ split m ways, a broken candidate's signal falls by at most √s ≤ √m, the noise by √m.
+ * exactly 0. Against one plain count per candidate with the batch's ρ split m ways, a broken
+ * candidate's signal falls by at most √s ≤ √m, the noise by √m.
  * Weights are whole multiples of 1/WEIGHT_SCALE, rounded down (the norm stays within 1), so the
  * discrete Gaussian applies, drawn exactly from the secure stream.
  *
@@ -70,7 +70,7 @@ export const CONFIRM_LIMITS = {
   /**
    * Shares of the rules' ρ: the row count; the orders' screen, chance and count; the differences'
    * screen and count. The counts that decide get the most; the row count only sets the scale
-   * (σ about 27 at ε 3), and gave 0.04 to the chance counts when implications joined them.
+   * (σ about 25 at ε 3), and gave 0.04 to the chance counts when implications joined them.
    */
   rhoShares: [0.06, 0.1, 0.29, 0.25, 0.05, 0.25],
   /** An order must break between unrelated rows in at least this share of them (as in mining). */
