@@ -21,6 +21,9 @@ import { isKeyColumn } from './check';
 /** Noise deviations a count may reach and still be read as none (as rule confirmation's 3 σ). */
 export const MEASURED_RULE_Z = 3;
 
+/** A pair whose total is within this share of a histogram's counts the same rows. */
+const SAME_ROWS_TOLERANCE = 0.05;
+
 /** Noise deviations a cell joining a rule that others show may hold outside its fixed value. */
 const LENIENT_Z = 2;
 
@@ -39,7 +42,7 @@ interface CellValue {
   /** The cell holds the release's label for categories it left out, and nothing else but missing. */
   unreleased?: boolean;
   /**
-   * The cell's rows by the column's own released histogram, on the pair's scale, with the variance
+   * The cell's rows by the column's own released histogram, with the variance
    * of its noise: when every slot of the cell stands clear of the noise (a cleaned slot's count is
    * not a plain noisy count).
    */
@@ -125,16 +128,16 @@ function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased: string
   const slots: (string | null | undefined)[] = weights.map((_, slot) => slotValue(h, slot));
   const cells = Math.max(...cellOfSlot) + 1;
   const sigma = h.sigma;
-  // The pair may be counted on fewer rows than the histogram (a training sample): its scale.
+  // Only when the pair counts the histogram's rows: scaled by the ratio of two noisy totals, the
+  // count took the pair's total noise with it (σ √(cells of the pair), ±50 rows on 2,600).
   const released = weights.reduce((sum, w) => sum + Math.max(0, w), 0);
-  const scale = released > 0 ? pairRows / released : NaN;
-  const scaled = sigma !== undefined && scale > 0.5 && scale < 2;
+  const sameRows = sigma !== undefined && released > 0 && Math.abs(pairRows / released - 1) < SAME_ROWS_TOLERANCE;
   return Array.from({ length: cells }, (_, cell): CellValue => {
     // Slots the release shows empty join a cell without being drawn there: they do not count.
     const members = cellOfSlot.flatMap((c, slot) => (c === cell && weights[slot] > 0 ? [slot] : []));
     if (!members.length) return { values: [], whole: false };
-    const clear = scaled && members.every((slot) => weights[slot] > MEASURED_RULE_Z * sigma!);
-    const oneWay = clear ? { count: scale * members.reduce((sum, slot) => sum + weights[slot], 0), variance: scale * scale * sigma! * sigma! * members.length } : undefined;
+    const clear = sameRows && members.every((slot) => weights[slot] > MEASURED_RULE_Z * sigma!);
+    const oneWay = clear ? { count: members.reduce((sum, slot) => sum + weights[slot], 0), variance: sigma! * sigma! * members.length } : undefined;
     const top = members.reduce((best, slot) => (weights[slot] > weights[best] ? slot : best), members[0]);
     // The values the release shows held by rows: a slot whose count is within the noise of none
     // (days 21 to 29 beside 30, where no row is) is left out of the rule's pairs.
