@@ -10,7 +10,11 @@ export class HyperLogLog {
   private readonly registers = new Uint8Array(M);
 
   add(value: string): void {
-    const h = hash32(value);
+    this.addHash(hash32(value));
+  }
+
+  /** Add a value by its hash32 (computed once where it serves elsewhere too). */
+  addHash(h: number): void {
     const index = h >>> (32 - P);
     const rest = (h << P) | (1 << (P - 1)); // guard bit bounds the rank
     const rank = Math.clz32(rest) + 1;

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { readCsv, type CsvFileInfo, type ReadOptions } from '../csv/reader';
 import { detach, Random, Reservoir, subsampleRows } from '../random';
-import { HyperLogLog } from './hll';
+import { DistinctCounts } from './distinct';
+import { hash32, HyperLogLog } from './hll';
 import { percentForPeople } from '../percent';
 import { DATE_FORMATS, daysFromCivil, formatDate, hasUtcOffset, isDatetimeFormat, parseDate, utcOffsetOf } from './dates';
 import { isFormulaLike, parseNumber, readNumber, type NumberReading } from './format';
@@ -332,8 +333,13 @@ export class ColumnStats {
   private quotedValues = 0;
   private padded = 0;
 
-  private readonly counts = new Map<string, number>();
-  private countsOverflow = false;
+  /** Exact counts up to DISTINCT_TRACK_MAX values; dropped past it, when only the estimate counts. */
+  private counts: DistinctCounts | undefined = new DistinctCounts(INFERENCE_RULES.DISTINCT_TRACK_MAX);
+  /**
+   * Filled only once the exact counts overflow, from their values then from each new one: a
+   * register per value (16 KB a column) missed the caches on every value of a wide file, and the
+   * estimate, a maximum per register, is the same whether a value is added once or many times.
+   */
   private readonly hll = new HyperLogLog();
   private readonly sample: Reservoir<string>;
 
@@ -373,17 +379,14 @@ export class ColumnStats {
     }
     if (quoted) this.quotedValues++;
 
-    if (!this.countsOverflow) {
-      const c = this.counts.get(value);
-      if (c !== undefined) this.counts.set(value, c + 1);
-      else if (this.counts.size < INFERENCE_RULES.DISTINCT_TRACK_MAX) this.counts.set(detach(value), 1);
-      else {
-        // Past the cap only the estimate counts: the values are let go (5,000 strings a column).
-        this.countsOverflow = true;
-        this.counts.clear();
-      }
+    const hash = hash32(value);
+    if (!this.counts) this.hll.addHash(hash);
+    else if (!this.counts.add(value, hash)) {
+      // Past the cap only the estimate counts: the values are let go (5,000 a column).
+      for (const counted of this.counts.keys()) this.hll.add(counted);
+      this.hll.addHash(hash);
+      this.counts = undefined;
     }
-    this.hll.add(value);
     this.sample.add(value);
     if (value.length > this.maxLength) this.maxLength = value.length;
     this.totalLength += value.length;
@@ -465,7 +468,7 @@ export class ColumnStats {
   }
 
   private distinct(): { count: number; exact: boolean } {
-    if (!this.countsOverflow) return { count: this.counts.size, exact: true };
+    if (this.counts) return { count: this.counts.size, exact: true };
     return { count: Math.max(Math.round(this.hll.estimate()), INFERENCE_RULES.DISTINCT_TRACK_MAX + 1), exact: false };
   }
 
@@ -646,7 +649,7 @@ export class ColumnStats {
     }
 
     if (distinct.exact) {
-      const values = [...this.counts.keys()];
+      const values = [...(this.counts?.keys() ?? [])];
       if (distinct.count === 2 && isBooleanPair(values)) {
         column.categories = this.categoryList(undefined);
         return 'boolean';
@@ -772,7 +775,7 @@ export class ColumnStats {
   /** Categories with counts: numeric order for number columns (strays left out), else most frequent first. */
   private categoryList(numeric: ColumnSchema | undefined, leaveOut?: string[]): CategoryCount[] {
     const skip = new Set(leaveOut ?? numeric?.readAsMissing ?? []);
-    const list = [...this.counts].filter(([value]) => !skip.has(value)).map(([value, count]) => ({ value, count }));
+    const list = [...(this.counts ?? [])].filter(([value]) => !skip.has(value)).map(([value, count]) => ({ value, count }));
     if (numeric) list.sort((a, b) => (parseNumber(a.value, numeric.number) ?? 0) - (parseNumber(b.value, numeric.number) ?? 0));
     else list.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
     return list;
