@@ -49,8 +49,8 @@ export class DistinctCounts {
   /** Per slot: its entry (read only to find a longer value's text). */
   private slotEntry = new Int32Array(64);
   /** Per entry, in the order first seen: its slot and its hash32. */
-  private entrySlot = new Int32Array(16);
-  private entryHash = new Int32Array(16);
+  private entrySlot: Int32Array = new Int32Array(16);
+  private entryHash: Int32Array = new Int32Array(16);
   /** Longer values by entry (short ones are unpacked from their code). */
   private readonly long = new Map<number, string>();
   private count = 0;
