@@ -4,12 +4,78 @@ import type { ColumnSchema, GroupSeparator, NumberFormat } from './types';
 /** A plain number as JavaScript reads it: `-1.5`, `.5`, `2.50E-01`. */
 export const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** A tab or CR before these stops a spreadsheet reading the cell as a formula (OWASP). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
 /** A cell a spreadsheet may run as a formula: it starts with =, +, -, @, tab or CR (numbers such as `-5` aside). */
 export function isFormulaLike(value: string): boolean {
-  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value);
+  // The first character by code, not a regular expression: the schema pass asks this of every value.
+  // (OWASP: a tab or CR before =, +, -, @ stops a spreadsheet reading the cell as a formula.)
+  const c = value.charCodeAt(0);
+  if (c !== 61 && c !== 43 && c !== 45 && c !== 64 && c !== 9 && c !== 13) return false;
+  return plainNumberExponent(value) === NOT_PLAIN;
+}
+
+const NOT_PLAIN = -2;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Where the exponent's letter is in a PLAIN_NUMBER (-1 when it has none), or NOT_PLAIN: the
+ * regular expression scanned by hand, since the schema pass asks it of every value.
+ */
+function plainNumberExponent(text: string): number {
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  if (c === 43 || c === 45) i++;
+  const integerStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  const integerDigits = i - integerStart;
+  let fractionDigits = 0;
+  if (i < n && text.charCodeAt(i) === 46) {
+    const fractionStart = ++i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+    fractionDigits = i - fractionStart;
+  }
+  if (integerDigits === 0 && fractionDigits === 0) return NOT_PLAIN;
+  if (i === n) return -1;
+  c = text.charCodeAt(i);
+  if (c !== 101 && c !== 69) return NOT_PLAIN;
+  const e = i++;
+  c = text.charCodeAt(i);
+  if (c === 43 || c === 45) i++;
+  const exponentStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  return i > exponentStart && i === n ? e : NOT_PLAIN;
+}
+
+/** Powers of ten that doubles hold exactly. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/**
+ * Number(text) of a plain number without exponent. With at most 15 digits, the digits as an integer
+ * and the power of ten are both exact, so their quotient is the correctly rounded value Number()
+ * gives (Clinger's fast path); longer numbers go to Number().
+ */
+function plainDecimalValue(text: string): number {
+  const n = text.length;
+  let i = 0;
+  const c = text.charCodeAt(0);
+  const negative = c === 45;
+  if (negative || c === 43) i++;
+  let digits = 0;
+  let mantissa = 0;
+  let places = -1;
+  for (; i < n; i++) {
+    const d = text.charCodeAt(i);
+    if (d === 46) {
+      places = 0;
+      continue;
+    }
+    mantissa = mantissa * 10 + (d - 48);
+    digits++;
+    if (places >= 0) places++;
+  }
+  if (digits > 15) return Number(text);
+  const value = places > 0 ? mantissa / EXACT_POWERS_OF_TEN[places] : mantissa;
+  return negative ? -value : value;
 }
 
 /** One number as written: its value and the parts of its look. */
@@ -38,8 +104,8 @@ const BODY: Record<'.' | ',', RegExp> = {
  * a currency prefix and a `%` or currency suffix. Undefined when it is not such a number.
  */
 export function readNumber(text: string, decimal: '.' | ',' = '.'): NumberReading | undefined {
-  if (PLAIN_NUMBER.test(text)) {
-    const e = text.search(/[eE]/);
+  const e = plainNumberExponent(text);
+  if (e !== NOT_PLAIN) {
     const mantissa = e >= 0 ? text.slice(0, e) : text;
     if (decimal === ',' && (e >= 0 || mantissa.includes('.'))) {
       if (e >= 0) return undefined;
@@ -47,7 +113,7 @@ export function readNumber(text: string, decimal: '.' | ',' = '.'): NumberReadin
     }
     const dot = mantissa.indexOf('.');
     return {
-      value: Number(text),
+      value: e >= 0 ? Number(text) : plainDecimalValue(text),
       places: dot >= 0 ? mantissa.length - dot - 1 : 0,
       exponent: e >= 0 ? Number(text.slice(e + 1)) : 0,
       group: null,

@@ -243,7 +243,7 @@ class NumberStats {
   add(value: string, reading: NumberReading): void {
     const x = reading.value;
     this.count++;
-    if (/^[+-]?0\d/.test(value)) this.leadingZero = true; // 007: a code, not a number
+    if (startsWithZeroDigit(value)) this.leadingZero = true; // 007: a code, not a number
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     if (!Number.isInteger(x)) this.integral = false;
@@ -254,7 +254,7 @@ class NumberStats {
       if (reading.group) this.groupedLarge++;
       else this.ungroupedLarge++;
     }
-    const e = value.search(/[eE]/);
+    const e = exponentLetter(value);
     if (e >= 0) {
       this.exponentValues++;
       if (this.exponentStyle && value.charCodeAt(e + 1) === 43) this.exponentStyle.explicitPlus = true;
@@ -305,6 +305,23 @@ class NumberStats {
     if (suffix !== undefined) format.suffix = suffix;
     return format;
   }
+}
+
+/** `/^[+-]?0\d/`, by hand: asked of every number. */
+function startsWithZeroDigit(value: string): boolean {
+  const c = value.charCodeAt(0);
+  const i = c === 43 || c === 45 ? 1 : 0;
+  const d = value.charCodeAt(i + 1);
+  return value.charCodeAt(i) === 48 && d >= 48 && d <= 57;
+}
+
+/** `value.search(/[eE]/)`, by hand: asked of every number. */
+function exponentLetter(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 101 || c === 69) return i;
+  }
+  return -1;
 }
 
 function mostCommon<T>(counts: Map<T, number>): T | undefined {
