@@ -120,16 +120,39 @@ export async function inferSchema(file: string, options: InferOptions = {}): Pro
 async function describeColumns(file: string, options: InferOptions): Promise<Schema> {
   const random = new Random(options.seed ?? 0);
   let stats: ColumnStats[] | undefined;
+  // Rows reach the columns a block at a time, column by column: on a wide file one column's
+  // statistics then stay in the processor's caches for the whole block, where row by row the
+  // other columns evicted them at every value. Each column still sees its values in file order.
+  let block: { fields: string[]; line: number; quoted: boolean[] | undefined }[] = [];
+  let blockCells = 0;
+  let blockChars = 0;
+  const flush = (): void => {
+    for (let i = 0; i < stats!.length; i++) {
+      const column = stats![i];
+      for (const row of block) column.add(row.fields[i], row.quoted ? row.quoted[i] : false, row.line);
+    }
+    block = [];
+    blockCells = 0;
+    blockChars = 0;
+  };
   const info = await readCsv(
     file,
     (fields, line, quoted) => {
       if (!stats) stats = fields.map(() => new ColumnStats(random.fork()));
-      for (let i = 0; i < fields.length; i++) stats[i].add(fields[i], quoted ? quoted[i] : false, line);
+      block.push({ fields, line, quoted });
+      blockCells += fields.length;
+      for (const field of fields) blockChars += field.length;
+      if (blockCells >= BLOCK_CELLS || blockChars >= BLOCK_CHARS) flush();
     },
     { ...options, trackQuoted: true },
   );
+  if (block.length) flush();
   return buildSchema(info, stats ?? []);
 }
+
+/** A block of rows holds about this many values, and at most this much text (long notes). */
+const BLOCK_CELLS = 32_768;
+const BLOCK_CHARS = 1 << 20;
 
 async function proposeRules(file: string, schema: Schema, options: InferOptions): Promise<Rule[]> {
   const sample = await miningSample(file, schema, options);
