@@ -50,11 +50,11 @@ interface CellValue {
 }
 
 /**
- * A cell's rows, as the pair's row sum (k noisy counts) or the column's own released count (one
- * count per slot) less nothing, whichever is less noisy: the rows of a value outside its fixed
- * value, `total − count(fixed)`, carry k − 1 of the pair's noisy counts, or the released count's
- * noise and one pair count's. For a target of many cells (pbc's `chol` in 32 cells) the second is
- * four times less noisy, so a value's rule shows at a quarter of the rows.
+ * A parent value's rows, as the pair's row sum (k noisy counts) or the column's own released count
+ * (one count per slot), whichever is less noisy: its rows with the column present, `total −
+ * count(missing)`, then carry k − 1 of the pair's noisy counts, or the released count's noise and
+ * one pair count's. For a target of many cells (pbc's `chol` in 32 cells) the second is four times
+ * less noisy, so a missingness rule shows at a quarter of the rows.
  */
 function rowsOf(cell: CellValue, pairTotal: number, pairVariance: number): { total: number; variance: number } {
   return cell.oneWay && cell.oneWay.variance < pairVariance ? { total: cell.oneWay.count, variance: cell.oneWay.variance } : { total: pairTotal, variance: pairVariance };
