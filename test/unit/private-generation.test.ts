@@ -185,7 +185,11 @@ test('an integer column with more values than bins gets whole numbers within its
     const { outputs, card } = await generate({ input: file, out: path.join(dir, `${generator}.csv`), generator, epochs: 2, privacy: { epsilon: 0.5 }, evaluate: false, holdoutFraction: 0, rows: 4000 });
     assert.ok(card.privacy.differentiallyPrivate);
     const values = csvRows(outputs.csv).map((r) => Number(r.t30));
-    assert.ok(values.every((v) => Number.isInteger(v) && v >= 0 && v <= 30), `${generator}: values ${Math.min(...values)}..${Math.max(...values)}`);
+    // Within the private bounds [2, 32]. In about 1 run in 16 an empty bin past 30 keeps some noise
+    // (under 1 % of rows); spreading the spike, the old fault, put a third of them at 31.
+    assert.ok(values.every((v) => Number.isInteger(v) && v >= 0 && v <= 32), `${generator}: values ${Math.min(...values)}..${Math.max(...values)}`);
+    const beyond = values.filter((v) => v > 30).length / values.length;
+    assert.ok(beyond < 0.02, `${generator}: ${beyond} of the values past 30`);
     const share30 = values.filter((v) => v === 30).length / values.length;
     assert.ok(share30 > 0.55 && share30 < 0.8, `${generator}: ${share30} at 30`);
   }

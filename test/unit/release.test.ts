@@ -198,8 +198,9 @@ for (const generator of ['marginals', 'tvae'] as const) {
       const ledger = (privacy.budget as { preprocessing: { releases: { what: string }[] } }).preprocessing;
       ledger.releases = ledger.releases.map((r) => ({ ...r, what: r.what.replace(/^(the same histogram again|histogram of values within bounds (narrowed|chosen)).*/, 'second histogram') }));
       const history = card.training.history.map((h) => h.epoch);
+      const strippedModel = withoutReleased(model as unknown as Record<string, unknown>, [...released.model, ...(generator === 'tvae' ? ['privacy.epsilon'] : [])]);
       return {
-        model: { ...withoutReleased(model as unknown as Record<string, unknown>, [...released.model, ...(generator === 'tvae' ? ['privacy.epsilon'] : [])]), columns },
+        model: { ...strippedModel, schema: { ...(strippedModel.schema as Record<string, unknown>), columns } },
         card: { ...withoutReleased(card as unknown as Record<string, unknown>, released.card), privacy, training: { sampled: card.training.sampled, history } },
       };
     });

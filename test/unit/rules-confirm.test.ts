@@ -252,17 +252,21 @@ test('a DP run keeps the confirmed implications in every synthetic row and says 
   const file = tempFile('patients.csv', patientsCsv(5000));
   const schema = await inferSchema(file);
   const { card, outputs } = await generate({ input: file, schema, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, privacyUnit: 'row', evaluate: false });
-  const entry = card.rules.find((r) => r.rule === IN_HOSPITAL);
-  assert.equal(entry?.establishment, 'confirmed privately', JSON.stringify(card.rules, null, 1));
-  assert.match(entry!.established, /^confirmed privately as the order hospital_death ≤ died between their whole-number codes: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\)/);
-  assert.equal(typeof entry!.noisyBroken, 'number');
-  assert.equal(entry!.kept, 'dependent column set from its determinant');
-  // The marginals generator draws each column alone: without the rules, about 10 % of rows would
-  // put a death in hospital beside a patient alive, and 9 % dementia beside no comorbidity.
+  // Each true implication is confirmed unless its noisy count lands past 3 σ (about 1 run in 200):
+  // assert on the ones the card lists as confirmed, and that a run confirms at least one.
+  const confirmed = card.rules.filter((r) => (r.rule === IN_HOSPITAL || r.rule === DEMENTIA) && r.establishment === 'confirmed privately');
+  assert.ok(confirmed.length >= 1, JSON.stringify(card.rules, null, 1));
   const synthetic = await loadTable(outputs.csv, schema);
   const rule = (from: string, to: string): Rule => ({ kind: 'determines', from, to, when: ['0'], combinations: [['0', '0']], source: 'inferred', enforce: true });
-  assert.equal(countBroken(schema, rule('died', 'hospital_death'), synthetic).broken, 0);
-  assert.equal(countBroken(schema, rule('comorbidities', 'dementia'), synthetic).broken, 0, JSON.stringify(card.rules, null, 1));
+  for (const entry of confirmed) {
+    const [from, to] = entry.rule === IN_HOSPITAL ? ['died', 'hospital_death'] : ['comorbidities', 'dementia'];
+    assert.match(entry.established, new RegExp(`^confirmed privately as the order ${to} ≤ ${from} between their whole-number codes: about \\d+ rows break it by a noisy count \\(noise σ \\d+\\.\\d\\)`));
+    assert.equal(typeof entry.noisyBroken, 'number');
+    assert.equal(entry.kept, 'dependent column set from its determinant');
+    // The marginals generator draws each column alone: without the rule, about 10 % of rows would
+    // put a death in hospital beside a patient alive, and 9 % dementia beside no comorbidity.
+    assert.equal(countBroken(schema, rule(from, to), synthetic).broken, 0, JSON.stringify(card.rules, null, 1));
+  }
   // Each column keeps its share: the ones set to 0 are handed to rows the rule leaves free.
   const ones = (name: string, t: Table): number => {
     const data = t.columns[schema.columns.findIndex((c) => c.name === name)] as { codes: Int32Array; levels: string[] };
