@@ -352,7 +352,8 @@ async function runGenerate(file: string, options: GenerateCliOptions): Promise<v
             : `Column histograms${card.generator.parameters.pairs ? ' and chosen pairs' : ', columns independent'} (marginals generator); `) +
         `total ${duration((performance.now() - started) / 1000)}.\n` +
         (card.privacy.differentiallyPrivate ? `Privacy: ${card.privacy.statement}\n` : `WARNING: ${card.privacy.statement}\n`) +
-        (card.output.formulaCells?.count ? `${card.output.formulaCells.neutralised ? 'Note' : 'WARNING'}: ${describeFormulaCells(card.output.formulaCells)}\n` : ''),
+        (card.output.formulaCells?.count ? `${card.output.formulaCells.neutralised ? 'Note' : 'WARNING'}: ${describeFormulaCells(card.output.formulaCells)}\n` : '') +
+        (card.notes.length ? `Notes (also in the metadata card):\n${card.notes.map((n) => `  - ${n}`).join('\n')}\n` : ''),
     );
   } finally {
     progress.clear();

@@ -374,3 +374,17 @@ test('private bounds of a date column stay within years 0001-9999, even when noi
     assert.ok(born.min >= first && born.max <= last, `seed ${seed}: bounds ${born.min}..${born.max} days`);
   }
 });
+
+test('a column whose values all fall under the release threshold is named on the card, with what would keep them', async () => {
+  // 400 rows: a score of 40 values (about 10 rows each, under a threshold of dozens) and a sex of two.
+  const random = new Random(8);
+  const lines = ['score,sex'];
+  for (let i = 0; i < 400; i++) lines.push(`${30 + 2 * random.int(40)},${random.next() < 0.5 ? 'F' : 'M'}`);
+  const file = tempFile('scores.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const score = schema.columns.find((c) => c.name === 'score')!;
+  const { card } = await generate({ input: file, schema: { ...schema, columns: schema.columns.map((c) => (c === score ? { ...c, kind: 'categorical' as const } : c)) }, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 1 }, evaluate: false });
+  const notes = card.notes.filter((n) => /of its synthetic values are "Other"/.test(n));
+  assert.equal(notes.length, 1, card.notes.join('\n'));
+  assert.match(notes[0], /^score: 100 % of its synthetic values are "Other": each of its values is held by fewer rows than the release threshold at this budget \(a noisy count of about \d+\)\. If its list of values is not sensitive, declare it public in the schema \(public\.categories\)/);
+});

@@ -4,7 +4,8 @@ import { dpSchedule } from '../generators/tvae';
 import type { ExactRelease, GeneratorKind, Phase, PrivateRelease, PrivacyRequest } from '../generators/types';
 import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
-import { latticeDecimals, privateStatistics, releaseCount } from '../privacy/preprocess';
+import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount } from '../privacy/preprocess';
+import { percentForPeople } from '../percent';
 import { bindUnits } from '../privacy/units';
 import { Random } from '../random';
 import type { BoundedUnits, NumericHistogram, PrivacyUnitStatement, PrivateStatistics, ReleaseEntry } from '../release/types';
@@ -204,6 +205,17 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: bo
       };
     }),
   };
+}
+
+/**
+ * Card notes for the columns whose values fell mostly into "Other" under DP: the user sees why the
+ * column says little and what would keep its values (declaring them public, or a larger ε).
+ */
+export function mostlyOtherNotes(stats: PrivateStatistics): string[] {
+  return stats.mostlyOther.map(
+    ({ column, share, threshold }) =>
+      `${column}: ${percentForPeople(share)} % of its synthetic values are "${DEFAULT_OTHER_LABEL}": each of its values is held by fewer rows than the release threshold at this budget (a noisy count of about ${Math.round(threshold)}). If its list of values is not sensitive, declare it public in the schema (public.categories); otherwise a larger ε keeps more of them.`,
+  );
 }
 
 /**

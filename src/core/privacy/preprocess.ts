@@ -163,6 +163,8 @@ function releaseThreshold(k: number, sigma: number, columnDelta: number): number
 }
 
 export const DEFAULT_OTHER_LABEL = 'Other';
+/** Share of a column's released values in "Other" from which the card says so (see mostlyOther). */
+export const MOSTLY_OTHER_SHARE = 0.5;
 const VALUE_BINS = 128;
 const MAX_INTEGER_BINS = 256;
 const PSEUDO_SAMPLE = 20000;
@@ -239,10 +241,16 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   // adaptively (Bun and Steinke 2016, Lemma 2.3): the ledger's sum of fixed rhos holds.
   const valueBins = Math.max(8, Math.min(VALUE_BINS, Math.floor(noisyCount / (8 * sigma))));
   const tails = options.fineDetail ?? false;
-  const integerBinsUpTo = tails ? MAX_INTEGER_BINS : Math.min(MAX_INTEGER_BINS, 2 * valueBins);
+  // Fine detail: a bin per whole number while the bins would hold half the noise on average (a
+  // choice from the released count, as the bin count above); past that, value bins. Lung's 228
+  // ages got a bin a year, ~2 rows each under noise of 11, and ages of 93 to 110 were drawn from
+  // bins of noise alone, where the real ones stop at 82.
+  const integerBinsUpTo = Math.min(MAX_INTEGER_BINS, tails ? Math.max(2 * valueBins, Math.floor((2 * noisyCount) / sigma)) : 2 * valueBins);
+  if (process.env.DIAG_BINS) console.error('DIAGBINS', noisyCount.toFixed(0), sigma.toFixed(1), valueBins, tails);
 
   const facts: (ColumnFacts | undefined)[] = [];
   const histograms: (ColumnHistogram | undefined)[] = [];
+  const mostlyOther: PrivateStatistics['mostlyOther'] = [];
   schema.columns.forEach((column, index) => {
     if (!isModelled(column)) {
       facts.push(undefined);
@@ -394,6 +402,8 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       releases.push({ column: column.name, what: `${publicText}${wholeNumberText}${publicLevels.length && !wholeNumbers ? 'other ' : ''}category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts, none when that is below ${FLOOR_SIGMAS} σ of its noise (no further release)${capped}`, rho: rhoEach, sigma });
       // A public level's noisy count below the floor is taken as empty, as a missing count is.
       const clipped = noisyCounts.map((c, i) => Math.max(0, i < publicLevels.length ? floorNoisyCount(c, sigma) : c));
+      const present = clipped.reduce((a, b) => a + b, 0);
+      if (present > 0 && remainder >= MOSTLY_OTHER_SHARE * present) mostlyOther.push({ column: column.name, share: remainder / present, threshold });
       // No row-count estimate from this column: its total is the released row count by construction.
       histograms.push({ type: 'categorical', levels, counts: clipped, missing: noisyMissing, sigma });
       facts.push(categoricalFacts(levels, histograms[histograms.length - 1] as CategoricalHistogram, otherLevel));
@@ -422,7 +432,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
     const counts = [...cleanHistogram(raw.slice(0, -1), sigma), Math.max(0, raw[raw.length - 1])];
     if (counts.some((c) => c > 0)) textLengths[index] = counts;
   }
-  return { facts, textLengths, histograms, rowCount, releasedRowCount: noisyCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms };
+  return { facts, textLengths, histograms, rowCount, releasedRowCount: noisyCount, rho: rhoEach * totalHistograms, thresholdDelta, releases, publicFacts, pairs: pairHistograms, mostlyOther };
 }
 
 /**

@@ -134,6 +134,12 @@ export interface PrivateStatistics {
   publicFacts: string[];
   /** Joint histograms of the requested column pairs. */
   pairs: PairHistogram[];
+  /**
+   * Categorical columns whose released values are mostly "Other" (at least MOSTLY_OTHER_SHARE):
+   * each of their values falls under the release threshold, so the synthetic column says little.
+   * Read off released counts: post-processing.
+   */
+  mostlyOther: { column: string; share: number; threshold: number }[];
 }
 
 /** Rows of each unit, grouped: unit u holds rows[offsets[u] .. offsets[u + 1]). */
