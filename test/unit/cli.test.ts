@@ -420,6 +420,7 @@ test('generate writes the synthetic CSV, card and model beside the input, all or
     assert.match(first.stdout, /^WARNING: NO differential privacy/m);
     for (let epoch = 1; epoch <= 3; epoch++) assert.match(first.stderr, new RegExp(`^epoch ${epoch}/3: loss \\d`, 'm'));
     assert.doesNotMatch(first.stderr, /[\r\x1b]/, 'terminal control characters without a TTY');
+    assert.doesNotMatch(first.stdout, /Notes/, 'no notes on this file, so no heading');
   });
 
   await t.test('the CSV has the input header minus the dropped row index, and --rows rows', () => {
@@ -760,6 +761,9 @@ test('demo simulates admissions, makes a DP twin at the default ε, and --no-dp 
   // Any other rule was read off the released model (no privacy cost), never off the private rows.
   assert.ok(card.rules.every((r: { source: string; establishment: string }) => r.source === 'declared' || r.establishment === 'read off the released model'), JSON.stringify(card.rules));
   assert.equal(card.evaluation.rules.syntheticRowsBreakingAny.count, 0);
+  // The card's notes (here: the rules tested privately) are printed too, not only filed.
+  assert.ok(card.notes.length > 0);
+  assert.ok(run.stdout.includes(`Notes (also in the metadata card):\n${card.notes.map((n: string) => `  - ${n}`).join('\n')}\n`), run.stdout);
   const records = readCsv(path.join(dir, 'patients.synthetic.csv'));
   assert.equal(records.length - 1, card.output.rows);
   assert.equal(sha256(shipped), hash, 'the shipped demo data changed');

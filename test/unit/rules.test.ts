@@ -463,3 +463,34 @@ test('the schema pass mines a long file on a sample of its rows and columns, and
   assert.equal(loaded, candidateColumns(wideSchema).all.size);
   assert.ok(loaded <= MINING_LIMITS.numericColumns + MINING_LIMITS.keyColumns + MINING_LIMITS.missingTargets, String(loaded));
 });
+
+test('under DP a declared rule naming its values keeps every one: a rare value the model spreads takes the value its clear ones share', async () => {
+  // Rows as a DP model draws them: O80.9 clearly maternity; O82.0 rare and spread by the noise
+  // (its majority, Elective with 3 of 7, is noise); other codes free.
+  const lines = ['code,method'];
+  const add = (code: string, method: string, n: number): void => {
+    for (let i = 0; i < n; i++) lines.push(`${code},${method}`);
+  };
+  add('O80.9', 'Maternity', 90);
+  add('O80.9', 'Elective', 5);
+  add('O82.0', 'Elective', 3);
+  add('O82.0', 'Emergency', 2);
+  add('O82.0', 'Maternity', 2);
+  add('J18.9', 'Emergency', 45);
+  add('J18.9', 'Elective', 40);
+  add('J18.9', 'Maternity', 15);
+  const { schema, table } = await load(tempFile('pool.csv', lines.join('\n') + '\n'));
+  const named: DeterminesRule = { kind: 'determines', from: 'code', to: 'method', when: ['O80.9', 'O82.0'], source: 'declared', enforce: true };
+  const kept = RuleLayer.plan(schema, [named], undefined, { mappingsFromRows: false }).withPairsFrom(schema, table.columns, table.rowCount);
+  assert.deepEqual(kept.state.notKept, []);
+  assert.deepEqual(Object.fromEntries(kept.state.mappings[0].pairs), { 'O80.9': 'Maternity', 'O82.0': 'Maternity' });
+  // Without a list of values the rule binds every code: J18.9 is spread too, under 90 % of the
+  // rows are clear, and a model that did not learn the link would distort the column: not kept.
+  const every: DeterminesRule = { kind: 'determines', from: 'code', to: 'method', source: 'declared', enforce: true };
+  const notKept = RuleLayer.plan(schema, [every], undefined, { mappingsFromRows: false }).withPairsFrom(schema, table.columns, table.rowCount);
+  assert.deepEqual(notKept.state.mappings, []);
+  assert.deepEqual(notKept.state.notKept, [describeRule(every)]);
+  // A mined rule naming its values still needs 90 % of its rows clear.
+  const inferred = RuleLayer.plan(schema, [{ ...named, source: 'inferred' }], undefined, { mappingsFromRows: false }).withPairsFrom(schema, table.columns, table.rowCount);
+  assert.equal(inferred.state.mappings[0].pairs.find(([code]) => code === 'O82.0')![1], 'Elective', 'its rows are 93 % clear: kept with the majorities');
+});

@@ -1,3 +1,4 @@
+import type { DeterminesRule, Schema } from '../schema/types';
 import { GENERATOR_INFO } from './catalog';
 import type { ChunkSource, EncodedRows } from '../chunk-source';
 import { largestRhoWithin } from '../privacy/budget';
@@ -47,7 +48,7 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const hub = target >= 0 ? target : 'auto';
     // With a privacy unit, the pairs are counted on the table bounded to k rows per person.
     const units = release.units;
-    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS });
+    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS, forcedPairs: declaredPairs(schema) });
     const unit = release.common.unit;
     const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;
@@ -96,3 +97,34 @@ export const pgm: GeneratorKind<PgmBudget> = {
     return new PgmGenerator(new PgmSource(schema, file.pgm, transformer), file.pgm);
   },
 };
+
+/**
+ * The column pairs the schema's declared rules relate (public by the user's declaration): the
+ * model measures them without selection, so a rule kept from the model's own rows (a declared
+ * determines rule without its combinations) finds them there. A determines rule that a chain of
+ * the others implies is left out (the demo's diagnosis → sex follows from diagnosis → admission
+ * method → sex, and a tree cannot hold all three pairs). Mined rules never name pairs here: under
+ * DP they come from the private rows.
+ */
+function declaredPairs(schema: Schema): [number, number][] {
+  const at = (name: string): number => schema.columns.findIndex((c) => c.name === name);
+  const declared = (schema.rules ?? []).filter((r) => r.source === 'declared' && r.enforce);
+  const determines = declared.flatMap((r) => (r.kind === 'determines' ? [r] : []));
+  const implied = (rule: DeterminesRule): boolean => {
+    const seen = new Set([rule.from]);
+    const queue = [rule.from];
+    while (queue.length) {
+      const column = queue.shift()!;
+      for (const other of determines) {
+        if (other === rule || other.from !== column || seen.has(other.to)) continue;
+        if (other.to === rule.to) return true;
+        seen.add(other.to);
+        queue.push(other.to);
+      }
+    }
+    return false;
+  };
+  return declared
+    .flatMap((r): [number, number][] => (r.kind === 'determines' ? (implied(r) ? [] : [[at(r.from), at(r.to)]]) : r.kind === 'missingWhen' ? [[at(r.column), at(r.parent)]] : []))
+    .filter(([a, b]) => a >= 0 && b >= 0);
+}

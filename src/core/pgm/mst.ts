@@ -113,6 +113,13 @@ export interface PgmFitRequest {
    */
   maxRowsPerUnit?: number;
   /**
+   * Column pairs (schema indices) put in the tree without selection: the pairs the schema's
+   * declared rules relate, public by the user's declaration, so that the model measures what the
+   * rule layer reads off it. Pairs that would close a cycle, hold the hub or exceed the pair cap
+   * are left to the selection.
+   */
+  forcedPairs?: readonly [number, number][];
+  /**
    * Adaptive rounds after the tree (pgm/rounds.ts), each choosing and measuring the clique the
    * model fits worst; they take ROUNDS_SHARE of the selection and of the measurement budget.
    * Default 0: the tree alone (MST).
@@ -196,8 +203,9 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     treeMeasurement = request.rhoMeasurement;
   }
 
-  // Selection (Kruskal with the exponential mechanism).
-  const rounds = Math.max(0, nodes.length - 1);
+  // Declared pairs first (public), then selection (Kruskal with the exponential mechanism) for the rest of the tree.
+  const forced = forcedEdges(request.forcedPairs ?? [], nodes.map((v) => domains[v].column), nodes.map((v) => sizes[v]), pairCellCap(Math.max(1, nodes.length - 1), hub === undefined ? 1 : sizes[hub]));
+  const rounds = Math.max(0, nodes.length - 1 - forced.length);
   // The work bound uses the released row count: which pairs are candidates must not depend on the rows.
   const maxCandidates = Math.max(d, Math.floor(MAX_PAIR_WORK / Math.max(stats.rowCount, 1)));
   const epsilonPerRound = rounds > 0 ? Math.sqrt((8 * treeSelection) / rounds) : 0;
@@ -216,8 +224,9 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
           plannedSigma,
           maxCandidates,
           pairCellCap(rounds, hub === undefined ? 1 : sizes[hub]),
+          forced,
         )
-      : [];
+      : forced.slice();
   // A hub needs a tree that spans the other columns (else parts would disagree on it).
   if (hub !== undefined && chosen.length < nodes.length - 1) {
     chosen = chosen.map(([a, b]) => [nodes[a], nodes[b]]);
@@ -243,7 +252,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   if (rounds > 0 && treeSelection > 0) {
     releases.push({
       column: '(pairs)',
-      what: `${rounds} rounds of the exponential mechanism (ε ${epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing a tree of column pairs`,
+      what: `${rounds} rounds of the exponential mechanism (ε ${epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing a tree of column pairs${forced.length ? ` (its other ${forced.length} pairs are named by declared rules: public, not selected)` : ''}`,
       rho: treeSelection,
     });
   }
@@ -448,6 +457,29 @@ function inverseVarianceMean(values: { value: number; variance: number }[]): num
 }
 
 /**
+ * The forced pairs as edges between node positions: each joins two columns of the tree (not the
+ * hub) within the pair cap, and none closes a cycle. Public facts only (the schema's declared
+ * rules, the domains' sizes).
+ */
+export function forcedEdges(pairs: readonly [number, number][], columnOfNode: readonly number[], sizes: readonly number[], maxPairCells: number): [number, number][] {
+  const position = new Map(columnOfNode.map((column, k) => [column, k]));
+  const parent = Int32Array.from({ length: columnOfNode.length }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const edges: [number, number][] = [];
+  for (const [x, y] of pairs) {
+    const a = position.get(x);
+    const b = position.get(y);
+    if (a === undefined || b === undefined || find(a) === find(b) || sizes[a] * sizes[b] > Math.min(maxPairCells, MAX_CLIQUE_CELLS)) continue;
+    parent[find(a)] = find(b);
+    edges.push([a, b]);
+  }
+  return edges;
+}
+
+/**
  * Kruskal-style spanning tree: each round the exponential mechanism picks one of the pairs that
  * join two components, with probability ∝ exp(ε · score / 2). A score is the L1 distance between
  * the pair's real counts and the independent model of the released 1-way marginals, so one row
@@ -468,6 +500,8 @@ export function selectTree(
   maxCandidates = Infinity,
   /** Largest pair (cells) that is a candidate (pairCellCap). */
   maxPairCells = MAX_CLIQUE_CELLS,
+  /** Edges already in the tree (public, see forcedEdges): returned first, and never closed into a cycle. */
+  forced: readonly [number, number][] = [],
 ): [number, number][] {
   const d = sizes.length;
   const probabilities = oneWay.map((m) => {
@@ -509,6 +543,10 @@ export function selectTree(
     return x;
   };
   const chosen: [number, number][] = [];
+  for (const [a, b] of forced) {
+    parent[find(a)] = find(b);
+    chosen.push([a, b]);
+  }
   // One buffer of each for all d − 1 rounds (a round's weights were 0.8 MB at 100,000 candidates).
   const logits = new Float64Array(candidates.length);
   const weights = new Float64Array(candidates.length);

@@ -59,6 +59,8 @@ export interface OrderedColumn {
 
 /** Share of sampled rows whose determinant's majority must be clear for pairs read off a generator. */
 export const PAIRS_CLEAR_SHARE = 0.9;
+/** The same for a declared rule that names its values (see withPairsFrom). */
+export const DECLARED_PAIRS_CLEAR_SHARE = 0.5;
 
 export interface PlanOptions {
   /**
@@ -124,10 +126,17 @@ export class RuleLayer {
       }
       // Pairs a generator that did not learn the dependence would give (every value of `from`
       // with the commonest `to`) would distort the column: used only when, for rows holding 90 %
-      // of the values, the majority already has more than half its value's rows.
+      // of the values, the majority already has more than half its value's rows. A declared rule
+      // naming its values (`when`: the maternity codes fix the admission method) needs half, and
+      // a value whose majority is not clear takes the one its clear values share most: a rare
+      // value's majority is the model's noise (the demo's O82.0 was set to Elective and male in
+      // some runs, where the real rows are all maternity and female).
+      const declaredValues = rule.source === 'declared' && rule.when !== undefined;
       let total = 0;
       let clear = 0;
       const pairs: [string, string | null][] = [];
+      const unclear: number[] = [];
+      const clearTargets = new Map<string | null, number>();
       for (const [key, inner] of counts) {
         let best: string | null = null;
         let bestCount = 0;
@@ -137,10 +146,17 @@ export class RuleLayer {
           if (count > bestCount) [best, bestCount] = [value, count];
         }
         total += sum;
-        if (bestCount * 2 > sum) clear += sum;
+        if (bestCount * 2 > sum) {
+          clear += sum;
+          clearTargets.set(best, (clearTargets.get(best) ?? 0) + sum);
+        } else unclear.push(pairs.length);
         pairs.push([key, best]);
       }
-      if (total === 0 || clear < PAIRS_CLEAR_SHARE * total) continue;
+      if (total === 0 || clear < (declaredValues ? DECLARED_PAIRS_CLEAR_SHARE : PAIRS_CLEAR_SHARE) * total) continue;
+      if (declaredValues) {
+        const shared = [...clearTargets].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+        for (const k of unclear) pairs[k] = [pairs[k][0], shared];
+      }
       mappings.push({ rule: i, pairs, fromModel: true });
       done.add(describeRule(rule));
     }

@@ -234,7 +234,8 @@ export async function completeFromModel(
   const { rules, offsets, derived, mappings, missingness } = layer.state;
   // Columns the layer already rewrites, sets or blanks are left as they are.
   const rewritten = new Set([...offsets.map((o) => o.column), ...derived.map((i) => (rules[i] as { column: string }).column)]);
-  const set = new Set(mappings.map((m) => (rules[m.rule] as DeterminesRule).to));
+  // A declared rule's column is never set by a rule read off the model, kept or not.
+  const set = new Set([...mappings.map((m) => (rules[m.rule] as DeterminesRule).to), ...rules.flatMap((r) => (r.kind === 'determines' && r.source === 'declared' ? [r.to] : []))]);
   const blanked = new Set(missingness.map((i) => (rules[i] as { column: string }).column));
   const known = new Set(rules.map(describeRule));
   // The measured pairs first: their counts tell a rule from the model's spread of noise.
