@@ -249,6 +249,15 @@ test('a DP run with a privacy unit states it in the card; row-level files keep "
   assert.match(card.privacy.statement, /with respect to adding or removing one person \(all rows with one subject_id value\)/);
 });
 
+test('too few people for the budget: the refusal counts the rows people keep, names the unit and offers row-level protection', async () => {
+  // 20 patients with up to 8 rows each: at one row per person, about 20 rows remain.
+  const input = tempFile('few.csv', prescriptions(0, 20));
+  await assert.rejects(
+    generate({ input, privacy: { epsilon: 1 }, generator: 'marginals', maxRowsPerUnit: 1, evaluate: false, out: path.join(tempDir(), 'few.synthetic.csv') }),
+    /too few rows for this privacy budget: about -?\d+ training rows are left once each person keeps at most 1 of their rows \(a noisy count; the privacy unit is the person\).*; or protect rows rather than people \(--privacy-unit row\), a weaker guarantee when people have many rows\.$/,
+  );
+});
+
 test('CLI: --privacy-unit and --max-rows-per-unit on schema; a bad column is a clear error', (t) => {
   const cli = path.resolve(__dirname, '../../dist/cli.js');
   if (!fs.existsSync(cli)) return t.skip('dist/cli.js is not built');

@@ -212,10 +212,20 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: bo
  * column says little and what would keep its values (declaring them public, or a larger ε).
  */
 export function mostlyOtherNotes(stats: PrivateStatistics): string[] {
-  return stats.mostlyOther.map(
-    ({ column, share, threshold }) =>
-      `${column}: ${percentForPeople(share)} % of its synthetic values are "${DEFAULT_OTHER_LABEL}": each of its values is held by fewer rows than the release threshold at this budget (a noisy count of about ${Math.round(threshold)}). If its list of values is not sensitive, declare it public in the schema (public.categories); otherwise a larger ε keeps more of them.`,
-  );
+  const columns = stats.mostlyOther;
+  if (!columns.length) return [];
+  const threshold = Math.round(Math.max(...columns.map((c) => c.threshold)));
+  const other = `"${DEFAULT_OTHER_LABEL}"`;
+  if (columns.length === 1) {
+    const [{ column, share }] = columns;
+    return [
+      `${column}: ${percentForPeople(share)} % of its synthetic values are ${other}: each of its values is held by fewer rows than the release threshold at this budget (a noisy count of about ${threshold}). If its list of values is not sensitive, declare it public in the schema (public.categories); otherwise a larger ε keeps more of them.`,
+    ];
+  }
+  const listed = columns.map(({ column, share }) => `${column} (${percentForPeople(share)} %)`).join(', ');
+  return [
+    `${columns.length} columns have most of their synthetic values in ${other}: ${listed}. Each of their values is held by fewer rows than the release threshold at this budget (a noisy count of about ${threshold}). Where a column's list of values is not sensitive, declare it public in the schema (public.categories); otherwise a larger ε keeps more of them.`,
+  ];
 }
 
 /**
