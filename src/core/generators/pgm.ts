@@ -99,17 +99,16 @@ export const pgm: GeneratorKind<PgmBudget> = {
 };
 
 /**
- * The column pairs the schema's declared rules relate (public by the user's declaration): the
- * model measures them without selection, so a rule kept from the model's own rows (a declared
- * determines rule without its combinations) finds them there. A determines rule that a chain of
- * the others implies is left out (the demo's diagnosis → sex follows from diagnosis → admission
- * method → sex, and a tree cannot hold all three pairs). Mined rules never name pairs here: under
- * DP they come from the private rows.
+ * The column pairs of declared determines rules without their combinations (public by the user's
+ * declaration): the model measures them without selection, since the rule layer reads those
+ * rules' pairs off the model's own rows. A rule that a chain of the others implies is left out
+ * (the demo's diagnosis → sex follows from diagnosis → admission method → sex, and a tree cannot
+ * hold all three pairs). Rules with their combinations, and missingness rules, the layer keeps
+ * from the rule alone: their pairs are left to the selection. Mined rules never name pairs here: under DP they come from the private rows.
  */
 function declaredPairs(schema: Schema): [number, number][] {
   const at = (name: string): number => schema.columns.findIndex((c) => c.name === name);
-  const declared = (schema.rules ?? []).filter((r) => r.source === 'declared' && r.enforce);
-  const determines = declared.flatMap((r) => (r.kind === 'determines' ? [r] : []));
+  const determines = (schema.rules ?? []).flatMap((r) => (r.kind === 'determines' && r.source === 'declared' && r.enforce ? [r] : []));
   const implied = (rule: DeterminesRule): boolean => {
     const seen = new Set([rule.from]);
     const queue = [rule.from];
@@ -124,7 +123,8 @@ function declaredPairs(schema: Schema): [number, number][] {
     }
     return false;
   };
-  return declared
-    .flatMap((r): [number, number][] => (r.kind === 'determines' ? (implied(r) ? [] : [[at(r.from), at(r.to)]]) : r.kind === 'missingWhen' ? [[at(r.column), at(r.parent)]] : []))
+  return determines
+    .filter((r) => !r.combinations && !implied(r))
+    .map((r): [number, number] => [at(r.from), at(r.to)])
     .filter(([a, b]) => a >= 0 && b >= 0);
 }
