@@ -200,6 +200,7 @@ const card: Record<string, unknown> = {
       { step: 'Model training', epsilon: 2.7, note: 'DP-SGD, 40 epochs' },
     ],
   },
+  notes: [`${XSS_CATEGORY}: 100 % of its synthetic values are "Other"`, 'Values in 2 column(s) are space-padded; they are read trimmed.'],
   training: {
     history: Array.from({ length: 40 }, (_, i) => ({ epoch: i + 1, loss: 3 * Math.exp(-i / 8) + 0.6 + 0.05 * Math.sin(i), epsilon: 0.3 + 2.7 * Math.sqrt((i + 1) / 40) })),
   },
@@ -413,6 +414,8 @@ test('offline HTML in Chromium: charts drawn, no CSP errors, hostile strings sho
     assert.match(page_.text, /Fidelity[\s\S]*Utility[\s\S]*Privacy/i, 'three verdict cards');
     assert.ok(page_.text.includes('ε 3.00'), 'epsilon headline');
     assert.ok(page_.text.includes('Release checklist'));
+    // The card's notes, shown as text after the checklist.
+    assert.match(page_.text, new RegExp(`Release checklist[\\s\\S]*Notes from the run[\\s\\S]*${XSS_CATEGORY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 100 % of its synthetic values are "Other"[\\s\\S]*space-padded`));
     assert.equal(page_.buttonsShown, 0, 'webview buttons hidden in file mode');
     assert.equal(page_.heatmapCells, 3 * 16, 'three 4x4 heatmaps');
     backgrounds.push(page_.background);

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     summaryCards(data),
     explainSection(),
     checklist(data),
+    notesSection(data),
     rulesSection(data),
     entitiesSection(data),
     columnsSection(data),
@@ -305,6 +306,13 @@ function checklist(data: ReportData): HTMLElement | null {
       h('table', null, h('thead', null, h('tr', null, h('th', null, 'Status'), h('th', null, 'Check'), h('th', 'value', 'Value'), h('th', null, 'Threshold'))), h('tbody', null, rows)),
     ),
   );
+}
+
+function notesSection(data: ReportData): HTMLElement | null {
+  // Reports written before the card's notes were carried have none.
+  const notes = data.notes ?? [];
+  if (!notes.length) return null;
+  return h('section', null, sectionHead('Notes from the run', 'From the metadata card: how the file was read, and what this run could not keep or confirm.'), h('div', 'panel padded', h('ul', 'notes', notes.map((n) => h('li', null, n)))));
 }
 
 function sectionHead(title: string | HTMLElement, description?: string, ...extra: Child[]): HTMLElement {

@@ -206,6 +206,8 @@ export interface ReportData {
   rules: (Omit<RulesResult, 'rules'> & { rules: (RulesResult['rules'][number] & { established?: string })[] }) | null;
   /** The schema's entities (patients, admissions): rows per entity, nesting, constants (null: none). */
   entities: ReportEntities | null;
+  /** The card's notes: how the file was read, what the run could not do (a column mostly "Other", rules not confirmed). */
+  notes: string[];
 }
 
 /** A share of entities keeping a property, rounded for the page. */
@@ -313,6 +315,7 @@ export function buildReportData(input: ReportInput): ReportData {
     fairness: evaluation.fairness ? cleanFairness(evaluation.fairness) : null,
     rules: evaluation.rules?.rules.length ? { ...evaluation.rules, rules: evaluation.rules.rules.map((rule) => ({ ...rule, ...establishedOf(card, rule.rule) })) } : null,
     entities: evaluation.entities?.entities.length ? buildEntities(evaluation.entities) : null,
+    notes: Array.isArray(card?.notes) ? card.notes.filter((n): n is string => typeof n === 'string') : [],
   };
 }
 
