@@ -1,4 +1,5 @@
 import { readCsv, type ReadOptions } from '../csv/reader';
+import { hash32 } from './hll';
 import { detach } from '../random';
 import { isMissingValue, trimValue } from './infer';
 import { isPersonKey } from './privacy-unit';
@@ -65,16 +66,6 @@ interface KeyScan {
   entities: Map<string, EntityState>;
 }
 
-/** FNV-1a: a fixed, data-independent choice of which entities to examine. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 const fmt = (n: number): string => n.toLocaleString('en-GB');
 
 /** Find the entities of `file` (whose schema is `schema`). */
@@ -97,6 +88,7 @@ export async function inferEntities(file: string, schema: Schema, options: ReadO
         if (isMissingValue(raw, scan.column)) continue;
         let state = scan.entities.get(raw);
         if (!state) {
+          // The hash is a fixed, data-independent choice of which entities to examine.
           if (hash32(raw) >= scan.threshold || scan.entities.size >= 2 * perKey) continue;
           values ??= readValues(fields, schema);
           scan.entities.set(detach(raw), { rows: 1, first: values.map((v) => (v === null ? null : detach(v))), varies: new Uint8Array(width) });
