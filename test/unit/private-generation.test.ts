@@ -390,3 +390,20 @@ test('a column whose values all fall under the release threshold is named on the
   assert.ok(Number(/^score: (\d+) %/.exec(notes[0])?.[1]) >= 80, notes[0]);
   assert.match(notes[0], /^score: \d+ % of its synthetic values are "Other": each of its values is held by fewer rows than the release threshold at this budget \(a noisy count of about \d+\)\. If its list of values is not sensitive, declare it public in the schema \(public\.categories\)/);
 });
+
+test('a column of whole-number codes none of which lies in 0-15 gets no code of that range from noise', async () => {
+  // Scores 30 to 108: the fixed range 0-15 holds none of them. Its bins past twice the noise
+  // were kept when none stood clearly above it: one code of 16 in about a third of releases.
+  const random = new Random(8);
+  const lines = ['score'];
+  for (let i = 0; i < 400; i++) lines.push(String(30 + 2 * random.int(40)));
+  const file = tempFile('scores.csv', lines.join('\n') + '\n');
+  const inferred = await inferSchema(file);
+  const schema = { ...inferred, columns: inferred.columns.map((c) => ({ ...c, kind: 'categorical' as const })) };
+  const table = await loadTable(file, schema);
+  for (let seed = 1; seed <= 30; seed++) {
+    const h = privateStatistics(schema, table, { rho: 0.05, thresholdDelta: 1e-7, random: seededSecure(seed), needsCounts: true }).histograms[0] as CategoricalHistogram;
+    const small = h.levels.filter((l) => /^\d+$/.test(l) && Number(l) < 16);
+    assert.deepEqual(small, [], `seed ${seed}: ${JSON.stringify(h.levels)}`);
+  }
+});
