@@ -104,7 +104,8 @@ export const pgm: GeneratorKind<PgmBudget> = {
  * rules' pairs off the model's own rows. A rule that a chain of the others implies is left out
  * (the demo's diagnosis → sex follows from diagnosis → admission method → sex, and a tree cannot
  * hold all three pairs). Rules with their combinations, and missingness rules, the layer keeps
- * from the rule alone: their pairs are left to the selection. Mined rules never name pairs here: under DP they come from the private rows.
+ * from the rule alone: their pairs are left to the selection. Mined rules never name pairs here:
+ * under DP they come from the private rows.
  */
 function declaredPairs(schema: Schema): [number, number][] {
   const at = (name: string): number => schema.columns.findIndex((c) => c.name === name);
