@@ -5,7 +5,7 @@ import { confirmChecks, planChecks } from './pipeline/check';
 import { evaluate } from './pipeline/evaluate';
 import { fit } from './pipeline/fit';
 import { read } from './pipeline/read';
-import { exactRelease, mostlyOtherNotes, privateRelease } from './pipeline/release';
+import { exactRelease, releaseNotes, privateRelease } from './pipeline/release';
 import { sample } from './pipeline/sample';
 import { settleSchema } from './pipeline/schema';
 import { splitRows } from './pipeline/split';
@@ -64,7 +64,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     return { release, fitted, ...calibrate(fitted, release, learning.schema, learning.table, random, stage.phase) };
   });
 
-  if (release.private) notes.push(...mostlyOtherNotes(release.stats));
+  if (release.private) notes.push(...releaseNotes(release.stats));
   const entityModel = entities ? (release.private ? release.entities?.state : exactEntities(entities, schema, loaded.table)) : undefined;
   if (release.private && release.entities) notes.push(release.entities.note);
 

@@ -407,3 +407,17 @@ test('a column of whole-number codes none of which lies in 0-15 gets no code of 
     assert.deepEqual(small, [], `seed ${seed}: ${JSON.stringify(h.levels)}`);
   }
 });
+
+test('a file only a little larger than the budget needs is run with a note that its output will be rough', async () => {
+  const random = new Random(3);
+  const rows = (n: number): string => ['age,sex', ...Array.from({ length: n }, () => `${20 + random.int(60)},${random.next() < 0.5 ? 'F' : 'M'}`)].join('\n') + '\n';
+  const small = tempFile('small.csv', rows(150));
+  const { card } = await generate({ input: small, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 1 }, evaluate: false, holdoutFraction: 0 });
+  const note = card.notes.find((n) => /training rows \(a noisy count\), fewer than 3 times/.test(n));
+  assert.ok(note, card.notes.join('\n'));
+  const [about, needed] = /^About ([\d,]+) training rows .* the ([\d,]+) the column statistics need/.exec(note)!.slice(1).map((x) => Number(x.replace(/,/g, '')));
+  assert.ok(about >= needed && about < 3 * needed, note);
+  const large = tempFile('large.csv', rows(20_000));
+  const { card: largeCard } = await generate({ input: large, out: path.join(tempDir(), 'l.csv'), generator: 'marginals', privacy: { epsilon: 1 }, evaluate: false, holdoutFraction: 0 });
+  assert.ok(!largeCard.notes.some((n) => /fewer than 3 times/.test(n)), largeCard.notes.join('\n'));
+});

@@ -4,7 +4,7 @@ import { dpSchedule } from '../generators/tvae';
 import type { ExactRelease, GeneratorKind, Phase, PrivateRelease, PrivacyRequest } from '../generators/types';
 import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
-import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount } from '../privacy/preprocess';
+import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount, SMALL_FILE_MARGIN } from '../privacy/preprocess';
 import { percentForPeople } from '../percent';
 import { bindUnits } from '../privacy/units';
 import { Random } from '../random';
@@ -208,10 +208,24 @@ function structuralSchema(schema: Schema, stats: PrivateStatistics, declared: bo
 }
 
 /**
- * Card notes for the columns whose values fell mostly into "Other" under DP: the user sees why the
- * column says little and what would keep its values (declaring them public, or a larger ε).
+ * Card notes on what the release could not keep: a file only a little larger than the budget
+ * needs, and columns whose values fell mostly into "Other" (the user sees why the column says
+ * little and what would keep its values: declaring them public, or a larger ε).
  */
-export function mostlyOtherNotes(stats: PrivateStatistics): string[] {
+export function releaseNotes(stats: PrivateStatistics): string[] {
+  return [...smallFileNote(stats), ...otherNotes(stats)];
+}
+
+/** A file only a little larger than the budget needs: run, with word that the output is rough. */
+function smallFileNote(stats: PrivateStatistics): string[] {
+  if (!stats.smallFile) return [];
+  const { rows, needed } = stats.smallFile;
+  return [
+    `About ${rows.toLocaleString('en-GB')} training rows (a noisy count), fewer than ${SMALL_FILE_MARGIN} times the ${needed.toLocaleString('en-GB')} the column statistics need at this budget: expect coarse bins, rare values in "${DEFAULT_OTHER_LABEL}" and the relationships between columns read roughly. A larger ε, fewer columns or more rows give more.`,
+  ];
+}
+
+function otherNotes(stats: PrivateStatistics): string[] {
   const columns = stats.mostlyOther;
   if (!columns.length) return [];
   const threshold = Math.round(Math.max(...columns.map((c) => c.threshold)));

@@ -140,6 +140,8 @@ export interface PrivateStatistics {
    * Read off released counts: post-processing.
    */
   mostlyOther: { column: string; share: number; threshold: number }[];
+  /** Set when the noisy row count is under SMALL_FILE_MARGIN times the rows the budget needs (post-processing). */
+  smallFile?: { rows: number; needed: number };
 }
 
 /** Rows of each unit, grouped: unit u holds rows[offsets[u] .. offsets[u + 1]). */
