@@ -191,7 +191,9 @@ test('an integer column with more values than bins gets whole numbers within its
     const beyond = values.filter((v) => v > 30).length / values.length;
     assert.ok(beyond < 0.02, `${generator}: ${beyond} of the values past 30`);
     const share30 = values.filter((v) => v === 30).length / values.length;
-    assert.ok(share30 > 0.55 && share30 < 0.8, `${generator}: ${share30} at 30`);
+    // Real: 0.67. Spreading the spike over 30 and 31 gave about a third; the DP tVAE at 2 epochs
+    // draws 0.68-0.78 (25 runs), so the upper bound leaves it room.
+    assert.ok(share30 > 0.55 && share30 < 0.85, `${generator}: ${share30} at 30`);
   }
 });
 
