@@ -463,20 +463,38 @@ function inverseVarianceMean(values: { value: number; variance: number }[]): num
  */
 export function forcedEdges(pairs: readonly [number, number][], columnOfNode: readonly number[], sizes: readonly number[], maxPairCells: number): [number, number][] {
   const position = new Map(columnOfNode.map((column, k) => [column, k]));
-  const parent = Int32Array.from({ length: columnOfNode.length }, (_, i) => i);
-  const find = (x: number): number => {
-    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
+  const components = new Components(columnOfNode.length);
   const edges: [number, number][] = [];
   for (const [x, y] of pairs) {
     const a = position.get(x);
     const b = position.get(y);
-    if (a === undefined || b === undefined || find(a) === find(b) || sizes[a] * sizes[b] > Math.min(maxPairCells, MAX_CLIQUE_CELLS)) continue;
-    parent[find(a)] = find(b);
+    if (a === undefined || b === undefined || sizes[a] * sizes[b] > Math.min(maxPairCells, MAX_CLIQUE_CELLS) || !components.join(a, b)) continue;
     edges.push([a, b]);
   }
   return edges;
+}
+
+/** Union-find over the tree's nodes: which pairs would join two parts, and which a cycle. */
+class Components {
+  private readonly parent: Int32Array;
+
+  constructor(nodes: number) {
+    this.parent = Int32Array.from({ length: nodes }, (_, i) => i);
+  }
+
+  find(x: number): number {
+    const parent = this.parent;
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+
+  /** Joins the parts of a and b; false when they were one part already (the edge would close a cycle). */
+  join(a: number, b: number): boolean {
+    const [ra, rb] = [this.find(a), this.find(b)];
+    if (ra === rb) return false;
+    this.parent[ra] = rb;
+    return true;
+  }
 }
 
 /**
@@ -537,14 +555,10 @@ export function selectTree(
     }
     scores[k] = score;
   });
-  const parent = Int32Array.from({ length: d }, (_, i) => i);
-  const find = (x: number): number => {
-    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
+  const components = new Components(d);
   const chosen: [number, number][] = [];
   for (const [a, b] of forced) {
-    parent[find(a)] = find(b);
+    components.join(a, b);
     chosen.push([a, b]);
   }
   // One buffer of each for all d − 1 rounds (a round's weights were 0.8 MB at 100,000 candidates).
@@ -554,14 +568,14 @@ export function selectTree(
     let max = -Infinity;
     for (let k = 0; k < candidates.length; k++) {
       const [a, b] = candidates[k];
-      logits[k] = find(a) === find(b) ? -Infinity : (epsilonPerRound * scores[k]) / 2;
+      logits[k] = components.find(a) === components.find(b) ? -Infinity : (epsilonPerRound * scores[k]) / 2;
       if (logits[k] > max) max = logits[k];
     }
     if (max === -Infinity) break;
     for (let k = 0; k < candidates.length; k++) weights[k] = Math.exp(logits[k] - max);
     const pick = random.categorical(weights);
     const [a, b] = candidates[pick];
-    parent[find(a)] = find(b);
+    components.join(a, b);
     chosen.push([a, b]);
   }
   return chosen;

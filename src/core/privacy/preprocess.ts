@@ -225,8 +225,8 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const noisyCount = table.rowCount + noise();
   releases.push({ column: '(all)', what: 'row count', rho: rhoEach, sigma });
   // Checks on the released count only (post-processing), before anything else is released.
-  checkReleasedSize(noisyCount, sigma, options.delta, { histograms: totalHistograms, columns: schema.columns.filter(isModelled).length, file: options.file, maxRowsPerUnit: options.maxRowsPerUnit });
-  const smallFile = noisyCount < SMALL_FILE_MARGIN * rowsNeeded(sigma) ? { rows: Math.round(noisyCount), needed: rowsNeeded(sigma) } : undefined;
+  const needed = checkReleasedSize(noisyCount, sigma, options.delta, { histograms: totalHistograms, columns: schema.columns.filter(isModelled).length, file: options.file, maxRowsPerUnit: options.maxRowsPerUnit });
+  const smallFile = noisyCount < SMALL_FILE_MARGIN * needed ? { rows: Math.round(noisyCount), needed } : undefined;
   // Estimates of the row count, each with its noise variance (a histogram's total carries the
   // noise of every slot), combined by inverse variance at the end.
   const totals: { value: number; variance: number }[] = [{ value: noisyCount, variance: sigma * sigma }];
@@ -513,10 +513,10 @@ export function rowsNeeded(sigma: number): number {
 
 /**
  * Too few rows for the budget, or a delta too large for the file: said before any work, naming the
- * file. The budget is shared by every released count, so the rows needed grow with the square root
+ * file. Returns the rows the budget needs. The budget is shared by every released count, so the rows needed grow with the square root
  * of the columns: the message says so, with the rows a quarter of the columns would need.
  */
-function checkReleasedSize(noisyRows: number, sigma: number, delta: number | undefined, shared: { histograms: number; columns: number; file?: string; maxRowsPerUnit?: number }): void {
+function checkReleasedSize(noisyRows: number, sigma: number, delta: number | undefined, shared: { histograms: number; columns: number; file?: string; maxRowsPerUnit?: number }): number {
   const needed = rowsNeeded(sigma);
   const about = Math.max(0, Math.round(noisyRows)).toLocaleString('en-GB');
   const fail = (detail: string): never => {
@@ -542,6 +542,7 @@ function checkReleasedSize(noisyRows: number, sigma: number, delta: number | und
         (shared.maxRowsPerUnit === undefined ? '.' : '; or protect rows rather than people (--privacy-unit row), a weaker guarantee when people have many rows.'),
     );
   }
+  return needed;
 }
 
 /** Neighbouring value bins of a numeric column grouped into at most this many joint cells. */
