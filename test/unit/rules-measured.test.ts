@@ -10,7 +10,7 @@ import { mineRules } from '../../src/core/rules/mine';
 import { Random } from '../../src/core/random';
 import type { CategoricalHistogram } from '../../src/core/release/types';
 import { inferSchema } from '../../src/core/schema/infer';
-import type { Rule, Schema } from '../../src/core/schema/types';
+import type { DeterminesRule, Rule, Schema } from '../../src/core/schema/types';
 import { loadTable, type Table } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
 
@@ -195,4 +195,40 @@ test('a rule is read off measured counts only when its breaks are within the noi
   assert.deepEqual(read(pair([['basic', 'full'], ['none', 'some']], [60, 0, 900, 1100], 20)), []);
   // A column the layer rewrites is never read.
   assert.deepEqual(rulesFromMeasurements(schema, [clean], (c) => c === 'cover'), []);
+});
+
+test('a code the release shows clearly, whose level fell under the categories\' threshold, is fixed by "Other" instead of being erased', () => {
+  const schema = {
+    columns: [
+      { name: 'education', kind: 'categorical' },
+      { name: 'education_num', kind: 'categorical' },
+    ],
+  } as unknown as Schema;
+  const sigma = 10;
+  // As adult at ε 3: Preschool (40 rows) under the threshold is released as "Other" with no
+  // rows, which joins the fullest level's cell; its code 1 stands 4 deviations above the noise.
+  const education: CategoricalHistogram = { type: 'categorical', levels: ['HS-grad', 'Bachelors', 'Other'], counts: [3000, 1000, 0], missing: 0, sigma };
+  const code: CategoricalHistogram = { type: 'categorical', levels: ['9', '13', '1'], counts: [3003, 998, 40], missing: 0, sigma };
+  const measured: MeasuredPair = {
+    columns: [0, 1],
+    cellOfSlot: [
+      [0, 1, 0, 0],
+      [0, 1, 2, 0],
+    ],
+    histograms: [education, code],
+    counts: [3000, -5, 41, 3, 1000, -2],
+    sigma,
+  };
+  const rules = rulesFromMeasurements(schema, [measured], () => false, 'Other');
+  const rule = rules.find((r) => r.kind === 'determines' && r.from === 'education')!;
+  assert.equal(describeRule(rule), 'education determines education_num');
+  assert.deepEqual((rule as DeterminesRule).combinations, [
+    ['HS-grad', '9'],
+    ['Bachelors', '13'],
+    ['Other', '1'],
+  ]);
+  // Without a label for the left-out levels, the code stays orphaned: the rule binds only the
+  // levels clear on their own when the code is clear by twice the margin, else every level.
+  const plain = rulesFromMeasurements(schema, [measured], () => false).find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
+  assert.ok(!plain.combinations!.some(([, to]) => to === '1'));
 });

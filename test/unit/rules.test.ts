@@ -494,3 +494,38 @@ test('under DP a declared rule naming its values keeps every one: a rare value t
   const inferred = RuleLayer.plan(schema, [{ ...named, source: 'inferred' }], undefined, { mappingsFromRows: false }).withPairsFrom(schema, table.columns, table.rowCount);
   assert.equal(inferred.state.mappings[0].pairs.find(([code]) => code === 'O82.0')![1], 'Elective', 'its rows are 93 % clear: kept with the majorities');
 });
+
+test('a code whose only level the model never drew keeps its rows: they take that level, and every row keeps the rule', async () => {
+  const lines = ['education,education_num'];
+  for (let i = 0; i < 300; i++) lines.push(i % 3 === 0 ? 'Bachelors,13' : 'HS-grad,9');
+  lines.push('Preschool,1');
+  const { schema, table } = await load(tempFile('codes.csv', lines.join('\n') + '\n'));
+  const whole: Rule = { kind: 'determines', from: 'education', to: 'education_num', combinations: [['HS-grad', '9'], ['Bachelors', '13'], ['Preschool', '1']], source: 'inferred', enforce: true };
+  const sampled = (): Table['columns'] => {
+    // The model's rows: no Preschool, but code 1 beside HS-grad in every tenth row.
+    const education = table.columns[0] as { type: 'categorical'; levels: string[]; codes: Int32Array };
+    const codes = Int32Array.from({ length: table.rowCount }, (_, r) => education.levels.indexOf(r % 3 === 0 ? 'Bachelors' : 'HS-grad'));
+    const values = Float64Array.from({ length: table.rowCount }, (_, r) => (r % 10 === 1 ? 1 : r % 3 === 0 ? 13 : 9));
+    return [{ ...education, codes }, { type: 'numeric', values }];
+  };
+  const columns = sampled();
+  RuleLayer.plan(schema, [whole], table, { mappingsFromRows: false }).inverse(schema, columns, table.rowCount);
+  const text = (r: number): string => `${(columns[0] as { levels: string[]; codes: Int32Array }).levels[(columns[0] as { codes: Int32Array }).codes[r]]},${(columns[1] as { values: Float64Array }).values[r]}`;
+  const rows = Array.from({ length: table.rowCount }, (_, r) => text(r));
+  assert.equal(rows.filter((r) => r === 'Preschool,1').length, rows.filter((_, r) => r % 10 === 1).length);
+  assert.equal(countBroken(schema, whole, { ...table, columns }).broken, 0);
+  // Under a rule binding some levels only, rows of a free level keep the code; bound rows take
+  // the level that fixes it.
+  const partial = { ...whole, when: ['Bachelors', 'Preschool'], combinations: [['Bachelors', '13'], ['Preschool', '1']] } as Rule;
+  const free = sampled();
+  RuleLayer.plan(schema, [partial], table, { mappingsFromRows: false }).inverse(schema, free, table.rowCount);
+  const levels = (free[0] as { levels: string[] }).levels;
+  const education = Array.from((free[0] as { codes: Int32Array }).codes, (c) => levels[c]);
+  const code = (free[1] as { values: Float64Array }).values;
+  assert.deepEqual(
+    education.flatMap((e, r) => (e === 'Preschool' ? [r] : [])),
+    education.flatMap((_, r) => (r % 10 === 1 && r % 3 === 0 ? [r] : [])),
+  );
+  assert.equal(education.filter((e, r) => e === 'HS-grad' && code[r] === 1).length, education.filter((_, r) => r % 10 === 1 && r % 3 !== 0).length);
+  assert.equal(countBroken(schema, partial, { ...table, columns: free }).broken, 0);
+});

@@ -346,8 +346,13 @@ export class RuleLayer {
     }
     // Each dependent column once, after the columns that determine it: a determinant set later
     // would no longer match the value it fixed.
-    for (const group of this.mappingsByColumn()) {
+    const groups = this.mappingsByColumn();
+    const setColumns = new Set(groups.map((group) => group[0].rule.to));
+    for (const group of groups) {
       const toIndex = at(group[0].rule.to);
+      for (const { rule, mapping } of group) {
+        if (!setColumns.has(rule.from)) columns[at(rule.from)] = withSourcelessTargets(columns[at(rule.from)], columns[toIndex], mapping, rows);
+      }
       const froms = group.map(({ rule, mapping }) => ({ data: columns[at(rule.from)], mapping }));
       columns[toIndex] = setKeepingShares(columns[toIndex], rows, (row) => {
         let value: string | null | undefined;
@@ -556,6 +561,35 @@ function lowerBound(sorted: Float64Array, x: number): number {
  * first such row in sampling order (sampled rows come in random order), so the column keeps its
  * distribution; with `keepShares` false, values are only overwritten.
  */
+/**
+ * A value of the dependent column whose determinant values the model never drew (under DP,
+ * "Other", which fixes education_num 1 for Preschool's rows left out of the release; or a rare
+ * category absent from a chunk) would be erased from the file, and the column's range with it,
+ * where the rule sets the dependent column from a bound determinant. Such rows take a determinant
+ * value that fixes it instead; rows whose determinant the rule leaves free keep theirs. Every row
+ * keeps the rule either way.
+ */
+function withSourcelessTargets(from: ColumnData, to: ColumnData, mapping: Map<string, string | null>, rows: number): ColumnData {
+  if (from.type !== 'categorical') return from;
+  const drawn = new Set<string>();
+  for (let r = 0; r < rows; r++) if (from.codes[r] >= 0) drawn.add(from.levels[from.codes[r]]);
+  const sources = new Map<string | null, string[]>();
+  for (const [source, target] of mapping) {
+    const list = sources.get(target);
+    if (list) list.push(source);
+    else sources.set(target, [source]);
+  }
+  const sourceOf = new Map<string, string>();
+  for (const [target, list] of sources) if (target !== null && !list.some((v) => drawn.has(v))) sourceOf.set(target, list[0]);
+  if (!sourceOf.size) return from;
+  return setValues(from, rows, (row) => {
+    const value = valueText(to, row);
+    const source = value === null ? undefined : sourceOf.get(value);
+    const determinant = valueText(from, row);
+    return source === undefined || determinant === null || !mapping.has(determinant) ? undefined : { value: source };
+  });
+}
+
 function setKeepingShares(data: ColumnData, rows: number, forced: (row: number) => string | null | undefined, keepShares = true): ColumnData {
   const key = (value: string | null): string => value ?? '\u0000';
   const freeByValue = new Map<string, number[]>();
