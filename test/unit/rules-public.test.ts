@@ -119,3 +119,26 @@ test('the values a declared rule names, by column: when values, combinations, mi
   assert.deepEqual(named.get('died'), { values: ['Yes'], rules: ['death_date present only when died is "Yes"'] });
   assert.deepEqual(named.get('ward')!.values, ['ICU'], 'the inferred rule\'s Morgue is not public, nor is the number 3');
 });
+
+test('DP release: a boolean column\'s rare value is counted without the threshold (its kind names both values), never written as "Other"', async () => {
+  const lines = ['history,colour'];
+  for (let i = 0; i < 300; i++) lines.push(`${i < 5 ? 1 : 0},${['red', 'green', 'blue'][i % 3]}`);
+  const file = tempFile('history.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  assert.equal(schema.columns[0].kind, 'boolean');
+  const table = await loadTable(file, schema);
+  // As in the first test: sigma 1, a threshold of about 8 that 5 rows fall under.
+  const stats = privateStatistics(schema, table, { rho: 2, thresholdDelta: 1e-12, needsCounts: true, random: seededSecure(7) });
+  const h = stats.histograms[0]!;
+  assert.ok(h.type === 'categorical');
+  if (h.type === 'categorical') {
+    const one = h.counts[h.levels.indexOf('1')];
+    assert.ok(one > 0 && one < 10, `1's noisy count ${one}`);
+    const other = h.levels.indexOf('Other');
+    assert.ok(other < 0 || h.counts[other] === 0, `Other holds ${h.counts[other]}`);
+  }
+  assert.ok(stats.publicFacts.includes("history: categories 0, 1, named by the column's kind (boolean)") || stats.publicFacts.includes("history: categories 1, 0, named by the column's kind (boolean)"), stats.publicFacts.join('\n'));
+  assert.match(stats.releases.find((r) => r.column === 'history')!.what, /^counts of the 2 categories named by the column's kind \(boolean\) \(public, no threshold/);
+  // The unrelated colour keeps its threshold: nothing else became public.
+  assert.equal(stats.publicFacts.length, 1);
+});
