@@ -206,7 +206,8 @@ test('declared public categories and bounds cost nothing and are listed', async 
   const stats = privateStatistics(schema, table, { rho: 0.05, thresholdDelta: 1e-7, random: seededSecure(9), needsCounts: false });
   assert.equal(stats.releases.filter((r) => r.column === 'sex').length, 0);
   assert.equal(stats.releases.filter((r) => r.column === 'age').length, 1, 'only the value histogram, no bounds release');
-  assert.deepEqual(stats.publicFacts.sort(), ['age: bounds 18 .. 100', 'sex: categories F, M']);
+  // The yes/no column's two values are named by its kind, declared or not.
+  assert.deepEqual(stats.publicFacts.sort(), ['age: bounds 18 .. 100', "died: categories No, Yes, named by the column's kind (boolean)", 'sex: categories F, M']);
   const fact = stats.facts[0]!;
   if (fact.type === 'numeric') assert.deepEqual([fact.min, fact.max], [18, 100]);
 });
