@@ -509,7 +509,9 @@ test('a code whose only level the model never drew keeps its rows: they take tha
     return [{ ...education, codes }, { type: 'numeric', values }];
   };
   const columns = sampled();
-  RuleLayer.plan(schema, [whole], table, { mappingsFromRows: false }).inverse(schema, columns, table.rowCount);
+  // The layer learns from the model's own rows which levels it never draws.
+  const withUndrawn = (rule: Rule): RuleLayer => RuleLayer.plan(schema, [rule], table, { mappingsFromRows: false }).withUndrawnSources(schema, sampled(), table.rowCount);
+  withUndrawn(whole).inverse(schema, columns, table.rowCount);
   const text = (r: number): string => `${(columns[0] as { levels: string[]; codes: Int32Array }).levels[(columns[0] as { codes: Int32Array }).codes[r]]},${(columns[1] as { values: Float64Array }).values[r]}`;
   const rows = Array.from({ length: table.rowCount }, (_, r) => text(r));
   assert.equal(rows.filter((r) => r === 'Preschool,1').length, rows.filter((_, r) => r % 10 === 1).length);
@@ -518,7 +520,7 @@ test('a code whose only level the model never drew keeps its rows: they take tha
   // the level that fixes it.
   const partial = { ...whole, when: ['Bachelors', 'Preschool'], combinations: [['Bachelors', '13'], ['Preschool', '1']] } as Rule;
   const free = sampled();
-  RuleLayer.plan(schema, [partial], table, { mappingsFromRows: false }).inverse(schema, free, table.rowCount);
+  withUndrawn(partial).inverse(schema, free, table.rowCount);
   const levels = (free[0] as { levels: string[] }).levels;
   const education = Array.from((free[0] as { codes: Int32Array }).codes, (c) => levels[c]);
   const code = (free[1] as { values: Float64Array }).values;
@@ -528,4 +530,8 @@ test('a code whose only level the model never drew keeps its rows: they take tha
   );
   assert.equal(education.filter((e, r) => e === 'HS-grad' && code[r] === 1).length, education.filter((_, r) => r % 10 === 1 && r % 3 !== 0).length);
   assert.equal(countBroken(schema, partial, { ...table, columns: free }).broken, 0);
+  // A layer that has not seen the model's rows moves nothing: the code is set from the level.
+  const plain = sampled();
+  RuleLayer.plan(schema, [whole], table, { mappingsFromRows: false }).inverse(schema, plain, table.rowCount);
+  assert.equal((plain[1] as { values: Float64Array }).values.filter((v) => v === 1).length, 0);
 });

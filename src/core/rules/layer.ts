@@ -39,9 +39,10 @@ export interface RuleLayerState {
   derived: number[];
   /**
    * Determines rules applied, in order, each with its pairs (value of from → value of to, null =
-   * missing); `fromModel`: read off the DP generator's own rows.
+   * missing); `fromModel`: read off the DP generator's own rows; `undrawn`: values of `from` it
+   * names that the DP generator never drew (see withUndrawnSources).
    */
-  mappings: { rule: number; pairs: [string, string | null][]; fromModel?: boolean }[];
+  mappings: { rule: number; pairs: [string, string | null][]; fromModel?: boolean; undrawn?: string[] }[];
   /** missingWhen rules applied (index into `rules`). */
   missingness: number[];
   /** Enforced rules kept only by checking sampled rows, in words. */
@@ -68,6 +69,13 @@ export interface PlanOptions {
    * (without DP), or nowhere (under DP the rule is then only checked).
    */
   mappingsFromRows: boolean;
+}
+
+/** A determines rule's pairs as the layer applies them. */
+interface MappingOfColumn {
+  rule: DeterminesRule;
+  mapping: Map<string, string | null>;
+  undrawn: Set<string>;
 }
 
 export class RuleLayer {
@@ -161,6 +169,27 @@ export class RuleLayer {
       done.add(describeRule(rule));
     }
     return new RuleLayer({ ...this.state, mappings, notKept: this.state.notKept.filter((text) => !done.has(text)) });
+  }
+
+  /**
+   * The layer with each mapping's determinant values that rows the DP generator sampled never
+   * hold (its released count was none: "Other" when nothing was left out of the release, a
+   * public level under the floor). A value of the dependent column that only such values fix
+   * would otherwise be erased from the file wherever the model drew it beside a bound value, and
+   * the column's range with it (adult's education_num 1 beside Preschool, released as "Other"):
+   * those rows take the value that fixes it instead (inverse). Post-processing of the model.
+   */
+  withUndrawnSources(schema: Schema, sampled: ColumnData[], rows: number): RuleLayer {
+    const index = new Map(schema.columns.map((c, i) => [c.name, i]));
+    const mappings = this.state.mappings.map((m) => {
+      const from = sampled[index.get((this.state.rules[m.rule] as DeterminesRule).from)!];
+      if (from.type !== 'categorical') return m;
+      const drawn = new Set<string>();
+      for (let r = 0; r < rows; r++) if (from.codes[r] >= 0) drawn.add(from.levels[from.codes[r]]);
+      const undrawn = [...new Set(m.pairs.map(([source]) => source))].filter((source) => !drawn.has(source));
+      return undrawn.length ? { ...m, undrawn } : m;
+    });
+    return new RuleLayer({ ...this.state, mappings });
   }
 
   /** How each enforced rule is kept, in words (for the card). */
@@ -350,8 +379,8 @@ export class RuleLayer {
     const setColumns = new Set(groups.map((group) => group[0].rule.to));
     for (const group of groups) {
       const toIndex = at(group[0].rule.to);
-      for (const { rule, mapping } of group) {
-        if (!setColumns.has(rule.from)) columns[at(rule.from)] = withSourcelessTargets(columns[at(rule.from)], columns[toIndex], mapping, rows);
+      for (const { rule, mapping, undrawn } of group) {
+        if (undrawn.size && !setColumns.has(rule.from)) columns[at(rule.from)] = withSourcelessTargets(columns[at(rule.from)], columns[toIndex], mapping, undrawn, rows);
       }
       const froms = group.map(({ rule, mapping }) => ({ data: columns[at(rule.from)], mapping }));
       columns[toIndex] = setKeepingShares(columns[toIndex], rows, (row) => {
@@ -380,15 +409,15 @@ export class RuleLayer {
   }
 
   /** The mappings grouped by dependent column, each group after the groups that set its determinants. */
-  private mappingsByColumn(): { rule: DeterminesRule; mapping: Map<string, string | null> }[][] {
-    const groups = new Map<string, { rule: DeterminesRule; mapping: Map<string, string | null> }[]>();
-    for (const { rule, pairs } of this.state.mappings) {
+  private mappingsByColumn(): MappingOfColumn[][] {
+    const groups = new Map<string, MappingOfColumn[]>();
+    for (const { rule, pairs, undrawn } of this.state.mappings) {
       const r = this.state.rules[rule] as DeterminesRule;
       let group = groups.get(r.to);
       if (!group) groups.set(r.to, (group = []));
-      group.push({ rule: r, mapping: new Map(pairs) });
+      group.push({ rule: r, mapping: new Map(pairs), undrawn: new Set(undrawn) });
     }
-    const ordered: { rule: DeterminesRule; mapping: Map<string, string | null> }[][] = [];
+    const ordered: MappingOfColumn[][] = [];
     const pending = [...groups.keys()];
     while (pending.length) {
       // plan() leaves no circle of mappings; should one remain, the first pending goes first.
@@ -562,17 +591,11 @@ function lowerBound(sorted: Float64Array, x: number): number {
  * distribution; with `keepShares` false, values are only overwritten.
  */
 /**
- * A value of the dependent column whose determinant values the model never drew (under DP,
- * "Other", which fixes education_num 1 for Preschool's rows left out of the release; or a rare
- * category absent from a chunk) would be erased from the file, and the column's range with it,
- * where the rule sets the dependent column from a bound determinant. Such rows take a determinant
- * value that fixes it instead; rows whose determinant the rule leaves free keep theirs. Every row
- * keeps the rule either way.
+ * Rows holding a value of the dependent column that only undrawn determinant values fix (see
+ * withUndrawnSources), beside a bound determinant value, take the value that fixes it; rows
+ * whose determinant the rule leaves free keep theirs. Every row keeps the rule either way.
  */
-function withSourcelessTargets(from: ColumnData, to: ColumnData, mapping: Map<string, string | null>, rows: number): ColumnData {
-  if (from.type !== 'categorical') return from;
-  const drawn = new Set<string>();
-  for (let r = 0; r < rows; r++) if (from.codes[r] >= 0) drawn.add(from.levels[from.codes[r]]);
+function withSourcelessTargets(from: ColumnData, to: ColumnData, mapping: Map<string, string | null>, undrawn: Set<string>, rows: number): ColumnData {
   const sources = new Map<string | null, string[]>();
   for (const [source, target] of mapping) {
     const list = sources.get(target);
@@ -580,7 +603,7 @@ function withSourcelessTargets(from: ColumnData, to: ColumnData, mapping: Map<st
     else sources.set(target, [source]);
   }
   const sourceOf = new Map<string, string>();
-  for (const [target, list] of sources) if (target !== null && !list.some((v) => drawn.has(v))) sourceOf.set(target, list[0]);
+  for (const [target, list] of sources) if (target !== null && list.every((v) => undrawn.has(v))) sourceOf.set(target, list[0]);
   if (!sourceOf.size) return from;
   return setValues(from, rows, (row) => {
     const value = valueText(to, row);

@@ -230,7 +230,7 @@ export async function completeFromModel(
   const rows = PAIR_SAMPLE_ROWS;
   const decoded = await sampleDecoded(source, transformer, rows, schema.columns.length, seed);
   layer.inverse(schema, decoded, rows);
-  if (!establish) return { layer: layer.withPairsFrom(schema, decoded, rows), established: [], fromCounts: [] };
+  if (!establish) return { layer: layer.withPairsFrom(schema, decoded, rows).withUndrawnSources(schema, decoded, rows), established: [], fromCounts: [] };
   const { rules, offsets, derived, mappings, missingness } = layer.state;
   // Columns the layer already rewrites, sets or blanks are left as they are.
   const rewritten = new Set([...offsets.map((o) => o.column), ...derived.map((i) => (rules[i] as { column: string }).column)]);
@@ -254,7 +254,7 @@ export async function completeFromModel(
     const planned = RuleLayer.plan(schema, [...rules, ...established], undefined, { mappingsFromRows: false }).withPairsFrom(schema, decoded, rows);
     const uncovered = new Set([...planned.state.checkedOnly, ...planned.state.notKept]);
     const covered = established.filter((rule) => !uncovered.has(describeRule(rule)));
-    if (covered.length === established.length) return { layer: planned, established, fromCounts: fromCounts.map(describeRule) };
+    if (covered.length === established.length) return { layer: planned.withUndrawnSources(schema, decoded, rows), established, fromCounts: fromCounts.map(describeRule) };
     established = covered;
   }
 }
