@@ -140,7 +140,7 @@ function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased: string
     if (!members.length) return { values: [], whole: false, released: 0 };
     const released = members.reduce((sum, slot) => sum + weights[slot], 0);
     const clear = sameRows && members.every((slot) => weights[slot] > MEASURED_RULE_Z * sigma!);
-    const oneWay = clear ? { count: members.reduce((sum, slot) => sum + weights[slot], 0), variance: sigma! * sigma! * members.length } : undefined;
+    const oneWay = clear ? { count: released, variance: sigma! * sigma! * members.length } : undefined;
     const top = members.reduce((best, slot) => (weights[slot] > weights[best] ? slot : best), members[0]);
     // The values the release shows held by rows: a slot whose count is within the noise of none
     // (days 21 to 29 beside 30, where no row is) is left out of the rule's pairs.
@@ -237,9 +237,9 @@ function determinesRule(
   // with no rows and its rows are counted with HS-grad's. Its range then started at 2
   // in about half the runs at ε 3, and quality fell from 0.98 to 0.95. One such value takes the
   // label of the categories the release left out: "Other" fixes it, and the layer gives that
-  // label to the bound rows the model drew with it (sourceless targets). Otherwise, when such
-  // values are clear by twice the margin, only the values clear on their own bind, leaving the
-  // smaller ones free to draw them.
+  // label to the bound rows the model drew with it (RuleLayer.withUndrawnSources). Otherwise,
+  // when such values are clear by twice the margin, only the values clear on their own bind,
+  // leaving the smaller ones free to draw them.
   const orphans = (shown: (c: CellValue) => boolean): string[] =>
     toCells.flatMap((c, j) => {
       if (c.single === undefined || c.single === null || fixed.has(c.single) || !shown(c)) return [];

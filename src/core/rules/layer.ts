@@ -585,12 +585,6 @@ function lowerBound(sorted: Float64Array, x: number): number {
 }
 
 /**
- * A copy of a column with the rows `forced` binds set to its value (null: missing; undefined:
- * the row is free). Each value overwritten is handed to a free row that held the value set, the
- * first such row in sampling order (sampled rows come in random order), so the column keeps its
- * distribution; with `keepShares` false, values are only overwritten.
- */
-/**
  * Rows holding a value of the dependent column that only undrawn determinant values fix (see
  * withUndrawnSources), beside a bound determinant value, take the value that fixes it; rows
  * whose determinant the rule leaves free keep theirs. Every row keeps the rule either way.
@@ -613,6 +607,12 @@ function withSourcelessTargets(from: ColumnData, to: ColumnData, mapping: Map<st
   });
 }
 
+/**
+ * A copy of a column with the rows `forced` binds set to its value (null: missing; undefined:
+ * the row is free). Each value overwritten is handed to a free row that held the value set, the
+ * first such row in sampling order (sampled rows come in random order), so the column keeps its
+ * distribution; with `keepShares` false, values are only overwritten.
+ */
 function setKeepingShares(data: ColumnData, rows: number, forced: (row: number) => string | null | undefined, keepShares = true): ColumnData {
   const key = (value: string | null): string => value ?? '\u0000';
   const freeByValue = new Map<string, number[]>();
