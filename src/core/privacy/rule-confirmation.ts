@@ -48,7 +48,7 @@ import type { ReleaseEntry } from '../release/types';
 import type { ArithmeticRule, ColumnSchema, DeterminesRule, OrderRule, Rule, Schema } from '../schema/types';
 import { isModelled, type Table } from '../table';
 import { describeRule, ruleTest, unitClass } from '../rules/check';
-import { holdsWholeNumberCodes } from './preprocess';
+import { holdsWholeNumberCodes, normalQuantile } from './preprocess';
 import type { PrivateConfirmation, TestedRule } from '../rules/plan';
 
 /** Share of the run's zCDP budget ρ spent on confirming rules (taken from preprocessing, not added). */
@@ -204,7 +204,13 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
     // 1/√s ≥ 1/√m to each. Against 5 % of the rows unweighted, support2's slos ≤ d.time (broken
     // by chance in about a tenth of pairs, weighing 419 of a needed 455) was dropped, and 6-7 % of
     // synthetic rows then broke it.
-    const chanceFloor = Math.max(2 * threshold(chanceSigma), (CONFIRM_LIMITS.chanceShare * noisyRows) / Math.sqrt(Math.max(1, screened.length)));
+    // "Clearly beyond the noise" is a margin that noise alone reaches in any of the screened
+    // candidates with chance CHANCE_FALSE_PASS: 4.6 deviations for support2's 436, where twice the
+    // count's threshold (6) dropped slos ≤ d.time (about 270 against a floor of 195, noise 32 and
+    // the random pairing's own spread) in 3 of 80 direct tests and 2 of 9 runs, and 6-7 % of
+    // synthetic rows then broke it.
+    const chanceZ = normalQuantile(1 - CHANCE_FALSE_PASS / Math.max(1, screened.length));
+    const chanceFloor = Math.max(chanceZ * chanceSigma, (CONFIRM_LIMITS.chanceShare * noisyRows) / Math.sqrt(Math.max(1, screened.length)));
     const related = screened.filter((_, k) => chance[k] >= chanceFloor);
     const counted = related.length ? release(related, rhoCount, countSigma, breakers(schema, table, related), `weighted counts of ${who} breaking each of ${related.length} candidate rules kept by the screen and the chance counts`) : [];
     candidates.forEach((rule, k) => {
@@ -301,6 +307,9 @@ const GROUP_SHARES = [3 / 4, 1 / 4];
 function candidateGroup(rule: Rule): number {
   return rule.kind === 'determines' ? 1 : 0;
 }
+
+/** Chance that noise alone lifts any screened candidate's chance count over its floor. */
+const CHANCE_FALSE_PASS = 1e-3;
 
 /** Consecutive pairs of a secure random order: inserting one row replaces one pair with two. */
 const CHANCE_SENSITIVITY = 3;
