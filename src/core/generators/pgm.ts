@@ -1,5 +1,6 @@
 import type { DeterminesRule, Schema } from '../schema/types';
 import { GENERATOR_INFO } from './catalog';
+import { declaredRuleCategories } from '../rules/check';
 import type { ChunkSource, EncodedRows } from '../chunk-source';
 import { largestRhoWithin } from '../privacy/budget';
 import { fitPgm, pgmLedger, splitPgmBudget, type PgmBudget } from '../pgm/mst';
@@ -48,7 +49,7 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const hub = target >= 0 ? target : 'auto';
     // With a privacy unit, the pairs are counted on the table bounded to k rows per person.
     const units = release.units;
-    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS, forcedPairs: declaredPairs(schema) });
+    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS, forcedPairs: declaredPairs(schema), apartLevels: declaredLevels(schema) });
     const unit = release.common.unit;
     const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;
@@ -97,6 +98,13 @@ export const pgm: GeneratorKind<PgmBudget> = {
     return new PgmGenerator(new PgmSource(schema, file.pgm, transformer), file.pgm);
   },
 };
+
+/** The categories declared rules name, by schema index: public, and kept apart in the model's cells. */
+function declaredLevels(schema: Schema): Map<number, Set<string>> {
+  const byColumn = new Map<number, Set<string>>();
+  for (const [name, { values }] of declaredRuleCategories(schema)) byColumn.set(schema.columns.findIndex((c) => c.name === name), new Set(values));
+  return byColumn;
+}
 
 /**
  * The column pairs of declared determines rules without their combinations (public by the user's

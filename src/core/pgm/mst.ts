@@ -119,6 +119,8 @@ export interface PgmFitRequest {
    * are left to the selection.
    */
   forcedPairs?: readonly [number, number][];
+  /** Levels kept in cells of their own, by schema index: the categories declared rules name (see columnDomain). */
+  apartLevels?: ReadonlyMap<number, ReadonlySet<string>>;
   /**
    * Adaptive rounds after the tree (pgm/rounds.ts), each choosing and measuring the clique the
    * model fits worst; they take ROUNDS_SHARE of the selection and of the measurement budget.
@@ -158,7 +160,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   const plannedSigma = modelled > 1 ? k * Math.sqrt((modelled - 1) / (2 * treeMeasurement)) : 0;
   const domains: ColumnDomain[] = [];
   stats.histograms.forEach((h, column) => {
-    if (h) domains.push(columnDomain(column, h, COMPRESSION_SIGMAS * plannedSigma));
+    if (h) domains.push(columnDomain(column, h, COMPRESSION_SIGMAS * plannedSigma, request.apartLevels?.get(column)));
   });
   const sizes = domains.map((d) => d.cells);
   const d = domains.length;
