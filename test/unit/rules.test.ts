@@ -493,6 +493,14 @@ test('under DP a declared rule naming its values keeps every one: a rare value t
   // A mined rule naming its values still needs 90 % of its rows clear.
   const inferred = RuleLayer.plan(schema, [{ ...named, source: 'inferred' }], undefined, { mappingsFromRows: false }).withPairsFrom(schema, table.columns, table.rowCount);
   assert.equal(inferred.state.mappings[0].pairs.find(([code]) => code === 'O82.0')![1], 'Elective', 'its rows are 93 % clear: kept with the majorities');
+  // A majority in the model's rows can be the noise's: when the released pair counts do not tell
+  // O82.0's commonest method from the next, it takes the shared one too.
+  const lines2 = lines.filter((l) => !l.startsWith('O82.0')).concat(Array(6).fill('O82.0,Emergency'), Array(3).fill('O82.0,Maternity'));
+  const { schema: schema2, table: table2 } = await load(tempFile('pool2.csv', lines2.join('\n') + '\n'));
+  const byRows = RuleLayer.plan(schema2, [named], undefined, { mappingsFromRows: false }).withPairsFrom(schema2, table2.columns, table2.rowCount);
+  assert.equal(Object.fromEntries(byRows.state.mappings[0].pairs)['O82.0'], 'Emergency', 'two thirds of its rows: a majority');
+  const byCounts = RuleLayer.plan(schema2, [named], undefined, { mappingsFromRows: false }).withPairsFrom(schema2, table2.columns, table2.rowCount, (_rule, value) => value === 'O82.0');
+  assert.deepEqual(Object.fromEntries(byCounts.state.mappings[0].pairs), { 'O80.9': 'Maternity', 'O82.0': 'Maternity' });
 });
 
 test('a code whose only level the model never drew keeps its rows: they take that level, and every row keeps the rule', async () => {

@@ -113,7 +113,13 @@ export class RuleLayer {
    * the layer's `inverse` applied): the majority value of `to` for each value of `from`. Under DP
    * this is post-processing of the released model, so it costs nothing.
    */
-  withPairsFrom(schema: Schema, sampled: ColumnData[], rows: number): RuleLayer {
+  withPairsFrom(
+    schema: Schema,
+    sampled: ColumnData[],
+    rows: number,
+    /** Values of a declared rule's `from` whose measured counts do not tell one `to` from another (noisyUnclear). */
+    measuredUnclear?: (rule: DeterminesRule, value: string) => boolean,
+  ): RuleLayer {
     const index = new Map(schema.columns.map((c, i) => [c.name, i]));
     const mappings = this.state.mappings.slice();
     const done = new Set<string>();
@@ -164,6 +170,11 @@ export class RuleLayer {
       if (declaredValues) {
         const shared = [...clearTargets].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
         for (const k of unclear) pairs[k] = [pairs[k][0], shared];
+        // A value whose majority in the rows parts from the shared one, where its released pair
+        // counts do not tell that majority from the next, takes the shared one too.
+        pairs.forEach(([key, target], k) => {
+          if (target !== shared && key !== null && measuredUnclear?.(rule, key)) pairs[k] = [key, shared];
+        });
       }
       mappings.push({ rule: i, pairs, fromModel: true });
       done.add(describeRule(rule));
