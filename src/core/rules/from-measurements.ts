@@ -251,14 +251,15 @@ function determinesRule(
   const single = unreleased !== undefined && schema.columns[from].kind === 'categorical' ? orphans((c) => c.released > 0) : [];
   const sourceless = single.length === 1 ? single[0] : undefined;
   const orphan = sourceless === undefined && orphans((c) => c.oneWay !== undefined && c.oneWay.count > 2 * MEASURED_RULE_Z * Math.sqrt(c.oneWay.variance)).length > 0;
-  for (const cell of orphan ? cellsSeen.filter((c) => c.clear) : cellsSeen) {
+  const binding = orphan ? cellsSeen.filter((c) => c.clear) : cellsSeen;
+  for (const cell of binding) {
     bound += cell.total;
     outsideAll += cell.outside;
     outsideVariance += cell.variance;
     for (const v of cell.values) if (v !== null) combinations.push([v, cell.target]);
   }
   if (!combinations.length) return undefined;
-  const everyValue = bindsEveryValue(orphan ? cellsSeen.filter((c) => c.clear) : cellsSeen);
+  const everyValue = bindsEveryValue(binding);
   // A few values of a number fixing another column is a pattern, not a rule (as mining says).
   if (isNumericColumn(fromColumn) && !everyValue) return undefined;
   // The release's `Other` is no value of the file, but the rows hold it: under a whole rule it
