@@ -177,24 +177,25 @@ async function ruleForm(schema: Schema): Promise<Rule | undefined> {
     const parent = schema.columns.find((c) => c.name === picks.parent)!;
     const known = knownValues(parent);
     let values: string[] | undefined;
+    const anyValue = vscode.l10n.t('Any value: {0} is missing wherever {1} is', picks.column!, picks.parent!);
     if (known.length) {
-      values = (
-        await vscode.window.showQuickPick(
-          known.map((value) => ({ label: value })),
-          { title, canPickMany: true, placeHolder: vscode.l10n.t('Values of {0} for which {1} is present', picks.parent!, picks.column!) },
-        )
-      )?.map((item) => item.label);
+      const picked = await vscode.window.showQuickPick(
+        [{ label: anyValue, any: true }, ...known.map((value) => ({ label: value, any: false }))],
+        { title, canPickMany: true, placeHolder: vscode.l10n.t('Values of {0} for which {1} is present', picks.parent!, picks.column!) },
+      );
+      if (picked?.some((item) => item.any)) return ruleFromPicks(kind, picks);
+      values = picked?.map((item) => item.label);
     } else {
-      values = (
-        await vscode.window.showInputBox({
-          title,
-          prompt: vscode.l10n.t('Values of {0} for which {1} is present, comma-separated', picks.parent!, picks.column!),
-          validateInput: (text) => (text.split(',').some((v) => v.trim()) ? undefined : vscode.l10n.t('At least one value')),
-        })
-      )
-        ?.split(',')
+      const text = await vscode.window.showInputBox({
+        title,
+        prompt: vscode.l10n.t('Values of {0} for which {1} is present, comma-separated; empty: any value', picks.parent!, picks.column!),
+      });
+      if (text === undefined) return undefined;
+      values = text
+        .split(',')
         .map((v) => v.trim())
         .filter(Boolean);
+      if (!values.length) return ruleFromPicks(kind, picks);
     }
     if (!values?.length) return undefined;
     return ruleFromPicks(kind, picks, { values });

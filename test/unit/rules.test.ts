@@ -390,6 +390,48 @@ test('missingness that follows a column which itself follows another is kept wha
   }
 });
 
+test('a column missing exactly where its parent is missing is mined as the parent\'s presence, which a value the real file never held keeps', async () => {
+  // As support2: dnrday is missing only where dnr is. Listing dnr's three values made every DP
+  // row whose dnr was written "Other" (a value under the categories' threshold) break the rule.
+  const random = new Random(21);
+  const lines = ['dnr,dnrday,plan,cost'];
+  for (let i = 0; i < 1500; i++) {
+    const dnr = random.next() < 0.05 ? '' : ['no dnr', 'dnr after sadm', 'dnr before sadm'][random.int(3)];
+    const plan = ['basic', 'full', 'none'][random.int(3)];
+    lines.push([dnr, dnr === '' ? '' : String(random.int(40)), plan, plan === 'none' ? '' : String(100 + random.int(900))].join(','));
+  }
+  const { schema, table } = await load(tempFile('dnr.csv', lines.join('\n') + '\n'));
+  const rules = mineRules(schema, table);
+  const texts = rules.map(describeRule).join('\n');
+  const presence = rules.find((r) => r.kind === 'missingWhen' && r.column === 'dnrday');
+  assert.deepEqual(presence && { ...presence, realShare: undefined }, { kind: 'missingWhen', column: 'dnrday', parent: 'dnr', source: 'inferred', enforce: true, realShare: undefined }, texts);
+  assert.equal(describeRule(presence!), 'dnrday present only when dnr is present');
+  // A parent whose values do not all allow the column keeps its list.
+  const cost = rules.find((r) => r.kind === 'missingWhen' && r.column === 'cost');
+  assert.deepEqual(cost?.kind === 'missingWhen' && cost.presentOnlyWhen?.slice().sort(), ['basic', 'full'], texts);
+  // The schema file takes the rule without a list.
+  assert.deepEqual(parseSchema(schemaToJson({ ...schema, rules: [presence!] })).rules, [presence]);
+  // Rows with a value the real file never held keep it; a value beside a missing parent breaks it.
+  const other = await load(tempFile('other.csv', 'dnr,dnrday,plan,cost\nOther,12,basic,300\n,,none,\n,7,full,200\n'), schema);
+  assert.deepEqual(countBroken(schema, presence!, other.table), { broken: 1, firstBroken: 2, share: 1 - 1 / 3 });
+  // Kept by construction: a generator that drew dnrday beside a missing dnr gets it blanked, and
+  // the column stays present beside every value, new or not.
+  const layer = RuleLayer.plan(schema, [presence!], table, { mappingsFromRows: true });
+  const scrambled = table.columns.map((column) => {
+    const order = random.shuffle(Array.from({ length: table.rowCount }, (_, i) => i));
+    if (column.type === 'numeric') return { type: 'numeric' as const, values: Float64Array.from(order, (i) => column.values[i]) };
+    if (column.type === 'categorical') return { ...column, codes: Int32Array.from(order, (i) => column.codes[i]) };
+    return column;
+  });
+  assert.ok(countBroken(schema, presence!, { ...table, columns: scrambled }).broken > 20);
+  layer.inverse(schema, scrambled, table.rowCount);
+  assert.equal(countBroken(schema, presence!, { ...table, columns: scrambled }).broken, 0);
+  const otherColumns = other.table.columns.slice();
+  layer.inverse(schema, otherColumns, other.table.rowCount);
+  const dnrday = otherColumns[1];
+  assert.ok(dnrday.type === 'numeric' && dnrday.values[0] === 12 && Number.isNaN(dnrday.values[2]), 'present beside "Other", blanked beside a missing dnr');
+});
+
 test('in a small file a value that fixes another column is proposed when chance cannot explain it, and not otherwise', async () => {
   // As synthea's 89 training rows: "Mr." on 19 rows, all men, cleared a fixed bar of 20 rows and
   // 10 expected breaks only in the whole file, so runs never kept it.

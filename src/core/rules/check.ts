@@ -4,7 +4,7 @@
  * no cycle of strict orders).
  */
 import { InputError } from '../csv/errors';
-import type { ColumnSchema, Rule, Schema } from '../schema/types';
+import type { ColumnSchema, MissingWhenRule, Rule, Schema } from '../schema/types';
 import { isModelled, isNumericColumn, type ColumnData, type Table } from '../table';
 
 /** A rule in words, as the summary, the report and error messages show it. */
@@ -19,7 +19,7 @@ export function describeRule(rule: Rule): string {
     case 'sum':
       return `${rule.column} = ${rule.of[0]} + ${rule.of[1]}`;
     case 'missingWhen':
-      return `${rule.column} present only when ${rule.parent} is ${listValues(rule.presentOnlyWhen)}`;
+      return `${rule.column} present only when ${rule.parent} is ${rule.presentOnlyWhen ? listValues(rule.presentOnlyWhen) : 'present'}`;
   }
 }
 
@@ -148,6 +148,11 @@ function findCycle(edges: { from: string; to: string; rule: number }[], mustIncl
   return undefined;
 }
 
+/** The parent's values a missingWhen rule lets the column be present with; undefined: any present value. */
+export function allowedParentValues(rule: MissingWhenRule, parent: ColumnSchema): Set<string> | undefined {
+  return rule.presentOnlyWhen && new Set(rule.presentOnlyWhen.map((v) => normaliseValue(parent, v)));
+}
+
 /** Text of a row's value in a table column (null: missing): what `determines` and `missingWhen` compare. */
 export function valueText(data: ColumnData, row: number): string | null {
   if (data.type === 'categorical') return data.codes[row] < 0 ? null : data.levels[data.codes[row]];
@@ -190,7 +195,7 @@ export function declaredRuleCategories(schema: Schema): Map<string, { values: st
       add(rule.from, [...(rule.when ?? []), ...(rule.combinations ?? []).map(([from]) => from)], rule);
       add(rule.to, (rule.combinations ?? []).map(([, to]) => to), rule);
     } else if (rule.kind === 'missingWhen') {
-      add(rule.parent, rule.presentOnlyWhen, rule);
+      add(rule.parent, rule.presentOnlyWhen ?? [], rule);
     }
   }
   return named;
@@ -243,8 +248,12 @@ export function ruleTest(schema: Schema, rule: Rule, table: Table, mapping?: Map
     case 'missingWhen': {
       const target = data(rule.column);
       const parent = data(rule.parent);
-      const allowed = new Set(rule.presentOnlyWhen.map((v) => normaliseValue(column(rule.parent), v)));
-      return (r) => valueText(target, r) === null || allowed.has(valueText(parent, r) ?? '\u0000missing');
+      const allowed = allowedParentValues(rule, column(rule.parent));
+      return (r) => {
+        if (valueText(target, r) === null) return true;
+        const value = valueText(parent, r);
+        return value !== null && (!allowed || allowed.has(value));
+      };
     }
     case 'determines': {
       const from = data(rule.from);

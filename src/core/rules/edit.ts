@@ -48,7 +48,7 @@ export function columnsFor(schema: Schema, kind: RuleKind, role: RuleRole, picke
   });
 }
 
-/** The rule the form's picks describe; `values` are the parent's values for `missingWhen`. */
+/** The rule the form's picks describe; `values` are the parent's values for `missingWhen` (none: any value). */
 export function ruleFromPicks(kind: RuleKind, picks: Partial<Record<RuleRole, string>>, options: { strict?: boolean; values?: string[] } = {}): Rule {
   const need = (role: RuleRole): string => {
     const name = picks[role];
@@ -65,8 +65,8 @@ export function ruleFromPicks(kind: RuleKind, picks: Partial<Record<RuleRole, st
     case 'determines':
       return { kind, from: need('from'), to: need('to'), ...common };
     case 'missingWhen':
-      if (!options.values?.length) throw new Error('a missingWhen rule needs at least one value of its parent');
-      return { kind, column: need('column'), parent: need('parent'), presentOnlyWhen: options.values, ...common };
+      // No values: present only when the parent has a value, whichever.
+      return { kind, column: need('column'), parent: need('parent'), ...(options.values?.length ? { presentOnlyWhen: options.values } : {}), ...common };
   }
 }
 

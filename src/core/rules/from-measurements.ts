@@ -312,6 +312,7 @@ function missingRule(
   const allowed: string[] = [];
   let covered = 0;
   let parentMissingPresent = false;
+  let blanksValue = false;
   parentCells.forEach((cell, p) => {
     const { total, present, noise } = rows[p];
     const none = present <= MEASURED_RULE_Z * noise;
@@ -319,13 +320,15 @@ function missingRule(
     // Blanked: the value's rows hold no present cell, where unrelated columns would put many.
     if (none && (total * presentAll) / all >= 2 * MEASURED_RULE_Z * noise) {
       covered += total;
+      if (values.some((v) => v !== null)) blanksValue = true;
       return;
     }
     // Too few rows to tell: allowed, so no real value is blanked (a missing parent cannot be listed).
     for (const v of values) if (v !== null) allowed.push(v);
     if (!none && values.includes(null)) parentMissingPresent = true;
   });
-  // A missing parent cannot allow a value (presentOnlyWhen lists values): such a rule would blank real cells.
+  // A missing parent cannot allow a value: such a rule would blank real cells. When only the
+  // missing parent blanks the column, the rule is the parent's presence (see mine.ts).
   if (parentMissingPresent || !allowed.length || covered <= 0) return undefined;
-  return { rule: { kind: 'missingWhen', column: targetColumn.name, parent: parentColumn.name, presentOnlyWhen: allowed, source: 'inferred', enforce: true }, covered };
+  return { rule: { kind: 'missingWhen', column: targetColumn.name, parent: parentColumn.name, ...(blanksValue ? { presentOnlyWhen: allowed } : {}), source: 'inferred', enforce: true }, covered };
 }

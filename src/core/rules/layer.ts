@@ -22,7 +22,7 @@
 import { parseDate } from '../schema/dates';
 import type { ColumnSchema, DeterminesRule, MissingWhenRule, Rule, Schema } from '../schema/types';
 import type { Table, ColumnData } from '../table';
-import { describeRule, majorityMapping, normaliseValue, ruleColumns, ruleTest, unitClass, valueText } from './check';
+import { allowedParentValues, describeRule, majorityMapping, normaliseValue, ruleColumns, ruleTest, unitClass, valueText } from './check';
 
 export interface RuleLayerState {
   version: 1;
@@ -450,13 +450,16 @@ export class RuleLayer {
     }
     for (const rule of ordered) {
       const parentColumn = schema.columns[index.get(rule.parent)!];
-      const allowed = new Set(rule.presentOnlyWhen.map((v) => normaliseValue(parentColumn, v)));
+      const allowed = allowedParentValues(rule, parentColumn);
       const parent = columns[index.get(rule.parent)!];
       const target = index.get(rule.column)!;
       // A value handed to a row whose parent allows it could break another rule on the column
       // (an order, a formula): shares are kept only for columns no other rule binds.
       const bound = this.state.rules.some((other) => other.kind !== 'missingWhen' && ruleColumns(other).includes(rule.column));
-      columns[target] = setKeepingShares(columns[target], rows, (row) => (allowed.has(valueText(parent, row) ?? '\u0000') ? undefined : null), !bound);
+      columns[target] = setKeepingShares(columns[target], rows, (row) => {
+        const value = valueText(parent, row);
+        return value !== null && (!allowed || allowed.has(value)) ? undefined : null;
+      }, !bound);
     }
   }
 

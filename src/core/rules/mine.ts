@@ -360,7 +360,11 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
       if (!allowed.length || !isUnlikelyByChance(expected, covered) || covered < Math.max(MINING_LIMITS.minRows, support)) continue;
       if (!best || covered > best.covered) best = { parent, allowed, covered };
     }
-    if (best) rules.push({ kind: 'missingWhen', ...base, column: target.c.name, parent: best.parent.c.name, presentOnlyWhen: best.allowed });
+    if (!best) continue;
+    // Every value of the parent allows the column: the rule is the parent's presence, which a
+    // value the list would not name (a DP run's "Other", a code new to a later file) keeps too.
+    const everyValue = best.allowed.length === best.parent.coded.levels.filter((level) => level !== null).length;
+    rules.push({ kind: 'missingWhen', ...base, column: target.c.name, parent: best.parent.c.name, ...(everyValue ? {} : { presentOnlyWhen: best.allowed }) });
   }
   return rules;
 }

@@ -24,7 +24,7 @@ export function ruleInWords(rule: Rule, schema: Pick<Schema, 'columns'>): string
     case 'determines':
       return `${rule.from} determines ${rule.to}${rule.when ? ` (when ${rule.from} ${valuesInWords(rule.when)})` : ''}`;
     case 'missingWhen':
-      return `${rule.column} present only when ${rule.parent} ${valuesInWords(rule.presentOnlyWhen)}`;
+      return `${rule.column} present only when ${rule.parent} ${rule.presentOnlyWhen ? valuesInWords(rule.presentOnlyWhen) : 'is present'}`;
   }
 }
 

@@ -266,12 +266,16 @@ export interface ArithmeticRule extends RuleCommon {
   of: [string, string];
 }
 
-/** `column` is missing unless `parent` has one of `presentOnlyWhen` (death date only when died = Yes). */
+/**
+ * `column` is missing unless `parent` has one of `presentOnlyWhen` (death date only when died =
+ * Yes); without `presentOnlyWhen`, unless `parent` has a value (support2's dnrday wherever dnr is
+ * missing), which no value of the parent can break, a DP run's "Other" included.
+ */
 export interface MissingWhenRule extends RuleCommon {
   kind: 'missingWhen';
   column: string;
   parent: string;
-  presentOnlyWhen: string[];
+  presentOnlyWhen?: string[];
 }
 
 export type Rule = DeterminesRule | OrderRule | ArithmeticRule | MissingWhenRule;
