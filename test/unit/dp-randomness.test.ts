@@ -194,6 +194,28 @@ test('a DP release depends on the secure stream only, never on --seed', async ()
   assert.notDeepEqual(c, d, 'the same --seed twice gives fresh noise');
 });
 
+test('"Other" gets no rows by noise alone in a column with no value beyond its released ones, and keeps the rows of real unreleased values', () => {
+  // A yes/no column at rhc's noise (σ 27): row count, two levels and missing each released with noise.
+  const random = new Random(9);
+  const sigma = 27;
+  const release = (unreleased: number): number => {
+    const [yes, no, missing] = [3000, 2700, 0];
+    const rows = yes + no + missing + unreleased;
+    const counts = [yes + sigma * random.normal(), no + sigma * random.normal()];
+    const noisyMissing = Math.max(0, missing + sigma * random.normal());
+    return remainderCount(rows + sigma * random.normal(), counts, noisyMissing < 2 * sigma ? 0 : noisyMissing, sigma);
+  };
+  const trials = 2000;
+  let spurious = 0;
+  for (let t = 0; t < trials; t++) if (release(0) > 0) spurious++;
+  // At the former floor of 2 deviations 13 of these 2,000; now under 1 expected.
+  assert.ok(spurious <= 3, `${spurious} of ${trials} releases gave "Other" rows the column does not hold`);
+  // Unreleased values of 5 deviations of the remainder's noise (σ √4) show in nearly every release.
+  let kept = 0;
+  for (let t = 0; t < trials; t++) if (release(5 * sigma * 2) > 0) kept++;
+  assert.ok(kept >= 0.95 * trials, `${kept} of ${trials}`);
+});
+
 test('"Other" is post-processing of released counts: a suppressed row is counted once, in the row count', async () => {
   const file = tempFile('admissions.csv', admissions(2000, 2));
   const schema = await inferSchema(file);

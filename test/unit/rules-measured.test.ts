@@ -231,4 +231,27 @@ test('a code the release shows clearly, whose level fell under the categories\' 
   // levels clear on their own when the code is clear by twice the margin, else every level.
   const plain = rulesFromMeasurements(schema, [measured], () => false).find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
   assert.ok(!plain.combinations!.some(([, to]) => to === '1'));
+  // Under a partial rule a free level may hold the code within the noise: "Other" fixes nothing
+  // (support2's dzgroup was written "Other", a label no row of the file holds).
+  const withMasters: MeasuredPair = {
+    columns: [0, 1],
+    cellOfSlot: [
+      [0, 1, 2, 0, 0],
+      [0, 1, 2, 0],
+    ],
+    histograms: [
+      { type: 'categorical', levels: ['HS-grad', 'Bachelors', 'Masters', 'Other'], counts: [3036, 1001, 805, 0], missing: 0, sigma },
+      { type: 'categorical', levels: ['9', '13', '1'], counts: [3403, 1395, 44], missing: 0, sigma },
+    ],
+    counts: [3000, -5, 41, 3, 1000, -2, 400, 400, 5],
+    sigma,
+  };
+  const partial = rulesFromMeasurements(schema, [withMasters], () => false, 'Other').find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
+  assert.deepEqual(partial.when, ['HS-grad', 'Bachelors']);
+  assert.ok(!partial.combinations!.some(([from]) => from === 'Other'), JSON.stringify(partial.combinations));
+  // A code with more rows than the left-out levels can hold (80 against 3 deviations of Other's
+  // noise, 60) is not theirs either.
+  const tooMany: MeasuredPair = { ...measured, histograms: [education, { ...code, counts: [3003, 998, 80] }], counts: [3000, -5, 40, 3, 1000, 40] };
+  const whole = rulesFromMeasurements(schema, [tooMany], () => false, 'Other').find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
+  assert.ok(!whole.combinations!.some(([from]) => from === 'Other'), JSON.stringify(whole.combinations));
 });

@@ -410,7 +410,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         : '';
       const wholeNumberText = wholeNumbers ? `whole numbers 0 to ${WHOLE_NUMBER_CODES - 1} counted over that fixed range (kept where the counts show values, as for a histogram of values), other ` : '';
       const publicText = publicLevels.length ? `counts of the ${publicLevels.length} categories named by ${named ? 'declared rules' : "the column's kind (boolean)"} (public, no threshold; none below ${FLOOR_SIGMAS} σ), ` : '';
-      releases.push({ column: column.name, what: `${publicText}${wholeNumberText}${publicLevels.length && !wholeNumbers ? 'other ' : ''}category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts, none when that is below ${FLOOR_SIGMAS} σ of its noise (no further release)${capped}`, rho: rhoEach, sigma });
+      releases.push({ column: column.name, what: `${publicText}${wholeNumberText}${publicLevels.length && !wholeNumbers ? 'other ' : ''}category counts, categories released only above a noisy count of ${threshold.toFixed(0)}; "${other}" is the released row count minus the released counts, none when noise alone could reach it with chance ${FALSE_OTHER} (no further release)${capped}`, rho: rhoEach, sigma });
       // A public level's noisy count below the floor is taken as empty, as a missing count is.
       const clipped = noisyCounts.map((c, i) => Math.max(0, i < publicLevels.length ? floorNoisyCount(c, sigma) : c));
       const present = clipped.reduce((a, b) => a + b, 0);
@@ -484,16 +484,27 @@ function wholeNumberCode(value: string): number {
 }
 
 /**
+ * Chance that noise alone gives "Other" rows to a column with no value beyond its released ones.
+ * Such rows are a category the file never holds, beside values a reader knows (rhc's yes/no
+ * `death` written "Other" in 137 rows, support2's ADL codes in 161 to 196): at a floor of two
+ * deviations this befell about 1 % of yes/no columns and more of wider ones: support2's adlp in
+ * 2 of 17 runs, rhc's death in the one rhc run looked at.
+ */
+const FALSE_OTHER = 1e-3;
+
+/**
  * The count of a thresholded column's "Other" level: the released row count minus the released
  * category counts and the released missing count. A function of released values only. As a
  * difference of noisy counts it carries all their noise (standard deviation sigma √(levels + 2)),
- * so it is positive by noise alone about half the time: like a noisy missing count, it is taken as
- * none below FLOOR_SIGMAS of that noise. "Other" then holds rows only where the release shows mass
- * outside the released levels (a 0/1 column got 33 rows of "Other" in 5,735 at ε 3 without it).
+ * so it is positive by noise alone about half the time: it is taken as none unless noise alone
+ * would reach it with chance FALSE_OTHER at most. "Other" then holds rows only where the release
+ * shows mass outside the released levels (a 0/1 column got 33 rows of "Other" in 5,735 at ε 3
+ * without a floor). Unreleased values under that margin are drawn as released ones (pgm/domain.ts:
+ * empty slots join the fullest cell), where a spurious "Other" would be seen.
  */
 export function remainderCount(noisyRows: number, releasedCounts: readonly number[], releasedMissing: number, sigma: number): number {
   const remainder = noisyRows - releasedCounts.reduce((a, b) => a + b, 0) - releasedMissing;
-  return Math.max(0, floorNoisyCount(remainder, sigma * Math.sqrt(releasedCounts.length + 2)));
+  return remainder >= normalQuantile(1 - FALSE_OTHER) * sigma * Math.sqrt(releasedCounts.length + 2) ? remainder : 0;
 }
 
 /** How far above the noise a column held in one octave stands, to be located by the bounds grid. */

@@ -85,7 +85,7 @@ export function rulesFromMeasurements(
       [a, b, cellsA, cellsB, table],
       [b, a, cellsB, cellsA, transposed],
     ] as const) {
-      const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased);
+      const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased, unreleasedRows(pair.histograms[from === a ? 0 : 1], unreleased));
       if (rule) found.push(rule);
       const missing = missingRule(schema, to, from, toCells, fromCells, (i, j) => count(j, i), pair.sigma, rewritten);
       if (missing && missing.covered > (blanking.get(to)?.covered ?? 0)) blanking.set(to, missing);
@@ -160,6 +160,18 @@ function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased: string
   });
 }
 
+/**
+ * Most rows a column's unreleased label (`Other`) may hold by its release: the count the released
+ * row count leaves it (none within the noise) plus MEASURED_RULE_Z deviations of that remainder's
+ * noise (σ √(released levels + 2)). None for a column without the label.
+ */
+function unreleasedRows(h: ColumnHistogram, unreleased: string | undefined): number {
+  if (h.type !== 'categorical' || unreleased === undefined || h.sigma === undefined) return 0;
+  const at = h.levels.indexOf(unreleased);
+  if (at < 0) return 0;
+  return h.counts[at] + MEASURED_RULE_Z * h.sigma * Math.sqrt(h.levels.length + 1);
+}
+
 /** The value a histogram slot stands for alone; undefined for a bin of several numbers. */
 function slotValue(h: ColumnHistogram, slot: number): string | null | undefined {
   if (h.type === 'categorical') return slot < h.levels.length ? h.levels[slot] : null;
@@ -179,6 +191,8 @@ function determinesRule(
   sigma: number,
   rewritten: (column: string) => boolean,
   unreleased: string | undefined,
+  /** Most rows `from`'s unreleased label may hold (unreleasedRows). */
+  unreleasedCapacity: number,
 ): { rule: Rule; bound: number; z: number } | undefined {
   const fromColumn = schema.columns[from];
   const toColumn = schema.columns[to];
@@ -248,7 +262,15 @@ function determinesRule(
     });
   // Any value the column's release kept: its cleaning already told it from noise (education_num
   // 1 at 2.7 deviations in one run, kept there and erased here when a clear count was asked for).
-  const single = unreleased !== undefined && schema.columns[from].kind === 'categorical' ? orphans((c) => c.released > 0) : [];
+  // Only when every released value of `from` is bound, so that the unreleased ones are the only
+  // source left, and no more rows than they can hold: under a partial rule support2's "dnr before
+  // sadm" (about 200 rows, spread over the free diseases within the noise) was fixed by dzgroup
+  // "Other", and the layer wrote that label, which no row of the file holds, in 16 to 54 rows of
+  // dzgroup in 5 runs of 17.
+  const single =
+    unreleased !== undefined && schema.columns[from].kind === 'categorical' && bindsEveryValue(cellsSeen)
+      ? orphans((c) => c.released > 0 && c.released <= unreleasedCapacity)
+      : [];
   const sourceless = single.length === 1 ? single[0] : undefined;
   const orphan = sourceless === undefined && orphans((c) => c.oneWay !== undefined && c.oneWay.count > 2 * MEASURED_RULE_Z * Math.sqrt(c.oneWay.variance)).length > 0;
   const binding = orphan ? cellsSeen.filter((c) => c.clear) : cellsSeen;
