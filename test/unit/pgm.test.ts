@@ -14,7 +14,7 @@ import { evaluateQuality } from '../../src/core/evaluate/quality';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
-import { cleanHistogram, latticeDecimals, privateStatistics, type NumericHistogram } from '../../src/core/privacy/preprocess';
+import { cleanHistogram, latticeDecimals, privateStatistics, slotsOf, type NumericHistogram } from '../../src/core/privacy/preprocess';
 import { tableFromSlots } from '../../src/core/privacy/marginals';
 import { slotWeights } from '../../src/core/release/types';
 import { formatNumber } from '../../src/core/schema/format';
@@ -518,4 +518,43 @@ test('pairs named by declared rules join the tree without selection; one closing
     assert.equal(Number(selection.what.split(' ')[0]), fit.pairs.length - 2);
     assert.ok(Math.abs(fit.spent.selection - 0.05) < 1e-12 && Math.abs(fit.releases.reduce((a, r) => a + r.rho, 0) - 0.25) < 1e-12);
   }
+});
+
+test('with a hub, its pair with a column is the noise-weighted mean of every measured pair at that column, with the noise it states', async () => {
+  // A star: c fixes most of x, y and z; h (the last categorical column, two levels) is the hub.
+  const random = new Random(5);
+  const lines = ['c,x,y,z,h'];
+  for (let i = 0; i < 3000; i++) {
+    const c = random.int(4);
+    const near = (levels: number): number => (random.next() < 0.85 ? c % levels : random.int(levels));
+    lines.push([`c${c}`, `x${near(3)}`, `y${near(4)}`, `z${near(2)}`, random.next() < 0.3 + 0.1 * c ? 'yes' : 'no'].join(','));
+  }
+  const file = tempFile('star.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const stats = privateStatistics(schema, table, { rho: 0.5, thresholdDelta: 1e-7, random: seededSecure(1), needsCounts: true });
+  const at = (name: string): number => schema.columns.findIndex((col) => col.name === name);
+  let squares = 0;
+  let cells = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const fit = fitPgm({ schema, table, stats, rhoSelection: 0.05, rhoMeasurement: 0.05, random: seededSecure(seed), hub: 'auto' });
+    const edges = fit.pairs.filter((p) => p.includes('c'));
+    if (edges.length < 2) continue;
+    const pair = fit.measured.find((m) => m.columns[0] === at('h') && m.columns[1] === at('c'))!;
+    // Each edge at c sums its other end's cells: the mean weighs them by the inverse of their count.
+    const cellsOf = (name: string): number => Math.max(...fit.measured.find((m) => m.columns[0] === at('h') && m.columns[1] === at(name))!.cellOfSlot[1]) + 1;
+    const precision = edges.reduce((sum, p) => sum + 1 / cellsOf(p[0] === 'c' ? p[1] : p[0]), 0);
+    assert.ok(Math.abs(pair.sigma - fit.measurementSigma / Math.sqrt(precision)) < 1e-9 * pair.sigma, `σ ${pair.sigma}`);
+    const slots = pair.histograms.map((h, k) => slotsOf(h, table.columns[pair.columns[k]], 'Other'));
+    const width = Math.max(...pair.cellOfSlot[1]) + 1;
+    const truth = new Array<number>(pair.counts.length).fill(0);
+    for (let r = 0; r < table.rowCount; r++) truth[pair.cellOfSlot[0][slots[0][r]] * width + pair.cellOfSlot[1][slots[1][r]]]++;
+    pair.counts.forEach((count, i) => {
+      squares += ((count - truth[i]) / pair.sigma) ** 2;
+      cells++;
+    });
+  }
+  assert.ok(cells >= 40, `${cells} cells`);
+  const rms = Math.sqrt(squares / cells);
+  assert.ok(rms > 0.7 && rms < 1.3, `errors are ${rms.toFixed(2)} of the stated noise`);
 });

@@ -391,9 +391,9 @@ function epsilonRange(epsilons: number[]): string {
 }
 
 /**
- * The hub with each node of the tree, read off an edge at the node (the one whose other end has
- * the fewest cells, so the least noise is summed): with a hub every edge measures hub x one end x
- * the other, so its counts summed over the other end are the hub's pair with this one. Rules such
+ * The hub with each node of the tree, read off the edges at the node: with a hub every edge
+ * measures hub x one end x the other, so its counts summed over the other end are the hub's pair
+ * with this one, and the edges' sums are averaged by their noise. Rules such
  * as "chapter present only when death is 1" (flchain, death the hub) are read off these counts
  * (post-processing); without them the hub's pairs were never looked at.
  */
@@ -410,24 +410,29 @@ function hubPairs(
   const h = sizes[hub];
   const pairs: MeasuredPair[] = [];
   for (let k = 0; k < nodes.length; k++) {
-    let best: { e: number; first: boolean; other: number } | undefined;
+    const own = sizes[nodes[k]];
+    // Every measured edge at the node holds the hub x node table, folded over its other column's
+    // cells (noise σ² per cell times their count): the inverse-variance mean of all of them. One
+    // edge alone (the smallest other column) read support2's death x dnr with noise 74 a cell,
+    // where 256 rows of the file (death 0 beside a DNR order) hid, and "death 0 → no dnr" was enforced.
+    const counts = new Array<number>(h * own).fill(0);
+    let precision = 0;
     edges.forEach(([p, c], e) => {
       if (p !== k && c !== k) return;
-      const other = sizes[nodes[p === k ? c : p]];
-      if (!best || other < best.other) best = { e, first: p === k, other };
+      const first = p === k;
+      const other = sizes[nodes[first ? c : p]];
+      const [a, b] = [sizes[nodes[p]], sizes[nodes[c]]];
+      const lifted = measured.find((m) => m.kind === 'edge' && m.index === e)!.counts;
+      const weight = 1 / other;
+      for (let x = 0; x < h; x++)
+        for (let i = 0; i < a; i++)
+          for (let j = 0; j < b; j++) counts[x * own + (first ? i : j)] += weight * lifted[(x * a + i) * (h * b) + x * b + j];
+      precision += weight;
     });
-    if (!best) continue;
-    const { e, first, other } = best;
-    const [p, c] = edges[e];
-    const [a, b] = [sizes[nodes[p]], sizes[nodes[c]]];
-    const lifted = measured.find((m) => m.kind === 'edge' && m.index === e)!.counts;
-    const own = sizes[nodes[k]];
-    const counts = new Array<number>(h * own).fill(0);
-    for (let x = 0; x < h; x++)
-      for (let i = 0; i < a; i++)
-        for (let j = 0; j < b; j++) counts[x * own + (first ? i : j)] += lifted[(x * a + i) * (h * b) + x * b + j];
+    if (!precision) continue;
+    for (let i = 0; i < counts.length; i++) counts[i] /= precision;
     const [dh, dv] = [domains[hub], domains[nodes[k]]];
-    pairs.push({ columns: [dh.column, dv.column], cellOfSlot: [dh.cellOfSlot, dv.cellOfSlot], histograms: [histograms[dh.column]!, histograms[dv.column]!], counts, sigma: sigma * Math.sqrt(other) });
+    pairs.push({ columns: [dh.column, dv.column], cellOfSlot: [dh.cellOfSlot, dv.cellOfSlot], histograms: [histograms[dh.column]!, histograms[dv.column]!], counts, sigma: sigma / Math.sqrt(precision) });
   }
   return pairs;
 }
