@@ -256,23 +256,28 @@ function mineDeterminers(
   // Partial rules wait for the count of values tested, which sets the significance threshold.
   const partials: { from: Key; to: Key; levels: { level: number; logChance: number; unrelatedBreaks: number }[] }[] = [];
   let tested = 0;
-  for (const from of keys) {
+  // Each column's value counts once, not once per pair: the pair loop then counts cells alone.
+  const totals = keys.map((key) => {
+    const counts = new Int32Array(key.coded.levels.length);
+    const codes = key.coded.codes;
+    for (let k = 0; k < n; k++) counts[codes[k]]++;
+    return counts;
+  });
+  keys.forEach((from, fromIndex) => {
     const kf = from.coded.levels.length;
-    for (const to of keys) {
-      if (to === from) continue;
+    const fromCodes = from.coded.codes;
+    const fromTotals = totals[fromIndex];
+    keys.forEach((to, toIndex) => {
+      if (to === from) return;
       const kt = to.coded.levels.length;
-      if (kt < 2 || kf < 2) continue;
+      if (kt < 2 || kf < 2) return;
       work.determinesPairs++;
       const cells = new Int32Array(kf * kt);
-      const toTotals = new Int32Array(kt);
-      const fromTotals = new Int32Array(kf);
-      for (let k = 0; k < n; k++) {
-        cells[from.coded.codes[k] * kt + to.coded.codes[k]]++;
-        toTotals[to.coded.codes[k]]++;
-        fromTotals[from.coded.codes[k]]++;
-      }
+      const toTotals = totals[toIndex];
+      const toCodes = to.coded.codes;
+      for (let k = 0; k < n; k++) cells[fromCodes[k] * kt + toCodes[k]]++;
       const topShare = Math.max(...toTotals) / n;
-      if (n / kf < 5) continue; // nearly a key: every value alone fixes everything
+      if (n / kf < 5) return; // nearly a key: every value alone fixes everything
       let errors = 0;
       const fixed: { level: number; broken: number; logChance: number; unrelatedBreaks: number }[] = [];
       for (let f = 0; f < kf; f++) {
@@ -287,10 +292,10 @@ function mineDeterminers(
       const chance = n * (1 - topShare);
       if (errors <= tolerance.rule * n && isUnlikelyByChance(chance, n, tolerance.chanceShare)) {
         rules.push({ kind: 'determines', ...base, from: from.c.name, to: to.c.name });
-        continue;
+        return;
       }
       // A handful of values of a number fixing another column is a pattern, not a rule a reader would state.
-      if (isNumericColumn(from.c)) continue;
+      if (isNumericColumn(from.c)) return;
       const values = fixed.filter((f) => from.coded.levels[f.level] !== null);
       tested += values.length;
       // A significance test, not a fixed count of expected breaks: the same rule then clears it in
@@ -304,8 +309,8 @@ function mineDeterminers(
           (!tolerance.value || f.unrelatedBreaks >= tolerance.chanceShare * fromTotals[f.level]),
       );
       if (partial.length && partial.length < kf) partials.push({ from, to, levels: partial });
-    }
-  }
+    });
+  });
   const threshold = Math.log(MINING_LIMITS.partialAlpha / Math.max(1, tested));
   for (const { from, to, levels } of partials) {
     const significant = levels.filter((f) => f.logChance <= threshold);
