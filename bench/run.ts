@@ -6,7 +6,7 @@
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
  *   npm run bench -- --privacy --quick   the same, one run per setting, ε 3 only on flchain and rhc
- *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n]
+ *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n] [--found-only]
  *                                 only the rules section (bench/results/rules.md): 8 files x
  *                                 (2 seeded + 3 DP runs) x without and with rules = 80
  *                                 generation runs, then rule mining's cost; at a load of 20-35 on
@@ -283,7 +283,9 @@ function rulesSection(): void {
   // `--files a.csv,b.csv`: only those, without the mining table (to split the section across runs).
   const only = argument('--files')?.split(',');
   const names = only ?? RULE_FILES;
-  for (const name of names) {
+  // `--found-only`: only the table of runs with no rules declared.
+  const foundOnly = process.argv.includes('--found-only');
+  for (const name of foundOnly ? [] : names) {
     const file = dataset(name);
     if (!file) {
       say(`| ${name} | skipped: not in ../shared/datasets |`);
@@ -318,7 +320,7 @@ function rulesSection(): void {
   say();
   say(`Targets: at most 1 % of rows breaking a rule, quality on − off no lower than −0.005. The section took ${f((performance.now() - started) / 60_000)} minutes.`);
   say();
-  if (!only) miningThroughput();
+  if (!only && !foundOnly) miningThroughput();
 }
 
 /** The value after `--name` on the command line. */

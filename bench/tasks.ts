@@ -246,7 +246,7 @@ async function rulesRun(file: string, mode: string, epsilon: string, epochs?: nu
   const checked = evaluateRules({ ...schema, rules: mined }, real, synthetic);
   // The rules the run kept (its model's schema), checked on the whole real file: a rule read off
   // noisy counts that the real rows break moves synthetic rows away from them.
-  const own = ((await readModelFile(result.outputs.model)).schema.rules ?? []).filter((r) => r.enforce);
+  const own = (await readModelFile(result.outputs.model)).rules?.rules ?? [];
   const realBreakingOwn = own.length ? evaluateRules({ ...schema, rules: own }, real, real).syntheticRowsBreakingAny.share : 0;
   fs.rmSync(dir, { recursive: true, force: true });
   return {

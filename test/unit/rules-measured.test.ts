@@ -231,12 +231,12 @@ test('a code the release shows clearly, whose level fell under the categories\' 
   // levels clear on their own when the code is clear by twice the margin, else every level.
   const plain = rulesFromMeasurements(schema, [measured], () => false).find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
   assert.ok(!plain.combinations!.some(([, to]) => to === '1'));
-  // Under a partial rule a free level may hold the code within the noise: "Other" fixes nothing
-  // (support2's dzgroup was written "Other", a label no row of the file holds).
+  // The left-out levels' slot in a free level's cell: the model draws their code as it is, and
+  // "Other" fixes nothing (support2's dzgroup was written "Other", a label no row of the file holds).
   const withMasters: MeasuredPair = {
     columns: [0, 1],
     cellOfSlot: [
-      [0, 1, 2, 0, 0],
+      [0, 1, 2, 2, 0],
       [0, 1, 2, 0],
     ],
     histograms: [
@@ -249,6 +249,11 @@ test('a code the release shows clearly, whose level fell under the categories\' 
   const partial = rulesFromMeasurements(schema, [withMasters], () => false, 'Other').find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
   assert.deepEqual(partial.when, ['HS-grad', 'Bachelors']);
   assert.ok(!partial.combinations!.some(([from]) => from === 'Other'), JSON.stringify(partial.combinations));
+  // In a bound level's cell (HS-grad's, as in adult when a rare level is left out of the rule),
+  // the layer would overwrite the code: "Other" fixes it, partial rule or not.
+  const inBound = { ...withMasters, cellOfSlot: [[0, 1, 2, 0, 0], withMasters.cellOfSlot[1]] as [number[], number[]] };
+  const bound = rulesFromMeasurements(schema, [inBound], () => false, 'Other').find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
+  assert.deepEqual(bound.combinations!.find(([from]) => from === 'Other'), ['Other', '1']);
   // A code with more rows than the left-out levels can hold (80 against 3 deviations of Other's
   // noise, 60) is not theirs either.
   const tooMany: MeasuredPair = { ...measured, histograms: [education, { ...code, counts: [3003, 998, 80] }], counts: [3000, -5, 40, 3, 1000, 40] };

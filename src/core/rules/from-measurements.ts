@@ -85,7 +85,9 @@ export function rulesFromMeasurements(
       [a, b, cellsA, cellsB, table],
       [b, a, cellsB, cellsA, transposed],
     ] as const) {
-      const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased, unreleasedRows(pair.histograms[from === a ? 0 : 1], unreleased));
+      const side = from === a ? 0 : 1;
+      const unreleasedSlot = unreleasedSlotCell(pair.histograms[side], pair.cellOfSlot[side], unreleased);
+      const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased, { ...unreleasedSlot, capacity: unreleasedRows(pair.histograms[side], unreleased) });
       if (rule) found.push(rule);
       const missing = missingRule(schema, to, from, toCells, fromCells, (i, j) => count(j, i), pair.sigma, rewritten);
       if (missing && missing.covered > (blanking.get(to)?.covered ?? 0)) blanking.set(to, missing);
@@ -160,6 +162,12 @@ function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased: string
   });
 }
 
+/** The cell of a measured column that holds its unreleased label's slot (-1: no such label). */
+function unreleasedSlotCell(h: ColumnHistogram, cellOfSlot: number[], unreleased: string | undefined): { cell: number } {
+  const slot = h.type === 'categorical' && unreleased !== undefined ? h.levels.indexOf(unreleased) : -1;
+  return { cell: slot >= 0 ? cellOfSlot[slot] : -1 };
+}
+
 /**
  * Most rows a column's unreleased label (`Other`) may hold by its release: the count the released
  * row count leaves it (none within the noise) plus MEASURED_RULE_Z deviations of that remainder's
@@ -191,8 +199,8 @@ function determinesRule(
   sigma: number,
   rewritten: (column: string) => boolean,
   unreleased: string | undefined,
-  /** Most rows `from`'s unreleased label may hold (unreleasedRows). */
-  unreleasedCapacity: number,
+  /** The cell holding `from`'s unreleased label (-1: none), and the most rows it may hold there (unreleasedRows). */
+  unreleasedCell: { cell: number; capacity: number },
 ): { rule: Rule; bound: number; z: number } | undefined {
   const fromColumn = schema.columns[from];
   const toColumn = schema.columns[to];
@@ -262,15 +270,15 @@ function determinesRule(
     });
   // Any value the column's release kept: its cleaning already told it from noise (education_num
   // 1 at 2.7 deviations in one run, kept there and erased here when a clear count was asked for).
-  // Only when every released value of `from` is bound, so that the unreleased ones are the only
-  // source left, and no more rows than they can hold: under a partial rule support2's "dnr before
-  // sadm" (about 200 rows, spread over the free diseases within the noise) was fixed by dzgroup
-  // "Other", and the layer wrote that label, which no row of the file holds, in 16 to 54 rows of
-  // dzgroup in 5 runs of 17.
+  // Only when the unreleased label's rows sit in a bound cell (adult's Preschool with HS-grad's),
+  // where the layer would overwrite the value; in a free cell the model draws it as it is. And no
+  // more rows than the unreleased values can hold. support2's "dnr before sadm" (about 200 rows,
+  // spread over the diseases a partial rule left free, each within the noise) was fixed by
+  // dzgroup "Other", whose slot sat in a free cell, and the layer wrote that label, which no row
+  // of the file holds, in 16 to 54 rows of dzgroup in 5 runs of 17.
+  const otherBound = cellsSeen.some((c) => c.index === unreleasedCell.cell);
   const single =
-    unreleased !== undefined && schema.columns[from].kind === 'categorical' && bindsEveryValue(cellsSeen)
-      ? orphans((c) => c.released > 0 && c.released <= unreleasedCapacity)
-      : [];
+    unreleased !== undefined && schema.columns[from].kind === 'categorical' && otherBound ? orphans((c) => c.released > 0 && c.released <= unreleasedCell.capacity) : [];
   const sourceless = single.length === 1 ? single[0] : undefined;
   const orphan = sourceless === undefined && orphans((c) => c.oneWay !== undefined && c.oneWay.count > 2 * MEASURED_RULE_Z * Math.sqrt(c.oneWay.variance)).length > 0;
   const binding = orphan ? cellsSeen.filter((c) => c.clear) : cellsSeen;
