@@ -244,7 +244,7 @@ async function rulesRun(file: string, mode: string, epsilon: string, epochs?: nu
   const synthetic = await loadTable(out, schema);
   const quality = evaluateQuality(schema, real, synthetic);
   const checked = evaluateRules({ ...schema, rules: mined }, real, synthetic);
-  // The rules the run kept (its model's schema), checked on the whole real file: a rule read off
+  // The rules the run kept (its model's rule layer), checked on the whole real file: a rule read off
   // noisy counts that the real rows break moves synthetic rows away from them.
   const own = (await readModelFile(result.outputs.model)).rules?.rules ?? [];
   const realBreakingOwn = own.length ? evaluateRules({ ...schema, rules: own }, real, real).syntheticRowsBreakingAny.share : 0;
