@@ -86,8 +86,7 @@ export function rulesFromMeasurements(
       [b, a, cellsB, cellsA, transposed],
     ] as const) {
       const side = from === a ? 0 : 1;
-      const unreleasedSlot = unreleasedSlotCell(pair.histograms[side], pair.cellOfSlot[side], unreleased);
-      const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased, { ...unreleasedSlot, capacity: unreleasedRows(pair.histograms[side], unreleased) });
+      const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased, unreleasedCell(pair.histograms[side], pair.cellOfSlot[side], unreleased));
       if (rule) found.push(rule);
       const missing = missingRule(schema, to, from, toCells, fromCells, (i, j) => count(j, i), pair.sigma, rewritten);
       if (missing && missing.covered > (blanking.get(to)?.covered ?? 0)) blanking.set(to, missing);
@@ -162,22 +161,16 @@ function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased: string
   });
 }
 
-/** The cell of a measured column that holds its unreleased label's slot (-1: no such label). */
-function unreleasedSlotCell(h: ColumnHistogram, cellOfSlot: number[], unreleased: string | undefined): { cell: number } {
-  const slot = h.type === 'categorical' && unreleased !== undefined ? h.levels.indexOf(unreleased) : -1;
-  return { cell: slot >= 0 ? cellOfSlot[slot] : -1 };
-}
-
 /**
- * Most rows a column's unreleased label (`Other`) may hold by its release: the count the released
- * row count leaves it (none within the noise) plus MEASURED_RULE_Z deviations of that remainder's
- * noise (σ √(released levels + 2)). None for a column without the label.
+ * The cell of a measured column that holds its unreleased label's slot (-1: no such label), and
+ * the most rows the label may hold by its release: the count the released row count leaves it
+ * (none within the noise) plus MEASURED_RULE_Z deviations of that remainder's noise
+ * (σ √(released levels + 2)).
  */
-function unreleasedRows(h: ColumnHistogram, unreleased: string | undefined): number {
-  if (h.type !== 'categorical' || unreleased === undefined || h.sigma === undefined) return 0;
-  const at = h.levels.indexOf(unreleased);
-  if (at < 0) return 0;
-  return h.counts[at] + MEASURED_RULE_Z * h.sigma * Math.sqrt(h.levels.length + 1);
+function unreleasedCell(h: ColumnHistogram, cellOfSlot: number[], unreleased: string | undefined): { cell: number; capacity: number } {
+  const slot = h.type === 'categorical' && unreleased !== undefined ? h.levels.indexOf(unreleased) : -1;
+  if (h.type !== 'categorical' || slot < 0 || h.sigma === undefined) return { cell: -1, capacity: 0 };
+  return { cell: cellOfSlot[slot], capacity: h.counts[slot] + MEASURED_RULE_Z * h.sigma * Math.sqrt(h.levels.length + 1) };
 }
 
 /** The value a histogram slot stands for alone; undefined for a bin of several numbers. */
@@ -199,7 +192,7 @@ function determinesRule(
   sigma: number,
   rewritten: (column: string) => boolean,
   unreleased: string | undefined,
-  /** The cell holding `from`'s unreleased label (-1: none), and the most rows it may hold there (unreleasedRows). */
+  /** The cell holding `from`'s unreleased label (-1: none), and the most rows it may hold (unreleasedCell). */
   unreleasedCell: { cell: number; capacity: number },
 ): { rule: Rule; bound: number; z: number } | undefined {
   const fromColumn = schema.columns[from];
