@@ -260,3 +260,36 @@ test('a code the release shows clearly, whose level fell under the categories\' 
   const whole = rulesFromMeasurements(schema, [tooMany], () => false, 'Other').find((r) => r.kind === 'determines' && r.from === 'education') as DeterminesRule;
   assert.ok(!whole.combinations!.some(([from]) => from === 'Other'), JSON.stringify(whole.combinations));
 });
+
+test('a missingness rule is read off a pair whose total differs from its columns\' releases by no more than their noise', () => {
+  const schema = {
+    columns: [
+      { name: 'death', kind: 'categorical' },
+      { name: 'ward', kind: 'categorical' },
+    ],
+  } as unknown as Schema;
+  // ward has 16 values and missing: the dead's rows (3,000) spread over the values, the living's
+  // (1,000) all missing. Counts as released at σ 40: the pair's 34 cells sum to 240 rows of noise.
+  const wards = Array.from({ length: 16 }, (_, j) => `w${j}`);
+  const sigma = 40;
+  const noise = [31, -22, 40, -35, 12, 8, -44, 27, 3, -16, 38, -9, 21, -30, 5, 14];
+  // Row-major, death x (wards then missing): "Yes" first.
+  const counts = [...wards.map((_, j) => 187.5 + noise[j]), -12, ...wards.map((_, j) => noise[15 - j] / 2), 1000 + 25];
+  const pairTotal = counts.reduce((a, b) => a + b, 0);
+  const histogram = (levels: string[], released: number[], missing: number): CategoricalHistogram => ({ type: 'categorical', levels, counts: released, missing, sigma });
+  const measured = (deathRows: [number, number]): MeasuredPair => ({
+    columns: [0, 1],
+    cellOfSlot: [[0, 1, 0], [...wards.map((_, j) => j), 16]],
+    histograms: [histogram(['Yes', 'No'], deathRows, 0), histogram(wards, wards.map(() => 187.5), 1000)],
+    counts,
+    sigma,
+  });
+  const read = (p: MeasuredPair): string[] => rulesFromMeasurements(schema, [p], () => false).map(describeRule);
+  // death's release counts 6 % more rows than the pair (243 rows): one deviation of the two totals' noise.
+  const released: [number, number] = [3000 * 1.08, 1000 * 1.08];
+  assert.ok(Math.abs(released[0] + released[1] - pairTotal) / pairTotal > 0.05);
+  assert.ok(read(measured(released)).includes('ward present only when death is "Yes"'), read(measured(released)).join('\n'));
+  // Twice as many rows as the pair: not the pair's rows (a table bounded per person), so its counts
+  // are not used, and the pair's own are too noisy to tell the rule.
+  assert.ok(!read(measured([6000, 2000])).includes('ward present only when death is "Yes"'));
+});
