@@ -293,3 +293,20 @@ test('a missingness rule is read off a pair whose total differs from its columns
   // are not used, and the pair's own are too noisy to tell the rule.
   assert.ok(!read(measured([6000, 2000])).includes('ward present only when death is "Yes"'));
 });
+
+test('a value\'s noisy count below none tells a rule from chance where chance alone would put few rows outside it', () => {
+  const schema = {
+    columns: [
+      { name: 'dead30', kind: 'categorical' },
+      { name: 'days30', kind: 'categorical' },
+    ],
+  } as unknown as Schema;
+  // rhc's dth30 × t3d30 as one run released it (σ 40 a cell): the living at 30 days all have 30
+  // days, 72 % of rows do, so chance puts 779 of the living's 2,837 rows outside, under six
+  // deviations of their 13 cells' noise (864); their noisy count there is 175 below none.
+  const days = ['2', '3', '4', '5', '6', '7', '8', '9', '11', '13', '14', '18', '19', '30'];
+  const alive = [-8, -34, -58, 35, 3, 35, 8, -52, 7, -97, -7, -47, 40, 3012];
+  const dead = [93, 113, 87, 164, 63, 123, 35, 45, 153, 20, 192, -29, 272, 40];
+  const read = rulesFromMeasurements(schema, [pair([['No', 'Yes'], days], [...alive, ...dead], 40.09)], () => false).map(describeRule);
+  assert.ok(read.includes('dead30 determines days30 (when dead30 is "No")'), read.join('\n'));
+});
