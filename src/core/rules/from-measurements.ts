@@ -238,8 +238,8 @@ function determinesRule(
     if (outside > MEASURED_RULE_Z * noise || unrelated < MEASURED_RULE_Z * noise) return;
     // Told from chance by the rows chance would put outside, or by how far the count falls short
     // of them: a noisy count below none is evidence too (rhc's dth30 "No" → t3d30 30, where chance
-    // puts 27 % of 3,000 rows outside, 950 rows at noise 160 over 17 cells, went unkept in 2
-    // runs of 11 and 1.3 % of rows broke it).
+    // puts 27 % of 3,000 rows outside, 950 rows at noise 160 over 17 cells, went unkept in 7
+    // runs of 31 and 1.3 % of rows broke it).
     const clear = unrelated >= 2 * MEASURED_RULE_Z * noise || unrelated - outside >= 2 * MEASURED_RULE_Z * noise;
     // A cell joining on the strength of others must sit nearer none (a share of its rows would be
     // within the noise alone: 10 % of 443 rows is one deviation here, and such a test dropped
