@@ -150,6 +150,11 @@ test('under DP with no rule declared, pgm reads a level\'s one-to-one code off t
   assert.ok(checked.syntheticRowsBreakingAny.share <= 0.01, `${checked.syntheticRowsBreakingAny.share} of rows break it`);
 });
 
+/** The schema of a measured pair's two categorical columns. */
+function twoCategoricals(first: string, second: string): Schema {
+  return { columns: [first, second].map((name) => ({ name, kind: 'categorical' })) } as unknown as Schema;
+}
+
 /** A measured pair of two categorical columns, with noise of deviation `sigma` already in its counts. */
 function pair(levels: [string[], string[]], counts: number[], sigma: number): MeasuredPair {
   const histogram = (ls: string[], totals: number[]): CategoricalHistogram => ({ type: 'categorical', levels: ls, counts: totals, missing: 0, sigma });
@@ -165,12 +170,7 @@ function pair(levels: [string[], string[]], counts: number[], sigma: number): Me
 }
 
 test('a rule is read off measured counts only when its breaks are within the noise and chance would break it often', () => {
-  const schema = {
-    columns: [
-      { name: 'plan', kind: 'categorical' },
-      { name: 'cover', kind: 'categorical' },
-    ],
-  } as unknown as Schema;
+  const schema = twoCategoricals('plan', 'cover');
   const read = (p: MeasuredPair): string[] => rulesFromMeasurements(schema, [p], () => false).map(describeRule);
   // "basic" always goes with "none" (its other cell is noise around 0), so "some" goes with
   // "full"; "full" and "none" vary.
@@ -198,12 +198,7 @@ test('a rule is read off measured counts only when its breaks are within the noi
 });
 
 test('a code the release shows clearly, whose level fell under the categories\' threshold, is fixed by "Other" instead of being erased', () => {
-  const schema = {
-    columns: [
-      { name: 'education', kind: 'categorical' },
-      { name: 'education_num', kind: 'categorical' },
-    ],
-  } as unknown as Schema;
+  const schema = twoCategoricals('education', 'education_num');
   const sigma = 10;
   // As adult at ε 3: Preschool (40 rows) under the threshold is released as "Other" with no
   // rows, which joins the fullest level's cell; its code 1 stands 4 deviations above the noise.
@@ -262,12 +257,7 @@ test('a code the release shows clearly, whose level fell under the categories\' 
 });
 
 test('a missingness rule is read off a pair whose total differs from its columns\' releases by no more than their noise', () => {
-  const schema = {
-    columns: [
-      { name: 'death', kind: 'categorical' },
-      { name: 'ward', kind: 'categorical' },
-    ],
-  } as unknown as Schema;
+  const schema = twoCategoricals('death', 'ward');
   // ward has 16 values and missing: the dead's rows (3,000) spread over the values, the living's
   // (1,000) all missing. Counts as released at σ 40: the pair's 34 cells sum to 240 rows of noise.
   const wards = Array.from({ length: 16 }, (_, j) => `w${j}`);
@@ -295,12 +285,7 @@ test('a missingness rule is read off a pair whose total differs from its columns
 });
 
 test('a value\'s noisy count below none tells a rule from chance where chance alone would put few rows outside it', () => {
-  const schema = {
-    columns: [
-      { name: 'dead30', kind: 'categorical' },
-      { name: 'days30', kind: 'categorical' },
-    ],
-  } as unknown as Schema;
+  const schema = twoCategoricals('dead30', 'days30');
   // rhc's dth30 × t3d30 as one run released it (σ 40 a cell): the living at 30 days all have 30
   // days, 72 % of rows do, so chance puts 779 of the living's 2,837 rows outside, under six
   // deviations of their 13 cells' noise (864); their noisy count there is 175 below none.
