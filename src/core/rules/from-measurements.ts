@@ -21,7 +21,7 @@ import { isKeyColumn } from './check';
 /** Noise deviations a count may reach and still be read as none (as rule confirmation's 3 σ). */
 export const MEASURED_RULE_Z = 3;
 
-/** A pair whose total is within this share of a histogram's counts the same rows. */
+/** A pair whose total is within this share of a histogram's (plus the two totals' noise) counts the same rows. */
 const SAME_ROWS_TOLERANCE = 0.05;
 
 /** Noise deviations a cell joining a rule that others show may hold outside its fixed value. */
@@ -240,7 +240,7 @@ function determinesRule(
     // of them: a noisy count below none is evidence too (rhc's dth30 "No" → t3d30 30, where chance
     // puts 27 % of 3,000 rows outside, 950 rows at noise 160 over 17 cells, went unkept in 7
     // runs of 31 and 1.3 % of rows broke it).
-    const clear = unrelated >= 2 * MEASURED_RULE_Z * noise || unrelated - outside >= 2 * MEASURED_RULE_Z * noise;
+    const clear = unrelated - Math.min(0, outside) >= 2 * MEASURED_RULE_Z * noise;
     // A cell joining on the strength of others must sit nearer none (a share of its rows would be
     // within the noise alone: 10 % of 443 rows is one deviation here, and such a test dropped
     // support2's Cirrhosis and Coma now and then, leaving 1.4-2.3 % of rows breaking the rule).
