@@ -235,10 +235,22 @@ test('a DP run with a privacy unit states it in the card; row-level files keep "
     /--max-training-rows samples rows.*--max-rows-per-unit/,
   );
   // The pgm generator bounds people's rows too: its pairs are measured on the bounded rows with
-  // sensitivity k, in the same ledger, and the card says so.
-  const pgm = await generate({ input, privacy: { epsilon: 3 }, generator: 'pgm', maxRowsPerUnit: 6, evaluate: false, holdoutFraction: 0, out: path.join(dir, 'pgm.csv') });
+  // sensitivity k, in the same ledger, and the card says so. A form that follows the route gives
+  // the selection a pair to choose (noise k times as large leaves startdate in one cell).
+  const withForm = path.join(dir, 'rx-form.csv');
+  fs.writeFileSync(
+    withForm,
+    fs
+      .readFileSync(input, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line, i) => `${line},${i === 0 ? 'form' : line.split(',')[3] === 'IV' ? 'solution' : 'tablet'}`)
+      .join('\n') + '\n',
+  );
+  const pgm = await generate({ input: withForm, privacy: { epsilon: 3 }, generator: 'pgm', maxRowsPerUnit: 6, evaluate: false, holdoutFraction: 0, out: path.join(dir, 'pgm.csv') });
   assert.equal((pgm.card.privacy.unit as { maxRowsPerUnit: number }).maxRowsPerUnit, 6);
-  assert.match(pgm.card.privacy.statement, /one person \(all rows with one subject_id value, up to 6 of them\)/);
+  assert.match(pgm.card.privacy.statement, /one person \(all rows with one subject_id value\); it protects each person identified by subject_id, with up to 6 of their rows: .* Rényi DP \(RDP\) accountant/);
+  assert.match(pgm.card.privacy.accountant!, /one person \(all rows with one subject_id value, up to 6 of them\)/);
   assert.ok(pgm.card.privacy.epsilon! <= 3 + 1e-9, `ε ${pgm.card.privacy.epsilon}`);
   const model = pgm.card.privacy.budget!.model!;
   assert.ok(model.releases.some((r) => /score sensitivity 6/.test(r.what)), 'the selection is scored with sensitivity k');

@@ -53,7 +53,8 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const unit = release.common.unit;
     const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;
-    const mechanisms = 'column histograms, and joint histograms of column pairs chosen by the exponential mechanism, released with the Gaussian mechanism and composed in zCDP';
+    // Columns the compression left in one cell join no pair: a file of them has none to choose.
+    const mechanisms = fit.spent.measurement > 0 ? 'column histograms, and joint histograms of column pairs chosen by the exponential mechanism, released with the Gaussian mechanism and composed in zCDP' : 'column histograms released with the Gaussian mechanism (no column pair was left to measure)';
     const epsilon = pgmLedger({ preprocessing: stats.rho, ...fit.spent }).epsilon(plan.accountingDelta, accountant);
     const hubName = fit.state.hub !== undefined ? schema.columns[fit.state.domains[fit.state.hub].column].name : undefined;
     return {
@@ -75,10 +76,8 @@ export const pgm: GeneratorKind<PgmBudget> = {
       measuredPairs: fit.measured,
       privacy: {
         differentiallyPrivate: true,
-        statement:
-          fit.spent.selection > 0
-            ? `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${release.common.about!.file}, with respect to adding or removing ${neighbour}: ${mechanisms}. ε is an upper bound computed by the Rényi DP (RDP) accountant (the exponential mechanism has no exact privacy loss distribution).`
-            : release.guarantee(epsilon, mechanisms),
+        // The exponential mechanism has no exact privacy loss distribution: the ledger composes in RDP.
+        statement: release.guarantee(epsilon, mechanisms, fit.spent.selection > 0 ? 'Rényi DP (RDP)' : undefined),
         epsilon,
         delta: plan.delta,
         ...release.common,

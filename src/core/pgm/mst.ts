@@ -195,28 +195,34 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
         : domains.findIndex((dom) => dom.column === request.hub);
   let hub = hubIndex >= 0 && sizes[hubIndex] >= 2 && sizes[hubIndex] <= MAX_HUB_CELLS && d >= 3 ? hubIndex : undefined;
   let nodes = domains.map((_, v) => v).filter((v) => v !== hub);
+  // A column its compression left in one cell (rhc's `ortho`, 7 rows of 5,735) tells a pair
+  // nothing: the pair's table is the other column's 1-way counts. Selected, such pairs joined up
+  // to four columns to it and so to nothing (pbc's copper and alk.phos through `sex`: their
+  // missingness came apart from trt's). The selection spans the other columns; one-cell columns
+  // stand alone, or with a hub hang unmeasured off the first of them (from the domains alone: public).
+  const selectable = nodes.filter((v) => sizes[v] > 1);
 
   // The adaptive rounds' candidates and count follow from public facts only (the domains, the
   // hub, the released row count); with none to run, the tree gets the whole budget.
   const candidates = wantsRounds ? roundCandidates(sizes, hub, stats.rowCount, request.rounds!, POOL_ROWS, MAX_CLIQUE_CELLS) : [];
-  const extraRounds = wantsRounds ? plannedRounds(candidates.length, Math.max(0, nodes.length - 1), hub !== undefined, request.rounds!, d) : 0;
+  const extraRounds = wantsRounds ? plannedRounds(candidates.length, Math.max(0, selectable.length - 1), hub !== undefined, request.rounds!, d) : 0;
   if (extraRounds === 0) {
     treeSelection = request.rhoSelection;
     treeMeasurement = request.rhoMeasurement;
   }
 
   // Declared pairs first (public), then selection (Kruskal with the exponential mechanism) for the rest of the tree.
-  const forced = forcedEdges(request.forcedPairs ?? [], nodes.map((v) => domains[v].column), nodes.map((v) => sizes[v]), pairCellCap(Math.max(1, nodes.length - 1), hub === undefined ? 1 : sizes[hub]));
-  const rounds = Math.max(0, nodes.length - 1 - forced.length);
+  const forced = forcedEdges(request.forcedPairs ?? [], selectable.map((v) => domains[v].column), selectable.map((v) => sizes[v]), pairCellCap(Math.max(1, selectable.length - 1), hub === undefined ? 1 : sizes[hub]));
+  const rounds = Math.max(0, selectable.length - 1 - forced.length);
   // The work bound uses the released row count: which pairs are candidates must not depend on the rows.
   const maxCandidates = Math.max(d, Math.floor(MAX_PAIR_WORK / Math.max(stats.rowCount, 1)));
   const epsilonPerRound = rounds > 0 ? Math.sqrt((8 * treeSelection) / rounds) : 0;
-  let chosen =
+  const selected =
     rounds > 0 && treeSelection > 0
       ? selectTree(
-          nodes.map((v) => sizes[v]),
-          nodes.map((v) => cells[v]),
-          nodes.map((v) => measurements[v]),
+          selectable.map((v) => sizes[v]),
+          selectable.map((v) => cells[v]),
+          selectable.map((v) => measurements[v]),
           independentTotal,
           n,
           // Score sensitivity k: the exponential mechanism at ε with scores in units of k rows.
@@ -229,14 +235,26 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
           forced,
         )
       : forced.slice();
+  const positionOf = new Map(nodes.map((v, k) => [v, k]));
+  let chosen = selected.map(([a, b]): [number, number] => [positionOf.get(selectable[a])!, positionOf.get(selectable[b])!]);
   // A hub needs a tree that spans the other columns (else parts would disagree on it).
-  if (hub !== undefined && chosen.length < nodes.length - 1) {
+  if (hub !== undefined && chosen.length < selectable.length - 1) {
     chosen = chosen.map(([a, b]) => [nodes[a], nodes[b]]);
     hub = undefined;
     nodes = domains.map((_, v) => v);
   }
+  const oneCell = (k: number): boolean => sizes[nodes[k]] === 1;
+  const anchor = Math.max(0, nodes.findIndex((_, k) => !oneCell(k)));
+  if (hub !== undefined) {
+    nodes.forEach((_, k) => {
+      if (oneCell(k) && k !== anchor) chosen.push([anchor, k]);
+    });
+  }
   const lifted = nodes.map((v) => nodeCells({ domains, hub }, v));
   const forest = orientForest(lifted, chosen);
+  // With a hub, a pair with a one-cell column still measures the hub with its other end: the one
+  // way to measure it when that end is the only column of more than one cell.
+  const hubWithAnchor = hub !== undefined && selectable.length === 1 ? forest.edges.findIndex((edge) => edge.includes(anchor)) : -1;
   const hubCells = hub === undefined ? undefined : cells[hub];
   const liftedCells = (k: number): Int32Array => {
     const own = cells[nodes[k]];
@@ -246,7 +264,8 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   };
 
   // 2-way measurements on the tree's edges (each with the hub when there is one), parent-major.
-  const edgesMeasured = forest.edges.length;
+  const unmeasured = (e: number): boolean => e !== hubWithAnchor && forest.edges[e].some(oneCell);
+  const edgesMeasured = forest.edges.filter((_, e) => !unmeasured(e)).length;
   const sigma2 = edgesMeasured > 0 ? k * Math.sqrt(edgesMeasured / (2 * treeMeasurement)) : 0;
   // Counts get the exact discrete Gaussian, as the column histograms do (same zCDP cost).
   const pairNoise = edgesMeasured > 0 ? discreteGaussianNoise(random, sigma2) : () => 0;
@@ -272,20 +291,23 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
         ];
   forest.edges.forEach(([p, c], e) => {
     const sc = lifted[c];
-    const counts = new Float64Array(lifted[p] * sc);
+    const length = lifted[p] * sc;
+    // With a hub, cells pairing two different hub cells are empty by construction: not released.
+    const own = [sizes[nodes[p]], sizes[nodes[c]]];
+    const mask = hub === undefined ? undefined : Uint8Array.from({ length }, (_, i) => (Math.floor(Math.floor(i / sc) / own[0]) === Math.floor((i % sc) / own[1]) ? 1 : 0));
+    edgeMasks.push(mask);
+    // A one-cell end: the table is fixed by the 1-way counts the model already fits.
+    if (unmeasured(e)) return;
+    const counts = new Float64Array(length);
     const cp = liftedCells(p);
     const cc = liftedCells(c);
     for (let r = 0; r < n; r++) counts[cp[r] * sc + cc[r]]++;
-    // With a hub, cells pairing two different hub cells are empty by construction: not released.
-    const own = [sizes[nodes[p]], sizes[nodes[c]]];
-    const mask = hub === undefined ? undefined : Uint8Array.from({ length: counts.length }, (_, i) => (Math.floor(Math.floor(i / sc) / own[0]) === Math.floor((i % sc) / own[1]) ? 1 : 0));
     let released = 0;
     for (let i = 0; i < counts.length; i++) {
       if (mask && !mask[i]) continue;
       counts[i] += pairNoise();
       released++;
     }
-    edgeMasks.push(mask);
     measuredPairs.push(foldedPair(domains[nodes[p]], domains[nodes[c]], stats.histograms, counts, hub === undefined ? 1 : sizes[hub], sigma2));
     measured.push({ kind: 'edge', index: e, counts, weights: Float64Array.from(counts, (_, i) => (mask && !mask[i] ? 0 : 1 / (sigma2 * sigma2))) });
     totals.push({ value: counts.reduce((a, b) => a + b, 0), variance: sigma2 * sigma2 * released });
@@ -318,7 +340,8 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
     const cliques: CliqueMeasurement[] = measurements.map((m, v) => ({ domains: [v], counts: m.counts, weights: m.weights }));
     const covered: number[][] = [];
     forest.edges.forEach(([p, c], e) => {
-      const m = measured.find((x) => x.kind === 'edge' && x.index === e)!;
+      const m = measured.find((x) => x.kind === 'edge' && x.index === e);
+      if (!m) return;
       const [a, b] = [nodes[p], nodes[c]];
       if (hub === undefined) {
         cliques.push({ domains: [a, b], counts: m.counts, weights: m.weights });
@@ -422,7 +445,8 @@ function hubPairs(
       const first = p === k;
       const other = sizes[nodes[first ? c : p]];
       const [a, b] = [sizes[nodes[p]], sizes[nodes[c]]];
-      const lifted = measured.find((m) => m.kind === 'edge' && m.index === e)!.counts;
+      const lifted = measured.find((m) => m.kind === 'edge' && m.index === e)?.counts;
+      if (!lifted) return;
       const weight = 1 / other;
       for (let x = 0; x < h; x++)
         for (let i = 0; i < a; i++)
