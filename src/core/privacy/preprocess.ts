@@ -247,7 +247,6 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   // ages got a bin a year, ~2 rows each under noise of 11, and ages of 93 to 110 were drawn from
   // bins of noise alone, where the real ones stop at 82.
   const integerBinsUpTo = Math.min(MAX_INTEGER_BINS, tails ? Math.max(2 * valueBins, Math.floor((2 * noisyCount) / sigma)) : 2 * valueBins);
-  if (process.env.DIAG_BINS) console.error('DIAGBINS', noisyCount.toFixed(0), sigma.toFixed(1), valueBins, tails);
 
   const facts: (ColumnFacts | undefined)[] = [];
   const histograms: (ColumnHistogram | undefined)[] = [];
