@@ -12,7 +12,7 @@ import { daysFromCivil } from '../../src/core/schema/dates';
 import { loadTable } from '../../src/core/table';
 import { Random } from '../../src/core/random';
 import { tempDir, tempFile } from '../helpers/files';
-import { seededSecure } from '../helpers/random';
+import { related, seededSecure } from '../helpers/random';
 
 function admissions(rows: number, seed: number): string {
   const random = new Random(seed);
@@ -426,4 +426,22 @@ test('a file only a little larger than the budget needs is run with a note that 
   const large = tempFile('large.csv', rows(20_000));
   const { card: largeCard } = await generate({ input: large, out: path.join(tempDir(), 'l.csv'), generator: 'marginals', privacy: { epsilon: 1 }, evaluate: false, holdoutFraction: 0 });
   assert.ok(!largeCard.notes.some((n) => /fewer than 3 times/.test(n)), largeCard.notes.join('\n'));
+});
+
+test('a DP run whose --max-training-rows sample draws no row says too few rows, not that the holdout took them', async () => {
+  const input = tempFile('few.csv', related(400, 9));
+  // Each row is kept with probability about 1 / 320: no row at all in about 37 % of runs.
+  let drewNone = 0;
+  for (let run = 0; run < 40 && drewNone === 0; run++) {
+    await assert.rejects(
+      generate({ input, out: path.join(tempDir(), 'few.synthetic.csv'), generator: 'marginals', privacy: { epsilon: 3 }, maxTrainingRows: 1, evaluate: false }),
+      (error: Error) => {
+        assert.match(error.message, /too few rows/);
+        assert.doesNotMatch(error.message, /holdout/);
+        if (/drew none/.test(error.message)) drewNone++;
+        return true;
+      },
+    );
+  }
+  assert.equal(drewNone, 1, 'one of 40 runs drew no row');
 });

@@ -30,7 +30,13 @@ export async function splitRows(settled: SchemaResult, options: GenerateOptions,
   const split = privacy
     ? privateSplit(n, holdoutFraction, maxTraining, Number.isFinite(maxTraining) && !unitName ? privacy.plan.rhoTarget * SAMPLING_COUNT_SHARE : 0, groups)
     : seededSplit(n, holdoutFraction, maxTraining, splitRandom, groups);
-  if (split.trainingRows === 0) throw new InputError('no rows are left to train on after the holdout: lower --holdout', { file: path.basename(options.input) });
+  if (split.trainingRows === 0) {
+    // With privacy a cap samples each row by a coin: a small cap can draw none, and the holdout is not why.
+    const why = split.sampled
+      ? `too few rows to train on: the random sample for --max-training-rows ${maxTraining.toLocaleString('en-GB')} drew none of the file's rows; raise --max-training-rows`
+      : 'no rows are left to train on after the holdout: lower --holdout';
+    throw new InputError(why, { file: path.basename(options.input) });
+  }
   stage.phase('load', `Loading ${split.trainingRows} training rows`);
   const table = await stage.time('load', () => loadTable(options.input, schema, { select: (row) => split.training[row] === 1, signal: options.signal, unitColumn: unitName }));
   return { split, table };
