@@ -119,7 +119,11 @@ test('a DP run confirms the date order and the computed column through the ledge
   const schema = { ...base, columns: base.columns.map((c) => (c.name === 'patient' ? { ...c, exclude: true } : c)) };
   const run = (rules?: Rule[]) =>
     generate({ input: file, schema: { ...schema, ...(rules ? { rules } : {}) }, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, privacyUnit: 'row', holdoutFraction: 0.2 });
-  const { card, outputs } = await run();
+  // Each count confirms a rule no row breaks with chance Φ(3) (99.87 %), and the difference waits
+  // on the order: about 1 run in 200 leaves one out (seen in CI). A second run makes it 1 in 40,000.
+  const confirmedBoth = (c: { rules: { rule: string; establishment?: string }[] }): boolean => [ORDER, STAY].every((text) => c.rules.find((r) => r.rule === text)?.establishment === 'confirmed privately');
+  let { card, outputs } = await run();
+  if (!confirmedBoth(card)) ({ card, outputs } = await run());
   const entry = (text: string) => card.rules.find((r) => r.rule === text);
   assert.equal(entry(ORDER)?.establishment, 'confirmed privately', JSON.stringify(card.rules, null, 1));
   assert.match(entry(ORDER)!.established, /^confirmed privately: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\)/);
