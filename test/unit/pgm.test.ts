@@ -595,3 +595,30 @@ test('a column its compression leaves in one cell joins no measured pair, so it 
     }
   }
 });
+
+test('with no pair left to choose, nothing is spent on a selection and the card does not claim one', async () => {
+  // `x` fixes most of `y`; with `y` as the hub, `x` is the one other column: its pair with the hub
+  // is the only one to measure, known from the released domains alone.
+  const random = new Random(11);
+  const lines = ['x,y'];
+  for (let i = 0; i < 1500; i++) {
+    const x = random.int(3);
+    lines.push(`x${x},y${random.next() < 0.9 ? x : random.int(3)}`);
+  }
+  const file = tempFile('no-choice.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const stats = privateStatistics(schema, table, { rho: 0.5, thresholdDelta: 1e-7, random: seededSecure(3), needsCounts: true });
+  const fit = fitPgm({ schema, table, stats, rhoSelection: 0.05, rhoMeasurement: 0.2, random: seededSecure(4), hub: 'auto' });
+  assert.equal(fit.spent.selection, 0);
+  assert.ok(!fit.releases.some((r) => /exponential mechanism/.test(r.what)), fit.releases.map((r) => r.what).join('; '));
+  // The selection's share measures the pair instead of being left unspent.
+  assert.ok(Math.abs(fit.spent.measurement - 0.25) < 1e-12, `measured ρ ${fit.spent.measurement}`);
+  const measuredRho = fit.releases.filter((r) => r.what.startsWith('joint histogram')).reduce((a, r) => a + r.rho, 0);
+  assert.ok(Math.abs(measuredRho - 0.25) < 1e-12, `released ρ ${measuredRho}`);
+
+  const { card } = await generate({ input: file, privacy: { epsilon: 3 }, generator: 'pgm', evaluate: false, holdoutFraction: 0, out: path.join(tempDir(), 'no-choice.synthetic.csv') });
+  assert.doesNotMatch(card.privacy.statement, /exponential mechanism/);
+  assert.match(card.privacy.statement, /no choice to make, so no selection/);
+  assert.ok(!card.privacy.budget!.model!.releases.some((r) => /exponential mechanism/.test(r.what)));
+});

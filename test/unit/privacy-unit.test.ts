@@ -235,19 +235,26 @@ test('a DP run with a privacy unit states it in the card; row-level files keep "
     /--max-training-rows samples rows.*--max-rows-per-unit/,
   );
   // The pgm generator bounds people's rows too: its pairs are measured on the bounded rows with
-  // sensitivity k, in the same ledger, and the card says so. A form that follows the route gives
-  // the selection a pair to choose (noise k times as large leaves startdate in one cell).
-  const withForm = path.join(dir, 'rx-form.csv');
+  // sensitivity k, in the same ledger, and the card says so. Noise k times as large releases only
+  // categories above about 300 rows and can leave dose and startdate in one cell: a ward, a team
+  // that follows it, a bay and a shift (the hub), each of two even values, leave a choice to make.
+  const withWards = path.join(dir, 'rx-form.csv');
+  const wards = new Random(9);
+  const binaries = (random: Random): string => {
+    const ward = random.int(2);
+    const team = random.next() < 0.9 ? ward : 1 - ward;
+    return `${'AB'[ward]},${'XY'[team]},${random.int(2) ? 'bay1' : 'bay2'},${random.int(2) ? 'day' : 'night'}`;
+  };
   fs.writeFileSync(
-    withForm,
+    withWards,
     fs
       .readFileSync(input, 'utf8')
       .trim()
       .split('\n')
-      .map((line, i) => `${line},${i === 0 ? 'form' : line.split(',')[3] === 'IV' ? 'solution' : 'tablet'}`)
+      .map((line, i) => (i === 0 ? `${line},ward,team,bay,shift` : `${line},${binaries(wards)}`))
       .join('\n') + '\n',
   );
-  const pgm = await generate({ input: withForm, privacy: { epsilon: 3 }, generator: 'pgm', maxRowsPerUnit: 6, evaluate: false, holdoutFraction: 0, out: path.join(dir, 'pgm.csv') });
+  const pgm = await generate({ input: withWards, privacy: { epsilon: 3 }, generator: 'pgm', maxRowsPerUnit: 6, evaluate: false, holdoutFraction: 0, out: path.join(dir, 'pgm.csv') });
   assert.equal((pgm.card.privacy.unit as { maxRowsPerUnit: number }).maxRowsPerUnit, 6);
   assert.match(pgm.card.privacy.statement, /one person \(all rows with one subject_id value\); it protects each person identified by subject_id, with up to 6 of their rows: .* Rényi DP \(RDP\) accountant/);
   assert.match(pgm.card.privacy.accountant!, /one person \(all rows with one subject_id value, up to 6 of them\)/);

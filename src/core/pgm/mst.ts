@@ -212,8 +212,21 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   }
 
   // Declared pairs first (public), then selection (Kruskal with the exponential mechanism) for the rest of the tree.
-  const forced = forcedEdges(request.forcedPairs ?? [], selectable.map((v) => domains[v].column), selectable.map((v) => sizes[v]), pairCellCap(Math.max(1, selectable.length - 1), hub === undefined ? 1 : sizes[hub]));
-  const rounds = Math.max(0, selectable.length - 1 - forced.length);
+  const selectableSizes = selectable.map((v) => sizes[v]);
+  const declared = forcedEdges(request.forcedPairs ?? [], selectable.map((v) => domains[v].column), selectableSizes, pairCellCap(Math.max(1, selectable.length - 1), hub === undefined ? 1 : sizes[hub]));
+  // When the candidate pairs (from the released domains: public) are no more than the tree still
+  // needs, every one of them is in it: there is nothing to choose (two columns, or one beside a hub).
+  const open = candidatePairs(selectableSizes, pairCellCap(Math.max(1, selectable.length - 1 - declared.length), hub === undefined ? 1 : sizes[hub])).filter(
+    ([a, b]) => !declared.some(([x, y]) => (x === a && y === b) || (x === b && y === a)),
+  );
+  const determined = open.length <= selectable.length - 1 - declared.length;
+  const forced = determined ? [...declared, ...joiningEdges(selectable.length, declared, open)] : declared;
+  const rounds = determined ? 0 : Math.max(0, selectable.length - 1 - forced.length);
+  // No pair left to choose: the selection's share goes to the measurement instead of being left unspent.
+  if (rounds === 0) {
+    treeMeasurement += treeSelection;
+    treeSelection = 0;
+  }
   // The work bound uses the released row count: which pairs are candidates must not depend on the rows.
   const maxCandidates = Math.max(d, Math.floor(MAX_PAIR_WORK / Math.max(stats.rowCount, 1)));
   const epsilonPerRound = rounds > 0 ? Math.sqrt((8 * treeSelection) / rounds) : 0;
@@ -273,7 +286,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   if (rounds > 0 && treeSelection > 0) {
     releases.push({
       column: '(pairs)',
-      what: `${rounds} rounds of the exponential mechanism (ε ${epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing a tree of column pairs${forced.length ? ` (its other ${forced.length} pairs are named by declared rules: public, not selected)` : ''}`,
+      what: `${rounds} rounds of the exponential mechanism (ε ${epsilonPerRound.toPrecision(3)} each, score sensitivity ${k}) choosing a tree of column pairs${declared.length ? ` (its other ${declared.length} pairs are named by declared rules: public, not selected)` : ''}`,
       rho: treeSelection,
     });
   }
@@ -492,6 +505,21 @@ function inverseVarianceMean(values: { value: number; variance: number }[]): num
  * hub) within the pair cap, and none closes a cycle. Public facts only (the schema's declared
  * rules, the domains' sizes).
  */
+/** The pairs the tree may take: every pair of nodes whose table fits the cap (sizes are public). */
+export function candidatePairs(sizes: readonly number[], maxPairCells: number): [number, number][] {
+  const pairCap = Math.min(maxPairCells, MAX_CLIQUE_CELLS);
+  const pairs: [number, number][] = [];
+  for (let a = 0; a < sizes.length; a++) for (let b = a + 1; b < sizes.length; b++) if (sizes[a] * sizes[b] <= pairCap) pairs.push([a, b]);
+  return pairs;
+}
+
+/** Of `pairs`, in order, those that join two parts of the forest `edges` has begun (no cycle). */
+function joiningEdges(nodes: number, edges: readonly [number, number][], pairs: readonly [number, number][]): [number, number][] {
+  const components = new Components(nodes);
+  for (const [a, b] of edges) components.join(a, b);
+  return pairs.filter(([a, b]) => components.join(a, b));
+}
+
 export function forcedEdges(pairs: readonly [number, number][], columnOfNode: readonly number[], sizes: readonly number[], maxPairCells: number): [number, number][] {
   const position = new Map(columnOfNode.map((column, k) => [column, k]));
   const components = new Components(columnOfNode.length);
@@ -559,8 +587,7 @@ export function selectTree(
     return p.map((x) => (s > 0 ? x / s : 1 / p.length));
   });
   const pairCap = Math.min(maxPairCells, MAX_CLIQUE_CELLS);
-  let candidates: [number, number][] = [];
-  for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) if (sizes[a] * sizes[b] <= pairCap) candidates.push([a, b]);
+  let candidates = candidatePairs(sizes, maxPairCells);
   if (candidates.length > maxCandidates) candidates = new Random(0x5eed).shuffle(candidates).slice(0, maxCandidates);
   const scores = new Float64Array(candidates.length);
   const buffer = new Float64Array(pairCap);
