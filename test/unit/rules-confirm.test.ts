@@ -147,6 +147,9 @@ test('a DP run confirms the date order and the computed column through the ledge
   assert.ok(Math.abs(releases.reduce((s, r) => s + r.rho, 0) - RULES_BUDGET_SHARE * rhoTarget) < 1e-9);
   const off = await run([]);
   assert.equal(off.card.privacy.budget!.preprocessing.releases.filter((r) => r.column === '(rules)').length, 0);
+  // The guarantee names every kind of release its ledger holds: the rules' counts only when made.
+  assert.match(card.privacy.statement, /noisy row counts, column statistics \(histograms and counts of values\) and counts of rows breaking candidate rules/);
+  assert.match(off.card.privacy.statement, /noisy row counts and column statistics \(histograms and counts of values\), released with the Gaussian mechanism; all composed\./);
   assert.ok(card.privacy.epsilon! <= 3 + 1e-9 && off.card.privacy.epsilon! <= 3 + 1e-9);
   assert.ok(Math.abs(card.privacy.epsilon! - off.card.privacy.epsilon!) < 0.01, `${card.privacy.epsilon} against ${off.card.privacy.epsilon}`);
 });

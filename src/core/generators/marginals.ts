@@ -56,7 +56,7 @@ export const marginals: GeneratorKind = {
       ...(units ? { estimatedRows: Math.max(units.estimatedRows, stats.rowCount) } : {}),
       privacy: {
         differentiallyPrivate: true,
-        statement: release.guarantee(epsilon, `column histograms${pairs.length ? ' and joint histograms of the chosen pairs' : ''} released with the Gaussian mechanism`),
+        statement: release.guarantee(epsilon, pairs.length ? 'joint histograms of the chosen pairs, released with the Gaussian mechanism' : undefined),
         epsilon,
         delta: plan.delta,
         ...release.common,

@@ -53,13 +53,13 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const unit = release.common.unit;
     const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;
-    // Columns the compression left in one cell join no pair: a file of them has none to choose.
+    // Columns the compression left in one cell join no pair: a file of them has none to measure.
     const mechanisms =
       fit.spent.measurement === 0
-        ? 'column histograms released with the Gaussian mechanism (no column pair was left to measure)'
+        ? undefined
         : fit.spent.selection > 0
-          ? 'column histograms, and joint histograms of column pairs chosen by the exponential mechanism, released with the Gaussian mechanism and composed in zCDP'
-          : 'column histograms, and joint histograms of the column pairs the released domains and declared rules left (no choice to make, so no selection), released with the Gaussian mechanism and composed in zCDP';
+          ? 'joint histograms of column pairs chosen by the exponential mechanism, released with the Gaussian mechanism'
+          : 'joint histograms of the column pairs the released domains and declared rules left (no choice to make, so no selection), released with the Gaussian mechanism';
     const epsilon = pgmLedger({ preprocessing: stats.rho, ...fit.spent }).epsilon(plan.accountingDelta, accountant);
     const hubName = fit.state.hub !== undefined ? schema.columns[fit.state.domains[fit.state.hub].column].name : undefined;
     return {

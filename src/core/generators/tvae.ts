@@ -213,7 +213,7 @@ async function fitPrivately({ schema, table, release, options, random, phase }: 
   const total = spentAfter(steps);
   const trainingAlone = ledger(0, q, sigma, steps).epsilon(plan.accountingDelta, accountant);
   const raking = measured ? { state: measured.state, columnCount: release.schema.columns.length, seed: random.nextUint32() } : undefined;
-  const rakedMechanisms = measured ? ', raked to the joint histograms of column pairs chosen by the exponential mechanism and released with the Gaussian mechanism,' : '';
+  const rakedMechanisms = measured ? ', raked to the joint histograms of column pairs chosen by the exponential mechanism and released with the Gaussian mechanism' : '';
   return {
     generator: new TvaeGenerator(trained.model, options.backend ?? 'auto', raking),
     parameters: {
@@ -234,7 +234,7 @@ async function fitPrivately({ schema, table, release, options, random, phase }: 
       differentiallyPrivate: true,
       statement: release.guarantee(
         total,
-        `column statistics released with the Gaussian mechanism, then DP-SGD training${units ? " (people sampled, each person's summed gradient clipped)" : ''}${rakedMechanisms}, all composed`,
+        `DP-SGD training${units ? " (people sampled, each person's summed gradient clipped)" : ''}${rakedMechanisms}`,
         // The exponential mechanism has no exact privacy loss distribution: the ledger composes in RDP.
         measured ? 'Rényi DP (RDP)' : undefined,
       ),

@@ -96,8 +96,11 @@ export interface PrivateRelease<B extends GeneratorBudget = GeneratorBudget> {
   /** The schema as released: structure only. */
   schema: Schema;
   transformer: TableTransformer;
-  /** The guarantee in the card's words, for this file and privacy unit (and the accountant that bounded ε, if not the run's). */
-  guarantee(epsilon: number, mechanisms: string, accountantUsed?: string): string;
+  /**
+   * The guarantee in the card's words, for this file and privacy unit: the preprocessing's releases,
+   * then `model`, what the generator released beyond them (and the accountant that bounded ε, if not the run's).
+   */
+  guarantee(epsilon: number, model: string | undefined, accountantUsed?: string): string;
   /** The statement's parts every generator shares (file, unit, accountant, what is public or not covered, noise). */
   common: Pick<PrivacyStatement, 'about' | 'unit' | 'accountant' | 'declaredPublic' | 'notCovered' | 'noiseSource'>;
 }

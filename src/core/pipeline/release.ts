@@ -6,6 +6,7 @@ import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount, SMALL_FILE_MARGIN } from '../privacy/preprocess';
 import { percentForPeople } from '../percent';
+import { RULES_RELEASE_COLUMN } from '../privacy/rule-confirmation';
 import { bindUnits } from '../privacy/units';
 import { Random } from '../random';
 import type { BoundedUnits, NumericHistogram, PrivacyUnitStatement, PrivateStatistics, ReleaseEntry } from '../release/types';
@@ -132,9 +133,11 @@ export function privateRelease(
   const preprocessingAlone = ledger(stats.rho, 0, 1, 0).epsilon(plan.accountingDelta, accountant);
   const accountantName = accountant === 'pld' ? 'privacy loss distribution (PLD)' : 'Rényi DP (RDP)';
   const file = path.basename(options.input);
-  // The same words for both generators: which file, which neighbours, and that ε is a bound.
-  const guarantee = (epsilon: number, mechanisms: string, accountantUsed = accountantName): string =>
-    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing ${neighbour}${unitWords}: ${mechanisms}. ε is an upper bound computed by the ${accountantUsed} accountant.`;
+  // The same words for every generator: which file, which neighbours, what was released (the
+  // preprocessing's part named from its ledger, the model's by the generator), and that ε is a bound.
+  const releasedWords = preprocessingWords(stats.releases);
+  const guarantee = (epsilon: number, model: string | undefined, accountantUsed = accountantName): string =>
+    `(ε = ${epsilon.toFixed(2)}, δ = ${plan.delta.toExponential(1)})-differentially private for ${file}, with respect to adding or removing ${neighbour}${unitWords}: ${releasedWords}${model ? `; then ${model}` : ''}; all composed. ε is an upper bound computed by the ${accountantUsed} accountant.`;
   const common = {
     about: { file, neighbours: `any file that differs from it by ${neighbour}, added or removed` },
     unit,
@@ -157,6 +160,18 @@ export function privateRelease(
     noiseSource: generator.noiseSource,
   };
   return { private: true, request, plan, accountant, budget, noise, stats, preprocessingAlone, ...(units ? { units } : {}), ...(entities ? { entities: { state: entities.state, note: entities.note } } : {}), pairs, schema: structure, transformer, guarantee, common };
+}
+
+/**
+ * What preprocessing released, in the guarantee's words, read off its ledger so that no kind of
+ * release goes unnamed: the row counts (the run's, and the one setting --max-training-rows' rate),
+ * the columns' statistics (histograms, value counts, rows per person, entities' shapes) and, when
+ * rules were tested, the counts of rows breaking candidate rules.
+ */
+export function preprocessingWords(releases: readonly ReleaseEntry[]): string {
+  const parts = ['noisy row counts', 'column statistics (histograms and counts of values)'];
+  if (releases.some((r) => r.column === RULES_RELEASE_COLUMN)) parts.push('counts of rows breaking candidate rules (to confirm them)');
+  return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}, released with the Gaussian mechanism`;
 }
 
 /**

@@ -51,6 +51,9 @@ import { describeRule, ruleTest, unitClass } from '../rules/check';
 import { holdsWholeNumberCodes, normalQuantile } from './preprocess';
 import type { PrivateConfirmation, TestedRule } from '../rules/plan';
 
+/** The ledger's column label of every rule-confirmation release. */
+export const RULES_RELEASE_COLUMN = '(rules)';
+
 /** Share of the run's zCDP budget ρ spent on confirming rules (taken from preprocessing, not added). */
 export const RULES_BUDGET_SHARE = 0.08;
 
@@ -167,7 +170,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
   const noisyRows = unit.count + discreteGaussianNoise(random, rowsSigma)();
   spent += rhoRows;
   const who = table.units ? 'people' : 'rows';
-  releases.push({ column: '(rules)', what: `count of ${who}, the scale on which candidate rules are confirmed`, rho: rhoRows, sigma: rowsSigma });
+  releases.push({ column: RULES_RELEASE_COLUMN, what: `count of ${who}, the scale on which candidate rules are confirmed`, rho: rhoRows, sigma: rowsSigma });
   const outcome = (note: string): PrivateConfirmation => ({ tested, releases, rho: spent, who, z: CONFIRM_LIMITS.z, note });
 
   // Too few rows for the noise: the test could not tell a rule from one often broken. Stop here
@@ -183,7 +186,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
 
   const release = (rules: Rule[], rho: number, sigma: number, each: Breakers, what: string): number[] => {
     spent += rho;
-    releases.push({ column: '(rules)', what, rho, sigma });
+    releases.push({ column: RULES_RELEASE_COLUMN, what, rho, sigma });
     return releaseBatch(unit, rules.map(candidateGroup), each, sigma, random);
   };
   const known: OrderRule[] = [...declaredOrders];
