@@ -142,22 +142,31 @@ function mineOrders(numeric: Numeric[], table: Table, rows: Int32Array, random: 
       work.orderPairs++;
       const va = (table.columns[a.i] as { values: Float64Array }).values;
       const vb = (table.columns[b.i] as { values: Float64Array }).values;
+      // Counted first; the rows holding both are listed only for the few pairs that pass (most
+      // pairs of a wide file do not, and listing them was most of the pass's time).
       let below = 0;
       let above = 0;
-      const both: number[] = [];
-      for (const r of rows) {
+      let bound = 0;
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k];
         const p = va[r];
         const q = vb[r];
-        if (Number.isNaN(p) || Number.isNaN(q)) continue;
-        both.push(r);
+        // NaN compares false both ways: a row missing either value is skipped.
         if (p < q) below++;
         else if (p > q) above++;
+        else if (p !== q) continue;
+        bound++;
       }
-      if (both.length < MINING_LIMITS.minRows) continue;
-      const tolerated = MINING_LIMITS.softShare * both.length;
+      if (bound < MINING_LIMITS.minRows) continue;
+      const tolerated = MINING_LIMITS.softShare * bound;
       const [low, high, lowValues, highValues] =
         above <= tolerated && below > tolerated ? [a, b, va, vb] : below <= tolerated && above > tolerated ? [b, a, vb, va] : [];
       if (!low) continue;
+      const both: number[] = [];
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k];
+        if (!Number.isNaN(va[r]) && !Number.isNaN(vb[r])) both.push(r);
+      }
       // Unrelated columns: each row's low value against another row's high value.
       const partner = both.slice();
       random.shuffle(partner);
@@ -180,7 +189,14 @@ function isUnlikelyByChance(brokenWhenShuffled: number, bound: number, share: nu
  */
 function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, random: Random, work: MiningWork): Rule[] {
   const rules: Rule[] = [];
-  const seen = new Set<string>();
+  // Triples of columns already stated, by their sorted schema indices (one number each).
+  const seen = new Set<number>();
+  const width = Math.max(...numeric.map((n) => n.i), 0) + 1;
+  const tripleKey = (x: number, y: number, z: number): number => {
+    const low = Math.min(x, y, z);
+    const high = Math.max(x, y, z);
+    return (low * width + (x + y + z - low - high)) * width + high;
+  };
   const values = (n: Numeric): Float64Array => (table.columns[n.i] as { values: Float64Array }).values;
   // c = a − b is also a = c + b: the result is taken as the rightmost column (totals and stays
   // are written after their parts).
@@ -196,25 +212,26 @@ function mineArithmetic(numeric: Numeric[], table: Table, rows: Int32Array, rand
         for (const kind of ['difference', 'sum'] as const) {
           if (kind === 'sum' && (b.i < a.i || unitClass(a.c) !== 'number' || !sameUnit)) continue;
           if (kind === 'difference' && !sameUnit) continue;
-          const key = [c.i, a.i, b.i].sort((p, q) => p - q).join(',');
+          const key = tripleKey(c.i, a.i, b.i);
           if (seen.has(key)) continue;
           const va = values(a);
           const vb = values(b);
           const sign = kind === 'sum' ? 1 : -1;
-          const holds = (r: number, s: number): boolean => Math.abs(vc[r] - (va[r] + sign * vb[s])) <= tolerance;
           work.formulasTried++;
+          // The first rows first: nearly every formula breaks on its first row.
           let tried = 0;
           let ok = true;
           for (let k = 0; k < rows.length && tried < MINING_LIMITS.quickRows; k++) {
             const r = rows[k];
             if (Number.isNaN(va[r]) || Number.isNaN(vb[r])) continue;
             tried++;
-            if (!holds(r, r)) {
+            if (!(Math.abs(vc[r] - (va[r] + sign * vb[r])) <= tolerance)) {
               ok = false;
               break;
             }
           }
           if (!ok || tried < Math.min(MINING_LIMITS.quickRows, MINING_LIMITS.minRows)) continue;
+          const holds = (r: number, s: number): boolean => Math.abs(vc[r] - (va[r] + sign * vb[s])) <= tolerance;
           work.formulasCounted++;
           const bound: number[] = [];
           let broken = 0;
@@ -326,6 +343,13 @@ function mineDeterminers(
  */
 function mineMissingness(modelled: Numeric[] /* columns with missing values */, keys: Key[], table: Table, rows: Int32Array, tolerance = 0, support = 1, work: MiningWork = newMiningWork()): Rule[] {
   const rules: Rule[] = [];
+  // Each parent's value counts, once for every target.
+  const parentTotals = new Map<Key, Int32Array>();
+  for (const parent of keys) {
+    const totals = new Int32Array(parent.coded.levels.length);
+    for (let k = 0; k < rows.length; k++) totals[parent.coded.codes[k]]++;
+    parentTotals.set(parent, totals);
+  }
   for (const target of modelled) {
     const present = new Uint8Array(rows.length);
     let presentCount = 0;
@@ -345,11 +369,9 @@ function mineMissingness(modelled: Numeric[] /* columns with missing values */, 
       if (parent.i === target.i || parent.coded.levels.length > MINING_LIMITS.parentValues || isNumericColumn(parent.c)) continue;
       work.missingParents++;
       const presentWith = new Int32Array(parent.coded.levels.length);
-      const totals = new Int32Array(parent.coded.levels.length);
-      for (let k = 0; k < rows.length; k++) {
-        totals[parent.coded.codes[k]]++;
-        if (present[k]) presentWith[parent.coded.codes[k]]++;
-      }
+      const totals = parentTotals.get(parent)!;
+      const codes = parent.coded.codes;
+      for (let k = 0; k < rows.length; k++) presentWith[codes[k]] += present[k];
       // A value allows the column when it is present in more than `tolerance` of the value's rows, and in `support` rows.
       const seenPresent = Array.from(presentWith, (p, code) => p > tolerance * totals[code] && p >= support);
       let covered = 0;
