@@ -49,7 +49,9 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const hub = target >= 0 ? target : 'auto';
     // With a privacy unit, the pairs are counted on the table bounded to k rows per person.
     const units = release.units;
-    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS, forcedPairs: declaredPairs(schema), apartLevels: declaredLevels(schema) });
+    // With no pair to choose, the measurement takes what the target leaves beside the preprocessing.
+    const measurementAlone = (): number => largestRhoWithin(plan, (rho) => pgmLedger({ preprocessing: stats.rho, selection: 0, measurement: rho }), accountant);
+    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, measurementAlone, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS, forcedPairs: declaredPairs(schema), apartLevels: declaredLevels(schema) });
     const unit = release.common.unit;
     const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;

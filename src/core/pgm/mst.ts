@@ -97,6 +97,12 @@ export interface PgmFitRequest {
   stats: PrivateStatistics;
   rhoSelection: number;
   rhoMeasurement: number;
+  /**
+   * The measurement's ρ when nothing is selected: the ledger is then Gaussian releases alone, which
+   * the run's accountant may bound more tightly than with a selection in it (PLD instead of RDP),
+   * so more of the target is left to measure. Without it the selection's share is simply added.
+   */
+  measurementAlone?: () => number;
   /** Noise and selection draws: the secure stream. */
   random: SecureRandom;
   otherLabel?: string;
@@ -224,7 +230,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   const rounds = determined ? 0 : Math.max(0, selectable.length - 1 - forced.length);
   // No pair left to choose: the selection's share goes to the measurement instead of being left unspent.
   if (rounds === 0) {
-    treeMeasurement += treeSelection;
+    treeMeasurement = Math.max(treeMeasurement + treeSelection, extraRounds === 0 && request.measurementAlone ? request.measurementAlone() : 0);
     treeSelection = 0;
   }
   // The work bound uses the released row count: which pairs are candidates must not depend on the rows.
