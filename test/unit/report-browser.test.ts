@@ -414,6 +414,8 @@ test('offline HTML in Chromium: charts drawn, no CSP errors, hostile strings sho
     assert.match(page_.text, /Fidelity[\s\S]*Utility[\s\S]*Privacy/i, 'three verdict cards');
     assert.ok(page_.text.includes('ε 3.00'), 'epsilon headline');
     assert.ok(page_.text.includes('Release checklist'));
+    // Beside a holdout the real rows compared are those the generator learned from, and it says so.
+    assert.match(page_.text, /Real rows trained on\s*600[\s\S]*Holdout rows\s*150/);
     // The card's notes, shown as text after the checklist.
     assert.match(page_.text, new RegExp(`Release checklist[\\s\\S]*Notes from the run[\\s\\S]*${XSS_CATEGORY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 100 % of its synthetic values are "Other"[\\s\\S]*space-padded`));
     assert.equal(page_.buttonsShown, 0, 'webview buttons hidden in file mode');

@@ -105,7 +105,8 @@ function restoreState(): void {
 
 function header(data: ReportData): HTMLElement {
   const facts: Child[] = [
-    fact('Real rows', int(data.rows.real)),
+    // Beside a holdout, the real rows compared are the ones the generator learned from.
+    fact(data.rows.holdout !== null ? 'Real rows trained on' : 'Real rows', int(data.rows.real)),
     fact('Synthetic rows', int(data.rows.synthetic)),
     data.rows.holdout !== null ? fact('Holdout rows', int(data.rows.holdout)) : null,
     fact('Columns modelled', `${data.columnsModelled} of ${data.columnsTotal}`),
