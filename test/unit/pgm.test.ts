@@ -14,7 +14,7 @@ import { evaluateQuality } from '../../src/core/evaluate/quality';
 import { inferSchema } from '../../src/core/schema/infer';
 import { loadTable } from '../../src/core/table';
 import { tempDir, tempFile } from '../helpers/files';
-import { cleanHistogram, latticeDecimals, privateStatistics, slotsOf, type NumericHistogram } from '../../src/core/privacy/preprocess';
+import { cleanHistogram, latticeDecimals, numericSlot, privateStatistics, slotsOf, type NumericHistogram } from '../../src/core/privacy/preprocess';
 import { tableFromSlots } from '../../src/core/privacy/marginals';
 import { slotWeights } from '../../src/core/release/types';
 import { formatNumber } from '../../src/core/schema/format';
@@ -324,6 +324,21 @@ test('a continuous column on a decimal lattice keeps its decimals; one off it do
   assert.equal(latticeDecimals(h(tenths.map((c, k) => (c > 0 ? c : k % 7 === 0 ? 60 : 0)))), undefined, 'a fifth of the values off the lattice');
   assert.equal(latticeDecimals(h(edges.slice(0, -1).map(() => 50))), undefined, 'values everywhere');
   assert.equal(latticeDecimals({ ...h(new Array(16).fill(10)), edges: Array.from({ length: 17 }, (_, i) => i), integerBins: true }), 0);
+});
+
+test('values in tenths keep their decimals whatever the bin count, also where a tenth falls on a bin edge', () => {
+  // Creatinine-like: 0.5 to 3.9 in tenths, most at 0.9 to 1.3; over 0.5-4, 60 bins put 1.2 on an edge.
+  const values = Array.from({ length: 35 }, (_, j) => (5 + j) / 10);
+  const rows = (v: number): number => (v >= 0.9 && v <= 1.3 ? 800 : 40);
+  // Bins narrower than two thirds of a tenth (53 or more over 3.5): coarser ones cannot tell.
+  for (let bins = 53; bins <= 70; bins++) {
+    const [min, max] = [0.5, 4];
+    const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : min + i * (max / bins - min / bins)));
+    const counts = new Array<number>(bins).fill(0);
+    for (const v of values) counts[numericSlot(v, min, max, bins, false)] += rows(v);
+    const h: NumericHistogram = { type: 'numeric', edges, integerBins: false, counts, zero: 0, missing: 0, min, max };
+    assert.equal(latticeDecimals(h), 1, `${bins} bins`);
+  }
 });
 
 test('fine detail: bounds come from the power-of-two grid (never a raw extreme), reach a rare smallest whole number, and declared bounds are used as declared', async () => {

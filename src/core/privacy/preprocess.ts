@@ -65,16 +65,21 @@ export function latticeDecimals(h: NumericHistogram): number | undefined {
   const width = (h.edges[bins] - h.edges[0]) / Math.max(1, bins);
   if (!(width > 0)) return undefined;
   for (let d = 0; d <= 6; d++) {
-    const step = 10 ** -d;
-    if (step <= 1.5 * width) return undefined;
+    const scale = 10 ** d;
+    if (1 / scale <= 1.5 * width) return undefined;
+    // The bins the lattice's points fall in, binned as the rows were (numericSlot): a point on an
+    // edge goes where its rows went. Read off the edges, creatinine's 1.2 (778 rows) sat on the
+    // edge of 60 bins over 0.5-4, its rows one bin below, and the lattice went unseen.
+    const onLattice = new Uint8Array(bins);
+    for (let j = Math.ceil(h.min * scale - 1e-9); j / scale <= h.max; j++) {
+      const slot = numericSlot(j / scale, h.min, h.max, bins, false);
+      if (slot < bins) onLattice[slot] = 1;
+    }
     let on = 0;
     let off = 0;
     let offBins = 0;
     for (let k = 0; k < bins; k++) {
-      const lo = h.edges[k];
-      const hi = h.edges[k + 1];
-      const point = Math.ceil(lo / step - 1e-9) * step;
-      if (point < hi - 1e-12 * Math.max(1, Math.abs(hi))) {
+      if (onLattice[k]) {
         on += h.counts[k];
       } else {
         off += h.counts[k];
@@ -604,7 +609,7 @@ function hasZeroBin(min: number, max: number, integerBins: boolean): boolean {
  * Slot of a value in a numeric histogram over [min, max]: its value bin (values outside the bounds
  * are clamped in), `bins` for an exact zero (continuous histograms only), `bins + 1` if missing.
  */
-function numericSlot(x: number, min: number, max: number, bins: number, integerBins: boolean): number {
+export function numericSlot(x: number, min: number, max: number, bins: number, integerBins: boolean): number {
   if (Number.isNaN(x)) return bins + 1;
   if (x === 0 && hasZeroBin(min, max, integerBins)) return bins;
   const clamped = Math.min(Math.max(x, min), max);
