@@ -506,13 +506,8 @@ function inverseVarianceMean(values: { value: number; variance: number }[]): num
   return den > 0 ? num / den : undefined;
 }
 
-/**
- * The forced pairs as edges between node positions: each joins two columns of the tree (not the
- * hub) within the pair cap, and none closes a cycle. Public facts only (the schema's declared
- * rules, the domains' sizes).
- */
 /** The pairs the tree may take: every pair of nodes whose table fits the cap (sizes are public). */
-export function candidatePairs(sizes: readonly number[], maxPairCells: number): [number, number][] {
+function candidatePairs(sizes: readonly number[], maxPairCells: number): [number, number][] {
   const pairCap = Math.min(maxPairCells, MAX_CLIQUE_CELLS);
   const pairs: [number, number][] = [];
   for (let a = 0; a < sizes.length; a++) for (let b = a + 1; b < sizes.length; b++) if (sizes[a] * sizes[b] <= pairCap) pairs.push([a, b]);
@@ -526,6 +521,11 @@ function joiningEdges(nodes: number, edges: readonly [number, number][], pairs: 
   return pairs.filter(([a, b]) => components.join(a, b));
 }
 
+/**
+ * The forced pairs as edges between node positions: each joins two columns of the tree (not the
+ * hub) within the pair cap, and none closes a cycle. Public facts only (the schema's declared
+ * rules, the domains' sizes).
+ */
 export function forcedEdges(pairs: readonly [number, number][], columnOfNode: readonly number[], sizes: readonly number[], maxPairCells: number): [number, number][] {
   const position = new Map(columnOfNode.map((column, k) => [column, k]));
   const components = new Components(columnOfNode.length);

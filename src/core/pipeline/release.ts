@@ -168,7 +168,7 @@ export function privateRelease(
  * the columns' statistics (histograms, value counts, rows per person, entities' shapes) and, when
  * rules were tested, the counts of rows breaking candidate rules.
  */
-export function preprocessingWords(releases: readonly ReleaseEntry[]): string {
+function preprocessingWords(releases: readonly ReleaseEntry[]): string {
   const parts = ['noisy row counts', 'column statistics (histograms and counts of values)'];
   if (releases.some((r) => r.column === RULES_RELEASE_COLUMN)) parts.push('counts of rows breaking candidate rules (to confirm them)');
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}, released with the Gaussian mechanism`;
