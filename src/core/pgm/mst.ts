@@ -219,15 +219,17 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
 
   // Declared pairs first (public), then selection (Kruskal with the exponential mechanism) for the rest of the tree.
   const selectableSizes = selectable.map((v) => sizes[v]);
-  const declared = forcedEdges(request.forcedPairs ?? [], selectable.map((v) => domains[v].column), selectableSizes, pairCellCap(Math.max(1, selectable.length - 1), hub === undefined ? 1 : sizes[hub]));
+  const hubSize = hub === undefined ? 1 : sizes[hub];
+  const declared = forcedEdges(request.forcedPairs ?? [], selectable.map((v) => domains[v].column), selectableSizes, pairCellCap(Math.max(1, selectable.length - 1), hubSize));
+  // The pairs the tree still needs, and the largest table each may have.
+  const needed = Math.max(0, selectable.length - 1 - declared.length);
+  const pairCap = pairCellCap(Math.max(1, needed), hubSize);
   // When the candidate pairs (from the released domains: public) are no more than the tree still
   // needs, every one of them is in it: there is nothing to choose (two columns, or one beside a hub).
-  const open = candidatePairs(selectableSizes, pairCellCap(Math.max(1, selectable.length - 1 - declared.length), hub === undefined ? 1 : sizes[hub])).filter(
-    ([a, b]) => !declared.some(([x, y]) => (x === a && y === b) || (x === b && y === a)),
-  );
-  const determined = open.length <= selectable.length - 1 - declared.length;
+  const open = candidatePairs(selectableSizes, pairCap).filter(([a, b]) => !declared.some(([x, y]) => (x === a && y === b) || (x === b && y === a)));
+  const determined = open.length <= needed;
   const forced = determined ? [...declared, ...joiningEdges(selectable.length, declared, open)] : declared;
-  const rounds = determined ? 0 : Math.max(0, selectable.length - 1 - forced.length);
+  const rounds = determined ? 0 : needed;
   // No pair left to choose: the selection's share goes to the measurement instead of being left unspent.
   if (rounds === 0) {
     treeMeasurement = Math.max(treeMeasurement + treeSelection, extraRounds === 0 && request.measurementAlone ? request.measurementAlone() : 0);
@@ -239,7 +241,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
   const selected =
     rounds > 0 && treeSelection > 0
       ? selectTree(
-          selectable.map((v) => sizes[v]),
+          selectableSizes,
           selectable.map((v) => cells[v]),
           selectable.map((v) => measurements[v]),
           independentTotal,
@@ -250,7 +252,7 @@ export function fitPgm(request: PgmFitRequest): PgmFit {
           random,
           plannedSigma,
           maxCandidates,
-          pairCellCap(rounds, hub === undefined ? 1 : sizes[hub]),
+          pairCap,
           forced,
         )
       : forced.slice();
