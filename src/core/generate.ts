@@ -58,18 +58,28 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const learning = { schema: planned.learningSchema, table: planned.learningTable, random, phase: stage.phase };
   const { release, fitted, transformer, parameters } = await stage.time('learn', async () => {
     const release = privacy
-      ? privateRelease({ ...learning, generator, options }, privacy, [...(loaded.split.countRelease ? [loaded.split.countRelease] : []), ...planned.plan.releases], settled.pairs, entities)
+      ? privateRelease(
+          { ...learning, generator, options },
+          privacy,
+          [...(loaded.split.countRelease ? [loaded.split.countRelease] : []), ...planned.plan.releases],
+          settled.pairs,
+          entities,
+          // Missingness rules are tested once the histograms show which columns hold missing values.
+          planned.plan.establishFromModel ? { eligible: (column) => planned.plan.layer.leavesAsDrawn(column.name) } : undefined,
+        )
       : exactRelease({ ...learning, generator, options });
     const fitted = await fit(generator, { ...learning, release, options });
     return { release, fitted, ...calibrate(fitted, release, learning.schema, learning.table, random, stage.phase) };
   });
 
   if (release.private) notes.push(...releaseNotes(release.stats));
+  const missingness = release.private ? release.missingness : undefined;
+  if (missingness) notes.push(missingness.confirmation.note);
   const entityModel = entities ? (release.private ? release.entities?.state : exactEntities(entities, schema, loaded.table)) : undefined;
   if (release.private && release.entities) notes.push(release.entities.note);
 
   try {
-    const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random, fitted.measuredPairs);
+    const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random, fitted.measuredPairs, missingness);
     const rows = options.rows ?? (privacy ? (fitted.estimatedRows ?? fitted.noisyRowCount!) : schema.rowCount);
     const sampled = await sample(
       { generator: fitted.generator, transformer, outputSchema: rules.outputSchema, layer: rules.layer, rows, staged, file: outputs.csv, neutraliseFormulas: options.neutraliseFormulas, signal: options.signal,

@@ -222,8 +222,10 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     assert.equal(card.privacy.differentiallyPrivate, true);
     // 1,200 training rows: the tVAE run points to the pgm generator.
     assert.equal(messages.some((m) => /--generator pgm/.test(m)), generator === 'tvae');
-    // Both spend the whole budget: DP-SGD's noise and the histograms-only rho are calibrated to it.
-    assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > 0.99, `epsilon ${card.privacy.epsilon}`);
+    // Both spend the budget: DP-SGD's noise and the histograms-only rho are calibrated to it. The
+    // marginals generator keeps 3 % of it aside for missingness rules, tested after its histograms,
+    // and this file has no missing values: that share is unspent.
+    assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > (generator === 'tvae' ? 0.99 : 0.98), `epsilon ${card.privacy.epsilon}`);
     assert.ok(card.privacy.delta! <= 1 / (10 * 1200));
     assert.ok(card.privacy.budget!.preprocessing.releases.length > 0);
     assert.ok(card.privacy.notCovered!.some((n) => /schema structure/.test(n)));

@@ -34,6 +34,7 @@ class MarginalsGenerator implements Generator {
 export const marginals: GeneratorKind = {
   name: 'marginals',
   ...GENERATOR_INFO.marginals,
+  modelTakesRest: false,
   noiseSource:
     "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); holdout and training-sample coins: 53-bit uniforms from the same source",
   // Its only mechanism is the histograms: they get the whole budget.

@@ -35,6 +35,7 @@ class PgmGenerator implements Generator {
 export const pgm: GeneratorKind<PgmBudget> = {
   name: 'pgm',
   ...GENERATOR_INFO.pgm,
+  modelTakesRest: true,
   noiseSource:
     "Node's crypto CSPRNG (not the --seed), buffered; column histograms and pair marginals: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); selection (exponential mechanism), holdout and training-sample coins: 53-bit uniforms from the same source",
   // The selection's exponential mechanism has no exact privacy loss distribution: the split is
@@ -51,7 +52,11 @@ export const pgm: GeneratorKind<PgmBudget> = {
     const units = release.units;
     // With no pair to choose, the measurement takes what the target leaves beside the preprocessing.
     const measurementAlone = (): number => largestRhoWithin(plan, (rho) => pgmLedger({ preprocessing: stats.rho, selection: 0, measurement: rho }), accountant);
-    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement: budget.measurement, measurementAlone, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS, forcedPairs: declaredPairs(schema), apartLevels: declaredLevels(schema) });
+    // The measurement takes what preprocessing's ledger left of its share, or gives what it spent
+    // beyond it (missingness rules tested after the histograms): the total ρ is the plan's, each
+    // part set from releases before it.
+    const rhoMeasurement = budget.measurement + budget.preprocessing - stats.rho;
+    const fit = fitPgm({ schema, table: units?.table ?? table, stats, rhoSelection: budget.selection, rhoMeasurement, measurementAlone, random: noise, hub, maxRowsPerUnit: units?.maxRowsPerUnit, rounds: options.pgmRounds ?? DEFAULT_ROUNDS, forcedPairs: declaredPairs(schema), apartLevels: declaredLevels(schema) });
     const unit = release.common.unit;
     const neighbour = unit && unit !== 'row' ? `one person (all rows with one ${unit.column} value, up to ${unit.maxRowsPerUnit.toLocaleString('en-GB')} of them)` : 'one row';
     const modelRho = fit.spent.selection + fit.spent.measurement;

@@ -262,6 +262,7 @@ async function fitPrivately({ schema, table, release, options, random, phase }: 
 export const tvae: GeneratorKind<TvaeBudget> = {
   name: 'tvae',
   ...GENERATOR_INFO.tvae,
+  modelTakesRest: true,
   noiseSource:
     "Node's crypto CSPRNG (not the --seed), buffered; counts: exact discrete Gaussian (Canonne, Kamath, Steinke 2020); DP-SGD: Box-Muller normals on 53-bit uniforms, floating-point noise (see Mironov 2012); Poisson batch, holdout and training-sample coins: 53-bit uniforms from the same source",
   // Raking measures pairs with sensitivity 1: not yet with a privacy unit (each person's k rows);

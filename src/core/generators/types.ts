@@ -184,6 +184,12 @@ export interface GeneratorKind<B extends GeneratorBudget = GeneratorBudget> {
   privateOnly: boolean;
   /** Where its DP draws come from, in the card's words. */
   noiseSource: string;
+  /**
+   * Under DP, its model's share is what the target leaves beside the preprocessing ledger as spent
+   * (pgm's measurement, DP-SGD's noise), so a release after the histograms comes out of it;
+   * otherwise such a release is kept aside from the histograms' share.
+   */
+  modelTakesRest: boolean;
   /** Its split of a privacy plan, before any row is read (from public facts: the request and the schema). */
   budget(plan: BudgetPlan, accountant: AccountantKind, context?: BudgetContext): B;
   fit(input: FitInput<ExactRelease | PrivateRelease<B>>): Promise<Fitted>;

@@ -2,7 +2,7 @@ import type { Generator } from '../generators/types';
 import type { MeasuredPair } from '../release/types';
 import type { Random, SecureRandom } from '../random';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
-import { confirmRulesPrivately } from '../privacy/rule-confirmation';
+import { confirmRulesPrivately, type MissingnessConfirmation } from '../privacy/rule-confirmation';
 import type { RuleLayer } from '../rules/layer';
 import { completeFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry, type RulePlan } from '../rules/plan';
 import type { SampleStats } from '../sampler';
@@ -67,6 +67,8 @@ export async function confirmChecks(
   random: Random,
   /** DP: the pairs the generator measured with noise, which rules are read off too. */
   measured?: readonly MeasuredPair[],
+  /** DP: missingness rules confirmed through the ledger after the histograms. */
+  missingness?: MissingnessConfirmation,
 ): Promise<RulesConfirmed> {
   let layer = planned.plan.layer;
   const outputSchema = layer.outputSchema(learnedSchema, schema);
@@ -76,12 +78,12 @@ export async function confirmChecks(
   if (layer.pendingPairs.length || establish) {
     const presample = await generator.open(PAIR_SAMPLE_ROWS);
     try {
-      ({ layer, established, fromCounts } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish, DEFAULT_OTHER_LABEL, establish ? measured : undefined));
+      ({ layer, established, fromCounts } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish, DEFAULT_OTHER_LABEL, establish ? measured : undefined, missingness && planned.plan.missingnessKept(missingness)));
     } finally {
       await presample.close();
     }
   }
-  return { layer, outputSchema, ...planned.plan.report(layer, established, fromCounts) };
+  return { layer, outputSchema, ...planned.plan.report(layer, established, fromCounts, missingness) };
 }
 
 /** The card's count of rows drawn again, when any were. */

@@ -6,13 +6,13 @@ import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount, SMALL_FILE_MARGIN } from '../privacy/preprocess';
 import { percentForPeople } from '../percent';
-import { RULES_RELEASE_COLUMN } from '../privacy/rule-confirmation';
+import { confirmMissingnessPrivately, MISSINGNESS_BUDGET_SHARE, RULES_RELEASE_COLUMN, type MissingnessConfirmation } from '../privacy/rule-confirmation';
 import { bindUnits } from '../privacy/units';
 import { Random } from '../random';
 import type { BoundedUnits, NumericHistogram, PrivacyUnitStatement, PrivateStatistics, ReleaseEntry } from '../release/types';
 import { neutralIdentifier } from '../schema/identifiers';
 import { unitColumn } from '../schema/privacy-unit';
-import type { Schema } from '../schema/types';
+import type { ColumnSchema, Schema } from '../schema/types';
 import { isModelled, type Table } from '../table';
 import { TableTransformer } from '../transform/transformer';
 import type { GenerateOptions } from './types';
@@ -60,7 +60,9 @@ export function privateRelease(
   spent: ReleaseEntry[],
   pairs: [number, number][],
   entityInput?: EntityInput,
-): PrivateRelease {
+  /** Test missingness rules once the histograms show which columns hold missing values (rules not turned off); `eligible`: columns the rule layer leaves as they are. */
+  missingness?: { eligible: (column: ColumnSchema) => boolean },
+): PrivateRelease & { missingness?: MissingnessConfirmation } {
   const { request, plan } = privacy;
   const accountant = request.accountant ?? 'pld';
   // The sampling rate is part of every private request: checked before anything is released.
@@ -71,6 +73,11 @@ export function privateRelease(
   // The split's noisy count and the rules' counts (if any) came out of the preprocessing budget.
   const countRho = spent.reduce((sum, r) => sum + r.rho, 0);
   let rhoHistograms = budget.preprocessing - countRho;
+  // The missingness rules are tested after the histograms: out of the model's share where the
+  // generator takes what the target leaves, else kept aside from the histograms' (unspent when no
+  // column shows missing values).
+  const rhoMissingness = missingness ? plan.rhoTarget * MISSINGNESS_BUDGET_SHARE : 0;
+  if (!generator.modelTakesRest) rhoHistograms -= rhoMissingness;
   // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
   // then has sensitivity k, and DP-SGD samples people.
   const unitName = unitColumn(schema);
@@ -111,9 +118,14 @@ export function privateRelease(
     fineDetail,
     file: path.basename(options.input),
   });
+  const confirmedMissingness = missingness && confirmMissingnessPrivately(schema, units?.table ?? table, released.histograms, { rho: rhoMissingness, random: noise, eligible: missingness.eligible, rows: released.releasedRowCount });
   // The split's count, the rules' counts, the rows-per-person and entity releases are part of preprocessing's budget and ledger.
   const extra = [...spent, ...(units?.releases ?? []), ...(entities?.releases ?? [])];
-  const stats: PrivateStatistics = extra.length ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0) + (entities?.rho ?? 0), releases: [...extra, ...released.releases] } : released;
+  const later = confirmedMissingness?.confirmation;
+  const stats: PrivateStatistics =
+    extra.length || later
+      ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0) + (entities?.rho ?? 0) + (later?.rho ?? 0), releases: [...extra, ...released.releases, ...(later?.releases ?? [])] }
+      : released;
   const unit: PrivacyUnitStatement = units
     ? {
         column: unitName!,
@@ -159,7 +171,24 @@ export function privateRelease(
     ],
     noiseSource: generator.noiseSource,
   };
-  return { private: true, request, plan, accountant, budget, noise, stats, preprocessingAlone, ...(units ? { units } : {}), ...(entities ? { entities: { state: entities.state, note: entities.note } } : {}), pairs, schema: structure, transformer, guarantee, common };
+  return {
+    private: true,
+    request,
+    plan,
+    accountant,
+    budget,
+    noise,
+    stats,
+    preprocessingAlone,
+    ...(units ? { units } : {}),
+    ...(entities ? { entities: { state: entities.state, note: entities.note } } : {}),
+    pairs,
+    schema: structure,
+    transformer,
+    guarantee,
+    common,
+    ...(confirmedMissingness ? { missingness: confirmedMissingness } : {}),
+  };
 }
 
 /**

@@ -103,6 +103,12 @@ export class RuleLayer {
     return (row) => tests.every((test) => test(row));
   }
 
+  /** Whether the column keeps the values the generator draws: no offset, formula or determines rule rewrites or sets it. */
+  leavesAsDrawn(column: string): boolean {
+    const { rules, offsets, derived } = this.state;
+    return !offsets.some((o) => o.column === column) && !derived.some((i) => (rules[i] as { column: string }).column === column) && !rules.some((r) => r.kind === 'determines' && r.to === column);
+  }
+
   /** Determines rules still without pairs (declared without combinations, under DP). */
   get pendingPairs(): number[] {
     return this.state.rules.flatMap((rule, i) => (rule.kind === 'determines' && this.state.notKept.includes(describeRule(rule)) ? [i] : []));
@@ -448,18 +454,28 @@ export class RuleLayer {
       const k = Math.max(0, pending.findIndex((rule) => !pending.some((other) => other !== rule && other.column === rule.parent)));
       ordered.push(pending.splice(k, 1)[0]);
     }
-    for (const rule of ordered) {
+    const blank = (rule: MissingWhenRule, keepShares: boolean): boolean => {
       const parentColumn = schema.columns[index.get(rule.parent)!];
       const allowed = allowedParentValues(rule, parentColumn);
       const parent = columns[index.get(rule.parent)!];
       const target = index.get(rule.column)!;
-      // A value handed to a row whose parent allows it could break another rule on the column
-      // (an order, a formula): shares are kept only for columns no other rule binds.
-      const bound = this.state.rules.some((other) => other.kind !== 'missingWhen' && ruleColumns(other).includes(rule.column));
-      columns[target] = setKeepingShares(columns[target], rows, (row) => {
+      const before = columns[target];
+      columns[target] = setKeepingShares(before, rows, (row) => {
         const value = valueText(parent, row);
         return value !== null && (!allowed || allowed.has(value)) ? undefined : null;
-      }, !bound);
+      }, keepShares);
+      return columns[target] !== before;
+    };
+    // A value handed to a row whose parent allows it could break another rule on the column
+    // (an order, a formula): shares are kept only for columns no other rule binds.
+    for (const rule of ordered) blank(rule, !this.state.rules.some((other) => other.kind !== 'missingWhen' && ruleColumns(other).includes(rule.column)));
+    // Columns missing together (a ring of rules, privacy/rule-confirmation.ts) or blanked by two
+    // parents are settled by repeating, values no longer handed on: each pass only blanks, so
+    // this ends within one pass per rule.
+    for (let pass = 0; pass < ordered.length; pass++) {
+      let changed = false;
+      for (const rule of ordered) changed = blank(rule, false) || changed;
+      if (!changed) break;
     }
   }
 

@@ -5,7 +5,8 @@
  * - with DP: rules declared in the schema (public knowledge), and rules confirmed through the
  *   privacy ledger (privacy/rule-confirmation.ts: candidates from the column kinds, each tested
  *   by a noisy count of the rows that break it: orders, differences, and implications between
- *   0/1 and whole-number code columns, as determines rules with their combination). A rule inferred from the private rows (a schema's `inferred` rules)
+ *   0/1 and whole-number code columns, as determines rules with their combination; after the
+ *   histograms, a column present only when another is). A rule inferred from the private rows (a schema's `inferred` rules)
  *   is listed on the card and used only when the confirmation confirms it too; a determines rule
  *   needs its declared combinations, or pairs clear in the DP generator's own rows; determines
  *   and missingWhen rules a pool of the DP generator's rows keeps are read off it
@@ -86,10 +87,16 @@ export interface RulePlan {
   /** DP: determines and missingWhen rules are read off the fitted generator's rows (completeFromModel). */
   establishFromModel: boolean;
   /**
+   * The missingness rules to keep after the histograms: the structure confirmed (privacy/rule-
+   * confirmation.ts), and the schema's listed rules it confirmed too (implied, kept all the same so
+   * that the card says how).
+   */
+  missingnessKept: (missingness: { confirmation: PrivateConfirmation; rules: Rule[] }) => Rule[];
+  /**
    * With the final layer and the rules read off the released model: every rule with the training rows' shares (without DP), as the
    * evaluation checks them, and the card's entries.
    */
-  report: (final: RuleLayer, fromModel?: Rule[], fromCounts?: string[]) => { rules: Rule[]; card: RuleCardEntry[] };
+  report: (final: RuleLayer, fromModel?: Rule[], fromCounts?: string[], missingness?: { confirmation: PrivateConfirmation; rules: Rule[] }) => { rules: Rule[]; card: RuleCardEntry[] };
 }
 
 export async function planRules(
@@ -131,8 +138,10 @@ export async function planRules(
   // `"rules": []` turns rules off: nothing is tested, nothing spent.
   const confirmation = dp && schema.rules?.length !== 0 ? options.confirm?.(declared) : undefined;
   if (confirmation) notes.push(confirmation.note);
-  else if (dp && schema.rules === undefined) notes.push('No rule was used: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no pair of date, number or 0/1 code columns whose order could be tested.');
+  else if (dp && schema.rules === undefined) notes.push('No order or implication was tested: under differential privacy a rule is used only when declared in the schema (`rules`, source "declared") or confirmed through the privacy ledger, and this file has no pair of date, number or 0/1 code columns whose order could be tested.');
   const tested = new Map((confirmation?.tested ?? []).map((t) => [describeRule(t.rule), t]));
+  // Which confirmation tested each rule: the one before learning, or the missingness rules' after the histograms.
+  const testedBy = new Map((confirmation?.tested ?? []).map((t) => [describeRule(t.rule), confirmation!]));
   const confirmed = new Set([...tested.values()].filter((t) => t.confirmed).map((t) => describeRule(t.rule)));
   if (dp) {
     // Confirmed rules the schema does not list join it; a listed one keeps its `enforce`.
@@ -158,11 +167,11 @@ export async function planRules(
         return `read off the released model: kept by at least ${100 - MODEL_RULE_TOLERANCE * 100} % of the rows it binds among ${PAIR_SAMPLE_ROWS.toLocaleString('en-GB')} rows the DP generator sampled (post-processing, no privacy cost)`;
       case 'confirmed privately':
         // Only implications between code columns are confirmed as determines rules: say which order it is.
-        return `confirmed privately${rule.kind === 'determines' ? ` as the order ${rule.to} ≤ ${rule.from} between their whole-number codes` : ''}: ${countWords(test!, confirmation!)}, consistent with none (threshold ${confirmation!.z} σ); the count is in the privacy ledger`;
+        return `confirmed privately${rule.kind === 'determines' ? ` as the order ${rule.to} ≤ ${rule.from} between their whole-number codes` : ''}: ${countWords(test!, testedBy.get(describeRule(rule))!)}, consistent with none (threshold ${testedBy.get(describeRule(rule))!.z} σ); the count is in the privacy ledger`;
       case 'not used':
         return test
-          ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, confirmation!)}, not confirmed (declare it in the schema to use it)`
-          : 'inferred from the private rows: NOT used under differential privacy (only orders and differences, and implications between 0/1 and whole-number code columns, are confirmed privately; declare it in the schema to use it, or it is used when the released model keeps it, for determines and missingWhen rules)';
+          ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, testedBy.get(describeRule(rule))!)}, not confirmed (declare it in the schema to use it)`
+          : 'inferred from the private rows: NOT used under differential privacy (only orders and differences, implications between 0/1 and whole-number code columns, and a column present only when another is, are confirmed privately; declare it in the schema to use it, or it is used when the released model keeps it, for determines and missingWhen rules)';
       case 'mined without DP':
         return 'mined from the training rows (no differential privacy)';
       default:
@@ -174,11 +183,22 @@ export async function planRules(
     notes,
     releases: confirmation?.releases ?? [],
     establishFromModel: dp && schema.rules?.length !== 0,
-    report: (final: RuleLayer, fromModel: Rule[] = [], fromCounts: string[] = []) => {
+    missingnessKept: ({ confirmation: later, rules }) => {
+      const kept = new Set(rules.map(describeRule));
+      const confirmedLater = new Set(later.tested.filter((t) => t.confirmed).map((t) => describeRule(t.rule)));
+      return [...rules, ...candidates.filter((rule) => rule.enforce && confirmedLater.has(describeRule(rule)) && !kept.has(describeRule(rule)))];
+    },
+    report: (final: RuleLayer, fromModel: Rule[] = [], fromCounts: string[] = [], missingness?: { confirmation: PrivateConfirmation; rules: Rule[] }) => {
       for (const rule of fromModel) readOff.add(describeRule(rule));
       for (const text of fromCounts) readOffCounts.add(text);
+      for (const test of missingness?.confirmation.tested ?? []) {
+        const text = describeRule(test.rule);
+        tested.set(text, test);
+        testedBy.set(text, missingness!.confirmation);
+        if (test.confirmed) confirmed.add(text);
+      }
       const listed = new Set(candidates.map(describeRule));
-      const all = [...candidates, ...fromModel.filter((rule) => !listed.has(describeRule(rule)))];
+      const all = [...candidates, ...[...(missingness?.rules ?? []), ...fromModel].filter((rule) => !listed.has(describeRule(rule)))];
       const how = new Map(final.describe().map((d) => [d.rule, d.how]));
       const card = all.map((rule): RuleCardEntry => {
         const text = describeRule(rule);
@@ -226,6 +246,8 @@ export async function completeFromModel(
   unreleased?: string,
   /** Column pairs the generator measured with noise (releases), read before the pool. */
   measured: readonly MeasuredPair[] = [],
+  /** Missingness rules confirmed through the ledger after the histograms (privacy/rule-confirmation.ts): kept first. */
+  confirmed: readonly Rule[] = [],
 ): Promise<{ layer: RuleLayer; established: Rule[]; fromCounts: string[] }> {
   const rows = PAIR_SAMPLE_ROWS;
   const decoded = await sampleDecoded(source, transformer, rows, schema.columns.length, seed);
@@ -237,8 +259,10 @@ export async function completeFromModel(
   const rewritten = new Set([...offsets.map((o) => o.column), ...derived.map((i) => (rules[i] as { column: string }).column)]);
   // A declared rule's column is never set by a rule read off the model, kept or not.
   const set = new Set([...mappings.map((m) => (rules[m.rule] as DeterminesRule).to), ...rules.flatMap((r) => (r.kind === 'determines' && r.source === 'declared' ? [r.to] : []))]);
-  const blanked = new Set(missingness.map((i) => (rules[i] as { column: string }).column));
-  const known = new Set(rules.map(describeRule));
+  const blanked = new Set([...missingness.map((i) => (rules[i] as { column: string }).column), ...confirmed.flatMap((r) => (r.kind === 'missingWhen' ? [r.column] : []))]);
+  // A column the confirmed rules blank is set by no rule read off the model: its blanks would break it.
+  for (const rule of confirmed) if (rule.kind === 'missingWhen') set.add(rule.column);
+  const known = new Set([...rules, ...confirmed].map(describeRule));
   // The measured pairs first: their counts tell a rule from the model's spread of noise.
   const fromCounts = rulesFromMeasurements(schema, measured, (c) => rewritten.has(c), unreleased);
   const fromPool = mineFromModel(schema, { rowCount: rows, columns: decoded, rowIndex: new Int32Array(0) }, (c) => rewritten.has(c), unreleased);
@@ -252,7 +276,7 @@ export async function completeFromModel(
   // Re-planned with the same orders and computed columns, so the generator's learning layout is
   // unchanged; a rule the construction cannot cover (a circle of determines) is left out.
   for (;;) {
-    const planned = RuleLayer.plan(schema, [...rules, ...established], undefined, { mappingsFromRows: false }).withPairsFrom(schema, decoded, rows, unclear);
+    const planned = RuleLayer.plan(schema, [...rules, ...confirmed, ...established], undefined, { mappingsFromRows: false }).withPairsFrom(schema, decoded, rows, unclear);
     const uncovered = new Set([...planned.state.checkedOnly, ...planned.state.notKept]);
     const covered = established.filter((rule) => !uncovered.has(describeRule(rule)));
     if (covered.length === established.length) return { layer: planned.withUndrawnSources(schema, decoded, rows), established, fromCounts: fromCounts.map(describeRule) };

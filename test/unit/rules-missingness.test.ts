@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { generate } from '../../src/core/generate';
+import { countBroken, describeRule, valueText } from '../../src/core/rules/check';
+import { RuleLayer } from '../../src/core/rules/layer';
+import { missingnessStructure } from '../../src/core/privacy/rule-confirmation';
+import { Random } from '../../src/core/random';
+import { inferSchema } from '../../src/core/schema/infer';
+import type { MissingWhenRule, Rule, Schema } from '../../src/core/schema/types';
+import { loadTable } from '../../src/core/table';
+import { tempDir, tempFile } from '../helpers/files';
+
+/**
+ * A trial as pbc records it: patients not randomised (a quarter) have no arm and none of the
+ * trial's three lab results; `cholesterol` is missing for them and for a few more (a superset);
+ * `weight` is missing at random in a fifth of rows, unrelated; `age` is never missing.
+ */
+function trialCsv(rows: number, seed = 7): string {
+  const random = new Random(seed);
+  const lines = ['age,sex,arm,lab_a,lab_b,lab_c,cholesterol,weight'];
+  for (let i = 0; i < rows; i++) {
+    const randomised = random.next() >= 0.25;
+    const lab = (centre: number): string => (randomised ? (centre + random.next() * 20).toFixed(1) : '');
+    const cholesterol = randomised && random.next() >= 0.1 ? String(150 + random.int(200)) : '';
+    const weight = random.next() < 0.2 ? '' : (50 + random.next() * 50).toFixed(1);
+    lines.push([30 + random.int(50), random.next() < 0.5 ? 'F' : 'M', randomised ? (random.next() < 0.5 ? 'drug' : 'placebo') : '', lab(10), lab(40), lab(70), cholesterol, weight].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const BLOCK = ['arm', 'lab_a', 'lab_b', 'lab_c'];
+const presentOnlyWhen = (column: string, parent: string): MissingWhenRule => ({ kind: 'missingWhen', column, parent, source: 'inferred', enforce: true });
+
+test('the rules kept for confirmed missingness: a ring for columns missing together, one link to a column missing in more rows, none implied by another', () => {
+  const columns = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const missing: Record<string, number> = { a: 100, b: 102, c: 98, d: 130, e: 160, f: 140 };
+  const confirmed: MissingWhenRule[] = [];
+  // a, b and c confirm each other both ways; d is missing wherever they are; e wherever d is (so
+  // wherever a, b and c are too); f only one way from a (it does not confirm a back).
+  for (const x of ['a', 'b', 'c']) for (const y of ['a', 'b', 'c']) if (x !== y) confirmed.push(presentOnlyWhen(y, x));
+  for (const x of ['a', 'b', 'c']) confirmed.push(presentOnlyWhen('d', x), presentOnlyWhen('e', x));
+  confirmed.push(presentOnlyWhen('e', 'd'), presentOnlyWhen('f', 'a'));
+  const kept = missingnessStructure(columns, confirmed, (c) => missing[c]).map(describeRule);
+  // Fewest missing first: c (98), a (100), b (102): each blanked where the one before it is missing, c where b is.
+  assert.deepEqual(kept, [
+    'c present only when b is present',
+    'a present only when c is present',
+    'b present only when a is present',
+    'd present only when c is present',
+    'f present only when a is present',
+    'e present only when d is present',
+  ]);
+});
+
+test('the layer blanks a ring of missingness rules to a fixpoint: any of its columns missing leaves all of them missing', async () => {
+  const lines = ['x,y,z,w'];
+  const random = new Random(3);
+  // Each of x, y, z missing on its own in a tenth of rows: a generator that spreads the block's
+  // missing values apart.
+  for (let i = 0; i < 400; i++) lines.push([0, 1, 2].map((k) => (random.next() < 0.1 ? '' : String(k + random.int(5)))).concat(String(random.int(9))).join(','));
+  const file = tempFile('ring.csv', lines.join('\n') + '\n');
+  const schema = await inferSchema(file);
+  const table = await loadTable(file, schema);
+  const rules: Rule[] = [presentOnlyWhen('y', 'x'), presentOnlyWhen('z', 'y'), presentOnlyWhen('x', 'z')];
+  const layer = RuleLayer.plan(schema, rules, undefined, { mappingsFromRows: false });
+  const columns = layer.forward(schema, table).columns.slice();
+  layer.inverse(schema, columns, table.rowCount);
+  const missing = (k: number, r: number): boolean => valueText(columns[k], r) === null;
+  let any = 0;
+  for (let r = 0; r < table.rowCount; r++) {
+    const pattern = [0, 1, 2].map((k) => missing(k, r));
+    if (pattern.some(Boolean)) any++;
+    assert.ok(pattern.every((m) => m === pattern[0]), `row ${r}: ${pattern}`);
+  }
+  // The first pass hands blanked values on, so the block stays missing in about a tenth of rows
+  // (each column's own share), not in the quarter that any of them was.
+  assert.ok(any >= 25 && any <= 60, `${any} rows with the block missing`);
+});
+
+async function trialRun(generator: 'pgm' | 'marginals', rules?: Rule[]) {
+  const file = tempFile('trial.csv', trialCsv(3000));
+  const base = await inferSchema(file);
+  const schema: Schema = { ...base, ...(rules ? { rules } : {}) };
+  const result = await generate({ input: file, schema: rules ? schema : { ...base, rules: undefined }, out: path.join(tempDir(), 's.csv'), generator, privacy: { epsilon: 3 }, holdoutFraction: 0.2, evaluate: false });
+  return { ...result, schema: base };
+}
+
+test('a DP run confirms the missingness block through the ledger and keeps it in every synthetic row, with each generator, within the budget', async () => {
+  for (const generator of ['pgm', 'marginals'] as const) {
+    const { card, outputs, schema } = await trialRun(generator);
+    const confirmed = card.rules.filter((r) => r.kind === 'missingWhen' && r.establishment === 'confirmed privately');
+    // The block's four columns and cholesterol, missing wherever the block is; weight joins none.
+    const blanked = new Set(confirmed.map((r) => r.rule.split(' present only when ')[0]));
+    for (const column of [...BLOCK, 'cholesterol']) assert.ok(blanked.has(column), `${generator}: ${column} ${JSON.stringify(card.rules.map((r) => r.rule))}`);
+    assert.ok(!card.rules.some((r) => /weight|age|sex/.test(r.rule)), JSON.stringify(card.rules.map((r) => r.rule)));
+    for (const entry of confirmed) {
+      assert.match(entry.established, /^confirmed privately: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\), consistent with none/);
+      assert.equal(typeof entry.noisyBroken, 'number');
+      assert.match(entry.kept, /missing values drawn from the parent column/);
+    }
+    // In every synthetic row: the block's columns all present or all missing, cholesterol missing
+    // wherever they are. The marginals generator draws each column alone: without the rules most
+    // rows of the block would be broken.
+    const synthetic = await loadTable(outputs.csv, schema);
+    const mined: Rule[] = [...BLOCK.filter((c) => c !== 'arm').flatMap((c) => [presentOnlyWhen(c, 'arm'), presentOnlyWhen('arm', c)]), presentOnlyWhen('cholesterol', 'arm')];
+    for (const rule of mined) assert.equal(countBroken(schema, rule, synthetic).broken, 0, `${generator}: ${describeRule(rule)}`);
+    // The block is still a block of missing values, not blanked everywhere.
+    const index = schema.columns.findIndex((c) => c.name === 'arm');
+    const arm = synthetic.columns[index] as { codes: Int32Array };
+    const share = arm.codes.filter((c) => c < 0).length / synthetic.rowCount;
+    assert.ok(share > 0.15 && share < 0.4, `${generator}: ${share} of rows without an arm`);
+    // Two releases in the ledger (the screen, the count), named in the guarantee, inside the budget.
+    const releases = card.privacy.budget!.preprocessing.releases.filter((r) => /candidate missingness rules/.test(r.what));
+    assert.equal(releases.length, 2);
+    assert.match(card.privacy.statement, /counts of rows breaking candidate rules/);
+    assert.ok(card.privacy.epsilon! <= 3 + 1e-9, `${card.privacy.epsilon}`);
+    if (generator === 'pgm') assert.ok(card.privacy.epsilon! > 2.99, `pgm spends the whole budget: ${card.privacy.epsilon}`);
+    assert.ok(card.notes.some((n) => /candidate missingness rules .* were tested privately/.test(n)));
+  }
+});
+
+test('with rules turned off nothing is tested for missingness and nothing spent on it; pgm still spends the whole budget with no column missing', async () => {
+  const off = await trialRun('pgm', []);
+  assert.equal(off.card.privacy.budget!.preprocessing.releases.filter((r) => /missingness/.test(r.what)).length, 0);
+  assert.ok(off.card.privacy.epsilon! > 2.99 && off.card.privacy.epsilon! <= 3 + 1e-9);
+  const lines = ['a,b,c'];
+  const random = new Random(2);
+  for (let i = 0; i < 2000; i++) lines.push([random.int(9), random.int(5), random.next() < 0.5 ? 'x' : 'y'].join(','));
+  const file = tempFile('full.csv', lines.join('\n') + '\n');
+  const { card } = await generate({ input: file, out: path.join(tempDir(), 's.csv'), generator: 'pgm', privacy: { epsilon: 3 }, holdoutFraction: 0.2, evaluate: false });
+  assert.equal(card.privacy.budget!.preprocessing.releases.filter((r) => /missingness/.test(r.what)).length, 0);
+  assert.ok(card.privacy.epsilon! > 2.99 && card.privacy.epsilon! <= 3 + 1e-9, `${card.privacy.epsilon}`);
+});
