@@ -359,65 +359,138 @@ export function confirmMissingnessPrivately(
     const at = screened.indexOf(rule);
     return at >= 0 ? { rule, noisyBroken: counted[at], sigma, noisyScreen: screen[k], confirmed: counted[at] <= threshold(sigma) } : { rule, noisyBroken: screen[k], sigma: screenSigma, noisyScreen: screen[k], confirmed: false };
   });
-  const missingCounts = new Map(shown.map((c) => [c.column.name, c.missing]));
+  const byName = new Map(shown.map((c) => [c.column.name, c]));
+  const counts = new Map(tested.map((t) => [describeRule(t.rule), t.noisyBroken]));
+  // A link between groups needs its parent missing in no more rows than its child, by the
+  // released counts within half a deviation of their difference's noise, or a count of breaking
+  // rows within one deviation of none. On lung, `wt.loss` present only when `meal.cal` is (broken
+  // by 43 of 228 rows: the columns are unrelated) passed the count through the noise of so few
+  // rows in 1 run of 3; its missing counts, 47 against 14, contradict it. The counts alone cut too
+  // much: applied to every rule, they left pbc's `trt` out of its block whenever noise raised its
+  // missing count (the block then broke in 6-26 % of the DP tVAE's rows, 4 runs of 6), and between
+  // groups alone, a block column whose noise lowered its count (too low to be tested as a parent,
+  // so a group of its own) was linked to none (2 runs of 10).
+  const plausible = (parent: string, column: string): boolean => {
+    const [a, b] = [byName.get(parent)!, byName.get(column)!];
+    if (a.missing - b.missing <= 0.5 * Math.hypot(a.sigma, b.sigma)) return true;
+    return (counts.get(describeRule({ kind: 'missingWhen', column, parent, source: 'inferred', enforce: true })) ?? Infinity) <= sigma;
+  };
   const rules = missingnessStructure(
     shown.map((c) => c.column.name),
     tested.filter((t) => t.confirmed).map((t) => t.rule as MissingWhenRule),
-    (name) => missingCounts.get(name)!,
+    (name) => byName.get(name)!.missing,
+    plausible,
   );
   const confirmed = tested.filter((t) => t.confirmed);
   const note =
     `${candidates.length} candidate missingness rules between columns whose released histograms show missing values were tested privately (noisy counts of breaking ${who}, in the ledger): ` +
     (confirmed.length
-      ? `${confirmed.length} confirmed; kept as the fewest rules with their effect, in the order of the released missing counts (a parent missing at most where its child is): ${rules.length ? rules.map(describeRule).join('; ') : 'none'}.`
+      ? `${confirmed.length} confirmed; kept as the fewest rules with their effect (a rule between groups only where the released missing counts allow it): ${rules.length ? rules.map(describeRule).join('; ') : 'none'}.`
       : 'none confirmed.');
   return { confirmation: { tested, releases, rho: releases.reduce((sum, r) => sum + r.rho, 0), who, z: CONFIRM_LIMITS.z, note }, rules };
 }
 
 /**
  * The fewest missingness rules that keep every confirmed one among `columns` (post-processing).
- * Columns in the order of their released missing counts, fewest first (a parent is missing at
- * most where its child is). Columns that confirm each other both ways, each pair of them, are
- * missing in the same rows: a group, kept as a ring (each column blanked where the one before it is
- * missing, the first where the last is), which the layer blanks to a fixpoint, so that any of them
- * missing leaves all of them missing. A group whose columns a confirmed rule ties to an earlier
- * group's is blanked where that group is missing, through one rule, unless another such link
- * already implies it. A confirmed rule whose parent the released counts show missing in more rows
- * than its child, and that its child does not confirm back, is not kept: the counts contradict it
- * (on lung, `wt.loss` present only when `meal.cal` is, broken by 43 of 228 rows, was confirmed in
- * 1 run of 3 through the noise of so few rows, and its released missing counts, 47 against 14, did
- * not allow it).
+ * Columns that reach each other through confirmed rules (a strongly connected set: each missing
+ * wherever another is, through a chain of them) are missing in the same rows: a group, kept as a
+ * ring, each column blanked where the one before it (in the order of their released missing
+ * counts) is missing and the first where the last is; the layer blanks to a fixpoint, so that any
+ * of them missing leaves all of them missing. A group that a confirmed rule ties to another is
+ * blanked where that one is missing, through one rule, unless a chain of such links already
+ * implies it. Every confirmed rule then holds in every row the layer leaves. Grouped one by one
+ * in the order of their missing counts instead (each column joining a group only when it
+ * confirmed every member both ways), pbc's `trt` was kept out of its block in some runs once
+ * `chol`, missing in 28 more rows, had joined it first: the block then broke in 25-44 % of the DP
+ * tVAE's rows.
  */
-export function missingnessStructure(columns: readonly string[], confirmed: readonly MissingWhenRule[], missingCount: (column: string) => number): MissingWhenRule[] {
-  const holds = new Set(confirmed.map((r) => `${r.parent}\u0000${r.column}`));
-  const confirms = (parent: string, column: string): boolean => holds.has(`${parent}\u0000${column}`);
-  const order = columns.map((name, index) => ({ name, index })).sort((x, y) => missingCount(x.name) - missingCount(y.name) || x.index - y.index).map((c) => c.name);
-  const groups: string[][] = [];
-  for (const name of order) {
-    const group = groups.find((g) => g.every((member) => confirms(member, name) && confirms(name, member)));
-    if (group) group.push(name);
-    else groups.push([name]);
+export function missingnessStructure(
+  columns: readonly string[],
+  confirmed: readonly MissingWhenRule[],
+  missingCount: (column: string) => number,
+  /** Whether a confirmed rule may link two groups. */
+  linkable: (parent: string, column: string) => boolean = () => true,
+): MissingWhenRule[] {
+  const index = new Map(columns.map((name, i) => [name, i]));
+  const out: number[][] = columns.map(() => []);
+  for (const rule of confirmed) {
+    const [a, b] = [index.get(rule.parent), index.get(rule.column)];
+    if (a !== undefined && b !== undefined && a !== b) out[a].push(b);
   }
-  const rule = (parent: string, column: string): MissingWhenRule => ({ kind: 'missingWhen', column, parent, source: 'inferred', enforce: true });
+  const component = strongComponents(out);
+  const count = Math.max(0, ...component) + 1;
+  const byMissing = (x: number, y: number): number => missingCount(columns[x]) - missingCount(columns[y]) || x - y;
+  const members: number[][] = Array.from({ length: count }, () => []);
+  columns.forEach((_, i) => members[component[i]].push(i));
+  for (const m of members) m.sort(byMissing);
+  // Links between groups, each by its first confirmed pair in the members' order.
+  const links = new Map<number, Map<number, [number, number]>>();
+  for (let g = 0; g < count; g++) links.set(g, new Map());
+  for (const from of members.flat().sort(byMissing)) {
+    for (const to of [...out[from]].sort(byMissing)) {
+      const [f, g] = [component[from], component[to]];
+      if (f !== g && !links.get(g)!.has(f) && linkable(columns[from], columns[to])) links.get(g)!.set(f, [from, to]);
+    }
+  }
+  // Groups in an order where every linked group comes first, ties by their fewest missing values.
+  const order: number[] = [];
+  const pending = new Set(Array.from({ length: count }, (_, g) => g));
+  while (pending.size) {
+    const ready = [...pending].filter((g) => [...links.get(g)!.keys()].every((f) => !pending.has(f)));
+    const next = ready.sort((x, y) => byMissing(members[x][0], members[y][0]))[0];
+    order.push(next);
+    pending.delete(next);
+  }
+  const rule = (parent: number, column: number): MissingWhenRule => ({ kind: 'missingWhen', column: columns[column], parent: columns[parent], source: 'inferred', enforce: true });
   const rules: MissingWhenRule[] = [];
-  for (const group of groups) if (group.length > 1) group.forEach((name, k) => rules.push(rule(group[(k + group.length - 1) % group.length], name)));
-  // Links from earlier groups to later ones; reach[g]: groups whose missing values reach g's.
-  const reach: Set<number>[] = groups.map(() => new Set());
-  groups.forEach((group, g) => {
-    const linked: { from: number; parent: string; column: string }[] = [];
-    for (let f = 0; f < g; f++) {
-      const pair = groups[f].flatMap((parent) => group.filter((column) => confirms(parent, column)).map((column) => ({ parent, column })))[0];
-      if (pair) linked.push({ from: f, ...pair });
-    }
+  for (const g of order) if (members[g].length > 1) members[g].forEach((column, k) => rules.push(rule(members[g][(k + members[g].length - 1) % members[g].length], column)));
+  // reach[g]: the groups whose missing values reach g's through the links kept.
+  const reach: Set<number>[] = Array.from({ length: count }, () => new Set());
+  for (const g of order) {
     // Latest first: a link from a group that an already kept link reaches is implied by it.
-    for (const link of linked.reverse()) {
-      if (reach[g].has(link.from)) continue;
-      rules.push(rule(link.parent, link.column));
-      reach[g].add(link.from);
-      for (const earlier of reach[link.from]) reach[g].add(earlier);
+    const parents = [...links.get(g)!.keys()].sort((x, y) => order.indexOf(y) - order.indexOf(x));
+    for (const f of parents) {
+      if (reach[g].has(f)) continue;
+      const [from, to] = links.get(g)!.get(f)!;
+      rules.push(rule(from, to));
+      reach[g].add(f);
+      for (const earlier of reach[f]) reach[g].add(earlier);
     }
-  });
+  }
   return rules;
+}
+
+/** Strongly connected components (Tarjan): a component number per node. */
+function strongComponents(out: readonly number[][]): number[] {
+  const n = out.length;
+  const component = new Array<number>(n).fill(-1);
+  const low = new Array<number>(n).fill(0);
+  const seen = new Array<number>(n).fill(-1);
+  const stack: number[] = [];
+  const onStack = new Array<boolean>(n).fill(false);
+  let counter = 0;
+  let components = 0;
+  const visit = (v: number): void => {
+    seen[v] = low[v] = counter++;
+    stack.push(v);
+    onStack[v] = true;
+    for (const w of out[v]) {
+      if (seen[w] < 0) {
+        visit(w);
+        low[v] = Math.min(low[v], low[w]);
+      } else if (onStack[w]) low[v] = Math.min(low[v], seen[w]);
+    }
+    if (low[v] !== seen[v]) return;
+    for (;;) {
+      const w = stack.pop()!;
+      onStack[w] = false;
+      component[w] = components;
+      if (w === v) break;
+    }
+    components++;
+  };
+  for (let v = 0; v < n; v++) if (seen[v] < 0) visit(v);
+  return component;
 }
 
 /**

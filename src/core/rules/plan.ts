@@ -166,8 +166,9 @@ export async function planRules(
           return `read off the released model: the noisy counts of the column pair it measured are consistent with no row breaking the rule (within ${MEASURED_RULE_Z} noise deviations), where unrelated columns would break it in many (post-processing, no privacy cost)`;
         return `read off the released model: kept by at least ${100 - MODEL_RULE_TOLERANCE * 100} % of the rows it binds among ${PAIR_SAMPLE_ROWS.toLocaleString('en-GB')} rows the DP generator sampled (post-processing, no privacy cost)`;
       case 'confirmed privately':
+        if (!test?.confirmed) return 'confirmed privately: implied by the missingness rules confirmed between these columns (each missing wherever another is, through a chain of them; their counts are in the privacy ledger)';
         // Only implications between code columns are confirmed as determines rules: say which order it is.
-        return `confirmed privately${rule.kind === 'determines' ? ` as the order ${rule.to} ≤ ${rule.from} between their whole-number codes` : ''}: ${countWords(test!, testedBy.get(describeRule(rule))!)}, consistent with none (threshold ${testedBy.get(describeRule(rule))!.z} σ); the count is in the privacy ledger`;
+        return `confirmed privately${rule.kind === 'determines' ? ` as the order ${rule.to} ≤ ${rule.from} between their whole-number codes` : ''}: ${countWords(test, testedBy.get(describeRule(rule))!)}, consistent with none (threshold ${testedBy.get(describeRule(rule))!.z} σ); the count is in the privacy ledger`;
       case 'not used':
         return test
           ? `inferred from the private rows: NOT used under differential privacy; tested privately, ${countWords(test, testedBy.get(describeRule(rule))!)}, not confirmed (declare it in the schema to use it)`
@@ -197,6 +198,8 @@ export async function planRules(
         testedBy.set(text, missingness!.confirmation);
         if (test.confirmed) confirmed.add(text);
       }
+      // A ring's rule may close it without a count of its own: the confirmed ones imply it.
+      for (const rule of missingness?.rules ?? []) confirmed.add(describeRule(rule));
       const listed = new Set(candidates.map(describeRule));
       const all = [...candidates, ...[...(missingness?.rules ?? []), ...fromModel].filter((rule) => !listed.has(describeRule(rule)))];
       const how = new Map(final.describe().map((d) => [d.rule, d.how]));
