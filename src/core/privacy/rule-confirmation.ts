@@ -205,7 +205,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
   if (threshold(decidingSigma) > CONFIRM_LIMITS.maxBrokenShare * noisyRows) {
     // The count itself stays in the ledger's release, not in words: only the decision is stated.
     return outcome(
-      `Rules were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${decidingSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
+      `Orders, differences and implications between codes were not confirmed privately: the file has too few ${who} for this budget (a noisy count), so the noise of a count of breaking ${who} (σ ${decidingSigma.toFixed(1)}) could not tell a rule from one broken in ${CONFIRM_LIMITS.maxBrokenShare * 100} % of them. Declare the rules you know in the schema to use them.`,
     );
   }
 
