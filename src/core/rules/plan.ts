@@ -57,6 +57,9 @@ export interface PrivateConfirmation {
   note: string;
 }
 
+/** Missingness rules confirmed after the histograms (privacy/rule-confirmation.ts): what was tested, and the rules kept. */
+export type LaterConfirmation = { confirmation: PrivateConfirmation; rules: Rule[] };
+
 /** How a rule came to be used, or why it was not. */
 export type RuleEstablishment = 'declared' | 'confirmed privately' | 'read off the released model' | 'mined without DP' | 'inferred without DP' | 'not used';
 
@@ -91,12 +94,12 @@ export interface RulePlan {
    * confirmation.ts), and the schema's listed rules it confirmed too (implied, kept all the same so
    * that the card says how).
    */
-  missingnessKept: (missingness: { confirmation: PrivateConfirmation; rules: Rule[] }) => Rule[];
+  missingnessKept: (missingness: LaterConfirmation) => Rule[];
   /**
    * With the final layer and the rules read off the released model: every rule with the training rows' shares (without DP), as the
    * evaluation checks them, and the card's entries.
    */
-  report: (final: RuleLayer, fromModel?: Rule[], fromCounts?: string[], missingness?: { confirmation: PrivateConfirmation; rules: Rule[] }) => { rules: Rule[]; card: RuleCardEntry[] };
+  report: (final: RuleLayer, fromModel?: Rule[], fromCounts?: string[], missingness?: LaterConfirmation) => { rules: Rule[]; card: RuleCardEntry[] };
 }
 
 export async function planRules(
@@ -189,7 +192,7 @@ export async function planRules(
       const confirmedLater = new Set(later.tested.filter((t) => t.confirmed).map((t) => describeRule(t.rule)));
       return [...rules, ...candidates.filter((rule) => rule.enforce && confirmedLater.has(describeRule(rule)) && !kept.has(describeRule(rule)))];
     },
-    report: (final: RuleLayer, fromModel: Rule[] = [], fromCounts: string[] = [], missingness?: { confirmation: PrivateConfirmation; rules: Rule[] }) => {
+    report: (final: RuleLayer, fromModel: Rule[] = [], fromCounts: string[] = [], missingness?: LaterConfirmation) => {
       for (const rule of fromModel) readOff.add(describeRule(rule));
       for (const text of fromCounts) readOffCounts.add(text);
       for (const test of missingness?.confirmation.tested ?? []) {
