@@ -57,7 +57,7 @@ import type { ArithmeticRule, ColumnSchema, DeterminesRule, MissingWhenRule, Ord
 import { isModelled, type Table } from '../table';
 import { describeRule, ruleTest, unitClass } from '../rules/check';
 import { holdsWholeNumberCodes, MISSING_SHARE, normalQuantile } from './preprocess';
-import type { PrivateConfirmation, TestedRule } from '../rules/plan';
+import type { LaterConfirmation, PrivateConfirmation, TestedRule } from '../rules/plan';
 
 /** The ledger's column label of every rule-confirmation release. */
 export const RULES_RELEASE_COLUMN = '(rules)';
@@ -292,8 +292,7 @@ export function confirmRulesPrivately(schema: Schema, table: Table, options: { r
 }
 
 /** Missingness rules confirmed through the ledger, and the few the layer keeps for the same effect. */
-export interface MissingnessConfirmation {
-  confirmation: PrivateConfirmation;
+export interface MissingnessConfirmation extends LaterConfirmation {
   /** The rules kept (missingnessStructure): rings of columns missing together, and one link between groups. */
   rules: MissingWhenRule[];
 }
