@@ -360,7 +360,7 @@ export function confirmMissingnessPrivately(
     return at >= 0 ? { rule, noisyBroken: counted[at], sigma, noisyScreen: screen[k], confirmed: counted[at] <= threshold(sigma) } : { rule, noisyBroken: screen[k], sigma: screenSigma, noisyScreen: screen[k], confirmed: false };
   });
   const byName = new Map(shown.map((c) => [c.column.name, c]));
-  const counts = new Map(tested.map((t) => [describeRule(t.rule), t.noisyBroken]));
+  const brokenBy = new Map(tested.map((t) => [pairKey(t.rule as MissingWhenRule), t.noisyBroken]));
   // A link between groups needs its parent missing in no more rows than its child, by the
   // released counts within half a deviation of their difference's noise, or a noisy count of
   // breaking rows at most 0 (a rule no row breaks gets one half the time). Within one deviation of
@@ -375,7 +375,7 @@ export function confirmMissingnessPrivately(
   const plausible = (parent: string, column: string): boolean => {
     const [a, b] = [byName.get(parent)!, byName.get(column)!];
     if (a.missing - b.missing <= 0.5 * Math.hypot(a.sigma, b.sigma)) return true;
-    return (counts.get(describeRule({ kind: 'missingWhen', column, parent, source: 'inferred', enforce: true })) ?? Infinity) <= 0;
+    return (brokenBy.get(pairKey({ parent, column })) ?? Infinity) <= 0;
   };
   const rules = missingnessStructure(
     shown.map((c) => c.column.name),
@@ -390,6 +390,11 @@ export function confirmMissingnessPrivately(
       ? `${confirmed.length} confirmed; kept as the fewest rules with their effect (a rule between groups only where the released missing counts allow it): ${rules.length ? rules.map(describeRule).join('; ') : 'none'}.`
       : 'none confirmed.');
   return { confirmation: { tested, releases, rho: releases.reduce((sum, r) => sum + r.rho, 0), who, z: CONFIRM_LIMITS.z, note }, rules };
+}
+
+/** A missingness rule's parent and column, as one key. */
+function pairKey(rule: Pick<MissingWhenRule, 'parent' | 'column'>): string {
+  return `${rule.parent}\u0000${rule.column}`;
 }
 
 /**

@@ -265,9 +265,10 @@ export async function completeFromModel(
   const rewritten = new Set([...offsets.map((o) => o.column), ...derived.map((i) => (rules[i] as { column: string }).column)]);
   // A declared rule's column is never set by a rule read off the model, kept or not.
   const set = new Set([...mappings.map((m) => (rules[m.rule] as DeterminesRule).to), ...rules.flatMap((r) => (r.kind === 'determines' && r.source === 'declared' ? [r.to] : []))]);
-  const blanked = new Set([...missingness.map((i) => (rules[i] as { column: string }).column), ...confirmed.flatMap((r) => (r.kind === 'missingWhen' ? [r.column] : []))]);
+  const confirmedBlanks = confirmed.flatMap((r) => (r.kind === 'missingWhen' ? [r.column] : []));
+  const blanked = new Set([...missingness.map((i) => (rules[i] as { column: string }).column), ...confirmedBlanks]);
   // A column the confirmed rules blank is set by no rule read off the model: its blanks would break it.
-  for (const rule of confirmed) if (rule.kind === 'missingWhen') set.add(rule.column);
+  for (const column of confirmedBlanks) set.add(column);
   const known = new Set([...rules, ...confirmed].map(describeRule));
   // The measured pairs first: their counts tell a rule from the model's spread of noise.
   const fromCounts = rulesFromMeasurements(schema, measured, (c) => rewritten.has(c), unreleased);
