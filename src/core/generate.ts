@@ -14,6 +14,7 @@ import type { GenerateOptions, GenerateResult } from './pipeline/types';
 import { write } from './pipeline/write';
 import { entityNote, exactEntities, readEntities, trainingEntities } from './pipeline/entities';
 import { rulesBudget } from './privacy/rule-confirmation';
+import { combineLater } from './rules/plan';
 
 export type { GenerateOptions, GenerateResult, MetadataCard, OutputPaths } from './pipeline/types';
 export type { GeneratePhase, GeneratorName, PrivacyRequest, ReleasedEpoch } from './generators/types';
@@ -64,7 +65,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
           [...(loaded.split.countRelease ? [loaded.split.countRelease] : []), ...planned.plan.releases],
           settled.pairs,
           entities,
-          // Missingness rules are tested once the histograms show which columns hold missing values.
+          // Missingness and determines rules are confirmed once the histograms are released.
           planned.plan.establishFromModel ? { eligible: (column) => planned.plan.layer.leavesAsDrawn(column.name) } : undefined,
         )
       : exactRelease({ ...learning, generator, options });
@@ -73,13 +74,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   });
 
   if (release.private) notes.push(...releaseNotes(release.stats));
-  const missingness = release.private ? release.missingness : undefined;
-  if (missingness) notes.push(missingness.confirmation.note);
+  const afterHistograms = release.private ? release.afterHistograms : [];
+  for (const confirmation of afterHistograms) notes.push(confirmation.confirmation.note);
   const entityModel = entities ? (release.private ? release.entities?.state : exactEntities(entities, schema, loaded.table)) : undefined;
   if (release.private && release.entities) notes.push(release.entities.note);
 
   try {
-    const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random, fitted.measuredPairs, missingness);
+    const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random, fitted.measuredPairs, combineLater(afterHistograms));
     const rows = options.rows ?? (privacy ? (fitted.estimatedRows ?? fitted.noisyRowCount!) : schema.rowCount);
     const sampled = await sample(
       { generator: fitted.generator, transformer, outputSchema: rules.outputSchema, layer: rules.layer, rows, staged, file: outputs.csv, neutraliseFormulas: options.neutraliseFormulas, signal: options.signal,

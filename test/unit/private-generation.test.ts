@@ -223,9 +223,10 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     // 1,200 training rows: the tVAE run points to the pgm generator.
     assert.equal(messages.some((m) => /--generator pgm/.test(m)), generator === 'tvae');
     // Both spend the budget: DP-SGD's noise and the histograms-only rho are calibrated to it. The
-    // marginals generator keeps 3 % of it aside for missingness rules, tested after its histograms,
-    // and this file has no missing values: that share is unspent.
-    assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > (generator === 'tvae' ? 0.99 : 0.98), `epsilon ${card.privacy.epsilon}`);
+    // marginals generator keeps 6 % of it aside for missingness and determines rules, confirmed
+    // after its histograms, and this file of 1,200 training rows has no missing values and is too
+    // small for the determines rules at ε 1: those shares are unspent.
+    assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > (generator === 'tvae' ? 0.99 : 0.96), `epsilon ${card.privacy.epsilon}`);
     assert.ok(card.privacy.delta! <= 1 / (10 * 1200));
     assert.ok(card.privacy.budget!.preprocessing.releases.length > 0);
     assert.ok(card.privacy.notCovered!.some((n) => /schema structure/.test(n)));
@@ -294,9 +295,11 @@ test('the marginals generator keeps chosen pairs together, and only those, from 
   const file = tempFile('linked.csv', linked(3000, 5));
   const dir = tempDir();
   const runs: Record<string, Record<string, string>[]> = {};
+  // Rules turned off: found under DP, "ward determines sex" would keep Maternity female without any pair.
+  const schema = { ...(await inferSchema(file)), rules: [] };
   for (const [name, pairs] of [['independent', undefined], ['paired', [['ward', 'sex'], ['age', 'los']]]] as const) {
     const out = path.join(dir, `${name}.csv`);
-    const { card, outputs } = await generate({ input: file, out, generator: 'marginals', privacy: { epsilon: 10 }, pairs: pairs?.map((p) => [...p] as [string, string]), evaluate: false, holdoutFraction: 0 });
+    const { card, outputs } = await generate({ input: file, out, schema, generator: 'marginals', privacy: { epsilon: 10 }, pairs: pairs?.map((p) => [...p] as [string, string]), evaluate: false, holdoutFraction: 0 });
     runs[name] = csvRows(outputs.csv);
     if (name === 'paired') {
       assert.deepEqual(card.generator.parameters.pairs, [['ward', 'sex'], ['age', 'los']]);

@@ -2,9 +2,9 @@ import type { Generator } from '../generators/types';
 import type { MeasuredPair } from '../release/types';
 import type { Random, SecureRandom } from '../random';
 import { DEFAULT_OTHER_LABEL } from '../privacy/preprocess';
-import { confirmRulesPrivately, type MissingnessConfirmation } from '../privacy/rule-confirmation';
+import { confirmRulesPrivately } from '../privacy/rule-confirmation';
 import type { RuleLayer } from '../rules/layer';
-import { completeFromModel, PAIR_SAMPLE_ROWS, planRules, type RuleCardEntry, type RulePlan } from '../rules/plan';
+import { completeFromModel, PAIR_SAMPLE_ROWS, planRules, type LaterConfirmation, type RuleCardEntry, type RulePlan } from '../rules/plan';
 import type { SampleStats } from '../sampler';
 import type { Rule, Schema } from '../schema/types';
 import type { Table } from '../table';
@@ -67,23 +67,24 @@ export async function confirmChecks(
   random: Random,
   /** DP: the pairs the generator measured with noise, which rules are read off too. */
   measured?: readonly MeasuredPair[],
-  /** DP: missingness rules confirmed through the ledger after the histograms. */
-  missingness?: MissingnessConfirmation,
+  /** DP: rules confirmed through the ledger after the histograms (missingness, determines between discrete columns). */
+  later?: LaterConfirmation,
 ): Promise<RulesConfirmed> {
   let layer = planned.plan.layer;
   const outputSchema = layer.outputSchema(learnedSchema, schema);
   let established: Rule[] = [];
   let fromCounts: string[] = [];
+  let superseded: string[] = [];
   const establish = planned.plan.establishFromModel;
   if (layer.pendingPairs.length || establish) {
     const presample = await generator.open(PAIR_SAMPLE_ROWS);
     try {
-      ({ layer, established, fromCounts } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish, DEFAULT_OTHER_LABEL, establish ? measured : undefined, missingness && planned.plan.missingnessKept(missingness)));
+      ({ layer, established, fromCounts, superseded } = await completeFromModel(layer, presample, transformer, outputSchema, random.nextUint32(), establish, DEFAULT_OTHER_LABEL, establish ? measured : undefined, later && planned.plan.laterKept(later)));
     } finally {
       await presample.close();
     }
   }
-  return { layer, outputSchema, ...planned.plan.report(layer, established, fromCounts, missingness) };
+  return { layer, outputSchema, ...planned.plan.report(layer, established, fromCounts, later, superseded) };
 }
 
 /** The card's count of rows drawn again, when any were. */

@@ -6,7 +6,9 @@ import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount, SMALL_FILE_MARGIN } from '../privacy/preprocess';
 import { percentForPeople } from '../percent';
-import { confirmMissingnessPrivately, MISSINGNESS_BUDGET_SHARE, RULES_RELEASE_COLUMN, type MissingnessConfirmation } from '../privacy/rule-confirmation';
+import { confirmDeterminesPrivately, confirmMissingnessPrivately, DETERMINES_BUDGET_SHARE, MISSINGNESS_BUDGET_SHARE, RULES_RELEASE_COLUMN } from '../privacy/rule-confirmation';
+import { RULE_PAIRS_RELEASE_COLUMN } from '../privacy/rule-pairs';
+import type { LaterConfirmation } from '../rules/plan';
 import { bindUnits } from '../privacy/units';
 import { Random } from '../random';
 import type { BoundedUnits, NumericHistogram, PrivacyUnitStatement, PrivateStatistics, ReleaseEntry } from '../release/types';
@@ -60,9 +62,13 @@ export function privateRelease(
   spent: ReleaseEntry[],
   pairs: [number, number][],
   entityInput?: EntityInput,
-  /** Test missingness rules once the histograms show which columns hold missing values (rules not turned off); `eligible`: columns the rule layer leaves as they are. */
-  missingness?: { eligible: (column: ColumnSchema) => boolean },
-): PrivateRelease & { missingness?: MissingnessConfirmation } {
+  /**
+   * Rules found under DP (not turned off): once the histograms are released, test missingness rules
+   * between the columns they show missing values in, then determines rules between discrete
+   * columns; `eligible`: columns the rule layer leaves as they are.
+   */
+  later?: { eligible: (column: ColumnSchema) => boolean },
+): PrivateRelease & { afterHistograms: LaterConfirmation[] } {
   const { request, plan } = privacy;
   const accountant = request.accountant ?? 'pld';
   // The sampling rate is part of every private request: checked before anything is released.
@@ -73,11 +79,12 @@ export function privateRelease(
   // The split's noisy count and the rules' counts (if any) came out of the preprocessing budget.
   const countRho = spent.reduce((sum, r) => sum + r.rho, 0);
   let rhoHistograms = budget.preprocessing - countRho;
-  // The missingness rules are tested after the histograms: out of the model's share where the
-  // generator takes what the target leaves, else kept aside from the histograms' (unspent when no
-  // column shows missing values).
-  const rhoMissingness = missingness ? plan.rhoTarget * MISSINGNESS_BUDGET_SHARE : 0;
-  if (!generator.modelTakesRest) rhoHistograms -= rhoMissingness;
+  // The missingness and determines rules are confirmed after the histograms: out of the model's
+  // share where the generator takes what the target leaves, else kept aside from the histograms'
+  // (unspent when no column shows missing values, or no pair of discrete columns qualifies).
+  const rhoMissingness = later ? plan.rhoTarget * MISSINGNESS_BUDGET_SHARE : 0;
+  const rhoDetermines = later ? plan.rhoTarget * DETERMINES_BUDGET_SHARE : 0;
+  if (!generator.modelTakesRest) rhoHistograms -= rhoMissingness + rhoDetermines;
   // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
   // then has sensitivity k, and DP-SGD samples people.
   const unitName = unitColumn(schema);
@@ -118,13 +125,29 @@ export function privateRelease(
     fineDetail,
     file: path.basename(options.input),
   });
-  const confirmedMissingness = missingness && confirmMissingnessPrivately(schema, units?.table ?? table, released.histograms, { rho: rhoMissingness, random: noise, eligible: missingness.eligible, rows: released.releasedRowCount });
+  const trainingRows = units?.table ?? table;
+  const missingness = later && confirmMissingnessPrivately(schema, trainingRows, released.histograms, { rho: rhoMissingness, random: noise, eligible: later.eligible, rows: released.releasedRowCount });
+  const determines =
+    later &&
+    confirmDeterminesPrivately(schema, trainingRows, released.histograms, {
+      rho: rhoDetermines,
+      random: noise,
+      eligible: later.eligible,
+      rows: released.releasedRowCount,
+      otherLabel: DEFAULT_OTHER_LABEL,
+      maxRowsPerUnit: units?.maxRowsPerUnit,
+      taken: new Set((missingness?.rules ?? []).map((r) => r.column)),
+    });
+  const afterHistograms = [missingness, determines].filter((c) => c !== undefined);
   // The split's count, the rules' counts, the rows-per-person and entity releases are part of preprocessing's budget and ledger.
   const extra = [...spent, ...(units?.releases ?? []), ...(entities?.releases ?? [])];
-  const later = confirmedMissingness?.confirmation;
   const stats: PrivateStatistics =
-    extra.length || later
-      ? { ...released, rho: released.rho + countRho + (units?.rho ?? 0) + (entities?.rho ?? 0) + (later?.rho ?? 0), releases: [...extra, ...released.releases, ...(later?.releases ?? [])] }
+    extra.length || afterHistograms.length
+      ? {
+          ...released,
+          rho: released.rho + countRho + (units?.rho ?? 0) + (entities?.rho ?? 0) + afterHistograms.reduce((sum, c) => sum + c.confirmation.rho, 0),
+          releases: [...extra, ...released.releases, ...afterHistograms.flatMap((c) => c.confirmation.releases)],
+        }
       : released;
   const unit: PrivacyUnitStatement = units
     ? {
@@ -187,7 +210,7 @@ export function privateRelease(
     transformer,
     guarantee,
     common,
-    ...(confirmedMissingness ? { missingness: confirmedMissingness } : {}),
+    afterHistograms,
   };
 }
 
@@ -195,11 +218,13 @@ export function privateRelease(
  * What preprocessing released, in the guarantee's words, read off its ledger so that no kind of
  * release goes unnamed: the row counts (the run's, and the one setting --max-training-rows' rate),
  * the columns' statistics (histograms, value counts, rows per person, entities' shapes) and, when
- * rules were tested, the counts of rows breaking candidate rules.
+ * rules were tested, the counts of rows breaking candidate rules, and the joint histograms measured
+ * to read rules off.
  */
 function preprocessingWords(releases: readonly ReleaseEntry[]): string {
   const parts = ['noisy row counts', 'column statistics (histograms and counts of values)'];
   if (releases.some((r) => r.column === RULES_RELEASE_COLUMN)) parts.push('counts of rows breaking candidate rules (to confirm them)');
+  if (releases.some((r) => r.column === RULE_PAIRS_RELEASE_COLUMN)) parts.push('joint histograms of pairs of discrete columns (to read rules off)');
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}, released with the Gaussian mechanism`;
 }
 

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { generate } from '../../src/core/generate';
+import { countBroken } from '../../src/core/rules/check';
+import { Random } from '../../src/core/random';
+import { inferSchema } from '../../src/core/schema/infer';
+import type { Rule } from '../../src/core/schema/types';
+import { loadTable } from '../../src/core/table';
+import { RULE_PAIRS_RELEASE_COLUMN } from '../../src/core/privacy/rule-pairs';
+import { RULES_RELEASE_COLUMN } from '../../src/core/privacy/rule-confirmation';
+import { tempDir, tempFile } from '../helpers/files';
+
+/**
+ * Admissions as support2 records them: every patient whose follow-up ended within two months died
+ * (`follow_up` "<2 months" → `died` 1, a third of rows); the other levels die or not at random;
+ * `ward` and `sex` are unrelated to both; `los` is a number (not paired).
+ */
+function admissionsCsv(rows: number, seed = 5): string {
+  const random = new Random(seed);
+  const lines = ['sex,ward,follow_up,died,los'];
+  const followUps = ['<2 months', '2-6 months', 'over 6 months', 'lost'];
+  for (let i = 0; i < rows; i++) {
+    const followUp = random.next() < 0.35 ? followUps[0] : followUps[1 + random.int(3)];
+    const died = followUp === '<2 months' || random.next() < 0.4 ? 1 : 0;
+    lines.push([random.next() < 0.5 ? 'F' : 'M', `W${1 + random.int(6)}`, followUp, died, (1 + random.next() * 30).toFixed(1)].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const rule: Rule = { kind: 'determines', from: 'follow_up', to: 'died', when: ['<2 months'], source: 'inferred', enforce: true };
+
+async function run(generator: 'marginals' | 'pgm', rules?: Rule[]) {
+  const file = tempFile('admissions.csv', admissionsCsv(4000));
+  const schema = await inferSchema(file);
+  const result = await generate({ input: file, out: path.join(tempDir(), 's.csv'), generator, schema: { ...schema, rules }, privacy: { epsilon: 3 }, holdoutFraction: 0.2, evaluate: false });
+  return { ...result, schema };
+}
+
+test('under DP, a rule between discrete columns that the generator measured no pair for is read off noisy joint histograms, confirmed by a count of its breaking rows, and kept in every synthetic row', async () => {
+  // The marginals generator measures no pair of columns: without these releases no rule between
+  // two columns could be read, and a third of the rows with "<2 months" would say alive.
+  const { card, outputs, schema } = await run('marginals');
+  const entry = card.rules.find((r) => r.rule === 'follow_up determines died (when follow_up is "<2 months")');
+  assert.ok(entry, JSON.stringify(card.rules.map((r) => [r.rule, r.establishment])));
+  assert.equal(entry.establishment, 'confirmed privately');
+  assert.match(entry.established, /^confirmed privately, read off the noisy joint histogram of its column pair, then counted: about \d+ rows break it by a noisy count \(noise σ \d+\.\d\), consistent with none/);
+  assert.match(entry.kept, /dependent column set from its determinant/);
+  // Unrelated columns fix nothing.
+  assert.ok(!card.rules.some((r) => /ward|sex/.test(r.rule) && r.enforce && r.establishment !== 'not used'), JSON.stringify(card.rules.map((r) => r.rule)));
+  const synthetic = await loadTable(outputs.csv, schema);
+  assert.equal(countBroken(schema, rule, synthetic).broken, 0);
+  // The other levels still die or not: the rule binds one level only.
+  const died = synthetic.columns[schema.columns.findIndex((c) => c.name === 'died')] as { codes: Int32Array; levels: string[] };
+  const alive = died.codes.filter((c) => died.levels[c] === '0').length / synthetic.rowCount;
+  assert.ok(alive > 0.25 && alive < 0.5, `${alive} alive`);
+  // The histograms of the six pairs of the four discrete columns (los is a number), then the
+  // counts: both in the ledger and named in the guarantee; ε within the target (marginals keeps
+  // the share aside from its histograms).
+  const releases = card.privacy.budget!.preprocessing.releases;
+  const pairs = releases.filter((r) => r.column === RULE_PAIRS_RELEASE_COLUMN);
+  assert.equal(pairs.length, 1);
+  assert.match(pairs[0].what, /^joint histograms of 6 pairs of discrete columns \(sex, ward, follow_up, died\)/);
+  assert.equal(releases.filter((r) => r.column === RULES_RELEASE_COLUMN && /read off those joint histograms/.test(r.what)).length, 1);
+  assert.match(card.privacy.statement, /joint histograms of pairs of discrete columns \(to read rules off\)/);
+  assert.ok(card.privacy.epsilon! <= 3 + 1e-9 && card.privacy.epsilon! > 2.85, `${card.privacy.epsilon}`);
+  assert.ok(card.notes.some((n) => /^Joint histograms of 6 pairs of 4 discrete columns were released .* tested privately/.test(n)), JSON.stringify(card.notes));
+});
+
+test('pgm takes the rule pairs out of its own share and spends the whole budget; with rules turned off nothing is measured for them', async () => {
+  const found = await run('pgm');
+  assert.equal(found.card.privacy.budget!.preprocessing.releases.filter((r) => r.column === RULE_PAIRS_RELEASE_COLUMN).length, 1);
+  assert.ok(found.card.privacy.epsilon! > 2.99 && found.card.privacy.epsilon! <= 3 + 1e-9, `${found.card.privacy.epsilon}`);
+  const off = await run('pgm', []);
+  assert.equal(off.card.privacy.budget!.preprocessing.releases.filter((r) => r.column === RULE_PAIRS_RELEASE_COLUMN).length, 0);
+  assert.doesNotMatch(off.card.privacy.statement, /joint histograms of pairs of discrete columns/);
+  assert.ok(off.card.privacy.epsilon! > 2.99 && off.card.privacy.epsilon! <= 3 + 1e-9, `${off.card.privacy.epsilon}`);
+});
+
+test('a file too small for any rule to show spends nothing on rule pairs', async () => {
+  const file = tempFile('small.csv', admissionsCsv(300));
+  const { card } = await generate({ input: file, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, holdoutFraction: 0.2, evaluate: false });
+  assert.equal(card.privacy.budget!.preprocessing.releases.filter((r) => r.column === RULE_PAIRS_RELEASE_COLUMN).length, 0);
+});
