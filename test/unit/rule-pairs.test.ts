@@ -82,3 +82,36 @@ test('a file too small for any rule to show spends nothing on rule pairs', async
   const { card } = await generate({ input: file, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, holdoutFraction: 0.2, evaluate: false });
   assert.equal(card.privacy.budget!.preprocessing.releases.filter((r) => r.column === RULE_PAIRS_RELEASE_COLUMN).length, 0);
 });
+
+test('where the generator measured the pair itself, its own counts decide: pgm reads the rule off them and the later one gives way', async () => {
+  const { card, outputs, schema } = await run('pgm');
+  const entry = card.rules.find((r) => r.rule === 'follow_up determines died (when follow_up is "<2 months")');
+  assert.ok(entry, JSON.stringify(card.rules.map((r) => [r.rule, r.establishment])));
+  const measured = card.privacy.budget!.model!.releases.some((r) => /follow_up/.test(r.column) && /died/.test(r.column));
+  // pgm measures follow_up with died (its hub is died, the last column of two to four values):
+  // the rule is read off that pair, though the joint histograms confirmed it too (the note says so).
+  assert.ok(measured, JSON.stringify(card.privacy.budget!.model!.releases.map((r) => r.column)));
+  assert.equal(entry.establishment, 'read off the released model');
+  assert.ok(card.notes.some((n) => /1 kept \(one rule sets each column\): follow_up determines died/.test(n)), JSON.stringify(card.notes));
+  assert.equal(countBroken(schema, rule, await loadTable(outputs.csv, schema)).broken, 0);
+});
+
+test('with a privacy unit the joint histograms carry k times the noise, and the counts are of people', async () => {
+  // Three admissions a person; more rows, so that the rule still shows under three times the noise.
+  const rows = admissionsCsv(12000).trim().split('\n');
+  const csv = ['subject_id,' + rows[0], ...rows.slice(1).map((line, i) => `${1000 + Math.floor(i / 3)},${line}`)].join('\n') + '\n';
+  const file = tempFile('people.csv', csv);
+  const { card, outputs } = await generate({ input: file, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, maxRowsPerUnit: 3, holdoutFraction: 0.2, evaluate: false });
+  assert.equal((card.privacy.unit as { maxRowsPerUnit: number }).maxRowsPerUnit, 3);
+  const entry = card.rules.find((r) => r.rule === 'follow_up determines died (when follow_up is "<2 months")');
+  assert.match(entry?.established ?? '', /^confirmed privately, read off the noisy joint histogram of its column pair, then counted: about \d+ people break it/);
+  const schema = await inferSchema(file);
+  assert.equal(countBroken(schema, rule, await loadTable(outputs.csv, schema)).broken, 0);
+  const releases = card.privacy.budget!.preprocessing.releases;
+  const pairs = releases.find((r) => r.column === RULE_PAIRS_RELEASE_COLUMN);
+  assert.ok(pairs, JSON.stringify(releases.map((r) => r.column)));
+  // Six pairs of the four discrete columns, each at ρ / 6, with up to 3 rows of one person in a cell.
+  assert.ok(Math.abs(pairs.sigma! - 3 * Math.sqrt(6 / (2 * pairs.rho))) < 1e-9, `${pairs.sigma} ${pairs.rho}`);
+  assert.ok(releases.some((r) => r.column === RULES_RELEASE_COLUMN && /^weighted counts of people breaking each of \d+ candidate rules? read off those joint histograms/.test(r.what)), JSON.stringify(releases.map((r) => r.what)));
+  assert.match(card.privacy.statement, /protects each person identified by subject_id/);
+});

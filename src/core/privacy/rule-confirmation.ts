@@ -476,7 +476,7 @@ export function confirmDeterminesPrivately(
   return outcome(
     tested,
     kept,
-    `${pairsWords}; ${candidates.length} candidate rules fixing one column's value from another's were read off them and tested privately (noisy counts of breaking ${who}, in the ledger): ` +
+    `${pairsWords}; ${candidates.length} candidate rule${candidates.length === 1 ? '' : 's'} fixing one column's value from another's ${candidates.length === 1 ? 'was' : 'were'} read off them and tested privately (noisy counts of breaking ${who}, in the ledger): ` +
       (kept.length ? `${confirmedCount} confirmed, ${kept.length} kept (one rule sets each column): ${kept.map(describeRule).join('; ')}.` : 'none confirmed.'),
   );
 }
