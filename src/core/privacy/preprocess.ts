@@ -289,7 +289,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
         } else {
           releases.push({ column: column.name, what: 'the same histogram again, averaged with it', rho: rhoEach, sigma });
           const averaged = averageCounts(first, second);
-          histogram = cleanValueHistogram(tails ? withGridCounts(averaged, octaves.grid, sigma / Math.SQRT2, sigma) : averaged, sigma / Math.SQRT2, tails);
+          histogram = cleanValueHistogram(tails ? withGridCounts(averaged, octaves.grid, sigma / Math.SQRT2, sigma) : averaged, sigma / Math.SQRT2, tails, tails ? { noisy: octaves.grid, sigma } : undefined);
         }
       }
       if (releasesSpikes(column, options.fineDetail)) {
@@ -987,14 +987,14 @@ function averageCounts(a: NoisyValueCounts, b: NoisyValueCounts): NoisyValueCoun
   return { ...a, raw: a.raw.map((c, i) => (c + b.raw[i]) / 2), zero: (a.zero + b.zero) / 2, missing: (a.missing + b.missing) / 2, total: (a.total + b.total) / 2 };
 }
 
-function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails = false): NumericHistogram {
+function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails = false, grid?: { noisy: readonly number[]; sigma: number }): NumericHistogram {
   const { min, max, edges, integerBins, integerValues } = counts;
   return {
     type: 'numeric',
     edges,
     integerBins,
     integerValues,
-    counts: cleanHistogram(counts.raw, sigma, keepTails, counts.binSigmas),
+    counts: cleanHistogram(counts.raw, sigma, keepTails, counts.binSigmas, grid && integerBins ? (range, core) => tailsTheGridAllows(counts, sigma, grid, range, core) : undefined),
     zero: floorNoisyCount(counts.zero, sigma),
     missing: floorNoisyCount(counts.missing, sigma),
     min,
@@ -1013,7 +1013,14 @@ function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails 
  * bin by bin over gaps of at most TAIL_GAP bins while bins clear the floor: a real tail thins out
  * gradually, an isolated noise bin is left out.
  */
-export function cleanHistogram(raw: readonly number[], sigma: number, keepTails = false, binSigmas?: readonly number[]): number[] {
+export function cleanHistogram(
+  raw: readonly number[],
+  sigma: number,
+  keepTails = false,
+  binSigmas?: readonly number[],
+  /** Narrows the range tailRange kept, given the core (tailsTheGridAllows). */
+  limitTails?: (range: [number, number], core: [number, number]) => [number, number],
+): number[] {
   const floor = FLOOR_SIGMAS * sigma;
   // With tails kept, a core as strict as the bounds grid's, without the floor's reach: tailRange
   // then extends it with a known chance of error. The 5 % core and the reach (three empty bins at
@@ -1022,13 +1029,62 @@ export function cleanHistogram(raw: readonly number[], sigma: number, keepTails 
   const range = occupiedRange(raw, sigma, keepTails ? BOUNDS_FALSE_OCCUPANCY : CORE_FALSE_OCCUPANCY, binSigmas, !keepTails);
   if (!range) return raw.map((c) => (c < floor ? 0 : c));
   if (keepTails) {
-    const { range: [lo, hi], fitted } = tailRange(raw, sigma, range, binSigmas);
+    const tails = tailRange(raw, sigma, range, binSigmas);
+    const [lo, hi] = limitTails ? limitTails(tails.range, range) : tails.range;
+    const fitted = tails.fitted;
     // Within the range a thin bin keeps its (non-negative) count: the model groups bins into
     // cells, over which the noise averages out, where zeroing thin bins would take their rows away.
     return raw.map((c, i) => (i < lo || i > hi ? 0 : i >= range[0] && i <= range[1] ? Math.max(c, 0) : fitted[i]));
   }
   const [lo, hi] = range;
   return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
+}
+
+/** Noise deviations by which a whole octave of a tail must stand above none, the two releases combined (tailsTheGridAllows). */
+const GRID_TAIL_Z = 2;
+
+/**
+ * The range of a whole-number histogram's tails, less the octaves beyond its core that the bounds
+ * grid does not show held. tailRange keeps a run of thin bins when their pooled count stands above
+ * its noise, and noise alone does so with chance TAIL_FALSE_EXTENSION a side: 5 % of runs on
+ * adult's first 2,000 rows wrote ages 11-16 (the real ones start at 17), each of the run's bins at
+ * the pooled mean. The grid counted each octave once more, independently: an octave whose every
+ * value lies beyond the core (ages 8-15) is kept only when its value bins' sum and its grid count,
+ * weighted by the inverse of their noise, stand GRID_TAIL_Z deviations above none; from the
+ * outside in, each octave failing it is cut, up to the first that passes. Octaves of one value (0,
+ * and 1 in [1, 2)) are left as they are: withGridCounts has combined them already. Post-processing
+ * of released counts only.
+ */
+function tailsTheGridAllows(counts: NoisyValueCounts, sigma: number, grid: { noisy: readonly number[]; sigma: number }, range: [number, number], core: [number, number]): [number, number] {
+  const first = counts.edges[0];
+  const bins = counts.raw.length;
+  /** The octave holding bin k's value, as bins [from, to], when whole, of at least two values, and above 0. */
+  const octaveOf = (k: number): { from: number; to: number; grid: number } | undefined => {
+    const value = first + k;
+    if (value < 1) return undefined;
+    const g = gridBin(value);
+    const [a, b] = gridEdges(g);
+    const from = Math.ceil(a) - first;
+    const to = Math.ceil(b) - 1 - first;
+    if (to - from < 1 || from < 0 || to >= bins) return undefined;
+    return { from, to, grid: g };
+  };
+  const supported = (o: { from: number; to: number; grid: number }): boolean => {
+    let sum = 0;
+    let variance = 0;
+    for (let k = o.from; k <= o.to; k++) {
+      sum += counts.raw[k];
+      variance += (counts.binSigmas?.[k] ?? sigma) ** 2;
+    }
+    const gridVariance = grid.sigma * grid.sigma;
+    const precision = 1 / variance + 1 / gridVariance;
+    const combined = (sum / variance + grid.noisy[o.grid] / gridVariance) / precision;
+    return combined >= GRID_TAIL_Z / Math.sqrt(precision);
+  };
+  let [lo, hi] = range;
+  for (let o = octaveOf(lo); o && lo < core[0] && o.to < core[0] && !supported(o); o = octaveOf(lo)) lo = o.to + 1;
+  for (let o = octaveOf(hi); o && hi > core[1] && o.from > core[1] && !supported(o); o = octaveOf(hi)) hi = o.from - 1;
+  return [Math.min(lo, core[0]), Math.max(hi, core[1])];
 }
 
 /**
