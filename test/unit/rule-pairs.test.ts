@@ -60,7 +60,7 @@ test('under DP, a rule between discrete columns that the generator measured no p
   const releases = card.privacy.budget!.preprocessing.releases;
   const pairs = releases.filter((r) => r.column === RULE_PAIRS_RELEASE_COLUMN);
   assert.equal(pairs.length, 1);
-  assert.match(pairs[0].what, /^joint histograms of 6 pairs of discrete columns \(sex, ward, follow_up, died\)/);
+  assert.match(pairs[0].what, /^joint histograms of 6 pairs of discrete columns \(sex, ward, follow_up, died: the pairs the released histograms show could reveal a rule at this noise\)/);
   assert.equal(releases.filter((r) => r.column === RULES_RELEASE_COLUMN && /read off those joint histograms/.test(r.what)).length, 1);
   assert.match(card.privacy.statement, /joint histograms of pairs of discrete columns \(to read rules off\)/);
   assert.ok(card.privacy.epsilon! <= 3 + 1e-9 && card.privacy.epsilon! > 2.85, `${card.privacy.epsilon}`);
@@ -114,4 +114,22 @@ test('with a privacy unit the joint histograms carry k times the noise, and the 
   assert.ok(Math.abs(pairs.sigma! - 3 * Math.sqrt(6 / (2 * pairs.rho))) < 1e-9, `${pairs.sigma} ${pairs.rho}`);
   assert.ok(releases.some((r) => r.column === RULES_RELEASE_COLUMN && /^weighted counts of people breaking each of \d+ candidate rules? read off those joint histograms/.test(r.what)), JSON.stringify(releases.map((r) => r.what)));
   assert.match(card.privacy.statement, /protects each person identified by subject_id/);
+});
+
+test('only the pairs whose released histograms could show a rule at the noise they set are measured, so the noise stays low', async () => {
+  // Beside the admissions, ten rare flags (1 % yes): a rule between two of them, or from one
+  // to follow_up, would be broken by chance in too few rows to tell it from its noise.
+  const random = new Random(11);
+  const [header, ...lines] = admissionsCsv(4000).trim().split('\n');
+  const flags = Array.from({ length: 10 }, (_, i) => `flag${i}`);
+  const csv = [`${header},${flags.join(',')}`, ...lines.map((line) => `${line},${flags.map(() => (random.next() < 0.01 ? 'Yes' : 'No')).join(',')}`)].join('\n') + '\n';
+  const file = tempFile('flags.csv', csv);
+  const { card, outputs } = await generate({ input: file, out: path.join(tempDir(), 's.csv'), generator: 'marginals', privacy: { epsilon: 3 }, holdoutFraction: 0.2, evaluate: false });
+  const pairs = card.privacy.budget!.preprocessing.releases.find((r) => r.column === RULE_PAIRS_RELEASE_COLUMN)!;
+  const measured = Number(/^joint histograms of (\d+) pairs?/.exec(pairs.what)![1]);
+  // 14 discrete columns make 91 pairs; the flags' 45 pairs among themselves are left out.
+  assert.ok(measured <= 91 - 45, `${measured} pairs measured`);
+  assert.ok(Math.abs(pairs.sigma! - Math.sqrt(measured / (2 * pairs.rho))) < 1e-9);
+  const schema = await inferSchema(file);
+  assert.equal(countBroken(schema, rule, await loadTable(outputs.csv, schema)).broken, 0);
 });

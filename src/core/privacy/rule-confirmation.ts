@@ -411,11 +411,12 @@ const DETERMINES_PAIRS_SHARE = 0.6;
  * for the information they carry. support2's rule above (3,123 rows, none breaking it) lay off
  * pgm's tree, was never read, and 0.5-3.6 % of synthetic rows broke it.
  *
- * Two releases: joint histograms of every pair of the first discrete columns (rule-pairs.ts),
+ * Two releases: joint histograms of the pairs of discrete columns whose released histograms
+ * could show a rule at the noise their number sets (rule-pairs.ts),
  * and, for the rules read off them (rules/from-measurements.ts: a value's rows all in one value
  * of the other column, where unrelated columns would put many outside), a batch of weighted
- * counts of the units breaking each (as confirmRulesPrivately's). The histograms' noise (σ 60-100
- * a cell with 45-120 pairs at ε 3) cannot tell a rule from one broken by a hundred rows: read off
+ * counts of the units breaking each (as confirmRulesPrivately's). The histograms' noise (σ 30-100
+ * a cell with 6-64 pairs at ε 3) cannot tell a rule from one broken by a hundred rows: read off
  * them alone, rhc's `income` "$25-$50k" → `chfhx` 0 (129 of 1,165 real rows break it) was
  * enforced. The count, at σ about 15 at ε 3 whatever the number of candidates, can. A candidate is confirmed when its
  * count is at most z σ; of those, one rule sets each column, none sets a column declared rules or
@@ -454,7 +455,7 @@ export function confirmDeterminesPrivately(
   if (!candidates.length) return outcome([], [], `${pairsWords}; no rule fixing one column's value from another's could be read off them.`);
   const rhoCount = options.rho * (1 - DETERMINES_PAIRS_SHARE);
   const sigma = sigmaFor(rhoCount);
-  releases.push({ column: RULES_RELEASE_COLUMN, what: `weighted counts of ${who} breaking each of ${candidates.length} candidate rules read off those joint histograms`, rho: rhoCount, sigma });
+  releases.push({ column: RULES_RELEASE_COLUMN, what: `weighted counts of ${who} breaking each of ${candidates.length} candidate rule${candidates.length === 1 ? '' : 's'} read off those joint histograms`, rho: rhoCount, sigma });
   const counted = releaseBatch(unitOf(table), candidates.map(candidateGroup), breakers(schema, table, candidates), sigma, options.random);
   const tested: TestedRule[] = candidates.map((rule, k) => ({ rule, noisyBroken: counted[k], sigma, confirmed: counted[k] <= threshold(sigma), readOffPairs: true }));
   // In the order read (rules binding more rows first): one rule sets or blanks each column.

@@ -3,12 +3,19 @@
  * histograms: the first stage of confirmDeterminesPrivately (rule-confirmation.ts), which reads
  * candidate rules off them and counts the rows breaking each.
  *
- * Candidates come from the released histograms alone (public by then): the first
+ * Which pairs: from the released histograms alone (public by then), among the first
  * RULE_PAIR_LIMITS.columns modelled columns whose release is categorical (at most
- * RULE_PAIR_LIMITS.slots levels) or whole numbers, at most RULE_PAIR_LIMITS.wholeNumbers of them held,
- * with two values or more shown; every pair of them. A row falls in one cell of each pair's
- * table, so K tables at ρ/K each cost ρ together (k times the noise with k rows per person). Cells
- * are the released slots, the empty ones joined to the fullest (as pgm's domains do).
+ * RULE_PAIR_LIMITS.slots levels) or holds at most RULE_PAIR_LIMITS.wholeNumbers whole numbers, with
+ * two values or more shown. A rule can be read off a pair only where unrelated columns would
+ * break it in twice the MEASURED_RULE_Z deviations a count may hold (rules/from-measurements.ts):
+ * for some value of one column, its released rows times the share of the other column outside
+ * its commonest value, over √(the other's values − 1), at least 2 z σ. Every pair costs noise on
+ * all of them (K tables at ρ/K each cost ρ together: σ grows with √K), so the pairs are taken
+ * most readable first, as many as stay readable at the σ their number sets, at most
+ * RULE_PAIR_LIMITS.pairs. On rhc the first 16 discrete columns' 120 pairs gave σ 135 and no rule;
+ * now 64 pairs of 17 columns at σ 98, where `death` "No" → `dth30` "No" shows. k times the noise
+ * with k rows per person. Cells are the released slots, the empty ones joined to the
+ * fullest (as pgm's domains do).
  */
 import type { SecureRandom } from '../random';
 import { discreteGaussianNoise } from './discrete-gaussian';
@@ -16,23 +23,20 @@ import { slotWeights, type ColumnHistogram, type MeasuredPair, type ReleaseEntry
 import type { ColumnSchema, Schema } from '../schema/types';
 import { isModelled, type Table } from '../table';
 import { slotsOf } from './preprocess';
+import { MEASURED_RULE_Z } from '../rules/from-measurements';
 
 /** The ledger's column label of these releases. */
 export const RULE_PAIRS_RELEASE_COLUMN = '(rule pairs)';
 
 export const RULE_PAIR_LIMITS = {
-  /** Columns paired at most: K ≤ 120 pairs, so the noise of a cell grows at most √120 ≈ 11-fold. */
-  columns: 16,
+  /** Discrete columns considered at most (their pairs are scored from the release, no row read). */
+  columns: 64,
+  /** Pairs measured at most: the noise of a cell grows at most √120 ≈ 11-fold. */
+  pairs: 120,
   /** Most slots (levels and missing) of a categorical column. */
   slots: 64,
   /** Most whole numbers a column's release shows held (a level's code, a count of conditions). */
   wholeNumbers: 16,
-  /**
-   * Released rows needed, in noise deviations of a cell: a rule is read only when unrelated columns
-   * would break it in twice the 3 σ a count may hold (from-measurements.ts), so a file with fewer
-   * rows than this cannot show one and nothing is spent.
-   */
-  rowsInSigmas: 12,
 } as const;
 
 export interface RulePairs {
@@ -64,9 +68,30 @@ function cellsOf(h: ColumnHistogram): { cellOfSlot: number[]; cells: number } {
 }
 
 /**
+ * For a rule from a value of `from` to `to`, the most rows chance would put outside it (a value's
+ * released rows times `to`'s share outside its commonest value), over √(to's values − 1): the
+ * factor by which the noise of that count exceeds a cell's. Only values that could all go with
+ * one value of `to` count: no more released rows than `to`'s commonest value holds, give or take
+ * three deviations of the two counts' noise (a flag's 99 % "No" cannot fix a column that is 60 %
+ * one value). From the released histograms alone.
+ */
+function readability(from: ColumnHistogram, to: ColumnHistogram): number {
+  const fromWeights = slotWeights(from).slice(0, -1); // the missing slot fixes nothing
+  const toWeights = slotWeights(to).map((w) => Math.max(0, w));
+  const shown = toWeights.filter((w) => w > 0).length;
+  const total = toWeights.reduce((a, b) => a + b, 0);
+  if (shown < 2 || !(total > 0)) return 0;
+  const commonest = Math.max(...toWeights);
+  const room = commonest + 3 * Math.hypot(from.sigma ?? 0, to.sigma ?? 0);
+  const outside = 1 - commonest / total;
+  const largest = Math.max(0, ...fromWeights.filter((w) => w <= room));
+  return (largest * outside) / Math.sqrt(shown - 1);
+}
+
+/**
  * The pairs' joint histograms, released with the Gaussian mechanism (discrete, from the secure
- * stream); undefined, with nothing spent, when fewer than two columns qualify or the file is too
- * small for any rule to show.
+ * stream); undefined, with nothing spent, when no pair could show a rule at the noise it would
+ * take (fewer than two discrete columns, or too few rows).
  */
 export function measureRulePairs(
   schema: Schema,
@@ -77,39 +102,51 @@ export function measureRulePairs(
     random: SecureRandom;
     /** Columns the rule layer leaves as drawn (it rewrites the others). */
     eligible: (column: ColumnSchema) => boolean;
-    /** The released (noisy) row count. */
-    rows: number;
     /** The label the release gives categories it left out. */
     otherLabel: string;
     maxRowsPerUnit?: number;
   },
 ): RulePairs | undefined {
-  const columns = schema.columns
+  const discreteColumns = schema.columns
     .map((column, index) => ({ column, index, h: histograms[index] }))
     .filter(({ column, h }) => isModelled(column) && options.eligible(column) && discrete(h))
     .slice(0, RULE_PAIR_LIMITS.columns);
-  const count = (columns.length * (columns.length - 1)) / 2;
-  if (count === 0 || options.rho <= 0) return undefined;
-  const sigma = (options.maxRowsPerUnit ?? 1) * Math.sqrt(count / (2 * options.rho));
-  if (options.rows < RULE_PAIR_LIMITS.rowsInSigmas * sigma) return undefined;
-  const noise = discreteGaussianNoise(options.random, sigma);
-  const slots = columns.map(({ index, h }) => slotsOf(h!, table.columns[index], options.otherLabel));
-  const cells = columns.map(({ h }) => cellsOf(h!));
-  const pairs: MeasuredPair[] = [];
-  for (let x = 0; x < columns.length; x++) {
-    for (let y = x + 1; y < columns.length; y++) {
-      const [a, b] = [cells[x], cells[y]];
-      const counts = new Array<number>(a.cells * b.cells).fill(0);
-      const [slotsA, slotsB] = [slots[x], slots[y]];
-      for (let r = 0; r < table.rowCount; r++) counts[a.cellOfSlot[slotsA[r]] * b.cells + b.cellOfSlot[slotsB[r]]]++;
-      for (let i = 0; i < counts.length; i++) counts[i] += noise();
-      pairs.push({ columns: [columns[x].index, columns[y].index], cellOfSlot: [a.cellOfSlot, b.cellOfSlot], histograms: [columns[x].h!, columns[y].h!], counts, sigma });
+  if (discreteColumns.length < 2 || options.rho <= 0) return undefined;
+  const k = options.maxRowsPerUnit ?? 1;
+  const sigmaFor = (pairs: number): number => k * Math.sqrt(pairs / (2 * options.rho));
+  // Each pair's readability: the rows chance would put outside a rule, in units of the noise of
+  // the count that tells them (σ √(values − 1)), for its best value and direction.
+  const scored: { x: number; y: number; score: number }[] = [];
+  for (let x = 0; x < discreteColumns.length; x++) {
+    for (let y = x + 1; y < discreteColumns.length; y++) {
+      const score = Math.max(readability(discreteColumns[x].h!, discreteColumns[y].h!), readability(discreteColumns[y].h!, discreteColumns[x].h!));
+      if (score > 0) scored.push({ x, y, score });
     }
   }
-  const names = columns.map((c) => c.column.name);
+  scored.sort((p, q) => q.score - p.score);
+  let count = 0;
+  for (let n = 1; n <= Math.min(scored.length, RULE_PAIR_LIMITS.pairs); n++) if (scored[n - 1].score >= 2 * MEASURED_RULE_Z * sigmaFor(n)) count = n;
+  if (count === 0) return undefined;
+  const chosen = scored.slice(0, count);
+  const sigma = sigmaFor(count);
+  const noise = discreteGaussianNoise(options.random, sigma);
+  const used = [...new Set(chosen.flatMap((p) => [p.x, p.y]))].sort((a, b) => a - b);
+  const slots = new Map(used.map((i) => [i, slotsOf(discreteColumns[i].h!, table.columns[discreteColumns[i].index], options.otherLabel)]));
+  const cells = new Map(used.map((i) => [i, cellsOf(discreteColumns[i].h!)]));
+  const pairs: MeasuredPair[] = [];
+  // In the schema's order, whatever the order chosen.
+  for (const { x, y } of [...chosen].sort((p, q) => p.x - q.x || p.y - q.y)) {
+    const [a, b] = [cells.get(x)!, cells.get(y)!];
+    const counts = new Array<number>(a.cells * b.cells).fill(0);
+    const [slotsA, slotsB] = [slots.get(x)!, slots.get(y)!];
+    for (let r = 0; r < table.rowCount; r++) counts[a.cellOfSlot[slotsA[r]] * b.cells + b.cellOfSlot[slotsB[r]]]++;
+    for (let i = 0; i < counts.length; i++) counts[i] += noise();
+    pairs.push({ columns: [discreteColumns[x].index, discreteColumns[y].index], cellOfSlot: [a.cellOfSlot, b.cellOfSlot], histograms: [discreteColumns[x].h!, discreteColumns[y].h!], counts, sigma });
+  }
+  const names = used.map((i) => discreteColumns[i].column.name);
   const release: ReleaseEntry = {
     column: RULE_PAIRS_RELEASE_COLUMN,
-    what: `joint histograms of ${count} pairs of discrete columns (${names.join(', ')}), each cell a noisy count of rows, to read candidate rules off`,
+    what: `joint histograms of ${count} pair${count === 1 ? '' : 's'} of discrete columns (${names.join(', ')}: the pairs the released histograms show could reveal a rule at this noise), each cell a noisy count of rows, to read candidate rules off`,
     rho: options.rho,
     sigma,
   };
