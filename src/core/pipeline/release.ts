@@ -133,7 +133,6 @@ export function privateRelease(
       rho: rhoDetermines,
       random: noise,
       eligible: later.eligible,
-      rows: released.releasedRowCount,
       otherLabel: DEFAULT_OTHER_LABEL,
       maxRowsPerUnit: units?.maxRowsPerUnit,
       taken: new Set((missingness?.rules ?? []).map((r) => r.column)),

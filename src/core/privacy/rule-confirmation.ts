@@ -57,7 +57,7 @@ import type { ArithmeticRule, ColumnSchema, DeterminesRule, MissingWhenRule, Ord
 import { isModelled, type Table } from '../table';
 import { describeRule, ruleTest, unitClass } from '../rules/check';
 import { holdsWholeNumberCodes, MISSING_SHARE, normalQuantile } from './preprocess';
-import { measureRulePairs } from './rule-pairs';
+import { measureRulePairs, type RulePairsOptions } from './rule-pairs';
 import { rulesFromMeasurements } from '../rules/from-measurements';
 import type { LaterConfirmation, PrivateConfirmation, TestedRule } from '../rules/plan';
 
@@ -418,25 +418,16 @@ const DETERMINES_PAIRS_SHARE = 0.6;
  * counts of the units breaking each (as confirmRulesPrivately's). The histograms' noise (σ 30-100
  * a cell with 6-64 pairs at ε 3) cannot tell a rule from one broken by a hundred rows: read off
  * them alone, rhc's `income` "$25-$50k" → `chfhx` 0 (129 of 1,165 real rows break it) was
- * enforced. The count, at σ about 15 at ε 3 whatever the number of candidates, can. A candidate is confirmed when its
- * count is at most z σ; of those, one rule sets each column, none sets a column declared rules or
+ * enforced. The count, at σ about 15 at ε 3 whatever the number of candidates, can. A candidate
+ * is confirmed when its count is at most z σ; of those, one rule sets each column, none sets a column declared rules or
  * `taken` columns (blanked by confirmed missingness rules) hold, and none closes a circle.
- * Undefined (nothing spent) when fewer than two columns qualify or the file is too small.
+ * Undefined (nothing spent) when no pair of discrete columns could show a rule at this budget.
  */
 export function confirmDeterminesPrivately(
   schema: Schema,
   table: Table,
   histograms: readonly (ColumnHistogram | undefined)[],
-  options: {
-    rho: number;
-    random: SecureRandom;
-    /** Columns the rule layer leaves as drawn. */
-    eligible: (column: ColumnSchema) => boolean;
-    /** The released (noisy) row count. */
-    rows: number;
-    /** The label the release gives categories it left out. */
-    otherLabel: string;
-    maxRowsPerUnit?: number;
+  options: RulePairsOptions & {
     /** Columns another confirmed rule already sets or blanks. */
     taken?: ReadonlySet<string>;
   },

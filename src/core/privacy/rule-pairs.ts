@@ -93,20 +93,17 @@ function readability(from: ColumnHistogram, to: ColumnHistogram): number {
  * stream); undefined, with nothing spent, when no pair could show a rule at the noise it would
  * take (fewer than two discrete columns, or too few rows).
  */
-export function measureRulePairs(
-  schema: Schema,
-  table: Table,
-  histograms: readonly (ColumnHistogram | undefined)[],
-  options: {
-    rho: number;
-    random: SecureRandom;
-    /** Columns the rule layer leaves as drawn (it rewrites the others). */
-    eligible: (column: ColumnSchema) => boolean;
-    /** The label the release gives categories it left out. */
-    otherLabel: string;
-    maxRowsPerUnit?: number;
-  },
-): RulePairs | undefined {
+export interface RulePairsOptions {
+  rho: number;
+  random: SecureRandom;
+  /** Columns the rule layer leaves as drawn (it rewrites the others). */
+  eligible: (column: ColumnSchema) => boolean;
+  /** The label the release gives categories it left out. */
+  otherLabel: string;
+  maxRowsPerUnit?: number;
+}
+
+export function measureRulePairs(schema: Schema, table: Table, histograms: readonly (ColumnHistogram | undefined)[], options: RulePairsOptions): RulePairs | undefined {
   const discreteColumns = schema.columns
     .map((column, index) => ({ column, index, h: histograms[index] }))
     .filter(({ column, h }) => isModelled(column) && options.eligible(column) && discrete(h))

@@ -283,17 +283,20 @@ export async function completeFromModel(
   layer.inverse(schema, decoded, rows);
   const unclear = noisyUnclear(schema, measured);
   if (!establish) return { layer: layer.withPairsFrom(schema, decoded, rows, unclear).withUndrawnSources(schema, decoded, rows), established: [], fromCounts: [], superseded: [] };
-  // A determines rule confirmed off the joint histograms of many pairs gives way, on a pair the
-  // generator measured itself, to what that pair's counts show: they are less noisy. adult's
-  // histograms (σ 80 a cell) showed education → education_num for 3 levels, which then set the
-  // column, and pgm's tree, which reads all 16, went unread: 1.2-1.4 % of rows broke the rule.
-  const measuredPair = new Set(measured.map((p) => p.columns.map((c) => schema.columns[c].name).sort().join('\u0000')));
-  const supersededRules = laterConfirmed.filter((r) => r.kind === 'determines' && measuredPair.has([r.from, r.to].sort().join('\u0000')));
-  const confirmed = laterConfirmed.filter((r) => !supersededRules.includes(r));
-  const superseded = supersededRules.map(describeRule);
   const { rules, offsets, derived, mappings, missingness } = layer.state;
   // Columns the layer already rewrites, sets or blanks are left as they are.
   const rewritten = new Set([...offsets.map((o) => o.column), ...derived.map((i) => (rules[i] as { column: string }).column)]);
+  // The measured pairs first: their counts tell a rule from the model's spread of noise.
+  const fromCounts = rulesFromMeasurements(schema, measured, (c) => rewritten.has(c), unreleased);
+  // A determines rule confirmed off the joint histograms of many pairs gives way, on a pair the
+  // generator measured itself, to the rule that pair's counts show: they are less noisy. adult's
+  // histograms (σ 80 a cell) showed education → education_num for 3 levels, which then set the
+  // column, and pgm's tree, which reads all 16, went unread: 1.2-1.4 % of rows broke the rule.
+  const pairOf = (r: { from: string; to: string }): string => [r.from, r.to].sort().join('\u0000');
+  const readPairs = new Set(fromCounts.flatMap((r) => (r.kind === 'determines' ? [pairOf(r)] : [])));
+  const supersededRules = laterConfirmed.filter((r) => r.kind === 'determines' && readPairs.has(pairOf(r)));
+  const confirmed = laterConfirmed.filter((r) => !supersededRules.includes(r));
+  const superseded = supersededRules.map(describeRule);
   // A declared rule's column is never set by a rule read off the model, kept or not.
   const set = new Set([...mappings.map((m) => (rules[m.rule] as DeterminesRule).to), ...rules.flatMap((r) => (r.kind === 'determines' && r.source === 'declared' ? [r.to] : []))]);
   const confirmedBlanks = confirmed.flatMap((r) => (r.kind === 'missingWhen' ? [r.column] : []));
@@ -302,8 +305,6 @@ export async function completeFromModel(
   for (const column of confirmedBlanks) set.add(column);
   for (const rule of confirmed) if (rule.kind === 'determines') set.add(rule.to);
   const known = new Set([...rules, ...confirmed].map(describeRule));
-  // The measured pairs first: their counts tell a rule from the model's spread of noise.
-  const fromCounts = rulesFromMeasurements(schema, measured, (c) => rewritten.has(c), unreleased);
   const fromPool = mineFromModel(schema, { rowCount: rows, columns: decoded, rowIndex: new Int32Array(0) }, (c) => rewritten.has(c), unreleased);
   let established = [...fromCounts, ...fromPool].filter((rule) => {
     if (known.has(describeRule(rule))) return false;
