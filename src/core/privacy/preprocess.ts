@@ -999,7 +999,7 @@ function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails 
       sigma,
       keepTails,
       counts.binSigmas,
-      grid && (integerBins ? (tails, core) => ({ ...tails, range: tailsTheGridAllows(counts, sigma, grid, tails.range, core) }) : (tails) => tailsTheGridShows(counts, sigma, grid, tails)),
+      grid && (integerBins ? (tails, core) => withTheBottomOne(counts, sigma, { ...tails, range: tailsTheGridAllows(counts, sigma, grid, tails.range, core) }) : (tails) => tailsTheGridShows(counts, sigma, grid, tails)),
     ),
     zero: floorNoisyCount(counts.zero, sigma),
     missing: floorNoisyCount(counts.missing, sigma),
@@ -1047,6 +1047,31 @@ export function cleanHistogram(
   const [lo, hi] = range;
   return raw.map((c, i) => (i >= lo && i <= hi && c >= floor ? c : 0));
 }
+
+/**
+ * A whole-number column's value 1, alone in its octave, when the kept values reach down to 2: kept
+ * when its count (the bin's and the grid's together, withGridCounts) stands BOTTOM_ONE_Z deviations
+ * above none, where a tail's test asks for about 2.3. adult's `education_num` 1 (Preschool, 41 of
+ * the training rows at ε 1, a count's noise about 21) was kept in about half the runs; without it
+ * the report bins every pair with the column over 2 to 16 against the real 1 to 16, and quality
+ * fell from 0.977 to 0.943 (pair trends 0.966 to 0.899). Simulated at that noise (the test), it is
+ * now kept in 91 % of releases (51 % before), and a column holding no 1 beneath as many 2s gets
+ * one in 18 % (2.5 % before), as rhc's `t3d30` (2 to 30 days) may: a smallest code of 1 below a
+ * run of 2s is the likelier case, as the bounds' reach down to 1 assumes (octaveBounds). At 1.5
+ * deviations: 76 % and 6.5 %. Post-processing of released counts only.
+ */
+function withTheBottomOne(counts: NoisyValueCounts, sigma: number, tails: Tails): Tails {
+  const [lo, hi] = tails.range;
+  if (lo !== 1 || counts.edges[0] !== 1) return tails;
+  const bottom = counts.raw[0];
+  if (!(bottom >= BOTTOM_ONE_Z * (counts.binSigmas?.[0] ?? sigma))) return tails;
+  const fitted = tails.fitted.slice();
+  fitted[0] = bottom;
+  return { range: [0, hi], fitted };
+}
+
+/** Deviations by which the count of a whole-number column's value 1 must stand above none (withTheBottomOne). */
+const BOTTOM_ONE_Z = 1;
 
 /** Noise deviations by which a whole octave of a tail must stand above none, the two releases combined (tailsTheGridAllows). */
 const GRID_TAIL_Z = 2;
