@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Random } from './random';
 import { calibrate } from './pipeline/calibrate';
-import { confirmChecks, planChecks } from './pipeline/check';
+import { confirmChecks, planChecks, supersededNote } from './pipeline/check';
 import { evaluate } from './pipeline/evaluate';
 import { fit } from './pipeline/fit';
 import { read } from './pipeline/read';
@@ -81,6 +81,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   try {
     const rules = await confirmChecks(planned, schema, release.schema, fitted.generator, transformer, random, fitted.measuredPairs, combineLater(afterHistograms));
+    if (rules.superseded.length) notes.push(supersededNote(rules.superseded));
     const rows = options.rows ?? (privacy ? (fitted.estimatedRows ?? fitted.noisyRowCount!) : schema.rowCount);
     const sampled = await sample(
       { generator: fitted.generator, transformer, outputSchema: rules.outputSchema, layer: rules.layer, rows, staged, file: outputs.csv, neutraliseFormulas: options.neutraliseFormulas, signal: options.signal,

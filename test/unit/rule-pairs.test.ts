@@ -54,17 +54,18 @@ test('under DP, a rule between discrete columns that the generator measured no p
   const died = synthetic.columns[schema.columns.findIndex((c) => c.name === 'died')] as { codes: Int32Array; levels: string[] };
   const alive = died.codes.filter((c) => died.levels[c] === '0').length / synthetic.rowCount;
   assert.ok(alive > 0.25 && alive < 0.5, `${alive} alive`);
-  // The histograms of the six pairs of the four discrete columns (los is a number), then the
-  // counts: both in the ledger and named in the guarantee; ε within the target (marginals keeps
-  // the share aside from its histograms).
+  // The histograms of the pairs of the four discrete columns (los is a number) that could show a
+  // rule (five or six: whether the least readable pair qualifies depends on the noise of the
+  // released histograms; it did not in 2 runs of 12), then the counts: both in the ledger and named in the guarantee; ε within the
+  // target (marginals keeps the share aside from its histograms).
   const releases = card.privacy.budget!.preprocessing.releases;
   const pairs = releases.filter((r) => r.column === RULE_PAIRS_RELEASE_COLUMN);
   assert.equal(pairs.length, 1);
-  assert.match(pairs[0].what, /^joint histograms of 6 pairs of discrete columns \(sex, ward, follow_up, died: the pairs the released histograms show could reveal a rule at this noise\)/);
+  assert.match(pairs[0].what, /^joint histograms of [56] pairs of discrete columns \(sex, ward, follow_up, died: the pairs the released histograms show could reveal a rule at this noise\)/);
   assert.equal(releases.filter((r) => r.column === RULES_RELEASE_COLUMN && /read off those joint histograms/.test(r.what)).length, 1);
   assert.match(card.privacy.statement, /joint histograms of pairs of discrete columns \(to read rules off\)/);
   assert.ok(card.privacy.epsilon! <= 3 + 1e-9 && card.privacy.epsilon! > 2.85, `${card.privacy.epsilon}`);
-  assert.ok(card.notes.some((n) => /^Joint histograms of 6 pairs of 4 discrete columns were released .* tested privately/.test(n)), JSON.stringify(card.notes));
+  assert.ok(card.notes.some((n) => /^Joint histograms of [56] pairs of 4 discrete columns were released .* tested privately/.test(n)), JSON.stringify(card.notes));
 });
 
 test('pgm takes the rule pairs out of its own share and spends the whole budget; with rules turned off nothing is measured for them', async () => {
@@ -93,6 +94,8 @@ test('where the generator measured the pair itself, its own counts decide: pgm r
   assert.ok(measured, JSON.stringify(card.privacy.budget!.model!.releases.map((r) => r.column)));
   assert.equal(entry.establishment, 'read off the released model');
   assert.ok(card.notes.some((n) => /1 kept \(one rule sets each column\): follow_up determines died/.test(n)), JSON.stringify(card.notes));
+  // ... and a later note says that it gave way, so no note claims a rule the run did not use.
+  assert.ok(card.notes.some((n) => /1 rule gave way to what the generator's own counts of the same column pair show .*: follow_up determines died/.test(n)), JSON.stringify(card.notes));
   assert.equal(countBroken(schema, rule, await loadTable(outputs.csv, schema)).broken, 0);
 });
 
@@ -110,8 +113,10 @@ test('with a privacy unit the joint histograms carry k times the noise, and the 
   const releases = card.privacy.budget!.preprocessing.releases;
   const pairs = releases.find((r) => r.column === RULE_PAIRS_RELEASE_COLUMN);
   assert.ok(pairs, JSON.stringify(releases.map((r) => r.column)));
-  // Six pairs of the four discrete columns, each at ρ / 6, with up to 3 rows of one person in a cell.
-  assert.ok(Math.abs(pairs.sigma! - 3 * Math.sqrt(6 / (2 * pairs.rho))) < 1e-9, `${pairs.sigma} ${pairs.rho}`);
+  // The pairs of the four discrete columns that could show a rule (five or six, as above), each at
+  // ρ over their number, with up to 3 rows of one person in a cell.
+  const measured = Number(/^joint histograms of ([56]) pairs/.exec(pairs.what)?.[1]);
+  assert.ok(Math.abs(pairs.sigma! - 3 * Math.sqrt(measured / (2 * pairs.rho))) < 1e-9, `${pairs.what} ${pairs.sigma} ${pairs.rho}`);
   assert.ok(releases.some((r) => r.column === RULES_RELEASE_COLUMN && /^weighted counts of people breaking each of \d+ candidate rules? read off those joint histograms/.test(r.what)), JSON.stringify(releases.map((r) => r.what)));
   assert.match(card.privacy.statement, /protects each person identified by subject_id/);
 });
@@ -130,6 +135,11 @@ test('only the pairs whose released histograms could show a rule at the noise th
   // 14 discrete columns make 91 pairs; the flags' 45 pairs among themselves are left out.
   assert.ok(measured <= 91 - 45, `${measured} pairs measured`);
   assert.ok(Math.abs(pairs.sigma! - Math.sqrt(measured / (2 * pairs.rho))) < 1e-9);
-  const schema = await inferSchema(file);
-  assert.equal(countBroken(schema, rule, await loadTable(outputs.csv, schema)).broken, 0);
+  // At this noise the rule is confirmed in about 19 runs of 20 (the noise is not seeded); when it
+  // is, no synthetic row breaks it.
+  const entry = card.rules.find((r) => r.rule === 'follow_up determines died (when follow_up is "<2 months")');
+  if (entry?.establishment === 'confirmed privately') {
+    const schema = await inferSchema(file);
+    assert.equal(countBroken(schema, rule, await loadTable(outputs.csv, schema)).broken, 0);
+  }
 });

@@ -51,6 +51,8 @@ export interface RulesConfirmed {
   /** Every rule as the evaluation checks it, and the card's entries. */
   rules: Rule[];
   card: RuleCardEntry[];
+  /** Rules confirmed after the histograms that gave way to the generator's own pair counts (their note named them as kept). */
+  superseded: string[];
 }
 
 /**
@@ -84,7 +86,13 @@ export async function confirmChecks(
       await presample.close();
     }
   }
-  return { layer, outputSchema, ...planned.plan.report(layer, established, fromCounts, later, superseded) };
+  return { layer, outputSchema, ...planned.plan.report(layer, established, fromCounts, later, superseded), superseded };
+}
+
+/** The note for rules confirmed after the histograms that the generator's own pair counts replaced. */
+export function supersededNote(superseded: readonly string[]): string {
+  const count = superseded.length === 1 ? '1 rule' : `${superseded.length} rules`;
+  return `Of the rules confirmed after the histograms, ${count} gave way to what the generator's own counts of the same column pair show (the card lists the rule used): ${superseded.join('; ')}.`;
 }
 
 /** The card's count of rows drawn again, when any were. */
