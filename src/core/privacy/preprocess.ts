@@ -987,7 +987,24 @@ function averageCounts(a: NoisyValueCounts, b: NoisyValueCounts): NoisyValueCoun
   return { ...a, raw: a.raw.map((c, i) => (c + b.raw[i]) / 2), zero: (a.zero + b.zero) / 2, missing: (a.missing + b.missing) / 2, total: (a.total + b.total) / 2 };
 }
 
-function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails = false, grid?: { noisy: readonly number[]; sigma: number }): NumericHistogram {
+/** The bounds grid as released: a noisy count per power-of-two octave, and their noise. */
+interface ReleasedGrid {
+  noisy: readonly number[];
+  sigma: number;
+}
+
+/** Independent noisy estimates of one count, weighted by the inverse of their variance: the count and its deviation. */
+function weighedCount(estimates: readonly { count: number; variance: number }[]): { count: number; deviation: number } {
+  let precision = 0;
+  let weighted = 0;
+  for (const { count, variance } of estimates) {
+    precision += 1 / variance;
+    weighted += count / variance;
+  }
+  return { count: weighted / precision, deviation: 1 / Math.sqrt(precision) };
+}
+
+function cleanValueHistogram(counts: NoisyValueCounts, sigma: number, keepTails = false, grid?: ReleasedGrid): NumericHistogram {
   const { min, max, edges, integerBins, integerValues } = counts;
   return {
     type: 'numeric',
@@ -1091,7 +1108,7 @@ const GRID_TAIL_Z = 2;
  * and 1 in [1, 2)) are left as they are: withGridCounts has combined them already. Post-processing
  * of released counts only.
  */
-function tailsTheGridAllows(counts: NoisyValueCounts, sigma: number, grid: { noisy: readonly number[]; sigma: number }, range: [number, number], core: [number, number]): [number, number] {
+function tailsTheGridAllows(counts: NoisyValueCounts, sigma: number, grid: ReleasedGrid, range: [number, number], core: [number, number]): [number, number] {
   const first = counts.edges[0];
   const bins = counts.raw.length;
   /** The octave holding bin k's value, as bins [from, to], when whole, of at least two values, and above 0. */
@@ -1112,10 +1129,11 @@ function tailsTheGridAllows(counts: NoisyValueCounts, sigma: number, grid: { noi
       sum += counts.raw[k];
       variance += (counts.binSigmas?.[k] ?? sigma) ** 2;
     }
-    const gridVariance = grid.sigma * grid.sigma;
-    const precision = 1 / variance + 1 / gridVariance;
-    const combined = (sum / variance + grid.noisy[o.grid] / gridVariance) / precision;
-    return combined >= GRID_TAIL_Z / Math.sqrt(precision);
+    const { count, deviation } = weighedCount([
+      { count: sum, variance },
+      { count: grid.noisy[o.grid], variance: grid.sigma * grid.sigma },
+    ]);
+    return count >= GRID_TAIL_Z * deviation;
   };
   let [lo, hi] = range;
   for (let o = octaveOf(lo); o && lo < core[0] && o.to < core[0] && !supported(o); o = octaveOf(lo)) lo = o.to + 1;
@@ -1139,7 +1157,7 @@ function tailsTheGridAllows(counts: NoisyValueCounts, sigma: number, grid: { noi
  * above none they are spread over those bins (geometricTail); the first octave that does not ends
  * the side. Post-processing of released counts only.
  */
-function heldTailOctaves(counts: NoisyValueCounts, sigma: number, grid: { noisy: readonly number[]; sigma: number } | undefined, tails: Tails): Tails {
+function heldTailOctaves(counts: NoisyValueCounts, sigma: number, grid: ReleasedGrid | undefined, tails: Tails): Tails {
   const { edges, raw } = counts;
   const bins = raw.length;
   const octaveOf = (k: number): number => gridBin((edges[k] + edges[k + 1]) / 2);
@@ -1154,9 +1172,7 @@ function heldTailOctaves(counts: NoisyValueCounts, sigma: number, grid: { noisy:
       const beyond: number[] = [];
       for (let j = k; j >= 0 && j < bins && octaveOf(j) === octave; j += step) beyond.push(j);
       const outward = beyond.map((j) => raw[j]);
-      const binsVariance = beyond.length * sigma * sigma;
-      let precision = 1 / binsVariance;
-      let weighted = outward.reduce((a, b) => a + b, 0) / binsVariance;
+      const estimates = [{ count: outward.reduce((a, b) => a + b, 0), variance: beyond.length * sigma * sigma }];
       if (grid) {
         // In the octave the tail ends in, the grid's count less the bins kept there is what lies beyond.
         let gridRows = grid.noisy[octave];
@@ -1165,11 +1181,10 @@ function heldTailOctaves(counts: NoisyValueCounts, sigma: number, grid: { noisy:
           gridRows -= kept(j);
           gridVariance += sigma * sigma;
         }
-        precision += 1 / gridVariance;
-        weighted += gridRows / gridVariance;
+        estimates.push({ count: gridRows, variance: gridVariance });
       }
-      const rows = weighted / precision;
-      if (!(rows >= GRID_OCTAVE_Z / Math.sqrt(precision))) break;
+      const { count: rows, deviation } = weighedCount(estimates);
+      if (!(rows >= GRID_OCTAVE_Z * deviation)) break;
       geometricTail(outward, rows).forEach((c, i) => (fitted[beyond[i]] = c));
       reached = beyond[beyond.length - 1];
       k = reached + step;
@@ -1204,7 +1219,7 @@ const GRID_OCTAVE_Z = normalQuantile(1 - TAIL_FALSE_EXTENSION);
  * the kept ones, where an even spread over its octave wrote 6,172 days against a real 5,215), and
  * spread out when the bins show a long thin tail.
  */
-export function geometricTail(noisy: readonly number[], rows: number): number[] {
+function geometricTail(noisy: readonly number[], rows: number): number[] {
   let best: number[] = [];
   let bestError = Infinity;
   for (let step = 1; step <= 100; step++) {
