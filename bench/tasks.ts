@@ -157,13 +157,13 @@ async function endToEnd(file: string, epochs?: number): Promise<Record<string, u
   };
 }
 
-/** The file's inferred schema with each column's real range and categories declared public. */
+/** The file's inferred schema with each column's real range (observed) and categories declared public, as MST had its domain. */
 async function withPublicDomain(file: string): Promise<Awaited<ReturnType<typeof inferSchema>>> {
   const schema = await inferSchema(file);
   return {
     ...schema,
     columns: schema.columns.map((column) => {
-      if (column.min !== undefined && column.max !== undefined && ['continuous', 'integer', 'date', 'datetime'].includes(column.kind)) return { ...column, public: { bounds: { min: column.min, max: column.max } } };
+      if (column.min !== undefined && column.max !== undefined && ['continuous', 'integer', 'date', 'datetime'].includes(column.kind)) return { ...column, public: { bounds: { min: column.min, max: column.max, observed: true } } };
       if (column.kind === 'categorical' && column.categories) return { ...column, public: { categories: column.categories.map((c) => c.value) } };
       return column;
     }),

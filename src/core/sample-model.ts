@@ -1,4 +1,5 @@
 import { CsvWriter, type FormulaCells } from './csv/writer';
+import { withoutObservedRanges } from './observed-range';
 import { FixtureWriter, type FixtureFormat } from './fixtures';
 import type { BackendPreference } from './model/backend';
 import type { ChunkSource } from './chunk-source';
@@ -95,7 +96,7 @@ async function sampleWhere(
   while (kept.length < wanted && drawn < budget) {
     const rate = drawn === 0 ? 1 : Math.max(kept.length, 1) / drawn;
     const round = Math.min(budget - drawn, Math.max(256, Math.ceil(((wanted - kept.length) / rate) * 1.25)));
-    await sampleRows(schema, transformer, source, round, random.nextUint32(), (chunk) => {
+    await sampleRows(withoutObservedRanges(schema), transformer, source, round, random.nextUint32(), (chunk) => {
       for (const row of chunk) if (kept.length < wanted && test(row)) kept.push(row);
     }, options.signal);
     drawn += round;

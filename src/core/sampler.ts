@@ -8,6 +8,7 @@ import { encodedChunkRows, type ChunkSource, type EncodedRows } from './chunk-so
 import type { RuleLayer } from './rules/layer';
 import type { ColumnData, Table } from './table';
 import { EntityAssembler, type AssemblyStats } from './entities/assemble';
+import { reachObservedRanges } from './observed-range';
 import type { EntityModelState } from './entities/model';
 
 /** Output columns in file order: excluded columns and identifiers marked `drop` are absent. */
@@ -48,6 +49,8 @@ export interface SampleStats {
   rejected: number;
   /** Rows written although they break an enforced rule (redraws exhausted). */
   stillBroken: number;
+  /** Columns declared with an observed range that the rows could not reach without breaking a rule (observed-range.ts). */
+  observedUnreached?: string[];
   /** With entities: how rows were grouped (entities/assemble.ts). */
   entities?: AssemblyStats & { truncated: boolean; counts: number[] };
 }
@@ -144,6 +147,11 @@ export async function sampleRows(
       if (assembler) {
         const keep = rules && !rules.isEmpty ? (table: Table) => rules.rowTest(schema, table) : undefined;
         decoded = assembler.assemble(decoded, chunk.pool, done, n, keep);
+      }
+      if (done === 0 && schema.columns.some((c) => c.public?.bounds?.observed)) {
+        const keepsRules = rules && !rules.isEmpty ? rules.rowTest(schema, { rowCount: n, columns: decoded, rowIndex: new Int32Array(0) }) : () => true;
+        const unreached = reachObservedRanges(schema, decoded, n, keepsRules, (index) => assembler?.setsColumn(index) ?? false);
+        if (unreached.length) stats.observedUnreached = unreached;
       }
       const texts = columns.map((column) => {
         if (assembler?.ownsIdentifier(column.name)) return assembler.identifierTexts(column.name, done, n, identifiers.get(column.name));

@@ -224,7 +224,8 @@ export class SchemaView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     if (c.kind === 'text') out.push({ type: 'detail', label: vscode.l10n.t('Free text: not learned, left blank in the synthetic file'), icon: warning });
     for (const w of c.warnings ?? []) out.push({ type: 'detail', label: w, icon: warning, tooltip: w });
     if (c.public?.bounds) {
-      out.push({ type: 'detail', label: vscode.l10n.t('Public bounds: {0} … {1}', String(c.public.bounds.min), String(c.public.bounds.max)), icon: new vscode.ThemeIcon('globe') });
+      const label = c.public.bounds.observed ? vscode.l10n.t('Public observed range: {0} … {1}', String(c.public.bounds.min), String(c.public.bounds.max)) : vscode.l10n.t('Public bounds: {0} … {1}', String(c.public.bounds.min), String(c.public.bounds.max));
+      out.push({ type: 'detail', label, icon: new vscode.ThemeIcon('globe') });
     }
     if (c.public?.categories) {
       out.push({ type: 'detail', label: vscode.l10n.t('Public categories: {0}', c.public.categories.join(', ')), icon: new vscode.ThemeIcon('globe') });
@@ -539,7 +540,15 @@ export async function declarePublic(column: ColumnSchema): Promise<boolean> {
     }
     const [min, max] = value.split(',').map((s) => s.trim());
     const numeric = column.kind === 'continuous' || column.kind === 'integer';
-    column.public = { ...column.public, bounds: { min: numeric ? Number(min) : min, max: numeric ? Number(max) : max } };
+    const possible = { label: vscode.l10n.t('Possible range'), description: vscode.l10n.t('values lie within it and may stop short of it (e.g. 0 to 120 years)'), observed: false };
+    const observed = {
+      label: vscode.l10n.t('Observed range'),
+      description: vscode.l10n.t('the data\'s own smallest and largest values, already published (e.g. in a data dictionary): the synthetic column reaches both'),
+      observed: true,
+    };
+    const kind = await vscode.window.showQuickPick(column.public?.bounds?.observed ? [observed, possible] : [possible, observed], { title: vscode.l10n.t('What are {0} … {1} for "{2}"?', min, max, column.name) });
+    if (!kind) return false;
+    column.public = { ...column.public, bounds: { min: numeric ? Number(min) : min, max: numeric ? Number(max) : max, ...(kind.observed ? { observed: true } : {}) } };
     return true;
   }
   if (CATEGORICAL.has(column.kind)) {

@@ -256,6 +256,11 @@ export class EntityAssembler {
       : [];
   }
 
+  /** Whether the assembler writes the column's values: a number constant within entities, the sequence date, or a date shifted with it. */
+  setsColumn(index: number): boolean {
+    return index === this.seq || this.shifted.some((s) => s.index === index) || this.columns.some((c) => c.numeric.includes(index));
+  }
+
   /** Candidate rows to draw for `n` output rows. */
   poolSize(n: number): number {
     return this.matching ? POOL_FACTOR * n + 16 : n;

@@ -14,6 +14,7 @@ import type { RulesConfirmed } from './check';
 import { redrawn } from './check';
 import type { SampleResult } from './sample';
 import type { SplitResult } from './split';
+import type { SampleStats } from '../sampler';
 import type { Stage } from './stage';
 import { DEFAULT_HOLDOUT_FRACTION } from './schema';
 import type { GenerateOptions, MetadataCard, OutputPaths } from './types';
@@ -104,7 +105,7 @@ export async function write(input: WriteInput, stage: Stage): Promise<MetadataCa
     columns: schema.columns.map((c, i) => ({ name: c.name, kind: c.kind, handling: handling({ ...c, placeholderLengths: input.learnedSchema.columns[i]?.placeholderLengths }, dp) })),
     rules: rules.card,
     ...redrawn(sampled.stats),
-    notes: input.notes,
+    notes: [...input.notes, ...observedRangeNote(sampled.stats)],
   };
   if (input.evaluated) {
     card.evaluation = input.evaluated.evaluation;
@@ -124,7 +125,14 @@ function handling(c: Schema['columns'][number], differentiallyPrivate: boolean):
   if (c.kind === 'identifier') return c.identifier?.handling === 'drop' ? 'dropped' : 'regenerated in the same format, not learned';
   if (c.kind === 'text') return c.placeholderLengths ? 'not learned; placeholder text (neutral filler words, not from the data) at the real length distribution' : 'not learned; left blank';
   if (c.kind === 'constant') return differentiallyPrivate && !(c.public?.categories?.length === 1) ? 'left blank (its value is private unless declared public)' : 'repeated';
-  return 'learned';
+  return c.public?.bounds?.observed ? 'learned; reaches its observed range (declared public)' : 'learned';
+}
+
+/** A note naming the columns whose declared observed range the rows could not reach without breaking a rule. */
+export function observedRangeNote(stats: SampleStats | undefined): string[] {
+  const unreached = stats?.observedUnreached;
+  if (!unreached?.length) return [];
+  return [`The synthetic rows do not reach the observed range declared for ${unreached.join(', ')}: no row among the most extreme could take the bound without breaking a rule the rows keep.`];
 }
 
 function bitset(mask: Uint8Array): string {

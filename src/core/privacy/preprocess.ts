@@ -6,7 +6,8 @@ import type { ColumnSchema, Schema } from '../schema/types';
 import { holdsWholeNumbers, isModelled, isNumericColumn, type Table } from '../table';
 import { DEFAULT_LEVEL_CAP, type ColumnFacts } from '../transform/transformer';
 import { valueInBin, type CategoricalHistogram, type ColumnHistogram, type NumericHistogram, type PairHistogram, type PrivateStatistics, type ReleaseEntry } from '../release/types';
-import { dateDomain, parseDate } from '../schema/dates';
+import { dateDomain } from '../schema/dates';
+import { publicBounds } from '../schema/public-bounds';
 import { declaredRuleCategories } from '../rules/check';
 
 /**
@@ -269,7 +270,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
       const bounds = publicBounds(column);
       let histogram: NumericHistogram;
       if (bounds) {
-        publicFacts.push(`${column.name}: bounds ${column.public!.bounds!.min} .. ${column.public!.bounds!.max}`);
+        publicFacts.push(`${column.name}: bounds ${column.public!.bounds!.min} .. ${column.public!.bounds!.max}${column.public!.bounds!.observed ? ', observed (the synthetic column reaches both)' : ''}`);
         const counts = noisyValueCounts(data.values, bounds, integer, noise, valueBins, integerBinsUpTo);
         releases.push({ column: column.name, what: 'histogram of values within the bounds, with zero and missing bins', rho: rhoEach, sigma });
         pushTotal(counts, sigma * sigma);
@@ -632,16 +633,6 @@ function histogramsNeeded(column: ColumnSchema, needsCounts: boolean): number {
   if (isNumericColumn(column)) return column.public?.bounds ? 1 : 3;
   if (column.public?.categories) return needsCounts ? 1 : 0;
   return 1;
-}
-
-function publicBounds(column: ColumnSchema): { min: number; max: number } | undefined {
-  const bounds = column.public?.bounds;
-  if (!bounds) return undefined;
-  if (typeof bounds.min === 'number' && typeof bounds.max === 'number') return { min: bounds.min, max: bounds.max };
-  const min = parseDate(String(bounds.min), column.dateFormat!);
-  const max = parseDate(String(bounds.max), column.dateFormat!);
-  if (min === undefined || max === undefined) throw new Error(`column ${column.name}: public bounds are not dates in ${column.dateFormat}`);
-  return { min, max };
 }
 
 /**

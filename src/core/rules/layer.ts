@@ -499,6 +499,8 @@ export class RuleLayer {
             kind: source.kind,
             ...(source.dateFormat ? { dateFormat: source.dateFormat } : {}),
             ...(source.exclude ? { exclude: true } : {}),
+            // Declared facts hold of the column as written (an observed range is reached in it).
+            ...(source.public ? { public: source.public } : {}),
             ...(source.kind === 'date' || source.kind === 'datetime' ? { number: undefined } : {}),
           };
         }

@@ -161,8 +161,10 @@ export interface ColumnSchema {
   /**
    * Facts the user declares public knowledge (not learned from the private rows), so they cost no
    * privacy budget. `bounds` applies to numeric and date kinds, `categories` to categorical ones.
+   * `observed` bounds are the data's own smallest and largest values (a published range, as a data
+   * dictionary gives it): the synthetic column then reaches both (observed-range.ts).
    */
-  public?: { bounds?: { min: number | string; max: number | string }; categories?: string[] };
+  public?: { bounds?: { min: number | string; max: number | string; observed?: boolean }; categories?: string[] };
   warnings?: string[];
 }
 
