@@ -20,6 +20,7 @@
  * sampled row and broken rows drawn again, a bounded number of times (sampler.ts).
  */
 import { parseDate } from '../schema/dates';
+import { publicBounds } from '../schema/public-bounds';
 import type { ColumnSchema, DeterminesRule, MissingWhenRule, Rule, Schema } from '../schema/types';
 import type { Table, ColumnData } from '../table';
 import { allowedParentValues, describeRule, majorityMapping, normaliseValue, ruleColumns, ruleTest, unitClass, valueText } from './check';
@@ -379,10 +380,20 @@ export class RuleLayer {
       const offset = numbers(columns[at(column)]);
       const written = schema.columns[at(column)];
       const lows = parents.map((p) => numbers(columns[at(p)]));
+      // A declared bound holds of the column as written: an offset drawn from its own tail would
+      // put a late admission's discharge past it (15-40 rows of 1,600 on a test file).
+      const bounds = publicBounds(written);
       const out = new Float64Array(rows);
       for (let r = 0; r < rows; r++) {
         const base = latest(lows, r);
-        out[r] = Number.isNaN(offset[r]) || base === -Infinity ? NaN : asWritten(written, base + gap + Math.max(0, offset[r]));
+        if (Number.isNaN(offset[r]) || base === -Infinity) {
+          out[r] = NaN;
+          continue;
+        }
+        const earliest = base + gap;
+        const value = earliest + Math.max(0, offset[r]);
+        // The order comes first where the bounds leave no room for it.
+        out[r] = asWritten(written, bounds ? reflectInto(value, Math.max(earliest, bounds.min), Math.max(earliest, bounds.max)) : value);
       }
       columns[at(column)] = { type: 'numeric', values: out };
     }
@@ -760,3 +771,16 @@ function setValues(data: ColumnData, rows: number, replace: (row: number) => { v
   return data;
 }
 
+/**
+ * `value` folded into [lo, hi] by reflection at the ends: past a bound by d, it lies d inside it.
+ * Clamping would pile every overshooting row on the bound; reflection keeps them spread as drawn.
+ */
+export function reflectInto(value: number, lo: number, hi: number): number {
+  if (value >= lo && value <= hi) return value;
+  const span = hi - lo;
+  if (!(span > 0)) return lo;
+  const past = value > hi ? value - hi : lo - value;
+  const folded = past % (2 * span);
+  const inside = folded <= span ? folded : 2 * span - folded;
+  return value > hi ? hi - inside : lo + inside;
+}
