@@ -566,10 +566,14 @@ test('fine detail keeps a continuous column\'s thin tail in an octave the bounds
     return Array.from({ length: 30 }, (_, i) => privateStatistics(schema, table, { rho, thresholdDelta: 1e-7, random: seededSecure(i + 1), needsCounts: true, fineDetail: true }).histograms[0] as NumericHistogram);
   };
   const beyond = (h: NumericHistogram, from: number): number => h.counts.reduce((sum, c, k) => (h.edges[k] >= from ? sum + c : sum), 0);
-  // 122 rows lie from 2.05 up (before: none written in 11 runs of these 30, 33 to 154 in the rest).
+  // 122 rows lie from 2.05 up (before the octaves: none written in 11 runs of these 30, 33 to 154
+  // in the rest). An octave must stand about 2.9 deviations above none (noise alone passes an empty
+  // one in 500): the tail is written in 28 of the 30 runs, 50 to 250 rows in 26 (at 2.05
+  // deviations: 29 of 30, but an empty octave was passed in 1 run of 50 and a file's far tail with it).
   const rows = (await release('lab-tail.csv', true)).map((h) => beyond(h, 2.05));
+  const written = rows.filter((n) => n > 0).length;
   const near = rows.filter((n) => n >= 50 && n <= 250).length;
-  assert.ok(near >= 27, `rows from 2.05 up: ${rows.map((n) => n.toFixed(0)).join(', ')}`);
+  assert.ok(written >= 27 && near >= 25, `rows from 2.05 up: ${rows.map((n) => n.toFixed(0)).join(', ')}`);
   const withoutTail = await release('lab-no-tail.csv', false);
   const spread = withoutTail.filter((h) => endOccupied(h) > 2.2).length;
   assert.ok(spread <= 1, `values past 2.2 (none in the file) in ${spread} of 30 runs`);
