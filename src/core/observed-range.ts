@@ -5,6 +5,13 @@ import type { ColumnData } from './table';
 /** Rows tried for each end of a column, most extreme first, before the end is given up. */
 const CANDIDATES = 16;
 
+/** A column whose observed range the rows do not reach, and why. */
+export interface UnreachedRange {
+  column: string;
+  /** `rules`: no row among the most extreme could take a bound without breaking a rule; `entities`: the grouping into entities sets its values. */
+  reason: 'rules' | 'entities';
+}
+
 /**
  * Columns whose bounds are declared public as observed (the data's own smallest and largest
  * values, as a data dictionary publishes them) reach both in the synthetic rows. A model's tails
@@ -15,7 +22,7 @@ const CANDIDATES = 16;
  * maximum and the row holding its smallest the minimum: the least change to any row. A row that
  * would then break a rule the rows keep is left as it was, and the next most extreme is tried.
  * Post-processing of synthetic rows with declared facts: no privacy cost. Returns the columns
- * whose range could not be reached.
+ * whose range could not be reached, and why.
  */
 export function reachObservedRanges(
   schema: Schema,
@@ -24,10 +31,14 @@ export function reachObservedRanges(
   keepsRules: (row: number) => boolean,
   /** Columns whose values something else sets (entity constants and dates). */
   setElsewhere: (index: number) => boolean,
-): string[] {
-  const unreached: string[] = [];
+): UnreachedRange[] {
+  const unreached: UnreachedRange[] = [];
   for (const column of schema.columns) {
-    if (!column.public?.bounds?.observed || column.exclude || setElsewhere(column.index)) continue;
+    if (!column.public?.bounds?.observed || column.exclude) continue;
+    if (setElsewhere(column.index)) {
+      unreached.push({ column: column.name, reason: 'entities' });
+      continue;
+    }
     const data = columns[column.index];
     const bounds = publicBounds(column);
     if (!bounds || data?.type !== 'numeric') continue;
@@ -56,7 +67,7 @@ export function reachObservedRanges(
     };
     const low = reach(bounds.min, present, (value) => value < bounds.min);
     const high = reach(bounds.max, present.reverse(), (value) => value > bounds.max);
-    if (!low || !high) unreached.push(column.name);
+    if (!low || !high) unreached.push({ column: column.name, reason: 'rules' });
   }
   return unreached;
 }

@@ -8,7 +8,7 @@ import { encodedChunkRows, type ChunkSource, type EncodedRows } from './chunk-so
 import type { RuleLayer } from './rules/layer';
 import type { ColumnData, Table } from './table';
 import { EntityAssembler, type AssemblyStats } from './entities/assemble';
-import { reachObservedRanges } from './observed-range';
+import { reachObservedRanges, type UnreachedRange } from './observed-range';
 import type { EntityModelState } from './entities/model';
 
 /** Output columns in file order: excluded columns and identifiers marked `drop` are absent. */
@@ -49,8 +49,8 @@ export interface SampleStats {
   rejected: number;
   /** Rows written although they break an enforced rule (redraws exhausted). */
   stillBroken: number;
-  /** Columns declared with an observed range that the rows could not reach without breaking a rule (observed-range.ts). */
-  observedUnreached?: string[];
+  /** Columns declared with an observed range that the rows do not reach, and why (observed-range.ts). */
+  observedUnreached?: UnreachedRange[];
   /** With entities: how rows were grouped (entities/assemble.ts). */
   entities?: AssemblyStats & { truncated: boolean; counts: number[] };
 }

@@ -140,10 +140,10 @@ test('the most extreme row that keeps the rules takes the bound; a column no can
   // A column whose every candidate breaks a rule is named, and left as drawn.
   const stuck = [column([5, 9, 1, 7, 3])];
   const one = { columns: [schema.columns[0]] } as unknown as Schema;
-  assert.deepEqual(reachObservedRanges(one, stuck, 5, () => false, () => false), ['a']);
+  assert.deepEqual(reachObservedRanges(one, stuck, 5, () => false, () => false), [{ column: 'a', reason: 'rules' }]);
   assert.deepEqual(Array.from((stuck[0] as { values: Float64Array }).values), [5, 9, 1, 7, 3]);
-  // A column something else sets (an entity constant) is left alone.
+  // A column something else sets (an entity constant) is left alone, and named.
   const held = [column([5, 9, 1, 7, 3])];
-  assert.deepEqual(reachObservedRanges(one, held, 5, () => true, () => true), []);
+  assert.deepEqual(reachObservedRanges(one, held, 5, () => true, () => true), [{ column: 'a', reason: 'entities' }]);
   assert.deepEqual(Array.from((held[0] as { values: Float64Array }).values), [5, 9, 1, 7, 3]);
 });

@@ -128,11 +128,14 @@ function handling(c: Schema['columns'][number], differentiallyPrivate: boolean):
   return c.public?.bounds?.observed ? 'learned; reaches its observed range (declared public)' : 'learned';
 }
 
-/** A note naming the columns whose declared observed range the rows could not reach without breaking a rule. */
+/** Notes naming the columns whose declared observed range the rows do not reach, and why. */
 export function observedRangeNote(stats: SampleStats | undefined): string[] {
-  const unreached = stats?.observedUnreached;
-  if (!unreached?.length) return [];
-  return [`The synthetic rows do not reach the observed range declared for ${unreached.join(', ')}: no row among the most extreme could take the bound without breaking a rule the rows keep.`];
+  const unreached = stats?.observedUnreached ?? [];
+  const named = (reason: 'rules' | 'entities'): string => unreached.filter((u) => u.reason === reason).map((u) => u.column).join(', ');
+  const notes: string[] = [];
+  if (named('rules')) notes.push(`The synthetic rows do not reach the observed range declared for ${named('rules')}: no row among the most extreme could take the bound without breaking a rule the rows keep.`);
+  if (named('entities')) notes.push(`The synthetic rows do not reach the observed range declared for ${named('entities')}: grouping the rows into entities sets these values (a value constant within an entity, or a date of its sequence).`);
+  return notes;
 }
 
 function bitset(mask: Uint8Array): string {
