@@ -131,11 +131,14 @@ function handling(c: Schema['columns'][number], differentiallyPrivate: boolean):
 /** Notes naming the columns whose declared observed range the rows do not reach, and why. */
 export function observedRangeNote(stats: SampleStats | undefined): string[] {
   const unreached = stats?.observedUnreached ?? [];
-  const named = (reason: 'rules' | 'entities'): string => unreached.filter((u) => u.reason === reason).map((u) => u.column).join(', ');
-  const notes: string[] = [];
-  if (named('rules')) notes.push(`The synthetic rows do not reach the observed range declared for ${named('rules')}: no row among the most extreme could take the bound without breaking a rule the rows keep.`);
-  if (named('entities')) notes.push(`The synthetic rows do not reach the observed range declared for ${named('entities')}: grouping the rows into entities sets these values (a value constant within an entity, or a date of its sequence).`);
-  return notes;
+  const why = {
+    rules: 'no row among the most extreme could take the bound without breaking a rule the rows keep',
+    entities: 'grouping the rows into entities sets these values (a value constant within an entity, or a date of its sequence)',
+  } as const;
+  return (['rules', 'entities'] as const).flatMap((reason) => {
+    const columns = unreached.filter((u) => u.reason === reason).map((u) => u.column);
+    return columns.length ? [`The synthetic rows do not reach the observed range declared for ${columns.join(', ')}: ${why[reason]}.`] : [];
+  });
 }
 
 function bitset(mask: Uint8Array): string {

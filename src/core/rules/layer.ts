@@ -19,7 +19,6 @@
  * Rules the construction cannot cover (an order on a computed column, ...) are checked on every
  * sampled row and broken rows drawn again, a bounded number of times (sampler.ts).
  */
-import { parseDate } from '../schema/dates';
 import { publicBounds } from '../schema/public-bounds';
 import type { ColumnSchema, DeterminesRule, MissingWhenRule, Rule, Schema } from '../schema/types';
 import type { Table, ColumnData } from '../table';
@@ -328,12 +327,11 @@ export class RuleLayer {
         const offset = offsets.get(column.name);
         if (!offset) return column;
         const { dateFormat: _f, public: declared, min: _min, max: _max, ...rest } = column;
-        const parents = offset.parents.map((p) => schema.columns[index.get(p)!]);
-        const lows = parents.map((p) => p.public?.bounds?.min);
-        const high = declared?.bounds?.max;
-        const publicBounds =
-          high !== undefined && lows.every((l) => l !== undefined)
-            ? { min: 0, max: Math.max(0, toNumber(column, high) - Math.min(...parents.map((p, k) => toNumber(p, lows[k]!))) - offset.gap) }
+        const later = declared?.bounds ? publicBounds(column) : undefined;
+        const earlier = offset.parents.map((p) => publicBounds(schema.columns[index.get(p)!]));
+        const offsetBounds =
+          later && earlier.every((b) => b !== undefined)
+            ? { min: 0, max: Math.max(0, later.max - Math.min(...earlier.map((b) => b!.min)) - offset.gap) }
             : undefined;
         const values = learning?.columns[i];
         const range = values?.type === 'numeric' ? finiteRange(values.values) : undefined;
@@ -342,7 +340,7 @@ export class RuleLayer {
           kind: column.kind === 'continuous' ? 'continuous' : 'integer',
           number: { decimals: column.kind === 'continuous' ? (column.number?.decimals ?? 0) : 0, fixed: false },
           ...(range ? { min: range[0], max: range[1] } : {}),
-          ...(publicBounds ? { public: { bounds: publicBounds } } : {}),
+          ...(offsetBounds ? { public: { bounds: offsetBounds } } : {}),
         } satisfies ColumnSchema;
       }),
     };
@@ -697,11 +695,6 @@ function asWritten(column: ColumnSchema, x: number): number {
 function unitOf(column: ColumnSchema): number {
   if (column.kind === 'date' || column.kind === 'datetime' || column.kind === 'integer') return 1;
   return Math.pow(10, -(column.number?.decimals ?? 0));
-}
-
-function toNumber(column: ColumnSchema, value: number | string): number {
-  if (typeof value === 'number') return value;
-  return parseDate(value, column.dateFormat!) ?? NaN;
 }
 
 function finiteRange(values: Float64Array): [number, number] | undefined {
