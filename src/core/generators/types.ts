@@ -93,6 +93,8 @@ export interface PrivateRelease<B extends GeneratorBudget = GeneratorBudget> {
   entities?: { state?: EntityModelState; note: string };
   /** Column pairs (schema indices) whose joint histograms were released (marginals generator). */
   pairs: [number, number][];
+  /** Pairs of discrete columns measured to read rules off, behind a determines rule kept (empty without). */
+  rulePairs: MeasuredPair[];
   /** The schema as released: structure only. */
   schema: Schema;
   transformer: TableTransformer;
@@ -190,6 +192,12 @@ export interface GeneratorKind<B extends GeneratorBudget = GeneratorBudget> {
    * otherwise such a release is kept aside from the histograms' share.
    */
   modelTakesRest: boolean;
+  /**
+   * Under DP, it draws the column pairs behind the determines rules read after the histograms
+   * from their released counts (PrivateRelease.rulePairs), so a second, less noisy look at them
+   * pays (rule-confirmation.ts, SECOND_LOOK_BUDGET_SHARE).
+   */
+  drawsRulePairs?: boolean;
   /** Its split of a privacy plan, before any row is read (from public facts: the request and the schema). */
   budget(plan: BudgetPlan, accountant: AccountantKind, context?: BudgetContext): B;
   fit(input: FitInput<ExactRelease | PrivateRelease<B>>): Promise<Fitted>;

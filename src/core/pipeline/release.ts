@@ -6,7 +6,7 @@ import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount, SMALL_FILE_MARGIN } from '../privacy/preprocess';
 import { percentForPeople } from '../percent';
-import { confirmDeterminesPrivately, confirmMissingnessPrivately, DETERMINES_BUDGET_SHARE, MISSINGNESS_BUDGET_SHARE, RULES_RELEASE_COLUMN } from '../privacy/rule-confirmation';
+import { confirmDeterminesPrivately, confirmMissingnessPrivately, DETERMINES_BUDGET_SHARE, MISSINGNESS_BUDGET_SHARE, RULES_RELEASE_COLUMN, SECOND_LOOK_BUDGET_SHARE } from '../privacy/rule-confirmation';
 import { RULE_PAIRS_RELEASE_COLUMN } from '../privacy/rule-pairs';
 import type { LaterConfirmation } from '../rules/plan';
 import { bindUnits } from '../privacy/units';
@@ -84,7 +84,8 @@ export function privateRelease(
   // (unspent when no column shows missing values, or no pair of discrete columns qualifies).
   const rhoMissingness = later ? plan.rhoTarget * MISSINGNESS_BUDGET_SHARE : 0;
   const rhoDetermines = later ? plan.rhoTarget * DETERMINES_BUDGET_SHARE : 0;
-  if (!generator.modelTakesRest) rhoHistograms -= rhoMissingness + rhoDetermines;
+  const rhoSecondLook = later && generator.drawsRulePairs ? plan.rhoTarget * SECOND_LOOK_BUDGET_SHARE : 0;
+  if (!generator.modelTakesRest) rhoHistograms -= rhoMissingness + rhoDetermines + rhoSecondLook;
   // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
   // then has sensitivity k, and DP-SGD samples people.
   const unitName = unitColumn(schema);
@@ -136,6 +137,7 @@ export function privateRelease(
       otherLabel: DEFAULT_OTHER_LABEL,
       maxRowsPerUnit: units?.maxRowsPerUnit,
       taken: new Set((missingness?.rules ?? []).map((r) => r.column)),
+      secondLookRho: rhoSecondLook,
     });
   const afterHistograms = [missingness, determines].filter((c) => c !== undefined);
   // The split's count, the rules' counts, the rows-per-person and entity releases are part of preprocessing's budget and ledger.
@@ -205,6 +207,7 @@ export function privateRelease(
     ...(units ? { units } : {}),
     ...(entities ? { entities: { state: entities.state, note: entities.note } } : {}),
     pairs,
+    rulePairs: determines?.pairs ?? [],
     schema: structure,
     transformer,
     guarantee,

@@ -112,6 +112,46 @@ export function rulesFromMeasurements(
 }
 
 /**
+ * Values of one column of a measured pair whose rows its counts show in one value of the other,
+ * consistent with a rule, but too few to tell the rule from chance at the pair's noise: per
+ * direction, each such value's rows that unrelated columns would put outside (`unrelated`) and
+ * the other column's cells. At noise σ the rule is told for those with `unrelated` at least
+ * 2 MEASURED_RULE_Z σ √(cells − 1) (determinesRule's test); a second, less noisy look at the pair
+ * can tell them (confirmDeterminesPrivately). Post-processing of the pair's counts.
+ */
+export function untoldValues(schema: Schema, pair: MeasuredPair, rewritten: (column: string) => boolean, unreleased?: string): { unrelated: number; cells: number }[][] {
+  const [a, b] = pair.columns;
+  const pairRows = { count: pair.counts.reduce((sum, c) => sum + c, 0), noise: pair.sigma * Math.sqrt(pair.counts.length) };
+  const cellsA = cellValues(pair.histograms[0], pair.cellOfSlot[0], unreleased, pairRows);
+  const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased, pairRows);
+  const directions = [
+    [a, b, cellsA, cellsB, (i: number, j: number) => pair.counts[i * cellsB.length + j]],
+    [b, a, cellsB, cellsA, (i: number, j: number) => pair.counts[j * cellsB.length + i]],
+  ] as const;
+  return directions.map(([from, to, fromCells, toCells, count]) => {
+    const k = toCells.length;
+    if (k < 2 || !isKeyColumn(schema.columns[from]) || !isKeyColumn(schema.columns[to]) || rewritten(schema.columns[from].name) || rewritten(schema.columns[to].name)) return [];
+    const toTotals = Array.from({ length: k }, (_, j) => fromCells.reduce((sum, _c, i) => sum + count(i, j), 0));
+    const all = toTotals.reduce((sum, x) => sum + x, 0);
+    if (!(all > 0)) return [];
+    const noise = pair.sigma * Math.sqrt(k - 1);
+    return fromCells.flatMap((cell, i) => {
+      if (!cell.whole) return [];
+      let total = 0;
+      let best = 0;
+      for (let j = 0; j < k; j++) {
+        total += count(i, j);
+        if (count(i, j) > count(i, best)) best = j;
+      }
+      const target = toCells[best].single;
+      const unrelated = total * (1 - Math.max(0, toTotals[best]) / all);
+      const consistent = target !== undefined && target !== null && total - count(i, best) <= MEASURED_RULE_Z * noise;
+      return consistent && unrelated > 0 && unrelated < 2 * MEASURED_RULE_Z * noise ? [{ unrelated, cells: k }] : [];
+    });
+  });
+}
+
+/**
  * Whether enforcing `whole` (every value of its column fixes the other) keeps `partial`, the
  * opposite direction: each of partial's values is fixed by exactly one value of whole's column,
  * the one partial fixes it to.
