@@ -30,6 +30,13 @@ export const MINING_LIMITS = {
   chanceRows: 10,
   /** Proposed as soft (reported, not enforced) when real rows break it, up to this share. */
   softShare: 0.001,
+  /**
+   * The same for an order between dates, whose later date the rule layer then learns as a signed
+   * difference from the earlier (not enforced): MIMIC's prescriptions end before they start in
+   * 39 of 10,398 rows (0.4 %), and without the rule the tVAE, drawing the two dates apart over a
+   * century of shifted dates, wrote an end before its start in 5,049 of 10,398 rows.
+   */
+  softDateOrderShare: 0.01,
   /** Differences and sums are first tried on this many rows. */
   quickRows: 32,
   /**
@@ -57,7 +64,8 @@ export interface MiningWork {
 
 /**
  * Propose the rules `table` keeps (aligned with `schema`), each with the share of rows that keep
- * it. Exact rules are enforced; rules a few rows break (at most MINING_LIMITS.softShare) are soft.
+ * it. Exact rules are enforced; rules a few rows break (at most MINING_LIMITS.softShare, or
+ * softDateOrderShare for an order between dates) are soft.
  * `work`, when given, receives what was examined.
  */
 export function mineRules(schema: Schema, table: Table, seed = 0, work: MiningWork = newMiningWork()): Rule[] {
@@ -76,9 +84,11 @@ export function mineRules(schema: Schema, table: Table, seed = 0, work: MiningWo
   ];
   // Shares on every row, not just the sample; a rule the full table breaks too often is dropped.
   const kept: Rule[] = [];
+  const index = new Map(schema.columns.map((c, i) => [c.name, i]));
   for (const rule of found) {
     const { broken, share } = countBroken(schema, rule, table);
-    if (broken > MINING_LIMITS.softShare * table.rowCount) continue;
+    const dates = rule.kind === 'order' && unitClass(schema.columns[index.get(rule.low)!]) !== 'number';
+    if (broken > (dates ? MINING_LIMITS.softDateOrderShare : MINING_LIMITS.softShare) * table.rowCount) continue;
     kept.push({ ...rule, enforce: broken === 0, realShare: share });
   }
   return kept;
@@ -158,7 +168,7 @@ function mineOrders(numeric: Numeric[], table: Table, rows: Int32Array, random: 
         bound++;
       }
       if (bound < MINING_LIMITS.minRows) continue;
-      const tolerated = MINING_LIMITS.softShare * bound;
+      const tolerated = (unitClass(a.c) === 'number' ? MINING_LIMITS.softShare : MINING_LIMITS.softDateOrderShare) * bound;
       const [low, high, lowValues, highValues] =
         above <= tolerated && below > tolerated ? [a, b, va, vb] : below <= tolerated && above > tolerated ? [b, a, vb, va] : [];
       if (!low) continue;

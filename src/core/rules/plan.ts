@@ -232,7 +232,8 @@ export async function planRules(
       const card = all.map((rule): RuleCardEntry => {
         const text = describeRule(rule);
         const test = tested.get(text);
-        const kept = !rule.enforce ? 'soft: only reported' : (how.get(text) ?? 'not used');
+        const soft = final.softHow(rule);
+        const kept = !rule.enforce ? (soft ? `soft: only reported; ${soft}` : 'soft: only reported') : (how.get(text) ?? 'not used');
         return {
           rule: text,
           kind: rule.kind,
