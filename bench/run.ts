@@ -6,7 +6,7 @@
  *   npm run bench -- --quick      skip the 500 MB inference file and the end-to-end runs
  *   npm run bench -- --privacy    only the differential-privacy section (bench/results/privacy.md)
  *   npm run bench -- --privacy --quick   the same, one run per setting, ε 3 only on flchain and rhc
- *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n] [--found-only]
+ *   npm run bench -- --rules [--files a.csv,b.csv] [--exact-runs n] [--found-only] [--generator pgm|tvae|marginals]
  *                                 only the rules section (bench/results/rules.md): 8 files x
  *                                 (2 seeded + 3 DP runs) x without and with rules = 80
  *                                 generation runs, then rule mining's cost; at a load of 20-35 on
@@ -288,6 +288,8 @@ function rulesSection(): void {
   const names = only ?? RULE_FILES;
   // `--found-only`: only the table of runs with no rules declared.
   const foundOnly = process.argv.includes('--found-only');
+  // `--generator NAME`: the runs with no rules declared use it instead of the default.
+  const foundGenerator = argument('--generator');
   for (const name of foundOnly ? [] : names) {
     const file = dataset(name);
     if (!file) {
@@ -305,7 +307,7 @@ function rulesSection(): void {
   }
   say();
   say(
-    `**No rules declared, under DP** (ε 3, the default generator): the run keeps only the rules it confirms through the ledger or reads off its release. ${RULE_RUNS.dp} runs per file: rows breaking a rule mined from the real file (mean, worst run), quality, the rules the run kept (of them read off the release), and the real rows that break the run's own rules (a rule read off noisy counts that real rows break moves synthetic rows away from them).`,
+    `**No rules declared, under DP** (ε 3, ${foundGenerator ? `the ${foundGenerator} generator` : 'the default generator'}): the run keeps only the rules it confirms through the ledger or reads off its release. ${RULE_RUNS.dp} runs per file: rows breaking a rule mined from the real file (mean, worst run), quality, the rules the run kept (of them read off the release), and the real rows that break the run's own rules (a rule read off noisy counts that real rows break moves synthetic rows away from them).`,
   );
   say();
   say('| file | rules mined | rows breaking a mined rule (worst run) | quality | rules kept (read off) | real rows breaking the run\'s rules (worst run) | seconds |');
@@ -313,7 +315,7 @@ function rulesSection(): void {
   for (const name of names) {
     const file = dataset(name);
     if (!file) continue;
-    const runs = Array.from({ length: RULE_RUNS.dp }, (_, k) => task('rules', file, 'found', '3', '', String(k + 1)));
+    const runs = Array.from({ length: RULE_RUNS.dp }, (_, k) => task('rules', file, 'found', '3', '', String(k + 1), ...(foundGenerator ? [foundGenerator] : [])));
     const of = (key: string): number[] => runs.map((r) => Number(r?.[key] ?? NaN));
     const rules = runs.find((r) => r)?.rules ?? '-';
     say(
