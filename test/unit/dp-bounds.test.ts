@@ -18,11 +18,11 @@ function unrelatedCsv(columns: number, rows: number, seed = 4): string {
 }
 
 /** Run the default DP generator; the phases it reached, and its error. */
-async function attempt(file: string, epsilon = 3): Promise<{ phases: string[]; error: unknown; out: string }> {
+async function attempt(file: string, epsilon = 3, generator?: 'marginals'): Promise<{ phases: string[]; error: unknown; out: string }> {
   const out = path.join(tempDir(), 'out.synthetic.csv');
   const phases: string[] = [];
   try {
-    await generate({ input: file, out, privacy: { epsilon }, evaluate: false, onPhase: (_, message) => phases.push(message) });
+    await generate({ input: file, out, privacy: { epsilon }, evaluate: false, generator, onPhase: (_, message) => phases.push(message) });
     return { phases, error: undefined, out };
   } catch (error) {
     return { phases, error, out };
@@ -53,4 +53,8 @@ test('a tiny file is refused naming the file and the rows needed, without sugges
   const { error } = await attempt(tempFile('tiny.csv', unrelatedCsv(6, 30)));
   assert.ok(error instanceof InputError, String(error));
   assert.match(error.message, /^tiny\.csv: too few rows for this privacy budget: .* need at least [\d,]+ rows\. Use a larger file, a larger --epsilon, or --generator marginals \(it spends the whole budget on these counts\)\.$/);
+  // With the marginals generator already chosen, it is not suggested.
+  const marginals = await attempt(tempFile('tiny.csv', unrelatedCsv(6, 30)), 3, 'marginals');
+  assert.ok(marginals.error instanceof InputError, String(marginals.error));
+  assert.match(marginals.error.message, /need at least [\d,]+ rows\. Use a larger file or a larger --epsilon\.$/);
 });

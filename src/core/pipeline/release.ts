@@ -124,6 +124,7 @@ export function privateRelease(
     textLengths: !options.blankText,
     maxRowsPerUnit: units?.maxRowsPerUnit,
     fineDetail,
+    histogramsOnly: !generator.modelTakesRest,
     file: path.basename(options.input),
   });
   const trainingRows = units?.table ?? table;

@@ -131,6 +131,8 @@ export interface PreprocessOptions {
    * with age.
    */
   fineDetail?: boolean;
+  /** The histograms are the generator's whole model (marginals): too few rows is not met by choosing it. */
+  histogramsOnly?: boolean;
 }
 
 /** Releases privateStatistics makes: fixed by the schema and the options alone (public structure). */
@@ -231,7 +233,7 @@ export function privateStatistics(schema: Schema, table: Table, options: Preproc
   const noisyCount = table.rowCount + noise();
   releases.push({ column: '(all)', what: 'row count', rho: rhoEach, sigma });
   // Checks on the released count only (post-processing), before anything else is released.
-  const needed = checkReleasedSize(noisyCount, sigma, options.delta, { histograms: totalHistograms, columns: schema.columns.filter(isModelled).length, file: options.file, maxRowsPerUnit: options.maxRowsPerUnit });
+  const needed = checkReleasedSize(noisyCount, sigma, options.delta, { histograms: totalHistograms, columns: schema.columns.filter(isModelled).length, file: options.file, maxRowsPerUnit: options.maxRowsPerUnit, histogramsOnly: options.histogramsOnly });
   const smallFile = noisyCount < SMALL_FILE_MARGIN * needed ? { rows: Math.round(noisyCount), needed } : undefined;
   // Estimates of the row count, each with its noise variance (a histogram's total carries the
   // noise of every slot), combined by inverse variance at the end.
@@ -537,7 +539,7 @@ export function rowsNeeded(sigma: number): number {
  * file. Returns the rows the budget needs. The budget is shared by every released count, so the rows needed grow with the square root
  * of the columns: the message says so, with the rows a quarter of the columns would need.
  */
-function checkReleasedSize(noisyRows: number, sigma: number, delta: number | undefined, shared: { histograms: number; columns: number; file?: string; maxRowsPerUnit?: number }): number {
+function checkReleasedSize(noisyRows: number, sigma: number, delta: number | undefined, shared: { histograms: number; columns: number; file?: string; maxRowsPerUnit?: number; histogramsOnly?: boolean }): number {
   const needed = rowsNeeded(sigma);
   const about = Math.max(0, Math.round(noisyRows)).toLocaleString('en-GB');
   const fail = (detail: string): never => {
@@ -556,7 +558,7 @@ function checkReleasedSize(noisyRows: number, sigma: number, delta: number | und
     const quarter = Math.floor(shared.columns / 4);
     const columns = shared.columns.toLocaleString('en-GB');
     fail(
-      `too few rows for this privacy budget: ${shared.maxRowsPerUnit === undefined ? `the file has about ${about} training rows (a noisy count)` : `about ${about} training rows are left once each person keeps at most ${shared.maxRowsPerUnit.toLocaleString('en-GB')} of their rows (a noisy count; the privacy unit is the person)`}, and its ${columns} modelled column${shared.columns === 1 ? '' : 's'} share the budget (${shared.histograms.toLocaleString('en-GB')} noisy counts), so each released count carries noise of standard deviation ${sigma.toFixed(1)} and the column statistics need at least ${needed.toLocaleString('en-GB')} rows. Use a larger file, a larger --epsilon, or --generator marginals (it spends the whole budget on these counts)` +
+      `too few rows for this privacy budget: ${shared.maxRowsPerUnit === undefined ? `the file has about ${about} training rows (a noisy count)` : `about ${about} training rows are left once each person keeps at most ${shared.maxRowsPerUnit.toLocaleString('en-GB')} of their rows (a noisy count; the privacy unit is the person)`}, and its ${columns} modelled column${shared.columns === 1 ? '' : 's'} share the budget (${shared.histograms.toLocaleString('en-GB')} noisy counts), so each released count carries noise of standard deviation ${sigma.toFixed(1)} and the column statistics need at least ${needed.toLocaleString('en-GB')} rows. Use a larger file${shared.histogramsOnly ? ' or a larger --epsilon' : ', a larger --epsilon, or --generator marginals (it spends the whole budget on these counts)'}` +
         (quarter >= 2
           ? `; or fewer columns: the rows needed grow with the square root of the columns (${quarter.toLocaleString('en-GB')} columns would need about ${rowsNeeded(sigma * Math.sqrt(quarter / shared.columns)).toLocaleString('en-GB')} rows; exclude columns in a schema)`
           : '') +
