@@ -151,9 +151,10 @@ test('a DP run confirms the date order and the computed column through the ledge
   assert.match(card.privacy.statement, /noisy row counts, column statistics \(histograms and counts of values\) and counts of rows breaking candidate rules/);
   assert.match(off.card.privacy.statement, /noisy row counts and column statistics \(histograms and counts of values\), released with the Gaussian mechanism; all composed\./);
   assert.ok(card.privacy.epsilon! <= 3 + 1e-9 && off.card.privacy.epsilon! <= 3 + 1e-9);
-  // The marginals generator keeps the missingness rules' 3 % aside from its histograms, and no
-  // column here holds missing values: that share is unspent, so ε ends a little below the target.
-  assert.ok(Math.abs(off.card.privacy.epsilon! - 3) < 0.01 && card.privacy.epsilon! > 2.9, `${card.privacy.epsilon} against ${off.card.privacy.epsilon}`);
+  // The marginals generator keeps the missingness rules' 3 % and the rule pairs' second look's
+  // 1.5 % aside from its histograms, and no column here holds missing values, nor do the pairs
+  // call for a second look: those shares are unspent, so ε ends a little below the target.
+  assert.ok(Math.abs(off.card.privacy.epsilon! - 3) < 0.01 && card.privacy.epsilon! > 2.85, `${card.privacy.epsilon} against ${off.card.privacy.epsilon}`);
 });
 
 function ruleOf(text: string): Rule {
