@@ -218,9 +218,21 @@ export function trimValue(raw: string): string {
   return trimmed;
 }
 
+/** First characters of the missing tokens, by code: most values are ruled out without a set look-up. */
+const MISSING_TOKEN_STARTS = new Uint8Array(128);
+for (const token of MISSING_TOKENS) if (token) MISSING_TOKEN_STARTS[token.charCodeAt(0)] = 1;
+const MISSING_TOKEN_MAX_LENGTH = Math.max(...[...MISSING_TOKENS].map((token) => token.length));
+
+/** Whether a (trimmed) value is one of MISSING_TOKENS. */
+export function isMissingToken(value: string): boolean {
+  if (value.length === 0) return true;
+  const first = value.charCodeAt(0);
+  return value.length <= MISSING_TOKEN_MAX_LENGTH && first < 128 && MISSING_TOKEN_STARTS[first] === 1 && MISSING_TOKENS.has(value);
+}
+
 /** Whether a value is missing in `column`: a missing token, or a stray the schema reads as missing. */
 export function isMissingValue(value: string, column?: Pick<ColumnSchema, 'readAsMissing'>): boolean {
-  return (value.length <= 4 && MISSING_TOKENS.has(value)) || (column?.readAsMissing?.includes(value) ?? false);
+  return isMissingToken(value) || (column?.readAsMissing?.includes(value) ?? false);
 }
 
 /** At most this many stray values (`Infinity`, a typo) in a numeric or date column are read as missing. */
@@ -263,10 +275,11 @@ class NumberStats {
 
   constructor(readonly decimal: '.' | ',') {}
 
-  add(value: string, reading: NumberReading): void {
+  /** `value`, read as `reading`; `exponentAt` is where its exponent letter is (-1: none), `leadingZero` whether it starts like 007. */
+  add(value: string, reading: NumberReading, exponentAt: number, leadingZero: boolean): void {
     const x = reading.value;
     this.count++;
-    if (startsWithZeroDigit(value)) this.leadingZero = true; // 007: a code, not a number
+    if (leadingZero) this.leadingZero = true; // 007: a code, not a number
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     if (!Number.isInteger(x)) this.integral = false;
@@ -277,14 +290,13 @@ class NumberStats {
       if (reading.group) this.groupedLarge++;
       else this.ungroupedLarge++;
     }
-    const e = exponentLetter(value);
-    if (e >= 0) {
+    if (exponentAt >= 0) {
       this.exponentValues++;
-      if (this.exponentStyle && value.charCodeAt(e + 1) === 43) this.exponentStyle.explicitPlus = true;
+      if (this.exponentStyle && value.charCodeAt(exponentAt + 1) === 43) this.exponentStyle.explicitPlus = true;
       if (!this.exponentStyle) {
-        const exp = value.slice(e + 1);
+        const exp = value.slice(exponentAt + 1);
         this.exponentStyle = {
-          upperCase: value[e] === 'E',
+          upperCase: value[exponentAt] === 'E',
           mantissaDecimals: reading.places,
           exponentDigits: exp.replace(/^[+-]/, '').length,
           explicitPlus: exp.startsWith('+'),
@@ -392,6 +404,8 @@ export class ColumnStats {
   // Dates: formats still tried, and values grouped by which formats read them.
   private dateFormats: DateFormat[] = DATE_FORMATS.slice();
   private dateValues = 0;
+  /** The value being added, read by each format of its mask (DATE_FORMATS order): kept, not made per value. */
+  private readonly dateReads = new Float64Array(DATE_FORMATS.length);
   private readonly dateGroups = new Map<number, DateGroup>();
 
   // Text
@@ -408,7 +422,7 @@ export class ColumnStats {
     this.rows++;
     const value = trimValue(raw);
     if (value.length !== raw.length) this.padded++;
-    if (value.length <= 4 && MISSING_TOKENS.has(value)) {
+    if (isMissingToken(value)) {
       this.missing++;
       let token = this.missingTokens.get(value);
       if (!token) this.missingTokens.set(value, (token = { count: 0, quoted: 0 }));
@@ -440,39 +454,42 @@ export class ColumnStats {
   }
 
   private addNumber(value: string, line: number): void {
+    const dot = this.numbers['.'];
+    const comma = this.numbers[','];
     const separated = value.includes(',') || value.includes('.');
-    let shared: NumberReading | undefined;
-    if (!separated) shared = readNumber(value, '.');
-    const readings: Partial<Record<'.' | ',', NumberReading>> = {};
-    for (const decimal of ['.', ','] as const) {
-      const stats = this.numbers[decimal];
-      if (!stats) continue;
-      const reading = separated ? readNumber(value, decimal) : shared;
-      if (reading) {
-        stats.add(value, reading);
-        readings[decimal] = reading;
-      } else if (!stats.stray(value, line)) {
-        this.numbers[decimal] = undefined;
-      }
-    }
-    if (separated && readings['.'] && readings[','] && readings['.'].value !== readings[','].value) {
+    // Without a separator a value reads the same with either: it is read once.
+    const dotReading = dot || !separated ? readNumber(value, '.') : undefined;
+    const commaReading = !separated ? dotReading : comma ? readNumber(value, ',') : undefined;
+    // Facts of the text, the same for both readings.
+    const exponentAt = exponentLetter(value);
+    const leadingZero = startsWithZeroDigit(value);
+    if (dot) this.addReading(dot, value, dotReading, line, exponentAt, leadingZero);
+    if (comma) this.addReading(comma, value, commaReading, line, exponentAt, leadingZero);
+    if (separated && dot && comma && dotReading && commaReading && dotReading.value !== commaReading.value) {
       if (value.includes(',')) this.ambiguousComma ??= { value: detach(value), line };
       else this.ambiguousDot ??= { value: detach(value), line };
     }
   }
 
+  /** Count `value` in the numbers read with one separator, or as their stray (too many: they are dropped). */
+  private addReading(stats: NumberStats, value: string, reading: NumberReading | undefined, line: number, exponentAt: number, leadingZero: boolean): void {
+    if (reading) stats.add(value, reading, exponentAt, leadingZero);
+    else if (!stats.stray(value, line)) this.numbers[stats.decimal] = undefined;
+  }
+
   private addDate(value: string, line: number): void {
     let mask = 0;
     const c = value.charCodeAt(0);
-    const read: [DateFormat, number][] = [];
+    const read = this.dateReads;
     if (value.length >= 8 && value.length <= 32 && c >= 48 && c <= 57) {
       for (const format of this.dateFormats) {
         const n = parseDate(value, format);
         if (n === undefined) continue;
         // 8 digits are a date only in a plausible range: 20651890 is a number.
         if (format === 'YYYYMMDD' && (n < YYYYMMDD_FIRST || n > YYYYMMDD_LAST)) continue;
-        mask |= 1 << DATE_FORMATS.indexOf(format);
-        read.push([format, n]);
+        const index = DATE_FORMATS.indexOf(format);
+        mask |= 1 << index;
+        read[index] = n;
       }
     }
     let group = this.dateGroups.get(mask);
@@ -485,7 +502,10 @@ export class ColumnStats {
     }
     group.count++;
     if (group.examples.length < STRAY_MAX) group.examples.push({ value: detach(value), line });
-    for (const [format, n] of read) {
+    for (let index = 0, rest = mask; rest !== 0; index++, rest >>>= 1) {
+      if (!(rest & 1)) continue;
+      const format = DATE_FORMATS[index];
+      const n = read[index];
       const range = group.ranges.get(format);
       if (!range) group.ranges.set(format, { min: n, max: n });
       else if (n < range.min) range.min = n;
