@@ -142,7 +142,7 @@ async function describeColumns(file: string, options: InferOptions): Promise<Sch
       block.push({ fields, line, quoted });
       blockCells += fields.length;
       for (const field of fields) blockChars += field.length;
-      if (blockCells >= BLOCK_CELLS || blockChars >= BLOCK_CHARS) flush();
+      if (blockCells >= BLOCK_CELLS || blockChars >= BLOCK_CHARS || block.length >= BLOCK_ROWS) flush();
     },
     { ...options, trackQuoted: true },
   );
@@ -150,9 +150,14 @@ async function describeColumns(file: string, options: InferOptions): Promise<Sch
   return buildSchema(info, stats ?? []);
 }
 
-/** A block of rows holds about this many values, and at most this much text (long notes). */
+/**
+ * A block of rows holds about this many values, at most this much text (long notes), and at most
+ * this many rows: on a narrow file 32,768 values had left the processor's caches by the time the
+ * later columns read them (the schema pass of an 18-column file took some 15-20 % more time).
+ */
 const BLOCK_CELLS = 32_768;
 const BLOCK_CHARS = 1 << 20;
+const BLOCK_ROWS = 512;
 
 async function proposeRules(file: string, schema: Schema, options: InferOptions): Promise<Rule[]> {
   const sample = await miningSample(file, schema, options);
