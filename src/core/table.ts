@@ -55,7 +55,21 @@ export function holdsWholeNumbers(column: Pick<ColumnSchema, 'kind'>): boolean {
  * schema was made) is an error naming the line and column.
  */
 export async function loadTable(file: string, schema: Schema, options: LoadOptions = {}): Promise<Table> {
-  const display = options.displayName ?? path.basename(file);
+  const loader = tableLoader(schema, options.displayName ?? path.basename(file), options);
+  await readCsv(file, loader.add, { header: schema.dialect.header, ...options, onHeader: loader.onHeader });
+  return loader.finish();
+}
+
+/** What loadTable does with the rows of a read, for a read that serves another pass too. */
+export interface TableLoader {
+  onHeader: (header: CsvHeader) => void;
+  add: (fields: string[], line: number) => void;
+  /** The table, once every row is added. */
+  finish: () => Table;
+}
+
+/** loadTable's work on the rows of a read; `display` is the file's name in errors. */
+export function tableLoader(schema: Schema, display: string, options: Omit<LoadOptions, 'displayName'> = {}): TableLoader {
   const capacity = options.select ? Math.max(options.selectedRows ?? 1024, 1) : Math.max(schema.rowCount, 1);
   const builders = schema.columns.map((c) => new ColumnBuilder(c, capacity, display));
   let rowIndex = new Int32Array(capacity);
@@ -69,9 +83,13 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
   if (options.unitColumn !== undefined && unitIndex < 0) throw new InputError(`the privacy unit column "${options.unitColumn}" is not in the schema`, { file: display });
   const unitCodes = new Map<string, number>();
   let units = unitIndex >= 0 ? new Int32Array(capacity) : undefined;
-  await readCsv(
-    file,
-    (fields, line) => {
+  return {
+    onHeader: (header) => {
+      positions = matchColumns(schema, header, display);
+      if (unitIndex >= 0 && positions[unitIndex] < 0) throw new InputError(`the privacy unit column "${options.unitColumn}" is not in this file`, { file: display, line: 1 });
+      options.onHeader?.(header);
+    },
+    add: (fields, line) => {
       const row = dataRow++;
       if (options.select && !options.select(row)) return;
       if (loaded === rowIndex.length) rowIndex = grow(rowIndex);
@@ -91,21 +109,12 @@ export async function loadTable(file: string, schema: Schema, options: LoadOptio
       }
       loaded++;
     },
-    {
-      header: schema.dialect.header,
-      ...options,
-      onHeader: (header) => {
-        positions = matchColumns(schema, header, display);
-        if (unitIndex >= 0 && positions[unitIndex] < 0) throw new InputError(`the privacy unit column "${options.unitColumn}" is not in this file`, { file: display, line: 1 });
-        options.onHeader?.(header);
-      },
-    },
-  );
-  return {
-    rowCount: loaded,
-    columns: builders.map((b) => b.finish(loaded)),
-    rowIndex: fitted(rowIndex, loaded),
-    ...(units ? { units: fitted(units, loaded) } : {}),
+    finish: () => ({
+      rowCount: loaded,
+      columns: builders.map((b) => b.finish(loaded)),
+      rowIndex: fitted(rowIndex, loaded),
+      ...(units ? { units: fitted(units, loaded) } : {}),
+    }),
   };
 }
 

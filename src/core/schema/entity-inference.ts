@@ -1,4 +1,3 @@
-import { readCsv, type ReadOptions } from '../csv/reader';
 import { hash32 } from './hll';
 import { detach } from '../random';
 import { isMissingValue, trimValue } from './infer';
@@ -8,8 +7,9 @@ import { isModelled } from '../table';
 
 /**
  * Entity inference: which keys' values repeat as entities (a patient, an admission), how they nest,
- * and which columns hold one value within every entity. One extra pass over the file, and only when
- * some key column repeats: a file whose keys are all unique is not read again.
+ * and which columns hold one value within every entity. One extra read of the file (shared with rule
+ * mining's), and only when some key column repeats: a file whose keys are all unique is not read
+ * again for them.
  *
  * Evidence, from strong to weak:
  * - a person key (privacy-unit.ts: subject_id, patient_id, NHS numbers; or the column the user
@@ -68,10 +68,19 @@ interface KeyScan {
 
 const fmt = (n: number): string => n.toLocaleString('en-GB');
 
-/** Find the entities of `file` (whose schema is `schema`). */
-export async function inferEntities(file: string, schema: Schema, options: ReadOptions = {}, personKey?: string): Promise<EntityInference> {
+/** Entity inference's work on each data row of a read, and what it finds once all rows are seen. */
+export interface EntityScan {
+  add: (fields: string[]) => void;
+  finish: () => EntityInference;
+}
+
+/**
+ * The entities of the file whose schema is `schema`, from one read of its rows (shared with the
+ * rule pass's); undefined when no key column repeats, and the file need not be read again.
+ */
+export function entityScan(schema: Schema, personKey?: string): EntityScan | undefined {
   const candidates = keyCandidates(schema);
-  if (candidates.length === 0) return { entities: [], notes: [] };
+  if (candidates.length === 0) return undefined;
   const width = schema.columns.length;
   const perKey = Math.max(50, Math.min(ENTITY_SAMPLE_MAX, Math.floor(SAMPLE_CELLS / (width * candidates.length))));
   const scans: KeyScan[] = candidates.map((column) => ({
@@ -79,9 +88,8 @@ export async function inferEntities(file: string, schema: Schema, options: ReadO
     threshold: column.distinctCount <= perKey ? 2 ** 32 : Math.floor((perKey / column.distinctCount) * 2 ** 32),
     entities: new Map(),
   }));
-  await readCsv(
-    file,
-    (fields) => {
+  return {
+    add: (fields) => {
       let values: (string | null)[] | undefined;
       for (const scan of scans) {
         const raw = trimValue(fields[scan.column.index] ?? '');
@@ -99,9 +107,8 @@ export async function inferEntities(file: string, schema: Schema, options: ReadO
         for (let c = 0; c < width; c++) if (!state.varies[c] && state.first[c] !== values[c]) state.varies[c] = 1;
       }
     },
-    { ...options, header: schema.dialect.header },
-  );
-  return decide(schema, scans, personKey);
+    finish: () => decide(schema, scans, personKey),
+  };
 }
 
 function readValues(fields: string[], schema: Schema): (string | null)[] {

@@ -16,13 +16,12 @@ import {
   type DateFormat,
   type GroupSeparator,
   type NumberFormat,
-  type Rule,
   type Schema,
   NUMERIC_KINDS,
 } from './types';
 import { candidateColumns, mineRules } from '../rules/mine';
-import { loadTable, type Table } from '../table';
-import { inferEntities } from './entity-inference';
+import { loadTable, tableLoader, type LoadOptions, type Table } from '../table';
+import { entityScan } from './entity-inference';
 
 /** Tokens that mean "no value" in real files, quoted or not. */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set([
@@ -85,13 +84,14 @@ const BOOLEAN_PAIRS: ReadonlyArray<readonly [string, string]> = [
 export interface InferOptions extends ReadOptions {
   seed?: number;
   /**
-   * Also propose the rules the rows keep (schema `rules`): a second pass reads at most
+   * Also propose the rules the rows keep (schema `rules`): a second read keeps at most
    * RULE_MINING_ROWS random rows of at most the columns mining looks at (rules/mine.ts).
    */
   rules?: boolean;
   /**
    * Look for entities (keys whose values repeat, nested keys, columns constant per entity; default
-   * true): a second pass, only when some key column repeats (entity-inference.ts).
+   * true): a second read (the rules' own, when they are asked for too), only when some key column
+   * repeats (entity-inference.ts).
    */
   entities?: boolean;
   /** The column the user named as the privacy unit (`--privacy-unit`): a person key whatever its name. */
@@ -100,16 +100,32 @@ export interface InferOptions extends ReadOptions {
 
 export const RULE_MINING_ROWS = 20_000;
 
-/** Read `file` once and describe every column. Memory is bounded whatever the file size. */
+/**
+ * Read `file` once and describe every column, then once more for entities and rules when they
+ * need it (one read serves both). Memory is bounded whatever the file size.
+ */
 export async function inferSchema(file: string, options: InferOptions = {}): Promise<Schema> {
   const schema = await describeColumns(file, options);
+  const { rules: _r, seed: _s, entities: _e, personKey, ...read } = options;
+  const entities = (options.entities ?? true) ? entityScan(schema, personKey) : undefined;
+  const mining = options.rules ? miningPlan(schema, options.seed) : undefined;
+  const sample = mining && tableLoader(mining.schema, read.displayName ?? path.basename(file), { ...mining.rows, onHeader: read.onHeader });
+  if (entities || sample) {
+    await readCsv(
+      file,
+      (fields, line) => {
+        entities?.add(fields);
+        sample?.add(fields, line);
+      },
+      { ...read, header: schema.dialect.header, ...(sample ? { onHeader: sample.onHeader } : {}) },
+    );
+  }
   if (options.entities ?? true) {
-    const { rules: _r, seed: _s, entities: _e, personKey, ...read } = options;
-    const found = await inferEntities(file, schema, read, personKey);
+    const found = entities?.finish() ?? { entities: [], notes: [] };
     schema.entities = found.entities;
     if (found.notes.length) schema.notes = [...(schema.notes ?? []), ...found.notes];
   }
-  if (options.rules) schema.rules = await proposeRules(file, schema, options);
+  if (mining && sample) schema.rules = mineRules({ ...schema, columns: mining.schema.columns }, sample.finish(), options.seed ?? 0);
   return schema;
 }
 
@@ -159,26 +175,28 @@ const BLOCK_CELLS = 32_768;
 const BLOCK_CHARS = 1 << 20;
 const BLOCK_ROWS = 512;
 
-async function proposeRules(file: string, schema: Schema, options: InferOptions): Promise<Rule[]> {
-  const sample = await miningSample(file, schema, options);
-  return mineRules(sample.schema, sample.table, options.seed ?? 0);
-}
-
 /**
- * The rule pass's read: at most RULE_MINING_ROWS random rows of the columns mining looks at
- * (candidateColumns), the others not loaded; in memory at most RULE_MINING_ROWS x the candidate
- * columns x 8 bytes, whatever the file's width or length.
+ * What the rule pass reads: at most RULE_MINING_ROWS random rows (`rows`, for loading) of the
+ * columns mining looks at (candidateColumns; in `schema`, the others are excluded, not loaded); in
+ * memory at most RULE_MINING_ROWS x the candidate columns x 8 bytes, whatever the file's width or
+ * length.
  */
-export async function miningSample(file: string, schema: Schema, options: InferOptions = {}): Promise<{ schema: Schema; table: Table }> {
+function miningPlan(schema: Schema, seed = 0): { schema: Schema; rows: Pick<LoadOptions, 'select' | 'selectedRows'> } {
   const needed = candidateColumns(schema).all;
   const narrowed = { ...schema, columns: schema.columns.map((c, i) => (needed.has(i) ? c : { ...c, exclude: true })) };
-  const picked = subsampleRows(schema.rowCount, RULE_MINING_ROWS, new Random(options.seed ?? 0));
+  const picked = subsampleRows(schema.rowCount, RULE_MINING_ROWS, new Random(seed));
   // Rows come in order and `picked` is sorted: a cursor, not a flag per row of the file.
   let next = 0;
   const select = (row: number): boolean => (picked![next] === row ? (next++, true) : false);
+  return { schema: narrowed, rows: picked ? { select, selectedRows: picked.length } : {} };
+}
+
+/** The rule pass's sample of `file` (see miningPlan), read on its own. */
+export async function miningSample(file: string, schema: Schema, options: InferOptions = {}): Promise<{ schema: Schema; table: Table }> {
+  const plan = miningPlan(schema, options.seed);
   const { rules: _rules, seed: _seed, entities: _entities, personKey: _personKey, ...read } = options;
-  const table = await loadTable(file, narrowed, { ...read, ...(picked ? { select, selectedRows: picked.length } : {}) });
-  return { schema: narrowed, table };
+  const table = await loadTable(file, plan.schema, { ...read, ...plan.rows });
+  return { schema: plan.schema, table };
 }
 
 export function buildSchema(info: CsvFileInfo, stats: ColumnStats[]): Schema {
