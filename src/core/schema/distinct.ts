@@ -51,8 +51,11 @@ export class DistinctCounts {
   /** Per entry, in the order first seen: its slot and its hash32. */
   private entrySlot: Int32Array = new Int32Array(16);
   private entryHash: Int32Array = new Int32Array(16);
-  /** Longer values by entry (short ones are unpacked from their code). */
-  private readonly long = new Map<number, string>();
+  /**
+   * Per entry: a longer value's text, '' for a short one (unpacked from its code). An array, not a
+   * map: it is read at every repeat of a longer value (dates, labels).
+   */
+  private readonly long: string[] = [];
   private count = 0;
 
   constructor(readonly limit: number) {}
@@ -74,7 +77,7 @@ export class DistinctCounts {
     for (;;) {
       const stored = table[2 * slot];
       if (stored === 0) break;
-      if (stored === code && (packed >= 0 || this.long.get(this.slotEntry[slot]) === value)) {
+      if (stored === code && (packed >= 0 || this.long[this.slotEntry[slot]] === value)) {
         table[2 * slot + 1]++;
         return true;
       }
@@ -91,7 +94,7 @@ export class DistinctCounts {
     this.slotEntry[slot] = entry;
     this.entrySlot[entry] = slot;
     this.entryHash[entry] = hash;
-    if (packed < 0) this.long.set(entry, detach(value));
+    this.long.push(packed < 0 ? detach(value) : '');
     if (4 * this.count > 3 * this.slotEntry.length) this.rehash();
     return true;
   }
@@ -116,7 +119,7 @@ export class DistinctCounts {
 
   private value(entry: number): string {
     const code = this.table[2 * this.entrySlot[entry]];
-    return code > 0 ? unpack(code) : this.long.get(entry)!;
+    return code > 0 ? unpack(code) : this.long[entry];
   }
 
   /** The values with their counts, in the order first seen. */
