@@ -1,5 +1,5 @@
 import { readCsv } from '../csv/reader';
-import { MISSING_TOKENS, trimValue } from '../schema/infer';
+import { isMissingToken, trimValue } from '../schema/infer';
 import type { Schema } from '../schema/types';
 import type { Table } from '../table';
 import { evaluatePrivacy, identifiersCarried, type PrivacyDetails } from './privacy';
@@ -413,7 +413,7 @@ async function carriedIdentifiers(schema: Schema, files: { real: string; synthet
       (fields) => {
         for (const { name, index } of positions) {
           const value = trimValue(fields[index]);
-          if (!(value.length <= 4 && MISSING_TOKENS.has(value))) add(name, value);
+          if (!isMissingToken(value)) add(name, value);
         }
       },
       {

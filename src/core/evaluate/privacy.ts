@@ -57,7 +57,7 @@
  * (DISTANCE_CELL_VISITS); `distanceColumns` reports which.
  */
 import { Random } from '../random';
-import { MISSING_TOKENS, trimValue } from '../schema/infer';
+import { isMissingToken, trimValue } from '../schema/infer';
 import type { Schema } from '../schema/types';
 import { holdsWholeNumbers, type ColumnData, type Table } from '../table';
 import { nearest, prepareRows, subsetRows, type EncodedRows } from './distance';
@@ -246,7 +246,7 @@ export function identifiersCarried(realValues: Map<string, Set<string>>, synthet
     for (const v of real) trimmed.add(trimValue(v));
     for (const raw of values) {
       const v = trimValue(raw);
-      if (v.length <= 4 && MISSING_TOKENS.has(v)) continue;
+      if (isMissingToken(v)) continue;
       if (trimmed.has(v)) {
         carried.push(column);
         break;
