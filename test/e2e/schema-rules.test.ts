@@ -1,7 +1,7 @@
 /**
  * The Schema view's Rules section in a real VS Code (code-server), driven like a person would: the
  * proposed date order is listed, switched to report only, a rule that contradicts it is refused,
- * and a new order that the data breaks in three rows is added as report only after the view says
+ * and a new order that the data breaks in five rows is added as report only after the view says
  * how many rows break it and where; a column missing wherever its parent is is added with "Any
  * value". Each step is checked in the saved <name>.schema.json.
  */
@@ -12,8 +12,11 @@ import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { clickInlineAction, explorerRow, quickInputVisible, screenshot, showExplorer, start, waitFor, type Session } from './harness';
 
-/** Data rows whose booking comes after the admission (lines 52, 122 and 302 of the file). */
-const LATE_BOOKINGS = [50, 120, 300];
+/**
+ * Data rows whose booking comes after the admission (lines 52, 122, 302, 342 and 382 of the file):
+ * 1.25 %, more than a soft order between dates may have, so inference does not propose it.
+ */
+const LATE_BOOKINGS = [50, 120, 300, 340, 380];
 /** Data rows without a ward (and so without a bed). */
 const WARDLESS = [7, 150, 333];
 
@@ -109,7 +112,7 @@ describe('Schema view: rules (code-server 4.100.3)', { timeout: 300_000 }, () =>
     await refusal.waitFor({ state: 'hidden', timeout: 10_000 });
     assert.equal(saved()!.length, before, 'nothing saved');
 
-    // An order the data breaks in three rows: the view says how many and where, and adds it as report only.
+    // An order the data breaks in five rows: the view says how many and where, and adds it as report only.
     await clickInlineAction(row('Rules').first(), 'Add Rule…');
     await pick(page, /Kind of rule/, 'Order');
     await pick(page, /earlier or smaller/, 'booked');
@@ -117,17 +120,17 @@ describe('Schema view: rules (code-server 4.100.3)', { timeout: 300_000 }, () =>
     await pick(page, /May they be equal/, 'may be equal');
     const broken = page.locator('.monaco-dialog-box', { hasText: 'rows break' });
     await broken.waitFor({ timeout: 60_000 });
-    assert.match(await broken.innerText(), /3 of 400 rows break "admitted is on or after booked", the first on line 52/);
+    assert.match(await broken.innerText(), /5 of 400 rows break "admitted is on or after booked", the first on line 52/);
     await screenshot(page, 'rules-broken');
     await broken.locator('.monaco-button', { hasText: 'Add as Report Only' }).click();
     const added = await waitFor('the new order in the schema file', () => saved()?.find((r) => r.kind === 'order' && r.low === 'booked' && r.high === 'admitted'));
     const { realShare, ...rest } = added;
     assert.deepEqual(rest, { kind: 'order', low: 'booked', high: 'admitted', source: 'declared', enforce: false });
-    assert.ok(Math.abs(realShare! - 397 / 400) < 1e-12, `share kept: ${realShare}`);
+    assert.ok(Math.abs(realShare! - 395 / 400) < 1e-12, `share kept: ${realShare}`);
     assert.equal(saved()!.length, before + 1);
     const listed = row('admitted is on or after booked');
     await listed.waitFor({ timeout: 10_000 });
-    assert.match(await listed.innerText(), /declared public · kept by 99\.[23] % of rows · report only/);
+    assert.match(await listed.innerText(), /declared public · kept by 98\.8 % of rows · report only/);
     await screenshot(page, 'rules-added');
 
     // A column missing wherever its parent is: "Any value" saves the rule without a list of values.
