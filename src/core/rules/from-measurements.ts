@@ -137,18 +137,24 @@ export function untoldValues(schema: Schema, pair: MeasuredPair, rewritten: (col
     const noise = pair.sigma * Math.sqrt(k - 1);
     return fromCells.flatMap((cell, i) => {
       if (!cell.whole) return [];
-      let total = 0;
-      let best = 0;
-      for (let j = 0; j < k; j++) {
-        total += count(i, j);
-        if (count(i, j) > count(i, best)) best = j;
-      }
+      const { total, best } = rowOf(i, k, count);
       const target = toCells[best].single;
       const unrelated = total * (1 - Math.max(0, toTotals[best]) / all);
       const consistent = target !== undefined && target !== null && total - count(i, best) <= MEASURED_RULE_Z * noise;
       return consistent && unrelated > 0 && unrelated < 2 * MEASURED_RULE_Z * noise ? [{ unrelated, cells: k }] : [];
     });
   });
+}
+
+/** A value's row of a pair's counts: its total, and the cell of the other column holding most. */
+function rowOf(i: number, cells: number, count: (i: number, j: number) => number): { total: number; best: number } {
+  let total = 0;
+  let best = 0;
+  for (let j = 0; j < cells; j++) {
+    total += count(i, j);
+    if (count(i, j) > count(i, best)) best = j;
+  }
+  return { total, best };
 }
 
 /**
@@ -258,12 +264,7 @@ function determinesRule(
   const cellsSeen: { index: number; values: (string | null)[]; total: number; outside: number; variance: number; target: string; clear: boolean }[] = [];
   fromCells.forEach((cell, i) => {
     if (!cell.whole) return;
-    let pairTotal = 0;
-    let best = 0;
-    for (let j = 0; j < k; j++) {
-      pairTotal += count(i, j);
-      if (count(i, j) > count(i, best)) best = j;
-    }
+    const { total: pairTotal, best } = rowOf(i, k, count);
     const target = toCells[best].single;
     if (target === undefined || target === null) return;
     // The rest of a value's row: its k − 1 other noisy counts. Not its released rows less the fixed
