@@ -52,8 +52,9 @@ export class DistinctCounts {
   private entrySlot: Int32Array = new Int32Array(16);
   private entryHash: Int32Array = new Int32Array(16);
   /**
-   * Per entry: a longer value's text, '' for a short one (unpacked from its code). An array, not a
-   * map: it is read at every repeat of a longer value (dates, labels).
+   * Per entry up to the last longer one: a longer value's text ('' for a short one, unpacked from
+   * its code). An array, not a map: it is read at every repeat of a longer value (dates, labels).
+   * Empty while every value is short, as in most columns of numbers.
    */
   private readonly long: string[] = [];
   private count = 0;
@@ -94,7 +95,10 @@ export class DistinctCounts {
     this.slotEntry[slot] = entry;
     this.entrySlot[entry] = slot;
     this.entryHash[entry] = hash;
-    this.long.push(packed < 0 ? detach(value) : '');
+    if (packed < 0) {
+      while (this.long.length < entry) this.long.push('');
+      this.long.push(detach(value));
+    }
     if (4 * this.count > 3 * this.slotEntry.length) this.rehash();
     return true;
   }
