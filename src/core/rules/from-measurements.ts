@@ -74,18 +74,8 @@ export function rulesFromMeasurements(
   const fallbacks: { rule: Rule; bound: number; z: number }[] = [];
   const blanking = new Map<number, { rule: Rule; covered: number }>();
   for (const pair of pairs) {
-    const [a, b] = pair.columns;
-    const pairRows = { count: pair.counts.reduce((sum, c) => sum + c, 0), noise: pair.sigma * Math.sqrt(pair.counts.length) };
-    const cellsA = cellValues(pair.histograms[0], pair.cellOfSlot[0], unreleased, pairRows);
-    const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased, pairRows);
-    const table = (i: number, j: number): number => pair.counts[i * cellsB.length + j];
-    const transposed = (i: number, j: number): number => pair.counts[j * cellsB.length + i];
     const found: { rule: Rule; bound: number; z: number }[] = [];
-    for (const [from, to, fromCells, toCells, count] of [
-      [a, b, cellsA, cellsB, table],
-      [b, a, cellsB, cellsA, transposed],
-    ] as const) {
-      const side = from === a ? 0 : 1;
+    for (const { from, to, fromCells, toCells, count, side } of directionsOf(pair, unreleased)) {
       const rule = determinesRule(schema, from, to, fromCells, toCells, count, pair.sigma, rewritten, unreleased, unreleasedCell(pair.histograms[side], pair.cellOfSlot[side], unreleased));
       if (rule) found.push(rule);
       const missing = missingRule(schema, to, from, toCells, fromCells, (i, j) => count(j, i), pair.sigma, rewritten);
@@ -120,15 +110,7 @@ export function rulesFromMeasurements(
  * can tell them (confirmDeterminesPrivately). Post-processing of the pair's counts.
  */
 export function untoldValues(schema: Schema, pair: MeasuredPair, rewritten: (column: string) => boolean, unreleased?: string): { unrelated: number; cells: number }[][] {
-  const [a, b] = pair.columns;
-  const pairRows = { count: pair.counts.reduce((sum, c) => sum + c, 0), noise: pair.sigma * Math.sqrt(pair.counts.length) };
-  const cellsA = cellValues(pair.histograms[0], pair.cellOfSlot[0], unreleased, pairRows);
-  const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased, pairRows);
-  const directions = [
-    [a, b, cellsA, cellsB, (i: number, j: number) => pair.counts[i * cellsB.length + j]],
-    [b, a, cellsB, cellsA, (i: number, j: number) => pair.counts[j * cellsB.length + i]],
-  ] as const;
-  return directions.map(([from, to, fromCells, toCells, count]) => {
+  return directionsOf(pair, unreleased).map(({ from, to, fromCells, toCells, count }) => {
     const k = toCells.length;
     if (k < 2 || !isKeyColumn(schema.columns[from]) || !isKeyColumn(schema.columns[to]) || rewritten(schema.columns[from].name) || rewritten(schema.columns[to].name)) return [];
     const toTotals = Array.from({ length: k }, (_, j) => fromCells.reduce((sum, _c, i) => sum + count(i, j), 0));
@@ -144,6 +126,21 @@ export function untoldValues(schema: Schema, pair: MeasuredPair, rewritten: (col
       return consistent && unrelated > 0 && unrelated < 2 * MEASURED_RULE_Z * noise ? [{ unrelated, cells: k }] : [];
     });
   });
+}
+
+/** A measured pair read both ways: each column's cells, and the counts with `from`'s cell first. */
+function directionsOf(
+  pair: MeasuredPair,
+  unreleased: string | undefined,
+): { from: number; to: number; fromCells: CellValue[]; toCells: CellValue[]; count: (i: number, j: number) => number; side: 0 | 1 }[] {
+  const [a, b] = pair.columns;
+  const pairRows = { count: pair.counts.reduce((sum, c) => sum + c, 0), noise: pair.sigma * Math.sqrt(pair.counts.length) };
+  const cellsA = cellValues(pair.histograms[0], pair.cellOfSlot[0], unreleased, pairRows);
+  const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased, pairRows);
+  return [
+    { from: a, to: b, fromCells: cellsA, toCells: cellsB, count: (i, j) => pair.counts[i * cellsB.length + j], side: 0 },
+    { from: b, to: a, fromCells: cellsB, toCells: cellsA, count: (i, j) => pair.counts[j * cellsB.length + i], side: 1 },
+  ];
 }
 
 /** A value's row of a pair's counts: its total, and the cell of the other column holding most. */
