@@ -66,7 +66,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
           settled.pairs,
           entities,
           // Missingness and determines rules are confirmed once the histograms are released.
-          planned.plan.establishFromModel ? { eligible: (column) => planned.plan.layer.leavesAsDrawn(column.name) } : undefined,
+          planned.plan.establishFromModel ? { eligible: (column) => planned.plan.layer.leavesAsDrawn(column.name), blankable: (column) => planned.plan.layer.blankable(column.name) } : undefined,
         )
       : exactRelease({ ...learning, generator, options });
     const fitted = await fit(generator, { ...learning, release, options });

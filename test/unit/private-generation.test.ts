@@ -223,10 +223,11 @@ test('generate with an epsilon writes a card whose ledger meets the target, and 
     // 1,200 training rows: the tVAE run points to the pgm generator.
     assert.equal(messages.some((m) => /--generator pgm/.test(m)), generator === 'tvae');
     // Both spend the budget: DP-SGD's noise and the histograms-only rho are calibrated to it. The
-    // marginals generator keeps 6 % of it aside for missingness and determines rules, confirmed
-    // after its histograms, and this file of 1,200 training rows has no missing values and is too
-    // small for the determines rules at ε 1: those shares are unspent.
-    assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > (generator === 'tvae' ? 0.99 : 0.96), `epsilon ${card.privacy.epsilon}`);
+    // marginals generator keeps 8.5 % of ρ aside for rules confirmed after its histograms
+    // (missingness 3 %, determines 3 % and their second look 1.5 %, a number's missingness under
+    // one value of a category 1 %), and this file of 1,200 training rows has no missing values and
+    // is too small for the determines rules at ε 1: those shares are unspent (ε about 4 % lower).
+    assert.ok(card.privacy.epsilon! <= 1 && card.privacy.epsilon! > (generator === 'tvae' ? 0.99 : 0.95), `epsilon ${card.privacy.epsilon}`);
     assert.ok(card.privacy.delta! <= 1 / (10 * 1200));
     assert.ok(card.privacy.budget!.preprocessing.releases.length > 0);
     assert.ok(card.privacy.notCovered!.some((n) => /schema structure/.test(n)));

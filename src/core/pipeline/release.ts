@@ -6,7 +6,7 @@ import type { BudgetPlan } from '../privacy/budget';
 import { ledger } from '../privacy/budget';
 import { DEFAULT_OTHER_LABEL, latticeDecimals, privateStatistics, releaseCount, SMALL_FILE_MARGIN } from '../privacy/preprocess';
 import { percentForPeople } from '../percent';
-import { confirmDeterminesPrivately, confirmMissingnessPrivately, DETERMINES_BUDGET_SHARE, MISSINGNESS_BUDGET_SHARE, RULES_RELEASE_COLUMN, SECOND_LOOK_BUDGET_SHARE } from '../privacy/rule-confirmation';
+import { confirmDeterminesPrivately, confirmLevelMissingnessPrivately, confirmMissingnessPrivately, DETERMINES_BUDGET_SHARE, LEVEL_MISSINGNESS_BUDGET_SHARE, MISSINGNESS_BUDGET_SHARE, RULES_RELEASE_COLUMN, SECOND_LOOK_BUDGET_SHARE } from '../privacy/rule-confirmation';
 import { RULE_PAIRS_RELEASE_COLUMN } from '../privacy/rule-pairs';
 import type { LaterConfirmation } from '../rules/plan';
 import { bindUnits } from '../privacy/units';
@@ -65,9 +65,10 @@ export function privateRelease(
   /**
    * Rules found under DP (not turned off): once the histograms are released, test missingness rules
    * between the columns they show missing values in, then determines rules between discrete
-   * columns; `eligible`: columns the rule layer leaves as they are.
+   * columns; `eligible`: columns the rule layer leaves as they are; `blankable`: columns a
+   * missingness rule may blank (offsets too).
    */
-  later?: { eligible: (column: ColumnSchema) => boolean },
+  later?: { eligible: (column: ColumnSchema) => boolean; blankable: (column: ColumnSchema) => boolean },
 ): PrivateRelease & { afterHistograms: LaterConfirmation[] } {
   const { request, plan } = privacy;
   const accountant = request.accountant ?? 'pld';
@@ -85,7 +86,8 @@ export function privateRelease(
   const rhoMissingness = later ? plan.rhoTarget * MISSINGNESS_BUDGET_SHARE : 0;
   const rhoDetermines = later ? plan.rhoTarget * DETERMINES_BUDGET_SHARE : 0;
   const rhoSecondLook = later && generator.drawsRulePairs ? plan.rhoTarget * SECOND_LOOK_BUDGET_SHARE : 0;
-  if (!generator.modelTakesRest) rhoHistograms -= rhoMissingness + rhoDetermines + rhoSecondLook;
+  const rhoLevels = later && generator.drawsRulePairs ? plan.rhoTarget * LEVEL_MISSINGNESS_BUDGET_SHARE : 0;
+  if (!generator.modelTakesRest) rhoHistograms -= rhoMissingness + rhoDetermines + rhoSecondLook + rhoLevels;
   // Person-level privacy: bound each person's rows first (privacy/units.ts); every later release
   // then has sensitivity k, and DP-SGD samples people.
   const unitName = unitColumn(schema);
@@ -129,6 +131,7 @@ export function privateRelease(
   });
   const trainingRows = units?.table ?? table;
   const missingness = later && confirmMissingnessPrivately(schema, trainingRows, released.histograms, { rho: rhoMissingness, random: noise, eligible: later.eligible, rows: released.releasedRowCount });
+  const levels = later && confirmLevelMissingnessPrivately(schema, trainingRows, released.histograms, { rho: rhoLevels, random: noise, eligible: later.eligible, blankable: later.blankable, rows: released.releasedRowCount });
   const determines =
     later &&
     confirmDeterminesPrivately(schema, trainingRows, released.histograms, {
@@ -137,10 +140,11 @@ export function privateRelease(
       eligible: later.eligible,
       otherLabel: DEFAULT_OTHER_LABEL,
       maxRowsPerUnit: units?.maxRowsPerUnit,
-      taken: new Set((missingness?.rules ?? []).map((r) => r.column)),
+      taken: new Set([...(missingness?.rules ?? []), ...(levels?.rules ?? [])].map((r) => r.column)),
       secondLookRho: rhoSecondLook,
+      wholeNumbersByCommonest: generator.drawsRulePairs,
     });
-  const afterHistograms = [missingness, determines].filter((c) => c !== undefined);
+  const afterHistograms = [missingness, levels, determines].filter((c) => c !== undefined);
   // The split's count, the rules' counts, the rows-per-person and entity releases are part of preprocessing's budget and ledger.
   const extra = [...spent, ...(units?.releases ?? []), ...(entities?.releases ?? [])];
   const stats: PrivateStatistics =

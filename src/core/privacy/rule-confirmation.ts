@@ -56,7 +56,7 @@ import type { ArithmeticRule, ColumnSchema, DeterminesRule, MissingWhenRule, Ord
 import { isModelled, type Table } from '../table';
 import { describeRule, ruleTest, unitClass } from '../rules/check';
 import { holdsWholeNumberCodes, MISSING_SHARE, normalQuantile } from './preprocess';
-import { measureRulePairs, remeasurePairs, type RulePairsOptions } from './rule-pairs';
+import { measureRulePairs, pairCells, remeasurePairs, type RulePairsOptions } from './rule-pairs';
 import { MEASURED_RULE_Z, rulesFromMeasurements, untoldValues } from '../rules/from-measurements';
 import type { LaterConfirmation, PrivateConfirmation, TestedRule } from '../rules/plan';
 
@@ -329,7 +329,6 @@ export function confirmMissingnessPrivately(
     .filter((c) => c.missing >= MISSING_SHARE * options.rows)
     .slice(0, CONFIRM_LIMITS.missingColumns);
   if (shown.length < 2 || options.rho <= 0) return undefined;
-  const screenSigma = sigmaFor(options.rho * MISSINGNESS_SCREEN_SHARE);
   const sigma = sigmaFor(options.rho * (1 - MISSINGNESS_SCREEN_SHARE));
   const rows = Math.max(1, options.rows);
   const floor = Math.max(threshold(sigma), CONFIRM_LIMITS.chanceShare * rows);
@@ -347,19 +346,7 @@ export function confirmMissingnessPrivately(
   }
   const who = table.units ? 'people' : 'rows';
   if (!candidates.length) return undefined;
-  const unit = unitOf(table);
-  const releases: ReleaseEntry[] = [];
-  const release = (rules: MissingWhenRule[], share: number, noise: number, what: string): number[] => {
-    releases.push({ column: RULES_RELEASE_COLUMN, what, rho: options.rho * share, sigma: noise });
-    return releaseBatch(unit, rules.map(() => 0), breakers(schema, table, rules), noise, options.random);
-  };
-  const screen = release(candidates, MISSINGNESS_SCREEN_SHARE, screenSigma, `weighted counts of ${who} breaking each of ${candidates.length} candidate missingness rules (a column present only when another is), between columns whose released histograms show missing values`);
-  const screened = candidates.filter((_, k) => screen[k] <= threshold(screenSigma));
-  const counted = screened.length ? release(screened, 1 - MISSINGNESS_SCREEN_SHARE, sigma, `weighted counts of ${who} breaking each of ${screened.length} candidate missingness rules kept by the screen`) : [];
-  const tested: TestedRule[] = candidates.map((rule, k) => {
-    const at = screened.indexOf(rule);
-    return at >= 0 ? { rule, noisyBroken: counted[at], sigma, noisyScreen: screen[k], confirmed: counted[at] <= threshold(sigma) } : { rule, noisyBroken: screen[k], sigma: screenSigma, noisyScreen: screen[k], confirmed: false };
-  });
+  const { tested, releases } = screenThenCount(schema, table, candidates, options.rho, options.random, 'candidate missingness rules (a column present only when another is), between columns whose released histograms show missing values');
   const byName = new Map(shown.map((c) => [c.column.name, c]));
   const brokenBy = new Map(tested.map((t) => [pairKey(t.rule as MissingWhenRule), t.noisyBroken]));
   // A link between groups needs its parent missing in no more rows than its child, by the
@@ -394,6 +381,122 @@ export function confirmMissingnessPrivately(
 }
 
 /**
+ * Share of the run's ρ, beside MISSINGNESS_BUDGET_SHARE, for testing a number's or date's
+ * missingness against one value of a category (confirmLevelMissingnessPrivately), when the
+ * generator draws such columns apart from every other (marginals: GeneratorKind.drawsRulePairs).
+ */
+export const LEVEL_MISSINGNESS_BUDGET_SHARE = 0.01;
+
+/** Most candidates screened by confirmLevelMissingnessPrivately in one run (rhc has about 35). */
+const MAX_LEVEL_CANDIDATES = 256;
+
+/** Most values of a category tested as the one a column is present with (as from-measurements' PARENT_VALUES). */
+const LEVEL_PARENT_VALUES = 20;
+
+/**
+ * Rules "b present only when a is v", b a number or date whose released histogram shows missing
+ * values and a a category of at most LEVEL_PARENT_VALUES values, tested through the ledger after
+ * the column histograms: rhc's `dthdte` present only when `death` is "Yes". The marginals
+ * generator draws such a column apart from every other (its rule pairs hold discrete columns
+ * only): without the rule, rhc's death dates fell on survivors in 1 row in 5. Candidates by the
+ * released counts alone (post-processing): v clears its count's noise, b's present cells fit
+ * within v's rows (present ≤ v's count + 3 deviations of their difference's noise), and unrelated
+ * columns would break the rule in at least max(z σ, CONFIRM_LIMITS.chanceShare × rows) rows; at
+ * most MAX_LEVEL_CANDIDATES, those unrelated columns would break most first. Then a screen and a
+ * count, as confirmMissingnessPrivately's; a column keeps the confirmed rule with the lowest count.
+ * Undefined (nothing spent) when there is no candidate, or when the count's noise could not tell a
+ * rule from one broken in CONFIRM_LIMITS.maxBrokenShare of the rows.
+ */
+export function confirmLevelMissingnessPrivately(
+  schema: Schema,
+  table: Table,
+  histograms: readonly (ColumnHistogram | undefined)[],
+  options: {
+    rho: number;
+    random: SecureRandom;
+    /** Parents: columns the rule layer leaves as drawn. */
+    eligible: (column: ColumnSchema) => boolean;
+    /** Columns a missingness rule may blank (offsets too). */
+    blankable: (column: ColumnSchema) => boolean;
+    /** The released (noisy) row count. */
+    rows: number;
+  },
+): MissingnessConfirmation | undefined {
+  if (options.rho <= 0) return undefined;
+  const rows = Math.max(1, options.rows);
+  const sigma = sigmaFor(options.rho * (1 - MISSINGNESS_SCREEN_SHARE));
+  // Too few rows to tell a rule from one broken in a few of them: nothing tested (pbc's 334
+  // training rows at σ 20 confirmed "trig present only when ascites is 0", which 24 break).
+  if (threshold(sigma) > CONFIRM_LIMITS.maxBrokenShare * rows) return undefined;
+  const floor = Math.max(threshold(sigma), CONFIRM_LIMITS.chanceShare * rows);
+  const children = schema.columns.flatMap((column, index) => {
+    const h = histograms[index];
+    // A whole number paired with the categories in the rule pairs shows its missing cells there.
+    if (!h || !isModelled(column) || !options.blankable(column) || h.type !== 'numeric' || pairCells(h, true)) return [];
+    return h.missing >= MISSING_SHARE * rows && h.missing >= CONFIRM_LIMITS.z * (h.sigma ?? 0) ? [{ column, h }] : [];
+  });
+  const parents = schema.columns.flatMap((column, index) => {
+    const h = histograms[index];
+    return h?.type === 'categorical' && isModelled(column) && options.eligible(column) && h.levels.length <= LEVEL_PARENT_VALUES ? [{ column, h }] : [];
+  });
+  const scored: { rule: MissingWhenRule; byChance: number }[] = [];
+  for (const b of children) {
+    const present = Math.max(0, rows - b.h.missing);
+    for (const a of parents) {
+      const aSigma = a.h.sigma ?? 0;
+      a.h.levels.forEach((level, v) => {
+        const count = a.h.counts[v];
+        if (!(count >= CONFIRM_LIMITS.z * aSigma) || present - count > 3 * Math.hypot(aSigma, b.h.sigma ?? 0)) return;
+        const byChance = present * Math.max(0, 1 - count / rows);
+        if (byChance >= floor) scored.push({ rule: { kind: 'missingWhen', column: b.column.name, parent: a.column.name, presentOnlyWhen: [level], source: 'inferred', enforce: true }, byChance });
+      });
+    }
+  }
+  if (!scored.length) return undefined;
+  const candidates = scored.sort((x, y) => y.byChance - x.byChance).slice(0, MAX_LEVEL_CANDIDATES).map((c) => c.rule);
+  const who = table.units ? 'people' : 'rows';
+  const { tested, releases } = screenThenCount(schema, table, candidates, options.rho, options.random, `candidate rules "a number or date present only when a category is one value"`);
+  const best = new Map<string, TestedRule>();
+  for (const t of tested) {
+    const column = (t.rule as MissingWhenRule).column;
+    if (t.confirmed && !(t.noisyBroken >= (best.get(column)?.noisyBroken ?? Infinity))) best.set(column, t);
+  }
+  const rules = [...best.values()].map((t) => t.rule as MissingWhenRule);
+  const note =
+    `${candidates.length} candidate rules "a number or date present only when a category is one value" (by the released counts) were tested privately (noisy counts of breaking ${who}, in the ledger): ` +
+    (rules.length ? `kept ${rules.map(describeRule).join('; ')}.` : 'none confirmed.');
+  return { confirmation: { tested, releases, rho: options.rho, who, z: CONFIRM_LIMITS.z, note }, rules };
+}
+
+/**
+ * Two releases of the weighted counts of rows (or people) breaking candidate rules (a unit
+ * breaking s candidates adds 1/√s to each: L2 sensitivity 1): a screen of every candidate with
+ * MISSINGNESS_SCREEN_SHARE of `rho`, then a count of those it did not find clearly broken with the
+ * rest. A candidate is confirmed when its count is at most z σ.
+ */
+function screenThenCount(schema: Schema, table: Table, candidates: Rule[], rho: number, random: SecureRandom, kind: string): { tested: TestedRule[]; releases: ReleaseEntry[] } {
+  const who = table.units ? 'people' : 'rows';
+  const unit = unitOf(table);
+  const screenSigma = sigmaFor(rho * MISSINGNESS_SCREEN_SHARE);
+  const sigma = sigmaFor(rho * (1 - MISSINGNESS_SCREEN_SHARE));
+  const releases: ReleaseEntry[] = [];
+  const release = (rules: Rule[], share: number, noise: number, what: string): number[] => {
+    releases.push({ column: RULES_RELEASE_COLUMN, what, rho: rho * share, sigma: noise });
+    return releaseBatch(unit, rules.map(() => 0), breakers(schema, table, rules), noise, random);
+  };
+  const screen = release(candidates, MISSINGNESS_SCREEN_SHARE, screenSigma, `weighted counts of ${who} breaking each of ${candidates.length} ${kind}`);
+  const screened = candidates.filter((_, k) => screen[k] <= threshold(screenSigma));
+  const counted = screened.length ? release(screened, 1 - MISSINGNESS_SCREEN_SHARE, sigma, `weighted counts of ${who} breaking each of ${screened.length} ${kind} kept by the screen`) : [];
+  const tested = candidates.map((rule, k): TestedRule => {
+    const at = screened.indexOf(rule);
+    return at >= 0
+      ? { rule, noisyBroken: counted[at], sigma, noisyScreen: screen[k], confirmed: counted[at] <= threshold(sigma) }
+      : { rule, noisyBroken: screen[k], sigma: screenSigma, noisyScreen: screen[k], confirmed: false };
+  });
+  return { tested, releases };
+}
+
+/**
  * Share of the run's ρ spent on determines rules confirmed after the histograms
  * (confirmDeterminesPrivately): out of the model's share where the generator takes what the target
  * leaves, else kept aside from the histograms' (unspent when no pair qualifies).
@@ -409,8 +512,11 @@ const DETERMINES_PAIRS_SHARE = 0.6;
  * the pairs behind its rules from those counts (marginals: GeneratorKind.drawsRulePairs).
  */
 export const SECOND_LOOK_BUDGET_SHARE = 0.015;
-/** Pairs looked at again at most. */
-const SECOND_LOOK_PAIRS = 8;
+/**
+ * Pairs looked at again at most. At 8, rhc's `death` × `dth30` lost its place to pairs of
+ * unrelated columns in about 1 run in 3, and `death` "No" → `dth30` "No" went unread.
+ */
+const SECOND_LOOK_PAIRS = 16;
 
 /**
  * Determines rules between discrete columns ("`sfdm2` <2 mo. follow-up → `death` 1"), confirmed

@@ -47,27 +47,64 @@ export interface RulePairs {
   sigma: number;
 }
 
-/** A column whose released histogram can take part in a determines rule read off a pair. */
-function discrete(h: ColumnHistogram | undefined): h is ColumnHistogram {
-  if (!h) return false;
-  const shown = slotWeights(h).filter((w) => w > 0).length;
-  if (shown < 2) return false;
-  if (h.type === 'categorical') return h.levels.length + 1 <= RULE_PAIR_LIMITS.slots;
-  // The bounds may span more whole numbers than the release shows held (education_num's 1-16 within
-  // [1, 32)), and a count that may be noise is no value held: a count of 22 at σ 6 (3.6 σ) in an
-  // empty bin beside education_num's 16 left the pair unmeasured, and with it the rule (about 1
-  // run in 15 at ε 3). Counted are those clear of twice the deviations that read a count as none.
-  return h.integerBins && h.counts.filter((c) => c > 2 * MEASURED_RULE_Z * (h.sigma ?? 0)).length <= RULE_PAIR_LIMITS.wholeNumbers;
+/** A column's cells in its rule pairs. */
+interface PairCells {
+  cellOfSlot: number[];
+  cells: number;
 }
 
-/** Each slot its own cell, the slots the release shows empty joined to the fullest (they are never drawn). */
-function cellsOf(h: ColumnHistogram): { cellOfSlot: number[]; cells: number } {
+/**
+ * A column's cells in the rule pairs, or undefined when its release cannot take part in a
+ * determines rule read off a pair. Each slot its own cell, the slots the release shows empty joined
+ * to the fullest (they are never drawn). With `byCommonest` (a generator that draws the pairs
+ * behind its rules: marginals), a whole number of more values (rhc's `t3d30`, days to death within
+ * 30 days: 30 for the 67 % alive): when its release shows more than wholeNumbers values, each
+ * value clear of the noise holding at least 1 / wholeNumbers of its rows has a cell of its own and
+ * the rest share one. Decided by the count of values clear of the noise alone, t3d30 (14-18 of its
+ * 29) was paired in some runs and not in others, and when paired, the noise of its 20-odd cells
+ * hid the rule, and its pairs with unrelated columns took the second look. pgm reads that
+ * column's rules off its own model: paired too, rhc broke them more often.
+ */
+export function pairCells(h: ColumnHistogram | undefined, byCommonest = false): PairCells | undefined {
+  if (!h) return undefined;
   const weights = slotWeights(h);
+  if (weights.filter((w) => w > 0).length < 2) return undefined;
+  const own = new Set(weights.keys());
+  if (h.type === 'categorical') {
+    if (h.levels.length + 1 > RULE_PAIR_LIMITS.slots) return undefined;
+  } else {
+    if (!h.integerBins) return undefined;
+    // The bounds may span more whole numbers than the release shows held (education_num's 1-16 within
+    // [1, 32)), and a count that may be noise is no value held: a count of 22 at σ 6 (3.6 σ) in an
+    // empty bin beside education_num's 16 left the pair unmeasured, and with it the rule (about 1
+    // run in 15 at ε 3). Counted are those clear of twice the deviations that read a count as none.
+    const clear = h.counts.map((count, slot) => ({ count, slot })).filter((v) => v.count > 2 * MEASURED_RULE_Z * (h.sigma ?? 0));
+    const shown = h.counts.filter((c) => c > 0).length;
+    if (byCommonest && shown > RULE_PAIR_LIMITS.wholeNumbers) {
+      if (h.counts.length > RULE_PAIR_LIMITS.slots) return undefined;
+      const total = h.counts.reduce((sum, c) => sum + Math.max(0, c), 0);
+      const kept = new Set(clear.filter((v) => v.count >= total / RULE_PAIR_LIMITS.wholeNumbers).map((v) => v.slot));
+      for (let slot = 0; slot < h.counts.length; slot++) if (!kept.has(slot)) own.delete(slot);
+    } else if (clear.length > RULE_PAIR_LIMITS.wholeNumbers) return undefined;
+  }
   const cellOfSlot = new Array<number>(weights.length).fill(-1);
   let cells = 0;
-  for (let slot = 0; slot < weights.length; slot++) if (weights[slot] > 0) cellOfSlot[slot] = cells++;
+  for (let slot = 0; slot < weights.length; slot++) if (own.has(slot) && weights[slot] > 0) cellOfSlot[slot] = cells++;
+  let rest = -1;
+  for (let slot = 0; slot < weights.length; slot++) {
+    if (own.has(slot) || !(weights[slot] > 0)) continue;
+    if (rest < 0) rest = cells++;
+    cellOfSlot[slot] = rest;
+  }
   const fullest = cellOfSlot[weights.indexOf(Math.max(...weights))];
   return { cellOfSlot: cellOfSlot.map((c) => (c < 0 ? fullest : c)), cells };
+}
+
+/** A histogram's released weight per cell of its pair cells. */
+function cellWeights(h: ColumnHistogram, { cellOfSlot, cells }: PairCells): number[] {
+  const weights = new Array<number>(cells).fill(0);
+  slotWeights(h).forEach((w, slot) => (weights[cellOfSlot[slot]] += Math.max(0, w)));
+  return weights;
 }
 
 /**
@@ -78,14 +115,17 @@ function cellsOf(h: ColumnHistogram): { cellOfSlot: number[]; cells: number } {
  * three deviations of the two counts' noise (a flag's 99 % "No" cannot fix a column that is 60 %
  * one value). From the released histograms alone.
  */
-function readability(from: ColumnHistogram, to: ColumnHistogram): number {
-  const fromWeights = slotWeights(from).slice(0, -1); // the missing slot fixes nothing
-  const toWeights = slotWeights(to).map((w) => Math.max(0, w));
+function readability(from: { h: ColumnHistogram; cells: PairCells }, to: { h: ColumnHistogram; cells: PairCells }): number {
+  // The missing slot fixes nothing (when the release shows it empty, it sits in the fullest cell).
+  const fromSlots = slotWeights(from.h);
+  const missingCell = fromSlots[fromSlots.length - 1] > 0 ? from.cells.cellOfSlot[fromSlots.length - 1] : -1;
+  const fromWeights = cellWeights(from.h, from.cells).filter((_, cell) => cell !== missingCell);
+  const toWeights = cellWeights(to.h, to.cells);
   const shown = toWeights.filter((w) => w > 0).length;
   const total = toWeights.reduce((a, b) => a + b, 0);
   if (shown < 2 || !(total > 0)) return 0;
   const commonest = Math.max(...toWeights);
-  const room = commonest + 3 * Math.hypot(from.sigma ?? 0, to.sigma ?? 0);
+  const room = commonest + 3 * Math.hypot(from.h.sigma ?? 0, to.h.sigma ?? 0);
   const outside = 1 - commonest / total;
   const largest = Math.max(0, ...fromWeights.filter((w) => w <= room));
   return (largest * outside) / Math.sqrt(shown - 1);
@@ -103,13 +143,18 @@ export interface RulePairsOptions {
   eligible: (column: ColumnSchema) => boolean;
   /** The label the release gives categories it left out. */
   otherLabel: string;
+  /** Pair whole numbers of many values by their commonest values too (pairCells). */
+  wholeNumbersByCommonest?: boolean;
   maxRowsPerUnit?: number;
 }
 
 export function measureRulePairs(schema: Schema, table: Table, histograms: readonly (ColumnHistogram | undefined)[], options: RulePairsOptions): RulePairs | undefined {
   const discreteColumns = schema.columns
-    .map((column, index) => ({ column, index, h: histograms[index] }))
-    .filter(({ column, h }) => isModelled(column) && options.eligible(column) && discrete(h))
+    .flatMap((column, index) => {
+      const h = histograms[index];
+      const cells = isModelled(column) && options.eligible(column) ? pairCells(h, options.wholeNumbersByCommonest) : undefined;
+      return cells ? [{ column, index, h: h!, cells }] : [];
+    })
     .slice(0, RULE_PAIR_LIMITS.columns);
   if (discreteColumns.length < 2 || options.rho <= 0) return undefined;
   const k = options.maxRowsPerUnit ?? 1;
@@ -119,7 +164,7 @@ export function measureRulePairs(schema: Schema, table: Table, histograms: reado
   const scored: { x: number; y: number; score: number }[] = [];
   for (let x = 0; x < discreteColumns.length; x++) {
     for (let y = x + 1; y < discreteColumns.length; y++) {
-      const score = Math.max(readability(discreteColumns[x].h!, discreteColumns[y].h!), readability(discreteColumns[y].h!, discreteColumns[x].h!));
+      const score = Math.max(readability(discreteColumns[x], discreteColumns[y]), readability(discreteColumns[y], discreteColumns[x]));
       if (score > 0) scored.push({ x, y, score });
     }
   }
@@ -131,14 +176,14 @@ export function measureRulePairs(schema: Schema, table: Table, histograms: reado
   const sigma = sigmaFor(count);
   const noise = discreteGaussianNoise(options.random, sigma);
   const used = [...new Set(chosen.flatMap((p) => [p.x, p.y]))].sort((a, b) => a - b);
-  const slots = new Map(used.map((i) => [i, slotsOf(discreteColumns[i].h!, table.columns[discreteColumns[i].index], options.otherLabel)]));
-  const cells = new Map(used.map((i) => [i, cellsOf(discreteColumns[i].h!)]));
+  const slots = new Map(used.map((i) => [i, slotsOf(discreteColumns[i].h, table.columns[discreteColumns[i].index], options.otherLabel)]));
+  const cells = new Map(used.map((i) => [i, discreteColumns[i].cells]));
   const pairs: MeasuredPair[] = [];
   // In the schema's order, whatever the order chosen.
   for (const { x, y } of [...chosen].sort((p, q) => p.x - q.x || p.y - q.y)) {
     const [a, b] = [cells.get(x)!, cells.get(y)!];
     const counts = noisyCounts(table.rowCount, [slots.get(x)!, slots.get(y)!], [a.cellOfSlot, b.cellOfSlot], b.cells, noise);
-    pairs.push({ columns: [discreteColumns[x].index, discreteColumns[y].index], cellOfSlot: [a.cellOfSlot, b.cellOfSlot], histograms: [discreteColumns[x].h!, discreteColumns[y].h!], counts, sigma });
+    pairs.push({ columns: [discreteColumns[x].index, discreteColumns[y].index], cellOfSlot: [a.cellOfSlot, b.cellOfSlot], histograms: [discreteColumns[x].h, discreteColumns[y].h], counts, sigma });
   }
   const names = used.map((i) => discreteColumns[i].column.name);
   const release: ReleaseEntry = {
