@@ -59,6 +59,8 @@ const SPURIOUS_VALUES = 2;
 interface PairCells {
   cellOfSlot: number[];
   cells: number;
+  /** The cell grouping the rest of a whole number's values beside its commonest (-1: none). */
+  rest: number;
 }
 
 /**
@@ -106,7 +108,7 @@ export function pairCells(h: ColumnHistogram | undefined, byCommonest = false): 
     cellOfSlot[slot] = rest;
   }
   const fullest = cellOfSlot[weights.indexOf(Math.max(...weights))];
-  return { cellOfSlot: cellOfSlot.map((c) => (c < 0 ? fullest : c)), cells };
+  return { cellOfSlot: cellOfSlot.map((c) => (c < 0 ? fullest : c)), cells, rest };
 }
 
 /** A histogram's released weight per cell of its pair cells. */
@@ -192,7 +194,14 @@ export function measureRulePairs(schema: Schema, table: Table, histograms: reado
   for (const { x, y } of [...chosen].sort((p, q) => p.x - q.x || p.y - q.y)) {
     const [a, b] = [cells.get(x)!, cells.get(y)!];
     const counts = noisyCounts(table.rowCount, [slots.get(x)!, slots.get(y)!], [a.cellOfSlot, b.cellOfSlot], b.cells, noise);
-    pairs.push({ columns: [discreteColumns[x].index, discreteColumns[y].index], cellOfSlot: [a.cellOfSlot, b.cellOfSlot], histograms: [discreteColumns[x].h, discreteColumns[y].h], counts, sigma });
+    pairs.push({
+      columns: [discreteColumns[x].index, discreteColumns[y].index],
+      cellOfSlot: [a.cellOfSlot, b.cellOfSlot],
+      histograms: [discreteColumns[x].h, discreteColumns[y].h],
+      counts,
+      sigma,
+      ...(a.rest >= 0 || b.rest >= 0 ? { restCells: [a.rest, b.rest] as [number, number] } : {}),
+    });
   }
   const names = used.map((i) => discreteColumns[i].column.name);
   const release: ReleaseEntry = {

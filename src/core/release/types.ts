@@ -96,6 +96,12 @@ export interface MeasuredPair {
   counts: number[];
   /** Standard deviation of each count's noise (after folding). */
   sigma: number;
+  /**
+   * Per column, the cell that groups the rest of a whole number's values beside its commonest
+   * (rule pairs for the marginals generator; -1 or absent: none). It is no value: it neither fixes
+   * the other column nor is fixed by it.
+   */
+  restCells?: [number, number];
 }
 
 

@@ -135,8 +135,8 @@ function directionsOf(
 ): { from: number; to: number; fromCells: CellValue[]; toCells: CellValue[]; count: (i: number, j: number) => number; side: 0 | 1 }[] {
   const [a, b] = pair.columns;
   const pairRows = { count: pair.counts.reduce((sum, c) => sum + c, 0), noise: pair.sigma * Math.sqrt(pair.counts.length) };
-  const cellsA = cellValues(pair.histograms[0], pair.cellOfSlot[0], unreleased, pairRows);
-  const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased, pairRows);
+  const cellsA = cellValues(pair.histograms[0], pair.cellOfSlot[0], unreleased, pairRows, pair.restCells?.[0]);
+  const cellsB = cellValues(pair.histograms[1], pair.cellOfSlot[1], unreleased, pairRows, pair.restCells?.[1]);
   return [
     { from: a, to: b, fromCells: cellsA, toCells: cellsB, count: (i, j) => pair.counts[i * cellsB.length + j], side: 0 },
     { from: b, to: a, fromCells: cellsB, toCells: cellsA, count: (i, j) => pair.counts[j * cellsB.length + i], side: 1 },
@@ -169,7 +169,14 @@ function implies(whole: Rule, partial: Rule): boolean {
 }
 
 /** What each cell of a measured column stands for. */
-function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased: string | undefined, pairRows: { count: number; noise: number }): CellValue[] {
+function cellValues(
+  h: ColumnHistogram,
+  cellOfSlot: number[],
+  unreleased: string | undefined,
+  pairRows: { count: number; noise: number },
+  /** The cell grouping the rest of a whole number's values (MeasuredPair.restCells). */
+  restCell = -1,
+): CellValue[] {
   const weights = slotWeights(h);
   const slots: (string | null | undefined)[] = weights.map((_, slot) => slotValue(h, slot));
   const cells = Math.max(...cellOfSlot) + 1;
@@ -194,6 +201,10 @@ function cellValues(h: ColumnHistogram, cellOfSlot: number[], unreleased: string
     // (days 21 to 29 beside 30, where no row is) is left out of the rule's pairs.
     const held = members.filter((slot) => slot === top || sigma === undefined || weights[slot] > MEASURED_RULE_Z * sigma);
     const values = held.map((slot) => slots[slot]).filter((v): v is string | null => v !== undefined && v !== unreleased);
+    // The rest of a whole number's values is no value: read as one, rhc's t3d30 1-29 "fixed" dth30
+    // "Yes" beside 30 fixing "No", which 26 real rows break, and that near-rule set dth30 instead
+    // of death "No" → dth30 "No" (1-2 % of rows then broke dth30 "No" → t3d30 30).
+    if (cell === restCell) return { values, whole: false, released };
     const whole = values.length === held.length;
     // The release's `Other` (alone, or with the missing cells, both rare) makes a cell of no value of the file.
     if (unreleased !== undefined && held.some((slot) => slots[slot] === unreleased) && held.every((slot) => slots[slot] === unreleased || slots[slot] === null))
