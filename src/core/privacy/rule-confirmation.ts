@@ -465,7 +465,7 @@ export function confirmLevelMissingnessPrivately(
   const note =
     `${candidates.length} candidate rules "a number or date present only when a category is one value" (by the released counts) were tested privately (noisy counts of breaking ${who}, in the ledger): ` +
     (rules.length ? `kept ${rules.map(describeRule).join('; ')}.` : 'none confirmed.');
-  return { confirmation: { tested, releases, rho: options.rho, who, z: CONFIRM_LIMITS.z, note }, rules };
+  return { confirmation: { tested, releases, rho: releases.reduce((sum, r) => sum + r.rho, 0), who, z: CONFIRM_LIMITS.z, note }, rules };
 }
 
 /**
