@@ -169,7 +169,7 @@ test('the marginals generator draws the pair a rule was read off from its counts
   const oneToOne: Rule = { kind: 'determines', from: 'grade', to: 'grade_number', source: 'declared', enforce: true, combinations: Array.from({ length: 16 }, (_, k) => [`G${String.fromCharCode(65 + k)}`, String(k + 1)]) };
   // Drawn apart (before), 23-83 % of rows broke it: the rarer levels were never told, and in some
   // runs a count in an empty bin of grade_number left the pair unmeasured. Now at most 1 % in about
-  // 19 runs of 20, 1.1-1.6 % in the others (6 of 102 runs, before and after 7 December's changes):
+  // 19 runs of 20, 1.1-1.6 % in the others (6 of 102 runs, before and after the sixteenth session's changes):
   // the rarest levels, 40 rows each, are sometimes drawn with a neighbour's number.
   assert.ok(countBroken(schema, oneToOne, synthetic).broken <= 0.02 * synthetic.rowCount, `${countBroken(schema, oneToOne, synthetic).broken} of ${synthetic.rowCount} rows break it`);
   // Both looks at the pairs are in the ledger.

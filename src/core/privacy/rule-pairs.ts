@@ -50,8 +50,8 @@ export interface RulePairs {
 /**
  * Values a whole number's release may show from noise alone: one empty bin's count passed the
  * cleaning beside education_num's 16 values in about 1 run in 15. Grouped by their commonest
- * values whenever more than 16 showed, a 16-level code lost its rarest levels' cells to the rest
- * and 1.1 % of rows broke its rule (a unit test, 1 run in 2).
+ * values whenever more than 16 showed, such a code would lose its rarer levels (each under a
+ * sixteenth of the rows) to the rest's cell, and their rule with them.
  */
 const SPURIOUS_VALUES = 2;
 
