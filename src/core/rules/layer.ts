@@ -525,13 +525,7 @@ export class RuleLayer {
       const rule = this.state.rules[i] as MissingWhenRule;
       if (!ordered.has(rule.column) || rewritten.has(rule.parent)) continue;
       if (this.state.rules.some((other) => other.kind !== 'missingWhen' && other.kind !== 'order' && ruleColumns(other).includes(rule.column))) continue;
-      const allowed = allowedParentValues(rule, schema.columns[index.get(rule.parent)!]);
-      const parent = columns[index.get(rule.parent)!];
-      const target = index.get(rule.column)!;
-      columns[target] = setKeepingShares(columns[target], rows, (row) => {
-        const value = valueText(parent, row);
-        return value !== null && (!allowed || allowed.has(value)) ? undefined : null;
-      });
+      columns[index.get(rule.column)!] = blankedByParent(rule, schema, columns, index, rows, true);
     }
   }
 
@@ -546,15 +540,9 @@ export class RuleLayer {
       ordered.push(pending.splice(k, 1)[0]);
     }
     const blank = (rule: MissingWhenRule, keepShares: boolean): boolean => {
-      const parentColumn = schema.columns[index.get(rule.parent)!];
-      const allowed = allowedParentValues(rule, parentColumn);
-      const parent = columns[index.get(rule.parent)!];
       const target = index.get(rule.column)!;
       const before = columns[target];
-      columns[target] = setKeepingShares(before, rows, (row) => {
-        const value = valueText(parent, row);
-        return value !== null && (!allowed || allowed.has(value)) ? undefined : null;
-      }, keepShares);
+      columns[target] = blankedByParent(rule, schema, columns, index, rows, keepShares);
       return columns[target] !== before;
     };
     // A value handed to a row whose parent allows it could break another rule on the column
@@ -605,6 +593,19 @@ export class RuleLayer {
       }),
     };
   }
+}
+
+/**
+ * A missingWhen rule's column blanked wherever its parent's value does not allow it; with
+ * `keepShares`, each blanked value handed to a row the rule leaves free that drew none.
+ */
+function blankedByParent(rule: MissingWhenRule, schema: Schema, columns: ColumnData[], index: Map<string, number>, rows: number, keepShares: boolean): ColumnData {
+  const allowed = allowedParentValues(rule, schema.columns[index.get(rule.parent)!]);
+  const parent = columns[index.get(rule.parent)!];
+  return setKeepingShares(columns[index.get(rule.column)!], rows, (row) => {
+    const value = valueText(parent, row);
+    return value !== null && (!allowed || allowed.has(value)) ? undefined : null;
+  }, keepShares);
 }
 
 /** The layer's number columns kept in order by exchanges (none in older model files). */
