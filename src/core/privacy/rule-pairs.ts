@@ -61,6 +61,10 @@ interface PairCells {
   cells: number;
   /** The cell grouping the rest of a whole number's values beside its commonest (-1: none). */
   rest: number;
+  /** Released rows per cell. */
+  weights: number[];
+  /** The cell of the missing slot when the release shows it holding rows (-1: none). */
+  missing: number;
 }
 
 /**
@@ -108,14 +112,12 @@ export function pairCells(h: ColumnHistogram | undefined, byCommonest = false): 
     cellOfSlot[slot] = rest;
   }
   const fullest = cellOfSlot[weights.indexOf(Math.max(...weights))];
-  return { cellOfSlot: cellOfSlot.map((c) => (c < 0 ? fullest : c)), cells, rest };
-}
-
-/** A histogram's released weight per cell of its pair cells. */
-function cellWeights(h: ColumnHistogram, { cellOfSlot, cells }: PairCells): number[] {
-  const weights = new Array<number>(cells).fill(0);
-  slotWeights(h).forEach((w, slot) => (weights[cellOfSlot[slot]] += Math.max(0, w)));
-  return weights;
+  const joined = cellOfSlot.map((c) => (c < 0 ? fullest : c));
+  const cellWeights = new Array<number>(cells).fill(0);
+  weights.forEach((w, slot) => (cellWeights[joined[slot]] += Math.max(0, w)));
+  // When the release shows the missing slot empty, it sits in the fullest cell.
+  const missing = weights[weights.length - 1] > 0 ? joined[weights.length - 1] : -1;
+  return { cellOfSlot: joined, cells, rest, weights: cellWeights, missing };
 }
 
 /**
@@ -127,11 +129,9 @@ function cellWeights(h: ColumnHistogram, { cellOfSlot, cells }: PairCells): numb
  * one value). From the released histograms alone.
  */
 function readability(from: { h: ColumnHistogram; cells: PairCells }, to: { h: ColumnHistogram; cells: PairCells }): number {
-  // The missing slot fixes nothing (when the release shows it empty, it sits in the fullest cell).
-  const fromSlots = slotWeights(from.h);
-  const missingCell = fromSlots[fromSlots.length - 1] > 0 ? from.cells.cellOfSlot[fromSlots.length - 1] : -1;
-  const fromWeights = cellWeights(from.h, from.cells).filter((_, cell) => cell !== missingCell);
-  const toWeights = cellWeights(to.h, to.cells);
+  // The missing slot fixes nothing.
+  const fromWeights = from.cells.weights.filter((_, cell) => cell !== from.cells.missing);
+  const toWeights = to.cells.weights;
   const shown = toWeights.filter((w) => w > 0).length;
   const total = toWeights.reduce((a, b) => a + b, 0);
   if (shown < 2 || !(total > 0)) return 0;
